@@ -1,0 +1,71 @@
+"""Update rules, schedules, gradient transforms and the `Transform` protocol.
+
+Everything here is a pure function returning a :class:`Transform` (optax-compatible), over
+any pytree of arrays. See each rule's docstring for its math and the library conventions it
+can reproduce, and :func:`from_library` to build an optimizer the way PyTorch, Optax or
+Keras defines it.
+"""
+
+from descend.optim import schedules
+from descend.optim.adagrad import adagrad
+from descend.optim.adam import adam, adamw, amsgrad
+from descend.optim.base import (
+    HyperParam,
+    Schedule,
+    Transform,
+    apply_updates,
+    chain,
+    identity,
+    value_at,
+)
+from descend.optim.library import from_library
+from descend.optim.nadam import nadam
+from descend.optim.plateau import reduce_on_plateau
+from descend.optim.rmsprop import rmsprop
+from descend.optim.sgd import gd, momentum, nesterov
+from descend.optim.transforms import (
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    decoupled_weight_decay,
+    global_norm,
+    maximize,
+    scale,
+    scale_by_learning_rate,
+    scale_by_schedule,
+    weight_decay,
+)
+from descend.optim.validation import validate
+
+__all__ = [
+    "HyperParam",
+    "Schedule",
+    "Transform",
+    "adagrad",
+    "adam",
+    "adamw",
+    "amsgrad",
+    "apply_updates",
+    "chain",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "clip_by_value",
+    "decoupled_weight_decay",
+    "from_library",
+    "gd",
+    "global_norm",
+    "identity",
+    "maximize",
+    "momentum",
+    "nadam",
+    "nesterov",
+    "reduce_on_plateau",
+    "rmsprop",
+    "scale",
+    "scale_by_learning_rate",
+    "scale_by_schedule",
+    "schedules",
+    "validate",
+    "value_at",
+    "weight_decay",
+]

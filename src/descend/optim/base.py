@@ -1,0 +1,173 @@
+"""The `Transform` protocol: the contract every update rule and gradient transform keeps.
+
+A transform is a pair of pure functions over pytrees of arrays:
+
+    state = init(params)
+    updates, state = update(grads, state, params, **extra)
+    params = apply_updates(params, updates)        # params + updates, leaf by leaf
+
+`updates` are *added* to the parameters, so a descent rule returns ``-lr * direction``.
+The protocol is optax's ``GradientTransformation`` (a NamedTuple ``(init, update)``), so a
+descend transform works inside optax code (``optax.chain``, an optax training loop) and an
+optax transform works anywhere descend takes one. Extra keyword arguments (for example the
+``loss`` that :func:`descend.optim.reduce_on_plateau` reads) travel through :func:`chain` to
+the transforms that accept them.
+
+Hyperparameters are data: a Python number, a JAX scalar (possibly traced, so that
+``jax.vmap`` runs many configurations in one program) or a schedule ``count -> value``,
+where ``count`` is the number of updates already applied (0 on the first update).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+PyTree = Any
+Schedule = Callable[[jax.Array], jax.Array]
+Scalar = float | int | jax.Array
+HyperParam = Scalar | Schedule
+
+
+class Transform(NamedTuple):
+    """An update rule or gradient transform: ``init(params)`` and ``update(grads, state, params)``.
+
+    Structurally identical to ``optax.GradientTransformation``.
+    """
+
+    init: Callable[[PyTree], PyTree]
+    update: Callable[..., tuple[PyTree, PyTree]]
+
+
+class CountState(NamedTuple):
+    """State of a transform that only needs the number of updates applied so far."""
+
+    count: jax.Array
+
+
+class EmptyState(NamedTuple):
+    """State of a stateless transform."""
+
+
+def zero_count() -> jax.Array:
+    """The step counter's initial value: an int32 zero."""
+    return jnp.zeros([], jnp.int32)
+
+
+def value_at(hyperparam: HyperParam, count: jax.Array) -> jax.Array:
+    """A hyperparameter's value at update ``count``: ``h(count)`` for a schedule, else ``h``."""
+    return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
+
+
+def cast_like(value: jax.Array, leaf: jax.Array) -> jax.Array:
+    """``value`` in the dtype of ``leaf`` (float32 stays float32 beside a float64 value)."""
+    return jnp.asarray(value).astype(jnp.result_type(leaf))
+
+
+def tree_zeros_like(tree: PyTree) -> PyTree:
+    """A pytree of zeros shaped like ``tree``."""
+    return jax.tree.map(jnp.zeros_like, tree)
+
+
+def tree_full_like(tree: PyTree, value: Scalar) -> PyTree:
+    """A pytree shaped like ``tree`` filled with ``value`` (in each leaf's dtype)."""
+    return jax.tree.map(lambda x: jnp.full_like(x, value), tree)
+
+
+def map_unzip(fn: Callable[..., tuple], n: int, tree: PyTree, *rest: PyTree) -> tuple:
+    """Apply ``fn`` leaf by leaf to ``tree`` and ``rest`` (same structure); ``fn`` returns an
+    ``n``-tuple, and the result is ``n`` pytrees shaped like ``tree``."""
+    leaves, treedef = jax.tree.flatten(tree)
+    others = [treedef.flatten_up_to(r) for r in rest]
+    outs = [fn(*args) for args in zip(leaves, *others, strict=True)]
+    columns = list(zip(*outs, strict=True)) if outs else [()] * n
+    return tuple(treedef.unflatten(list(col)) for col in columns)
+
+
+def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
+    """``params + updates`` leaf by leaf, keeping each parameter's dtype."""
+    return jax.tree.map(lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)), params, updates)
+
+
+def _accepts_extra(update: Callable[..., Any]) -> bool:
+    """Whether ``update`` takes ``**kwargs`` (descend's transforms and optax's ExtraArgs do)."""
+    try:
+        parameters = inspect.signature(update).parameters.values()
+    except (TypeError, ValueError):  # builtins or C callables: be conservative
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _check_transform(transform: Any, position: int) -> None:
+    init = getattr(transform, "init", None)
+    update = getattr(transform, "update", None)
+    if not (callable(init) and callable(update)):
+        raise TypeError(
+            f"chain: argument {position} must be a Transform (an object with callable "
+            f"init and update, such as descend.adam(...) or an optax transform); "
+            f"got {type(transform).__name__}"
+        )
+
+
+def chain(*transforms: Any) -> Transform:
+    """Compose transforms: the updates of each are the gradients of the next.
+
+    ``chain(clip_by_global_norm(1.0), adam(1e-3))`` clips, then applies Adam. Accepts descend
+    and optax transforms alike; the state is the tuple of the parts' states.
+    """
+    for i, t in enumerate(transforms):
+        _check_transform(t, i)
+    takes_extra = tuple(_accepts_extra(t.update) for t in transforms)
+
+    def init(params: PyTree) -> tuple[PyTree, ...]:
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads: PyTree, state: tuple, params: PyTree = None, **extra: Any):
+        if len(state) != len(transforms):
+            raise ValueError(
+                f"chain: state has {len(state)} parts but the chain has {len(transforms)} "
+                "transforms; was it made by this chain's init?"
+            )
+        new_state = []
+        for t, s, extra_ok in zip(transforms, state, takes_extra, strict=True):
+            grads, s = (
+                t.update(grads, s, params, **extra) if extra_ok else t.update(grads, s, params)
+            )
+            new_state.append(s)
+        return grads, tuple(new_state)
+
+    return Transform(init, update)
+
+
+def identity() -> Transform:
+    """The transform that leaves gradients unchanged."""
+
+    def init(params: PyTree) -> EmptyState:
+        del params
+        return EmptyState()
+
+    def update(grads: PyTree, state: EmptyState, params: PyTree = None, **extra: Any):
+        del params, extra
+        return grads, state
+
+    return Transform(init, update)
+
+
+def stateless_with_count(
+    fn: Callable[[PyTree, PyTree, jax.Array], PyTree],
+) -> Transform:
+    """A transform whose update is ``fn(grads, params, count)`` and whose state is the count."""
+
+    def init(params: PyTree) -> CountState:
+        del params
+        return CountState(zero_count())
+
+    def update(grads: PyTree, state: CountState, params: PyTree = None, **extra: Any):
+        del extra
+        return fn(grads, params, state.count), CountState(state.count + 1)
+
+    return Transform(init, update)

@@ -1,0 +1,108 @@
+"""Checks of hyperparameters at construction time.
+
+Each check takes the parameter's name and value and returns the value unchanged, or raises
+``ValueError`` naming the parameter, what was received and what is allowed. Concrete arrays
+are checked element by element, so a grid of values for a sweep is checked in one call
+(see :func:`validate`). Schedules (callables) are checked by the schedule's own constructor.
+Traced values (inside ``jit`` or ``vmap``) cannot be inspected; whoever builds the sweep
+checks the concrete grid first, with :func:`validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def _concrete(value: Any) -> np.ndarray | None:
+    """``value`` as a float array, or None if it is a schedule or a traced value."""
+    if callable(value) or isinstance(value, jax.core.Tracer):
+        return None
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"expected a number, array or schedule; got {value!r}")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"expected a number, array or schedule; got {value!r}") from err
+
+
+def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowed: str) -> Any:
+    try:
+        arr = _concrete(value)
+    except TypeError as err:
+        raise TypeError(f"{name}: {err}") from None
+    if arr is None:
+        return value
+    good = np.isfinite(arr) & ok(arr)
+    if not np.all(good):
+        shown = value if arr.ndim == 0 else arr[~good][:5].tolist()
+        what = "got" if arr.ndim == 0 else "got invalid entries"
+        raise ValueError(f"{name} must be {allowed}; {what} {shown!r}")
+    return value
+
+
+def nonnegative(name: str, value: Any) -> Any:
+    """A finite number >= 0 (learning rates, weight decay, ...)."""
+    return _check(name, value, lambda a: a >= 0, "a finite number >= 0")
+
+
+def positive(name: str, value: Any) -> Any:
+    """A finite number > 0 (epsilon, clip thresholds, ...)."""
+    return _check(name, value, lambda a: a > 0, "a finite number > 0")
+
+
+def fraction(name: str, value: Any, *, closed: bool = False) -> Any:
+    """A number in [0, 1) (betas, decays), or in [0, 1] when ``closed``."""
+    if closed:
+        return _check(name, value, lambda a: (a >= 0) & (a <= 1), "a number in [0, 1]")
+    return _check(name, value, lambda a: (a >= 0) & (a < 1), "a number in [0, 1)")
+
+
+def in_range(name: str, value: Any, low: float, high: float) -> Any:
+    """A number in the open interval (low, high)."""
+    return _check(name, value, lambda a: (a > low) & (a < high), f"a number in ({low}, {high})")
+
+
+def positive_int(name: str, value: Any) -> int:
+    """A Python integer >= 1 (step counts, periods, patience + 1, ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    return int(value)
+
+
+def nonnegative_int(name: str, value: Any) -> int:
+    """A Python integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
+    return int(value)
+
+
+def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """One of ``allowed`` (convention names)."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def boolean(name: str, value: Any) -> bool:
+    """A Python bool (structural switches cannot be traced)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def validate(rule: Callable[..., Any], **grid: Any) -> dict[str, np.ndarray]:
+    """Check a grid of hyperparameter values for ``rule`` before a vmapped sweep.
+
+    ``validate(descend.adam, lr=[1e-3, 1e-2], b1=[0.9, 0.99])`` runs the rule's own
+    construction-time checks on every value at once (they are applied element by element)
+    and returns the grid as float arrays, ready for ``jax.vmap``. Inside the sweep the values
+    are traced and cannot be checked, so this is where a bad value is caught.
+    """
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in grid.items()}
+    rule(**arrays)
+    return arrays
