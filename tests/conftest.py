@@ -1,5 +1,9 @@
 """Shared fixtures: float64 on request (reference tests run in float64), float32 otherwise."""
 
+import contextlib
+import logging
+import re
+
 import jax
 import pytest
 
@@ -9,3 +13,38 @@ def x64():
     """Run the test body with 64-bit floats enabled, and restore the default afterwards."""
     with jax.enable_x64(True):
         yield
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def compilations():
+    """Count XLA compilations by name: ``with compilations() as seen: ...; seen("step")``.
+
+    Uses JAX's own compilation logging (``jax.log_compiles``), the way Optax's tests do.
+    """
+
+    @contextlib.contextmanager
+    def capture():
+        handler = _Records()
+        logger = logging.getLogger("jax")
+        logger.addHandler(handler)
+        try:
+            with jax.log_compiles(True):
+
+                def count(name):
+                    pattern = re.compile(rf"Finished XLA compilation of jit\({re.escape(name)}\)")
+                    return sum(bool(pattern.search(m)) for m in handler.messages)
+
+                yield count
+        finally:
+            logger.removeHandler(handler)
+
+    return capture
