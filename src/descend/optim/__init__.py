@@ -19,6 +19,7 @@ from descend.optim.base import (
     value_at,
 )
 from descend.optim.library import from_library
+from descend.optim.library_schedules import schedule_from_library
 from descend.optim.nadam import nadam
 from descend.optim.plateau import reduce_on_plateau
 from descend.optim.rmsprop import rmsprop
@@ -64,6 +65,7 @@ __all__ = [
     "scale",
     "scale_by_learning_rate",
     "scale_by_schedule",
+    "schedule_from_library",
     "schedules",
     "validate",
     "value_at",

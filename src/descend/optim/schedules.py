@@ -167,6 +167,33 @@ def cosine_warm_restarts(
     return schedule
 
 
+def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+    """Run ``schedules[0]`` until ``boundaries[0]``, then ``schedules[1]`` restarted from 0,
+    and so on: at ``t >= b_i`` the value is ``schedules[i+1](t - b_i)``.
+
+    PyTorch ``SequentialLR(schedulers, milestones)``; Optax ``join_schedules``."""
+    schedules = list(schedules)
+    marks = [check.positive_int("boundaries", int(b)) for b in boundaries]
+    if len(schedules) != len(marks) + 1:
+        raise ValueError(
+            f"join needs one more schedule than boundaries; got {len(schedules)} schedules "
+            f"and {len(marks)} boundaries"
+        )
+    if any(not callable(s) for s in schedules):
+        raise TypeError("join: every schedule must be a function of t")
+    if marks != sorted(marks):
+        raise ValueError(f"boundaries must be increasing; got {marks}")
+
+    def joined(t: jax.Array) -> jax.Array:
+        t = jnp.asarray(t)
+        value = schedules[0](t)
+        for b, s in zip(marks, schedules[1:], strict=True):
+            value = jnp.where(t >= b, s(jnp.maximum(t - b, 0)), value)
+        return value
+
+    return joined
+
+
 def warmup(schedule: Schedule, steps: int, start: float = 0.0) -> Schedule:
     """Linear warm-up over ``steps`` updates, then ``schedule`` (restarted at 0).
 
@@ -179,14 +206,8 @@ def warmup(schedule: Schedule, steps: int, start: float = 0.0) -> Schedule:
         raise TypeError(f"schedule must be a schedule (a function of t); got {schedule!r}")
     check.positive_int("steps", steps)
     check.nonnegative("start", start)
-
-    def warmed(t: jax.Array) -> jax.Array:
-        t = jnp.asarray(t)
-        target = schedule(jnp.zeros_like(t))
-        ramp = start + (target - start) * _float(t) / steps
-        return jnp.where(t < steps, ramp, schedule(jnp.maximum(t - steps, 0)))
-
-    return warmed
+    top = float(schedule(jnp.zeros([], jnp.int32)))
+    return join([linear(start, top, steps), schedule], [steps])
 
 
 def _anneal(start: float, end: float, frac: jax.Array, how: str) -> jax.Array:
