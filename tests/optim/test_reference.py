@@ -234,7 +234,11 @@ if __name__ == "__main__":
         key = (lib, case["id"].split("/")[0])
         ours, theirs = trajectory(lib, case), np.asarray(case["trajectory"])
         n = horizon(lib, case) if case["id"] in SENSITIVE[lib] else len(theirs)
-        err = relative_error(ours[:n], theirs[:n])
+        if lib == "optax" and case["id"] in OPTAX_FLOAT32_SCHEDULE:  # norm-wise, see above
+            d = np.linalg.norm(ours - theirs, axis=1) / (np.linalg.norm(theirs, axis=1) + ATOL)
+            err = float(d.max())
+        else:
+            err = relative_error(ours[:n], theirs[:n])
         old = worst.get(key, (0.0, len(theirs)))
         worst[key] = (max(old[0], err), min(old[1], n))
     print(f"{'library':7s} {'optimizer':28s} {'max rel. error':>14s}  steps compared")
