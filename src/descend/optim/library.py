@@ -336,6 +336,23 @@ LIBRARIES = {"torch": TORCH, "optax": OPTAX, "keras": KERAS}
 _ALIASES = {"pytorch": "torch", "tensorflow": "keras", "tf": "keras", "tf.keras": "keras"}
 
 
+def lookup(tables: dict[str, dict[str, Any]], library: str, name: str, what: str):
+    """Resolve ``library`` (aliases allowed) and ``name`` (any case) in ``tables``: returns
+    ``(library, key, entry)``, or raises ValueError listing the valid choices."""
+    lib = _ALIASES.get(str(library).lower(), str(library).lower())
+    if lib not in tables:
+        raise ValueError(
+            f"library must be one of {', '.join(sorted(tables))} (or an alias "
+            f"{', '.join(sorted(_ALIASES))}); got {library!r}"
+        )
+    key = str(name).lower()
+    if key not in tables[lib]:
+        raise ValueError(
+            f"{lib} {what} must be one of {', '.join(sorted(tables[lib]))}; got {name!r}"
+        )
+    return lib, key, tables[lib][key]
+
+
 def from_library(library: str, name: str, **kwargs: Any) -> Transform:
     """The descend transform equal to optimizer ``name`` of ``library`` built with ``kwargs``.
 
@@ -344,17 +361,7 @@ def from_library(library: str, name: str, **kwargs: Any) -> Transform:
     ``kwargs`` are that library's own argument names, with its defaults for the rest.
     Optax's ``learning_rate`` has no default, as in Optax.
     """
-    lib = _ALIASES.get(str(library).lower(), str(library).lower())
-    if lib not in LIBRARIES:
-        raise ValueError(
-            f"library must be one of {', '.join(sorted(LIBRARIES))} (or an alias "
-            f"{', '.join(sorted(_ALIASES))}); got {library!r}"
-        )
-    table = LIBRARIES[lib]
-    key = str(name).lower()
-    if key not in table:
-        raise ValueError(f"{lib} optimizer must be one of {', '.join(sorted(table))}; got {name!r}")
-    defaults, build = table[key]
+    lib, _, (defaults, build) = lookup(LIBRARIES, library, name, "optimizer")
     if lib == "torch":
         kwargs = {k: v for k, v in kwargs.items() if k not in _TORCH_IGNORED}
     args = _args(f"from_library({lib!r}, {name!r})", kwargs, defaults)

@@ -22,7 +22,7 @@ from typing import Any
 
 from descend.optim import schedules as S
 from descend.optim.base import Schedule
-from descend.optim.library import _ALIASES, _args
+from descend.optim.library import _args, lookup
 
 _REQUIRED = object()
 
@@ -201,16 +201,7 @@ def schedule_from_library(
     ``base`` is the optimizer's learning rate (PyTorch schedulers multiply it); ``which``
     is "lr", or "momentum" for the momentum that PyTorch's ``OneCycleLR`` cycles.
     """
-    lib = _ALIASES.get(str(library).lower(), str(library).lower())
-    if lib not in SCHEDULE_LIBRARIES:
-        raise ValueError(
-            f"library must be one of {', '.join(sorted(SCHEDULE_LIBRARIES))}; got {library!r}"
-        )
-    table = SCHEDULE_LIBRARIES[lib]
-    key = str(name).lower()
-    if key not in table:
-        raise ValueError(f"{lib} schedule must be one of {', '.join(sorted(table))}; got {name!r}")
-    defaults, build = table[key]
+    lib, key, (defaults, build) = lookup(SCHEDULE_LIBRARIES, library, name, "schedule")
     args = _args(f"schedule_from_library({lib!r}, {name!r})", kwargs, defaults)
     missing = sorted(k for k, v in args.items() if v is _REQUIRED)
     if missing:
