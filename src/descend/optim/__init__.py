@@ -9,15 +9,8 @@ Keras defines it.
 from descend.optim import schedules
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw, amsgrad
-from descend.optim.base import (
-    HyperParam,
-    Schedule,
-    Transform,
-    apply_updates,
-    chain,
-    identity,
-    value_at,
-)
+from descend.optim.base import HyperParam, Schedule, Transform, apply_updates, value_at
+from descend.optim.combine import chain, identity
 from descend.optim.library import from_library
 from descend.optim.library_schedules import schedule_from_library
 from descend.optim.nadam import nadam

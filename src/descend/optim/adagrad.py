@@ -29,6 +29,7 @@ from descend.optim.base import (
     value_at,
     zero_count,
 )
+from descend.optim.recipe import recorded
 
 
 class AdagradState(NamedTuple):
@@ -38,6 +39,7 @@ class AdagradState(NamedTuple):
     sum_of_squares: PyTree
 
 
+@recorded
 def adagrad(
     lr: HyperParam = 0.01,
     *,

@@ -38,6 +38,7 @@ from descend.optim.base import (
     value_at,
     zero_count,
 )
+from descend.optim.recipe import recorded
 
 AMSGRAD_FORMS = (None, "raw", "corrected")
 WEIGHT_DECAY_COUPLINGS = ("lr", "schedule")
@@ -89,7 +90,7 @@ def _adam(
         c1, c2 = 1 - beta1**step, 1 - beta2**step
         if params is None:
             params_or_zeros = tree_zeros_like(grads)
-            if not (isinstance(decay, (int, float)) and decay == 0):
+            if check.nonzero(decay):
                 raise ValueError("adamw needs the parameters: call update(grads, state, params)")
         else:
             params_or_zeros = params
@@ -122,6 +123,7 @@ def _adam(
     return Transform(init, update)
 
 
+@recorded
 def adam(
     lr: HyperParam = 1e-3,
     b1: HyperParam = 0.9,
@@ -144,6 +146,7 @@ def adam(
     return _adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad, 0.0, 0.0, 1.0)
 
 
+@recorded
 def amsgrad(
     lr: HyperParam = 1e-3,
     b1: HyperParam = 0.9,
@@ -164,6 +167,7 @@ def amsgrad(
     return adam(lr, b1, b2, eps, eps_root=eps_root, eps_hat=eps_hat, amsgrad=max_of)
 
 
+@recorded
 def adamw(
     lr: HyperParam = 1e-3,
     b1: HyperParam = 0.9,

@@ -26,7 +26,8 @@ from typing import Any
 
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw
-from descend.optim.base import HyperParam, Transform, chain
+from descend.optim.base import HyperParam, Transform
+from descend.optim.combine import chain
 from descend.optim.nadam import nadam
 from descend.optim.rmsprop import rmsprop
 from descend.optim.sgd import gd, momentum

@@ -34,6 +34,7 @@ from descend.optim.base import (
     value_at,
     zero_count,
 )
+from descend.optim.recipe import recorded
 
 
 class NAdamState(NamedTuple):
@@ -45,6 +46,7 @@ class NAdamState(NamedTuple):
     v: PyTree
 
 
+@recorded
 def nadam(
     lr: HyperParam = 2e-3,
     b1: HyperParam = 0.9,

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 
 from descend.optim import validation as check
 from descend.optim.base import PyTree, Transform, cast_like
+from descend.optim.recipe import recorded
 
 
 class PlateauState(NamedTuple):
@@ -37,6 +38,7 @@ class PlateauState(NamedTuple):
     cooldown_left: jax.Array
 
 
+@recorded
 def reduce_on_plateau(
     factor: float = 0.1,
     patience: int = 10,

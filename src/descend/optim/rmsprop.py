@@ -36,6 +36,7 @@ from descend.optim.base import (
     value_at,
     zero_count,
 )
+from descend.optim.recipe import recorded
 
 
 class RMSPropState(NamedTuple):
@@ -47,6 +48,7 @@ class RMSPropState(NamedTuple):
     momentum: PyTree
 
 
+@recorded
 def rmsprop(
     lr: HyperParam = 0.01,
     decay: HyperParam = 0.99,

@@ -40,6 +40,7 @@ from descend.optim.base import (
     value_at,
     zero_count,
 )
+from descend.optim.recipe import recorded
 from descend.optim.transforms import scale_by_learning_rate
 
 MOMENTUM_FORMS = ("sum", "ema", "velocity")
@@ -52,6 +53,7 @@ class MomentumState(NamedTuple):
     buffer: PyTree
 
 
+@recorded
 def gd(lr: HyperParam = 0.01) -> Transform:
     """Vanilla gradient descent: ``theta <- theta - lr * g``.
 
@@ -60,6 +62,7 @@ def gd(lr: HyperParam = 0.01) -> Transform:
     return scale_by_learning_rate(lr)
 
 
+@recorded
 def momentum(
     lr: HyperParam = 0.01,
     beta: HyperParam = 0.9,
@@ -83,9 +86,9 @@ def momentum(
     check.choice("form", form, MOMENTUM_FORMS)
     check.fraction("dampening", dampening, closed=True)
     check.boolean("nesterov", nesterov)
-    if form != "sum" and not (isinstance(dampening, (int, float)) and dampening == 0):
+    if form != "sum" and check.nonzero(dampening):
         raise ValueError(f"dampening applies only to form='sum'; got form={form!r}")
-    if nesterov and not (isinstance(dampening, (int, float)) and dampening == 0):
+    if nesterov and check.nonzero(dampening):
         raise ValueError(
             f"nesterov requires dampening=0 (as in PyTorch); got dampening={dampening!r}"
         )
@@ -117,6 +120,7 @@ def momentum(
     return Transform(init, update)
 
 
+@recorded
 def nesterov(
     lr: HyperParam = 0.01,
     beta: HyperParam = 0.9,

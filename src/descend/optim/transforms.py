@@ -21,6 +21,7 @@ from descend.optim.base import (
     stateless_with_count,
     value_at,
 )
+from descend.optim.recipe import recorded
 
 
 def _need_params(name: str, params: PyTree) -> None:
@@ -28,6 +29,7 @@ def _need_params(name: str, params: PyTree) -> None:
         raise ValueError(f"{name} needs the parameters: call update(grads, state, params)")
 
 
+@recorded
 def scale(factor: HyperParam) -> Transform:
     """``u = factor * g``; ``factor`` may be a schedule of the update count."""
 
@@ -39,6 +41,7 @@ def scale(factor: HyperParam) -> Transform:
     return stateless_with_count(fn)
 
 
+@recorded
 def scale_by_schedule(schedule: HyperParam) -> Transform:
     """``u_t = s(t) * g_t``: multiply by a schedule's value at update ``t`` (0-based)."""
     if not callable(schedule):
@@ -46,6 +49,7 @@ def scale_by_schedule(schedule: HyperParam) -> Transform:
     return scale(schedule)
 
 
+@recorded
 def scale_by_learning_rate(lr: HyperParam) -> Transform:
     """``u = -lr * g``: the descent step of plain gradient descent."""
     check.nonnegative("lr", lr)
@@ -54,6 +58,7 @@ def scale_by_learning_rate(lr: HyperParam) -> Transform:
     return scale(-jnp.asarray(lr) if not isinstance(lr, (int, float)) else -lr)
 
 
+@recorded
 def clip_by_value(max_abs: HyperParam) -> Transform:
     """``g <- clip(g, -c, c)`` element-wise: ``torch.nn.utils.clip_grad_value_``, ``optax.clip``."""
     check.positive("max_abs", max_abs)
@@ -72,6 +77,7 @@ def global_norm(tree: PyTree) -> jax.Array:
     return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in leaves))
 
 
+@recorded
 def clip_by_global_norm(max_norm: HyperParam, eps: float = 0.0) -> Transform:
     """Rescale all gradients together so their global norm is at most ``max_norm``.
 
@@ -93,6 +99,7 @@ def clip_by_global_norm(max_norm: HyperParam, eps: float = 0.0) -> Transform:
     return stateless_with_count(fn)
 
 
+@recorded
 def clip_by_norm(max_norm: HyperParam) -> Transform:
     """Rescale each leaf separately so its norm is at most ``max_norm`` (Keras' ``clipnorm``)."""
     check.positive("max_norm", max_norm)
@@ -111,6 +118,7 @@ def clip_by_norm(max_norm: HyperParam) -> Transform:
     return stateless_with_count(fn)
 
 
+@recorded
 def weight_decay(rate: HyperParam) -> Transform:
     """Coupled L2 weight decay: ``g <- g + rate * theta``.
 
@@ -129,6 +137,7 @@ def weight_decay(rate: HyperParam) -> Transform:
     return stateless_with_count(fn)
 
 
+@recorded
 def decoupled_weight_decay(rate: HyperParam) -> Transform:
     """Decoupled weight decay added to the final updates: ``u <- u - rate_t * theta``.
 
@@ -146,6 +155,7 @@ def decoupled_weight_decay(rate: HyperParam) -> Transform:
     return stateless_with_count(fn)
 
 
+@recorded
 def maximize() -> Transform:
     """Gradient ascent: ``g <- -g``. Put it first in the chain.
 

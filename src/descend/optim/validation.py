@@ -95,6 +95,16 @@ def boolean(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def nonzero(value: Any) -> bool:
+    """True if ``value`` is concrete and not zero everywhere (a schedule counts as nonzero;
+    a traced value as zero: it was checked when it was concrete)."""
+    if isinstance(value, jax.core.Tracer):
+        return False
+    if callable(value):
+        return True
+    return bool(np.any(np.asarray(value) != 0))
+
+
 def validate(rule: Callable[..., Any], **grid: Any) -> dict[str, np.ndarray]:
     """Check a grid of hyperparameter values for ``rule`` before a vmapped sweep.
 

@@ -1,0 +1,179 @@
+"""How a transform was built, so that a compiled run can take its hyperparameters as data.
+
+Every public constructor in :mod:`descend.optim` is wrapped by :func:`recorded`: the transform
+it returns still is a plain ``Transform(init, update)`` (and unpacks as one), but it also
+carries the constructor and the arguments it was called with. :func:`split` separates those
+arguments into *static* ones (strings, booleans, integers, schedules, the structure of a
+chain) and *numeric leaves* (floats and float arrays); :func:`rebuild` makes the transform
+again from the same static part and new leaves. The engine compiles one program per static
+part and passes the leaves as arguments, so ``minimize(f, x0, adam(1e-3))`` followed by
+``minimize(f, x0, adam(1e-2))`` compiles once.
+
+A transform without a recipe (an optax transform, a hand-written one) is static as a
+whole: it still runs, it is just compiled again for each new object.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from descend.optim.base import Transform
+
+
+class GradientStep(NamedTuple):
+    """A rule that needs the gradient *function*, not one gradient: the engine calls
+    ``x, state = step(grad_fn, x, state)``. Used for the look-ahead Nesterov form."""
+
+    init: Callable[[Any], Any]
+    step: Callable[..., tuple[Any, Any]]
+
+
+class _RecordedTransform(Transform):
+    """A Transform that also knows its recipe (instances get a ``__dict__``)."""
+
+
+class _RecordedStep(GradientStep):
+    """A GradientStep that also knows its recipe."""
+
+
+_RECORDED = {Transform: _RecordedTransform, GradientStep: _RecordedStep}
+
+
+class Recipe(NamedTuple):
+    """A constructor and the arguments it was called with."""
+
+    build: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+
+
+def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a constructor so that what it returns carries its :class:`Recipe`."""
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        made = build(*args, **kwargs)
+        for plain, with_recipe in _RECORDED.items():
+            if type(made) in (plain, with_recipe):
+                out = with_recipe(*made)
+                out.recipe = Recipe(wrapper, args, tuple(sorted(kwargs.items())))
+                return out
+        return made
+
+    return wrapper
+
+
+def recipe_of(transform: Any) -> Recipe | None:
+    """The recipe a transform was built from, or None."""
+    return getattr(transform, "recipe", None)
+
+
+def _is_leaf(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_, int, np.integer)) or value is None:
+        return False
+    if isinstance(value, (float, np.floating, jax.core.Tracer)):
+        return True
+    if isinstance(value, (np.ndarray, jax.Array)):
+        return np.issubdtype(value.dtype, np.floating)
+    return False
+
+
+class _Leaf(NamedTuple):
+    index: int
+
+
+class _Sub(NamedTuple):
+    key: Any
+
+
+def _static(value: Any) -> Any:
+    """A hashable stand-in for a static argument."""
+    if isinstance(value, list):
+        return ("__list__", *(_static(v) for v in value))
+    if isinstance(value, tuple):
+        return ("__tuple__", *(_static(v) for v in value))
+    if isinstance(value, dict):
+        return ("__dict__", *sorted((k, _static(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("__id__", id(value))
+    return value
+
+
+def split(transform: Any) -> tuple[Any, list[Any]]:
+    """``(key, leaves)``: a hashable static description and the numeric hyperparameters."""
+    leaves: list[Any] = []
+
+    def walk(value: Any) -> Any:
+        recipe = recipe_of(value)
+        if recipe is not None:
+            return _Sub(
+                (
+                    recipe.build,
+                    tuple(walk(a) for a in recipe.args),
+                    tuple((k, walk(v)) for k, v in recipe.kwargs),
+                )
+            )
+        if isinstance(value, (list, tuple)) and any(_is_leaf(v) or recipe_of(v) for v in value):
+            kind = "__list__" if isinstance(value, list) else "__tuple__"
+            return (kind, *(walk(v) for v in value))
+        if _is_leaf(value):
+            leaves.append(value)
+            return _Leaf(len(leaves) - 1)
+        return _static(value)
+
+    key = walk(transform)
+    if not isinstance(key, _Sub):  # no recipe: the object itself is the key
+        return ("__opaque__", transform), []
+    return key, leaves
+
+
+def rebuild(key: Any, leaves: list[Any]) -> Any:
+    """The transform described by ``key`` with the numeric hyperparameters ``leaves``."""
+    if isinstance(key, tuple) and len(key) == 2 and key[0] == "__opaque__":
+        return key[1]
+
+    def make(value: Any) -> Any:
+        if isinstance(value, _Leaf):
+            return leaves[value.index]
+        if isinstance(value, _Sub):
+            build, args, kwargs = value.key
+            return build(*(make(a) for a in args), **{k: make(v) for k, v in kwargs})
+        if isinstance(value, tuple) and value and value[0] in ("__list__", "__tuple__"):
+            items = [make(v) for v in value[1:]]
+            return items if value[0] == "__list__" else tuple(items)
+        if isinstance(value, tuple) and value and value[0] == "__dict__":
+            return {k: make(v) for k, v in value[1:]}
+        return value
+
+    return make(key)
+
+
+def learning_rate_of(transform: Any) -> Any:
+    """The ``lr`` (or ``learning_rate``) a transform was built with: the first one found
+    walking its recipe (a chain's parts in order); None if there is none."""
+    recipe = recipe_of(transform)
+    if recipe is None:
+        return None
+    try:
+        bound = inspect.signature(recipe.build).bind(*recipe.args, **dict(recipe.kwargs))
+        bound.apply_defaults()
+    except TypeError:
+        return None
+    for name in ("lr", "learning_rate"):
+        if name in bound.arguments:
+            return bound.arguments[name]
+    for value in bound.arguments.values():
+        parts = value if isinstance(value, (list, tuple)) else (value,)
+        for part in parts:
+            found = learning_rate_of(part)
+            if found is not None:
+                return found
+    return None
