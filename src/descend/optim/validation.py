@@ -10,6 +10,7 @@ checks the concrete grid first, with :func:`validate`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,6 +31,10 @@ def _concrete(value: Any) -> np.ndarray | None:
 
 
 def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowed: str) -> Any:
+    if type(value) in (float, int):  # the common case, without NumPy's overhead
+        if math.isfinite(value) and ok(value):
+            return value
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
     try:
         arr = _concrete(value)
     except TypeError as err:

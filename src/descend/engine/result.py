@@ -1,0 +1,118 @@
+"""What a run returns: `Result` and its `History`, both pytrees of arrays (so they vmap).
+
+The stop reason is an integer code inside the compiled run; :attr:`Result.stop_reason`
+names it. A run never reports success after a divergence: ``diverged`` is its own reason,
+with the step where it happened, and the history up to that point is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+
+RUNNING, GRADIENT_TOL, LOSS_TOL, MAX_STEPS, DIVERGED = 0, 1, 2, 3, 4
+REASONS = {
+    RUNNING: "running",
+    GRADIENT_TOL: "converged (gradient norm <= tol)",
+    LOSS_TOL: "converged (loss change < ftol)",
+    MAX_STEPS: "max_steps",
+    DIVERGED: "diverged",
+}
+SHORT_REASONS = {
+    RUNNING: "running",
+    GRADIENT_TOL: "converged",
+    LOSS_TOL: "stalled",
+    MAX_STEPS: "max_steps",
+    DIVERGED: "diverged",
+}
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class History:
+    """Records taken every ``record_every`` steps (and at step 0).
+
+    ``step[i]`` is the step of record ``i``; ``loss``, ``grad_norm`` and ``lr`` are the loss
+    and gradient norm at that step's point and the learning rate of the update taken from it;
+    ``path`` holds the points (``None`` when not recorded). Only the first ``count`` records
+    are filled; :meth:`trimmed` returns just those, as NumPy arrays.
+    """
+
+    step: jax.Array
+    loss: jax.Array
+    grad_norm: jax.Array
+    lr: jax.Array
+    path: Any
+    count: jax.Array
+
+    def trimmed(self) -> dict[str, Any]:
+        """The filled records as NumPy arrays (``path`` as a pytree of arrays, or None)."""
+        if np.ndim(self.count) != 0:
+            raise ValueError("trimmed() works on one run; index a batched history first")
+        n = int(self.count)
+        cut = lambda a: np.asarray(a)[:n]  # noqa: E731
+        return {
+            "step": cut(self.step),
+            "loss": cut(self.loss),
+            "grad_norm": cut(self.grad_norm),
+            "lr": cut(self.lr),
+            "path": None if self.path is None else jax.tree.map(cut, self.path),
+        }
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Result:
+    """The outcome of :func:`descend.minimize`.
+
+    ``x``/``loss``: the final point and its objective value; ``best_x``/``best_loss``: the
+    best finite point seen (the highest objective when maximizing); ``steps``: updates
+    applied; ``reason``: the stop code (see :attr:`stop_reason`); ``diverged_at``: the step
+    where divergence was detected (-1 if it was not); ``grad_norm``: at the final point.
+    """
+
+    x: Any
+    loss: jax.Array
+    best_x: Any
+    best_loss: jax.Array
+    grad_norm: jax.Array
+    steps: jax.Array
+    reason: jax.Array
+    diverged_at: jax.Array
+    history: History
+
+    @property
+    def stop_reason(self) -> str:
+        """The stop reason in words (one run)."""
+        return REASONS[int(self.reason)]
+
+    @property
+    def short_reason(self) -> str:
+        """One word: converged, stalled, max_steps or diverged."""
+        return SHORT_REASONS[int(self.reason)]
+
+    @property
+    def converged(self) -> bool:
+        """Stopped by the gradient or loss tolerance (one run)."""
+        return int(self.reason) in (GRADIENT_TOL, LOSS_TOL)
+
+    @property
+    def diverged(self) -> bool:
+        """Stopped because the run diverged (one run)."""
+        return int(self.reason) == DIVERGED
+
+    def __getitem__(self, index: Any) -> Result:
+        """One run (or a slice) of a batched result: ``results[3]``."""
+        return jax.tree.map(lambda a: a[index], self)
+
+    def summary(self) -> str:
+        """A one-line account of the run."""
+        where = f" at step {int(self.diverged_at)}" if self.diverged else ""
+        return (
+            f"{self.stop_reason}{where} after {int(self.steps)} steps: loss "
+            f"{float(self.loss):.6g} (best {float(self.best_loss):.6g}), gradient norm "
+            f"{float(self.grad_norm):.3g}"
+        )
