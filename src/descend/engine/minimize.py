@@ -232,7 +232,7 @@ def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
     recommended start when ``x0`` is None; check the start's shape against its dimension."""
     if hasattr(f, "f") and hasattr(f, "dim") and hasattr(f, "start"):
         surface = f
-        x0 = surface.start if x0 is None else x0
+        x0 = jnp.asarray(surface.start) if x0 is None else x0
         shape = jnp.shape(x0)
         if shape != (surface.dim,):
             raise ValueError(
@@ -245,6 +245,10 @@ def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
 
 
 def _as_float_tree(x0: Any) -> Any:
+    """x0 with float leaves; a flat list or tuple of numbers is taken as a vector."""
+    if isinstance(x0, (list, tuple)) and x0 and all(isinstance(v, (int, float)) for v in x0):
+        x0 = jnp.asarray(x0)
+
     def leaf(a: Any) -> jax.Array:
         if isinstance(a, jax.Array) and jnp.issubdtype(a.dtype, jnp.floating):
             return a
@@ -304,7 +308,7 @@ def minimize(
     maximize: bool = False,
     record_every: int = 1,
     record_path: bool | None = None,
-    progress: bool = False,
+    progress: Any = False,
 ) -> Result:
     """Minimize (or, with ``maximize=True``, maximize) ``f`` from ``x0`` with ``optimizer``.
 
@@ -324,7 +328,8 @@ def minimize(
         maximize: climb ``f`` instead (gradient ascent); losses are reported as ``f``.
         record_every: keep one history record every this many steps (bounds memory).
         record_path: keep the points in the history; by default when it stays small.
-        progress: show a progress bar (steps, loss) on standard error while running.
+        progress: show a progress bar (steps, loss) while running: True for standard
+            error, or a text stream to write it to.
 
     Returns:
         A :class:`Result`; see its ``stop_reason``, ``history`` and ``summary()``.
@@ -359,5 +364,9 @@ def minimize(
     )
     key, leaves = split(optimizer)
     run = _runner(f, key, options)
-    with progress_bar.active(max_steps, enabled=bool(progress)):
-        return run(x0, leaves, tol, ftol, divergence)
+    stream = progress if hasattr(progress, "write") else None
+    with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
+        result = run(x0, leaves, tol, ftol, divergence)
+        if progress:  # keep the bar until the (asynchronously dispatched) run has finished
+            result = jax.block_until_ready(result)
+    return result

@@ -56,13 +56,19 @@ class Recipe(NamedTuple):
 def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a constructor so that what it returns carries its :class:`Recipe`."""
 
+    signature = inspect.signature(build)
+
     @functools.wraps(build)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         made = build(*args, **kwargs)
         for plain, with_recipe in _RECORDED.items():
             if type(made) in (plain, with_recipe):
+                # every argument, defaults included, so that passing a default explicitly
+                # describes the same program as leaving it out
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
                 out = with_recipe(*made)
-                out.recipe = Recipe(wrapper, args, tuple(sorted(kwargs.items())))
+                out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
                 return out
         return made
 

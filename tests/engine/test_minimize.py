@@ -1,0 +1,210 @@
+"""descend.minimize: one compiled run with stop rules, history, vmap, and no recompiles."""
+
+import io
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import descend as ds
+from descend.engine import lookahead_nesterov, minimize, progress
+
+A = jnp.array([1.0, 10.0])
+
+
+def quad(x):
+    return 0.5 * jnp.sum(A * x**2)
+
+
+def rosenbrock(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+def python_loop(f, x0, opt, steps):
+    """The same run, step by step in Python: the independent truth for the engine's path."""
+    x, state, path = jnp.asarray(x0), opt.init(jnp.asarray(x0)), [np.asarray(x0)]
+    for _ in range(steps):
+        u, state = opt.update(jax.grad(f)(x), state, x)
+        x = ds.apply_updates(x, u)
+        path.append(np.asarray(x))
+    return np.array(path)
+
+
+def test_compiled_run_follows_the_python_loop_and_converges():
+    x0 = jnp.array([1.0, 1.0])
+    res = minimize(quad, x0, ds.momentum(0.05, 0.5), max_steps=5_000, tol=1e-5)
+    assert res.stop_reason == "converged (gradient norm <= tol)" and res.converged
+    h = res.history.trimmed()
+    assert len(h["step"]) == int(res.steps) + 1 and h["step"][-1] == int(res.steps)
+    expected = python_loop(quad, x0, ds.momentum(0.05, 0.5), int(res.steps))
+    np.testing.assert_allclose(h["path"], expected, rtol=1e-5, atol=1e-7)
+    assert float(res.grad_norm) <= 1e-5 < h["grad_norm"][-2]  # stopped at the first step below tol
+    np.testing.assert_allclose(h["loss"], jax.vmap(quad)(jnp.asarray(h["path"])), rtol=1e-6)
+    np.testing.assert_allclose(res.x, [0.0, 0.0], atol=1e-5)
+
+
+def test_history_records_the_learning_rate_schedule_and_bounds_memory():
+    sched = ds.schedules.step(0.01, 100, 0.5)
+    res = minimize(rosenbrock, jnp.array([-1.2, 1.0]), ds.adam(sched), max_steps=1000, tol=0.0,
+                   record_every=7)  # fmt: skip
+    h = res.history.trimmed()
+    assert res.history.loss.shape == (1000 // 7 + 2,)  # ceil(1000 / 7) + 1 records at most
+    np.testing.assert_array_equal(h["step"][:-1], np.arange(0, 1000, 7))
+    assert h["step"][-1] == 1000  # the final step is always recorded
+    np.testing.assert_allclose(h["lr"], 0.01 * 0.5 ** (h["step"] // 100), rtol=1e-6)
+
+
+def test_divergence_is_reported_with_its_step_and_never_as_success():
+    res = minimize(quad, jnp.array([1.0, 1.0]), ds.gd(10.0), max_steps=1000)
+    assert res.diverged and not res.converged and res.stop_reason == "diverged"
+    assert int(res.diverged_at) == int(res.steps) > 0
+    h = res.history.trimmed()
+    assert len(h["loss"]) == int(res.steps) + 1  # the history up to the divergence is kept
+    assert np.isfinite(float(res.best_loss)) and float(res.best_loss) == pytest.approx(5.5)
+
+
+def test_slow_blow_up_without_nan_is_divergence():
+    """lr just above 2/L: the loss grows by 1.02^2 per step and never becomes NaN."""
+    res = minimize(quad, jnp.array([1.0, 1.0]), ds.gd(2.02 / 10), max_steps=5000,
+                   divergence=100.0)  # fmt: skip
+    h = res.history.trimmed()
+    assert res.diverged and np.all(np.isfinite(h["loss"]))
+    # detected at the first step where L - L0 > 100 * max(|L0|, 1)
+    over = np.nonzero(h["loss"] - h["loss"][0] > 100 * max(abs(h["loss"][0]), 1.0))[0]
+    assert int(res.diverged_at) == over[0]
+
+
+def test_loss_stall_with_patience():
+    # plain GD with a tiny rate on a quadratic: the relative change per step is ~2 * lr * a
+    res = minimize(quad, jnp.array([1.0, 1.0]), ds.gd(1e-5), max_steps=10_000, tol=0.0,
+                   ftol=1e-3, patience=5)  # fmt: skip
+    assert res.stop_reason == "converged (loss change < ftol)"
+    assert int(res.steps) == 5  # changes of ~2e-4 < 1e-3 from the first step on
+
+
+def test_maximize_climbs():
+    f = lambda x: -jnp.sum((x - 3.0) ** 2)  # noqa: E731
+    res = minimize(f, jnp.zeros(2), ds.gd(0.1), maximize=True, max_steps=1000, tol=1e-5)
+    np.testing.assert_allclose(res.x, [3.0, 3.0], atol=1e-5)
+    assert float(res.loss) == pytest.approx(0.0, abs=1e-9) and res.converged
+    h = res.history.trimmed()
+    assert h["loss"][0] == pytest.approx(-18.0) and np.all(np.diff(h["loss"]) >= 0)
+
+
+def test_pytree_parameters_and_optax_optimizer():
+    f = lambda p: jnp.sum((p["w"] - 2.0) ** 2) + (p["b"] + 1.0) ** 2  # noqa: E731
+    p0 = {"w": jnp.zeros(3), "b": jnp.asarray(0.0)}
+    res = minimize(f, p0, optax.adam(0.1), max_steps=2000, tol=1e-4)
+    assert res.converged
+    np.testing.assert_allclose(res.x["w"], 2.0, atol=1e-3)
+    assert res.history.trimmed()["path"]["w"].shape[1:] == (3,)
+    assert np.isnan(res.history.trimmed()["lr"]).all()  # an optax transform has no known lr
+
+
+def test_vmap_over_start_points_and_hyperparameters(x64):
+    starts = jnp.array([[-1.2, 1.0], [0.0, 0.0], [2.0, 2.0]], jnp.float64)
+    batched = jax.vmap(lambda s: minimize(rosenbrock, s, ds.adam(0.02), max_steps=300))(starts)
+    for i, s in enumerate(starts):
+        one = minimize(rosenbrock, s, ds.adam(0.02), max_steps=300)
+        np.testing.assert_allclose(batched.x[i], one.x, rtol=1e-9)
+        assert int(batched.steps[i]) == int(one.steps)
+    lrs = jnp.array([1e-3, 1e-2, 5e-2])
+    run = lambda lr: minimize(rosenbrock, starts[0], ds.adam(lr), max_steps=300).loss  # noqa: E731
+    losses = jax.vmap(run)(lrs)
+    for lr, loss in zip(lrs, losses, strict=True):
+        single = minimize(rosenbrock, starts[0], ds.adam(float(lr)), max_steps=300).loss
+        np.testing.assert_allclose(loss, single, rtol=1e-9)
+    assert len(set(np.asarray(losses).round(12))) == 3
+
+
+def test_second_call_with_other_values_does_not_recompile(compilations):
+    def bowl(x):  # a function of this test alone, so the first call must compile
+        return jnp.sum((x - 0.5) ** 2)
+
+    with compilations() as seen:
+        minimize(bowl, jnp.zeros(2), ds.adam(1e-2, 0.9), max_steps=50)
+        minimize(bowl, jnp.ones(2), ds.adam(3e-2, 0.8), max_steps=50, tol=1e-3)
+        minimize(bowl, jnp.array([2.0, -1.0]), ds.adam(1e-1, 0.5, eps=1e-4), max_steps=50)
+    assert seen("minimize_run") == 1
+    with compilations() as seen:  # a different structure is a different program
+        minimize(bowl, jnp.zeros(2), ds.adam(1e-2, amsgrad="raw"), max_steps=50)
+    assert seen("minimize_run") == 1
+
+
+def test_lookahead_nesterov_equals_the_reparametrised_form():
+    """Sutskever's form u_t = beta u + grad(theta - lr beta u) has iterates theta_t; the
+    PyTorch/Optax form's iterates are phi_{t+1} = theta_{t+1} + beta (theta_{t+1} - theta_t)."""
+    lr, beta, x0 = 1e-3, 0.9, jnp.array([-1.2, 1.0])
+    with jax.enable_x64(True):
+        x0 = jnp.asarray(x0, jnp.float64)
+        theta = minimize(rosenbrock, x0, lookahead_nesterov(lr, beta), max_steps=500, tol=0.0)
+        phi = minimize(rosenbrock, x0, ds.nesterov(lr, beta), max_steps=500, tol=0.0)
+        th, ph = theta.history.trimmed()["path"], phi.history.trimmed()["path"]
+    np.testing.assert_allclose(ph[1:], th[1:] + beta * (th[1:] - th[:-1]), rtol=1e-10)
+    assert np.abs(th - ph).max() > 1e-4  # the two sequences are not the same points
+
+
+def test_surface_like_objects_supply_start_and_shape_check():
+    class Bowl:
+        name, dim, start = "bowl", 2, (1.0, -1.0)
+
+        @staticmethod
+        def f(x):
+            return jnp.sum(x**2)
+
+    res = minimize(Bowl(), None, ds.gd(0.25), max_steps=100)
+    assert res.converged
+    with pytest.raises(
+        ValueError, match=r"x0 must have shape \(2,\) for surface 'bowl'; got \(3,\)"
+    ):
+        minimize(Bowl(), jnp.zeros(3), ds.gd(0.1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"f": lambda x: x**2}, ValueError, r"f must return a scalar; it returned \(2,\)"),
+        ({"f": lambda x: jnp.sum(x > 0)}, ValueError, r"floating-point scalar; it returned int"),
+        ({"f": lambda x: float(np.sum(np.asarray(x)))}, ValueError, r"could not be evaluated"),
+        ({"f": lambda x: jnp.sum(x) if x[0] > 0 else 0.0}, ValueError, r"f could not be evaluated"),
+        ({"max_steps": 0}, ValueError, r"max_steps must be an integer >= 1; got 0"),
+        ({"max_steps": 10.5}, ValueError, r"max_steps must be an integer >= 1; got 10.5"),
+        ({"record_every": 0}, ValueError, r"record_every must be an integer >= 1"),
+        ({"tol": -1.0}, ValueError, r"tol must be a finite number >= 0"),
+        ({"optimizer": None}, TypeError, r"minimize needs an optimizer"),
+        ({"optimizer": "adam"}, TypeError, r"optimizer must be a Transform .* got str"),
+        ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
+    ],
+)  # fmt: skip
+def test_bad_input_gets_a_clear_error(kwargs, error, message):
+    args = {"f": quad, "x0": jnp.ones(2), "optimizer": ds.gd(0.1), **kwargs}
+    f, x0, opt = args.pop("f"), args.pop("x0"), args.pop("optimizer")
+    with pytest.raises(error, match=message):
+        minimize(f, x0, opt, **args)
+
+
+def test_f_that_jax_cannot_differentiate():
+    @jax.custom_jvp
+    def step(x):
+        return jnp.sum(x)
+
+    @step.defjvp
+    def _(primals, tangents):
+        raise TypeError("no derivative here")
+
+    with pytest.raises(ValueError, match=r"f is not differentiable with JAX at x0: TypeError"):
+        minimize(step, jnp.ones(2), ds.gd(0.1))
+
+
+def test_progress_bar_reports_and_changes_nothing():
+    stream = io.StringIO()
+    res = minimize(rosenbrock, jnp.array([-1.2, 1.0]), ds.adam(0.01), max_steps=2000, tol=0.0,
+                   progress=stream)  # fmt: skip
+    plain = minimize(rosenbrock, jnp.array([-1.2, 1.0]), ds.adam(0.01), max_steps=2000, tol=0.0)
+    np.testing.assert_array_equal(res.x, plain.x)
+    text = stream.getvalue()
+    assert "step 2000/2000" in text and "loss" in text and text.endswith("\n")
+    assert text.count("\r") >= 10  # redrawn as the run goes, not once at the end
+    assert not progress._ACTIVE  # the bar is gone after the run

@@ -1,0 +1,61 @@
+"""Sweeps over a hyperparameter grid (and start points) and comparisons of optimizers."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import descend as ds
+from descend.engine import compare, minimize, sweep
+
+
+def rosenbrock(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+X0 = jnp.array([-1.2, 1.0])
+
+
+def test_grid_sweep_equals_one_run_per_configuration():
+    s = sweep(rosenbrock, X0, ds.adam, lr=[1e-3, 1e-2, 5e-2], b1=[0.8, 0.9], max_steps=400)
+    assert len(s) == 6 and s.results.loss.shape == (6,)
+    for i in range(6):
+        lr, b1 = float(s.grid["lr"][i]), float(s.grid["b1"][i])
+        one = minimize(rosenbrock, X0, ds.adam(lr, b1), max_steps=400)
+        np.testing.assert_allclose(s.results.loss[i], one.loss, rtol=1e-4, atol=1e-9)
+    best, run = s.best()
+    assert float(run.loss) == pytest.approx(float(np.min(np.asarray(s.results.loss))))
+    assert set(best) == {"lr", "b1"}
+
+
+def test_sweep_over_starts_and_fixed_arguments():
+    starts = jnp.array([[-1.2, 1.0], [1.5, 1.5]])
+    s = sweep(rosenbrock, X0, ds.momentum, starts=starts, fixed={"form": "ema"},
+              lr=[1e-3, 2e-3], beta=[0.9], max_steps=200)  # fmt: skip
+    assert s.results.loss.shape == (2, 2)
+    one = minimize(rosenbrock, starts[1], ds.momentum(2e-3, 0.9, form="ema"), max_steps=200)
+    np.testing.assert_allclose(s.results.loss[1, 1], one.loss, rtol=1e-5)
+
+
+def test_sweep_rejects_bad_grid_values_before_running():
+    with pytest.raises(
+        ValueError, match=r"b1 must be a number in \[0, 1\); got invalid entries \[1.0\]"
+    ):
+        sweep(rosenbrock, X0, ds.adam, lr=[1e-3], b1=[0.9, 1.0])
+    with pytest.raises(ValueError, match="needs at least one hyperparameter"):
+        sweep(rosenbrock, X0, ds.adam, max_steps=10)
+
+
+def test_sweep_best_skips_diverged_runs():
+    s = sweep(rosenbrock, X0, ds.gd, lr=[1e-3, 1.0], max_steps=200)
+    assert s.results[1].diverged
+    best, _ = s.best()
+    assert best["lr"] == pytest.approx(1e-3)
+
+
+def test_compare_runs_each_optimizer_from_one_start():
+    out = compare(rosenbrock, X0, [ds.gd(1e-3), ds.momentum(1e-3, 0.9), ds.adam(2e-2)],
+                  max_steps=3000)  # fmt: skip
+    assert list(out) == ["gd", "momentum", "adam"]
+    assert float(out["momentum"].loss) < float(out["gd"].loss)  # momentum helps in the valley
+    named = compare(rosenbrock, X0, {"fast": ds.adam(2e-2)}, max_steps=3000)
+    np.testing.assert_array_equal(named["fast"].x, out["adam"].x)
