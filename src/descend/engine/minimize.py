@@ -40,6 +40,7 @@ from descend.optim.recipe import GradientStep, learning_rate_of, rebuild, split
 from descend.optim.transforms import global_norm
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
+PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
 
 
 class Options(NamedTuple):
@@ -188,12 +189,6 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             gn = global_norm(g)
             reason, stall = verdict(t, loss, x, gn, c.loss, c.stall, loss0)
             better = (loss < c.best_loss) & (reason != DIVERGED)
-            if options.progress_every:
-                jax.lax.cond(
-                    (t % options.progress_every == 0) | (reason != RUNNING),
-                    lambda: jax.debug.callback(progress_bar.report, t, sign * loss),
-                    lambda: None,
-                )
             records, path = record(c.records, c.path, t, x, loss, gn)
             return _Carry(
                 t=t,
@@ -211,7 +206,19 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
                 path=path,
             )
 
-        end = jax.lax.while_loop(lambda c: c.reason == RUNNING, body, start)
+        running = lambda c: c.reason == RUNNING  # noqa: E731
+        if options.progress_every:
+            # a host callback inside the step loop slows every step; report between chunks
+            # of `progress_every` steps instead, each chunk a tight loop of its own
+            def chunk(c: _Carry) -> _Carry:
+                stop = c.t + options.progress_every
+                c = jax.lax.while_loop(lambda c: running(c) & (c.t < stop), body, c)
+                jax.debug.callback(progress_bar.report, c.t, sign * c.loss)
+                return c
+
+            end = jax.lax.while_loop(running, chunk, start)
+        else:
+            end = jax.lax.while_loop(running, body, start)
         return Result(
             x=end.x,
             loss=sign * end.loss,
@@ -358,7 +365,7 @@ def minimize(
     if record_path is None:
         size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
         record_path = size * n_records <= PATH_LIMIT
-    every = max(1, max_steps // 200) if progress else 0
+    every = -(-max_steps // PROGRESS_REPORTS) if progress else 0
     options = Options(
         max_steps, record_every, bool(record_path), patience, bool(maximize), every, ftol > 0
     )
