@@ -1,11 +1,11 @@
-# The two commands a newcomer needs: `make test` and (from the next issue on) `make demo`.
+# The two commands a newcomer needs: `make demo` (the main job) and `make test`. `make bench` measures.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests benchmarks)
 
-.PHONY: test lint install clean
+.PHONY: test demo bench lint install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
+
+demo: $(STAMP)
+	$(BIN)/descend race
+
+# torch comes from its CPU wheel, pinned: a bare `pip install torch` would pull CUDA builds
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e ".[bench]"
+	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,97 @@
+"""The command line: `descend race` (the main job), its options, JSON and its errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from descend.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_race_default_table(capsys):
+    code, out, _ = run(capsys, "race", "--steps", "3000")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("descend race on rosenbrock: f = (1 - x)^2 + 100 (y - x^2)^2")
+    header = next(i for i, line in enumerate(lines) if line.startswith("optimizer"))
+    for word in ["hyperparameters", "stop", "steps", "final loss", "to minimum", "time"]:
+        assert word in lines[header]
+    names = [line.split()[0] for line in lines[header + 2 :]]
+    assert names == ["gd", "momentum", "nesterov", "rmsprop", "adam"]
+
+
+def test_race_json_and_options(capsys):
+    code, out, _ = run(
+        capsys, "race", "--surface", "himmelblau", "-o", "adam:lr=0.05", "-o",
+        "momentum:lr=0.002,beta=0.8", "--start", "0,0", "--steps", "4000", "--tol", "1e-3",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["surface"] == "himmelblau" and data["start"] == [0.0, 0.0]
+    adam, mom = data["results"]
+    assert adam["optimizer"] == "adam" and adam["hyperparameters"]["lr"] == 0.05
+    assert mom["hyperparameters"] == {"lr": 0.002, "beta": 0.8}
+    for r in data["results"]:  # both reach one of Himmelblau's four minima
+        assert r["stop"] == "converged" and r["distance_to_minimum"] < 1e-3
+        assert r["steps"] < 4000 and r["final_loss"] < 1e-6
+
+
+def test_race_reports_divergence(capsys):
+    code, out, _ = run(capsys, "race", "-o", "gd:lr=10", "--json")
+    (row,) = json.loads(out)["results"]
+    assert code == 0 and row["stop"] == "diverged" and row["diverged_at"] == row["steps"]
+
+
+def test_race_surface_parameters(capsys):
+    code, out, _ = run(capsys, "race", "-s", "quadratic", "-p", "kappa=50", "-p", "dim=4",
+                       "-o", "gd", "--json")  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and len(data["start"]) == 4 and data["results"][0]["stop"] == "converged"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["race", "--surface", "everest"], "unknown surface 'everest'; valid names: "),
+        (["race", "-o", "lbfgs"], "unknown optimizer 'lbfgs'; valid optimizers: gd, momentum"),
+        (["race", "-o", "adam:alpha=0.1"], "unknown hyperparameter(s) alpha; valid: lr, b1"),
+        (["race", "-o", "adam:lr=-1"], "optimizer adam: lr must be a finite number >= 0"),
+        (["race", "-o", "adam:lr"], "write hyperparameters as key=value"),
+        (["race", "-o", "adam:lr=fast"], "lr: 'fast' is not a number"),
+        (["race", "--start", "1,2,3"], "--start needs 2 numbers for rosenbrock; got 3"),
+        (["race", "--steps", "0"], "--steps must be an integer >= 1; got 0"),
+        (["race", "-s", "quadratic", "-p", "kappa=0.5"], "kappa"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_unknown_surface_lists_every_valid_one(capsys):
+    _, _, err = run(capsys, "race", "-s", "nope")
+    for name in ["rosenbrock", "himmelblau", "sigmoid_neuron", "six_hump_camel", "saddle"]:
+        assert name in err
+
+
+def test_progress_bar_on_request(capsys):
+    code, _, err = run(capsys, "race", "-o", "adam", "--steps", "20000", "--tol", "0",
+                       "--progress")  # fmt: skip
+    assert code == 0 and "step 20000/20000" in err
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "descend"], ["descend"]])
+def test_entry_points_and_help(command):
+    exe = command if command[0] != "descend" else [sys.executable.replace("python", "descend")]
+    out = subprocess.run([*exe, "race", "--help"], capture_output=True, text=True, check=True)
+    assert "--surface" in out.stdout and "surfaces: " in out.stdout
+    bad = subprocess.run([*exe, "race", "-s", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "valid names" in bad.stderr
