@@ -37,7 +37,7 @@ from descend.engine.result import (
 from descend.optim import validation as check
 from descend.optim.base import apply_updates, value_at
 from descend.optim.recipe import GradientStep, learning_rate_of, rebuild, split
-from descend.optim.transforms import global_norm
+from descend.optim.transforms import global_norm, small_sum
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
@@ -58,7 +58,7 @@ class Options(NamedTuple):
 def _all_finite(*values: Any) -> jax.Array:
     """Whether every element of every leaf is finite: one sum, which is NaN or infinite as
     soon as any term is (a finite overflow to inf only happens far past divergence)."""
-    total = sum(jnp.sum(x) for x in jax.tree.leaves(values))
+    total = sum(small_sum(x) for x in jax.tree.leaves(values))
     return jnp.isfinite(total)
 
 
