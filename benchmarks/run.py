@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -71,9 +70,19 @@ def step_table(repeats: int) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def _memory_kib(field: str) -> int:
+    """A memory figure of this process from /proc (VmHWM: peak resident set, reset by exec,
+    unlike getrusage's ru_maxrss, which a subprocess inherits from its parent)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not found in /proc/self/status")
+
+
 def sweep_once(n: int, steps: int, repeats: int) -> dict[str, Any]:
     """In this process: ``n`` Adam configurations for ``steps`` steps as one program."""
-    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # after imports
+    baseline_kib = _memory_kib("VmHWM")  # the peak so far: imports and JAX start-up
     lrs = jnp.geomspace(1e-4, 1e-1, n).astype(jnp.float32)
     x0 = jnp.asarray(X0, jnp.float32)
 
@@ -93,7 +102,7 @@ def sweep_once(n: int, steps: int, repeats: int) -> dict[str, Any]:
         jax.block_until_ready(final_losses(lrs))
         times.append(time.perf_counter() - start)
     seconds = statistics.median(times)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = _memory_kib("VmHWM")
     return {
         "configurations": n,
         "steps": steps,

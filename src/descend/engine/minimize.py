@@ -80,12 +80,10 @@ class _Carry(NamedTuple):
     state: Any
     loss: jax.Array
     grad: Any
-    grad_norm: jax.Array
     best_x: Any
     best_loss: jax.Array
-    stall: jax.Array
+    stall: jax.Array | None  # None unless the loss-stall rule is on (a smaller carry is faster)
     reason: jax.Array
-    diverged_at: jax.Array
     records: jax.Array
     path: Any
 
@@ -134,7 +132,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             finite = _all_finite(loss, gn, x)
             blown = loss - loss0 > divergence * jnp.maximum(jnp.abs(loss0), 1.0)
             reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
-            if options.use_ftol:
+            if stall is not None:
                 change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
                 stall = jnp.where((t > 0) & (change < ftol), stall + 1, 0)
                 reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
@@ -164,7 +162,8 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             else None
         )
         t0 = jnp.zeros([], jnp.int32)
-        reason0, stall0 = verdict(t0, loss0, x0, gn0, loss0, t0, loss0)
+        stall0 = t0 if options.use_ftol else None
+        reason0, stall0 = verdict(t0, loss0, x0, gn0, loss0, stall0, loss0)
         records, path = record(records0, path0, t0, x0, loss0, gn0)
         start = _Carry(
             t=t0,
@@ -172,12 +171,10 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             state=optimizer.init(x0),
             loss=loss0,
             grad=g0,
-            grad_norm=gn0,
             best_x=x0,
             best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(float_type),
             stall=stall0,
             reason=reason0,
-            diverged_at=jnp.where(reason0 == DIVERGED, 0, -1).astype(jnp.int32),
             records=records,
             path=path,
         )
@@ -196,12 +193,10 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
                 state=state,
                 loss=loss,
                 grad=g,
-                grad_norm=gn,
                 best_x=jax.tree.map(lambda b, n: jnp.where(better, n, b), c.best_x, x),
                 best_loss=jnp.where(better, loss, c.best_loss),
                 stall=stall,
                 reason=reason,
-                diverged_at=jnp.where(reason == DIVERGED, t, c.diverged_at),
                 records=records,
                 path=path,
             )
@@ -224,10 +219,10 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             loss=sign * end.loss,
             best_x=end.best_x,
             best_loss=sign * end.best_loss,
-            grad_norm=end.grad_norm,
+            grad_norm=global_norm(end.grad),
             steps=end.t,
             reason=end.reason,
-            diverged_at=end.diverged_at,
+            diverged_at=jnp.where(end.reason == DIVERGED, end.t, -1).astype(jnp.int32),
             history=_history(end, options),
         )
 

@@ -50,7 +50,7 @@ class AdamState(NamedTuple):
     count: jax.Array
     m: PyTree
     v: PyTree
-    v_max: PyTree
+    v_max: PyTree  # () unless AMSGrad is on
 
 
 def _check_adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad) -> None:
@@ -79,7 +79,7 @@ def _adam(
 
     def init(params: PyTree) -> AdamState:
         zeros = tree_zeros_like(params)
-        return AdamState(zero_count(), zeros, zeros, zeros)
+        return AdamState(zero_count(), zeros, zeros, zeros if amsgrad else ())
 
     def update(grads: PyTree, state: AdamState, params: PyTree = None, **extra: Any):
         del extra
@@ -115,10 +115,11 @@ def _adam(
             wd = cast_like(eta * lam_scale * lam, g) * p
             return -cast_like(eta, g) * aa * direction - wd, m, v, v_max
 
+        v_max_in = state.v_max if amsgrad else state.v  # a placeholder, unused without AMSGrad
         updates, m, v, v_max = map_unzip(
-            leaf, 4, grads, state.m, state.v, state.v_max, params_or_zeros
+            leaf, 4, grads, state.m, state.v, v_max_in, params_or_zeros
         )
-        return updates, AdamState(step, m, v, v_max)
+        return updates, AdamState(step, m, v, v_max if amsgrad else ())
 
     return Transform(init, update)
 
