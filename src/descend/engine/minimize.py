@@ -93,6 +93,7 @@ def _history(end: _Carry, options: Options) -> History:
     n = end.records.shape[0]
     step = jnp.arange(n, dtype=jnp.int32) * options.record_every
     step = jnp.where(jnp.arange(n) == count - 1, end.t, step)
+    step = jnp.where(jnp.arange(n) < count, step, -1)  # -1 marks the unfilled records
     return History(
         step=step,
         loss=end.records[:, 0],

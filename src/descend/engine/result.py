@@ -38,7 +38,7 @@ class History:
     ``step[i]`` is the step of record ``i``; ``loss``, ``grad_norm`` and ``lr`` are the loss
     and gradient norm at that step's point and the learning rate of the update taken from it;
     ``path`` holds the points (``None`` when not recorded). Only the first ``count`` records
-    are filled; :meth:`trimmed` returns just those, as NumPy arrays.
+    are filled (the others hold NaN, and step -1); :meth:`trimmed` returns just those.
     """
 
     step: jax.Array
