@@ -6,23 +6,40 @@
     opt = ds.chain(ds.clip_by_global_norm(1.0), ds.adam(lr=1e-2))   # update rules: descend.optim
     res = ds.minimize(f, x0, opt, max_steps=10_000, tol=1e-6)      # one compiled run -> Result
     surface = ds.surfaces.get("rosenbrock")                        # ds.surfaces.names()
+    fitted = ds.fit(ds.models.mlp([64, 32, 10]), "softmax_cross_entropy",
+                    ds.data.load("digits"), ds.adam(1e-3), batch_size=32, epochs=100)
 """
 
-from descend.engine import History, Result, compare, lookahead_nesterov, minimize, sweep
+from descend.engine import (
+    FitResult,
+    History,
+    Result,
+    compare,
+    fit,
+    lookahead_nesterov,
+    minimize,
+    sweep,
+)
 from descend.optim import *  # noqa: F403
 from descend.optim import __all__ as _optim_all
 from descend.optim import schedules
-from descend.problems import surfaces
+from descend.problems import data, losses, metrics, models, surfaces
 
 __version__ = "0.1.0"
 __all__ = [
     *_optim_all,
+    "FitResult",
     "History",
     "Result",
     "__version__",
     "compare",
+    "data",
+    "fit",
     "lookahead_nesterov",
+    "losses",
+    "metrics",
     "minimize",
+    "models",
     "schedules",
     "surfaces",
     "sweep",

@@ -18,10 +18,13 @@ import numpy as np
 
 
 class ProgressBar:
-    """``step 4200/10000 [########............] loss 1.2345e-03  0.8 s``, redrawn in place."""
+    """``step 4200/10000 [########............] loss 1.2345e-03  0.8 s``, redrawn in place
+    (``unit`` names what is counted: steps of a run, epochs of a training)."""
 
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 24) -> None:
-        self.total, self.width = total, width
+    def __init__(
+        self, total: int, stream: TextIO | None = None, width: int = 24, unit: str = "step"
+    ) -> None:
+        self.total, self.width, self.unit = total, width, unit
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
         self.drawn = False
@@ -32,7 +35,7 @@ class ProgressBar:
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.start
         self.stream.write(
-            f"\rstep {step:>{len(str(self.total))}}/{self.total} [{bar}] loss {loss:.4e}"
+            f"\r{self.unit} {step:>{len(str(self.total))}}/{self.total} [{bar}] loss {loss:.4e}"
             f"  {elapsed:.1f} s"
         )
         self.stream.flush()
@@ -55,12 +58,14 @@ def report(step: np.ndarray, loss: np.ndarray) -> None:
 
 
 @contextlib.contextmanager
-def active(total: int, enabled: bool = True, stream: TextIO | None = None) -> Iterator[None]:
-    """Show a bar for one run of ``total`` steps while the block runs."""
+def active(
+    total: int, enabled: bool = True, stream: TextIO | None = None, unit: str = "step"
+) -> Iterator[None]:
+    """Show a bar for one run of ``total`` steps (or epochs) while the block runs."""
     if not enabled:
         yield
         return
-    bar = ProgressBar(total, stream)
+    bar = ProgressBar(total, stream, unit=unit)
     _ACTIVE.append(bar)
     try:
         yield

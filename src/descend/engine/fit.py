@@ -1,0 +1,379 @@
+"""`fit`: train a model on data by batch, stochastic or mini-batch gradient descent, the whole
+training (every epoch, every step, the stop rules) compiled as one XLA program.
+
+Each epoch shuffles the samples (from ``seed``) and takes ``steps = ceil(n / batch_size)``
+steps (``floor`` with ``drop_last``); the step on batch ``B`` minimises
+
+    L_B(theta) = sum_{i in B} w_i loss(model(theta, x_i), y_i) / sum_{i in B} w_i
+                 + l2/2 ||W||^2 + l1 |W|_1
+
+where ``W`` are the weights (leaves named ``"w"``; biases are not penalised) and ``w_i`` is 1,
+or 0 for the padding of a last partial batch. ``batch_size=None`` is batch gradient descent
+(one step per epoch on all samples), ``1`` stochastic, ``k`` mini-batch.
+
+Stop rules, checked after every epoch (scikit-learn's ``tol``/``n_iter_no_change``):
+``diverged`` (a non-finite loss or parameter, or an epoch loss above ``divergence`` times
+``max(L_first, 1)``), ``stalled`` (the monitored loss has not fallen below ``best - tol`` for
+``n_iter_no_change`` epochs; the monitored loss is the validation loss with
+``early_stopping``, else the training loss), ``max_epochs``. With early stopping the best
+parameters on the validation set are restored.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from descend.engine import progress as progress_bar
+from descend.optim import validation as check
+from descend.optim.base import apply_updates, value_at
+from descend.optim.recipe import learning_rate_of, rebuild, split
+from descend.problems import losses as loss_lib
+from descend.problems import metrics
+
+RUNNING, MAX_EPOCHS, STALLED, DIVERGED = 0, 1, 2, 3
+REASONS = {
+    RUNNING: "running",
+    MAX_EPOCHS: "max_epochs",
+    STALLED: "converged (no improvement > tol for n_iter_no_change epochs)",
+    DIVERGED: "diverged",
+}
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class FitHistory:
+    """Per-epoch records (``epochs`` rows, NaN after the last epoch run) and per-step batch
+    losses (``epochs x steps_per_epoch``). ``loss`` is the mean batch loss of each epoch
+    (scikit-learn's ``loss_curve_``); ``train_metric``/``val_metric`` are accuracy or R^2 on
+    the whole training and validation sets after each epoch; ``lr`` is the learning rate of
+    the epoch's last step."""
+
+    loss: jax.Array
+    val_loss: jax.Array
+    train_metric: jax.Array
+    val_metric: jax.Array
+    lr: jax.Array
+    step_loss: jax.Array
+
+    def trimmed(self, epochs: int) -> dict[str, np.ndarray]:
+        """The first ``epochs`` rows as NumPy arrays; ``step_loss`` flattened."""
+        cut = {k: np.asarray(getattr(self, k))[:epochs] for k in
+               ("loss", "val_loss", "train_metric", "val_metric", "lr")}  # fmt: skip
+        cut["step_loss"] = np.asarray(self.step_loss)[:epochs].reshape(-1)
+        return cut
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class FitResult:
+    """What :func:`fit` returns: the parameters to use (the best ones with early stopping),
+    the final ones, the optimizer state after the last step (pass it back with
+    ``fit(..., params=result.final_params, opt_state=result.opt_state)`` to continue), the stop
+    code, epochs and steps run, the epoch where divergence was detected (-1 if none) and the
+    history."""
+
+    params: Any
+    final_params: Any
+    opt_state: Any
+    reason: jax.Array
+    epochs: jax.Array
+    steps: jax.Array
+    diverged_at: jax.Array
+    best_epoch: jax.Array
+    history: FitHistory
+
+    @property
+    def stop_reason(self) -> str:
+        return REASONS[int(self.reason)]
+
+    @property
+    def diverged(self) -> bool:
+        return int(self.reason) == DIVERGED
+
+    def curves(self) -> dict[str, np.ndarray]:
+        """The history of the epochs run, as NumPy arrays."""
+        return self.history.trimmed(int(self.epochs))
+
+
+class Plan(NamedTuple):
+    """The static shape of a training run (a change compiles a new program)."""
+
+    n: int
+    batch: int
+    steps: int
+    epochs: int
+    shuffle: bool
+    has_val: bool
+    early_stopping: bool
+    n_iter_no_change: int
+    task: str
+    output: str
+    progress: bool
+
+
+def _penalty(params: Any, l1: jax.Array, l2: jax.Array) -> jax.Array:
+    """``l2/2 ||W||^2 + l1 |W|_1`` over the weights: leaves under a key ``"w"`` (all leaves
+    when the parameters have no such key)."""
+    flat = jax.tree_util.tree_flatten_with_path(params)[0]
+    named = [leaf for path, leaf in flat if any(getattr(k, "key", None) == "w" for k in path)]
+    weights = named or [leaf for _, leaf in flat]
+    return sum(0.5 * l2 * jnp.sum(w**2) + l1 * jnp.sum(jnp.abs(w)) for w in weights)
+
+
+def _metric(plan: Plan, outputs: jax.Array, y: jax.Array) -> jax.Array:
+    if plan.task == "classification":
+        return metrics.accuracy(outputs, y, plan.output)
+    return metrics.r2(outputs, y)
+
+
+@functools.lru_cache(maxsize=64)
+def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitResult]:
+    def batch_loss(params, X, y, w, l1, l2):
+        values = loss(model.apply(params, X), y)
+        return jnp.sum(w * values) / jnp.maximum(jnp.sum(w), 1) + _penalty(params, l1, l2)
+
+    def full_loss(params, X, y, l1, l2):
+        return batch_loss(params, X, y, jnp.ones(X.shape[0], X.dtype), l1, l2)
+
+    grad_fn = jax.value_and_grad(batch_loss)
+
+    def fit_run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol, divergence):
+        optimizer = rebuild(key, leaves)
+        if opt_state is None:
+            opt_state = optimizer.init(params)
+        lr = learning_rate_of(optimizer)
+        _, shuffle_key = jax.random.split(jax.random.key(seed))
+        total = plan.steps * plan.batch
+        mask = (jnp.arange(total) < plan.n).astype(X.dtype).reshape(plan.steps, plan.batch)
+
+        def epoch(c):
+            e, params, state = c["epoch"], c["params"], c["state"]
+            order = jax.random.permutation(jax.random.fold_in(shuffle_key, e), plan.n)
+            if not plan.shuffle:
+                order = jnp.arange(plan.n)
+            index = jnp.resize(order, (total,)).reshape(plan.steps, plan.batch)
+
+            def step(carry, batch):
+                params, state = carry
+                idx, w = batch
+                value, g = grad_fn(params, X[idx], y[idx], w, l1, l2)
+                updates, state = optimizer.update(g, state, params)
+                return (apply_updates(params, updates), state), value
+
+            (params, state), values = jax.lax.scan(step, (params, state), (index, mask))
+            sizes = mask.sum(axis=1)
+            mean_loss = jnp.sum(values * sizes) / jnp.sum(sizes)
+            if plan.has_val:
+                val_loss = full_loss(params, Xv, yv, l1, l2)
+                val_metric = _metric(plan, model.apply(params, Xv), yv)
+            else:
+                val_loss = val_metric = jnp.asarray(jnp.nan, X.dtype)
+            train_metric = _metric(plan, model.apply(params, X), y)
+            finite = jnp.isfinite(jnp.sum(values)) & jnp.isfinite(
+                sum(jnp.sum(p) for p in jax.tree.leaves(params))
+            )
+            first = jnp.where(e == 0, mean_loss, c["first_loss"])
+            blown = mean_loss > divergence * jnp.maximum(jnp.abs(first), 1.0)
+            monitored = val_loss if plan.early_stopping else mean_loss
+            better = monitored < c["best"] - tol
+            improved = monitored < c["best"]
+            no_change = jnp.where(better, 0, c["no_change"] + 1)
+            keep = improved & finite
+            best_params = jax.tree.map(lambda b, p: jnp.where(keep, p, b), c["best_params"], params)
+            e1 = e + 1
+            if plan.progress:  # once per epoch, outside the tight loop over batches
+                jax.debug.callback(progress_bar.report, e1, mean_loss)
+            reason = jnp.where(e1 >= plan.epochs, MAX_EPOCHS, RUNNING)
+            reason = jnp.where(no_change >= plan.n_iter_no_change, STALLED, reason)
+            reason = jnp.where(finite & ~blown, reason, DIVERGED)
+            last_lr = jnp.nan if lr is None else value_at(lr, e1 * plan.steps - 1)
+            row = jnp.stack(
+                [mean_loss, val_loss, train_metric, val_metric, jnp.asarray(last_lr, X.dtype)]
+            )
+            return {
+                "epoch": e1,
+                "params": params,
+                "state": state,
+                "best_params": best_params,
+                "best": jnp.where(improved, monitored, c["best"]),
+                "best_epoch": jnp.where(keep, e1, c["best_epoch"]),
+                "no_change": no_change,
+                "first_loss": first,
+                "reason": reason.astype(jnp.int32),
+                "rows": jax.lax.dynamic_update_index_in_dim(c["rows"], row, e, 0),
+                "step_loss": jax.lax.dynamic_update_index_in_dim(c["step_loss"], values, e, 0),
+            }
+
+        start = {
+            "epoch": jnp.zeros([], jnp.int32),
+            "params": params,
+            "state": opt_state,
+            "best_params": params,
+            "best": jnp.asarray(jnp.inf, X.dtype),
+            "best_epoch": jnp.zeros([], jnp.int32),
+            "no_change": jnp.zeros([], jnp.int32),
+            "first_loss": jnp.asarray(jnp.nan, X.dtype),
+            "reason": jnp.asarray(RUNNING, jnp.int32),
+            "rows": jnp.full((plan.epochs, 5), jnp.nan, X.dtype),
+            "step_loss": jnp.full((plan.epochs, plan.steps), jnp.nan, X.dtype),
+        }
+        end = jax.lax.while_loop(lambda c: c["reason"] == RUNNING, epoch, start)
+        use_best = plan.early_stopping | (end["reason"] == DIVERGED)
+        chosen = jax.tree.map(
+            lambda b, p: jnp.where(use_best, b, p), end["best_params"], end["params"]
+        )
+        rows = end["rows"]
+        return FitResult(
+            params=chosen,
+            final_params=end["params"],
+            opt_state=end["state"],
+            reason=end["reason"],
+            epochs=end["epoch"],
+            steps=end["epoch"] * plan.steps,
+            diverged_at=jnp.where(end["reason"] == DIVERGED, end["epoch"], -1),
+            best_epoch=end["best_epoch"],
+            history=FitHistory(
+                loss=rows[:, 0],
+                val_loss=rows[:, 1],
+                train_metric=rows[:, 2],
+                val_metric=rows[:, 3],
+                lr=rows[:, 4],
+                step_loss=end["step_loss"],
+            ),
+        )
+
+    return jax.jit(fit_run)
+
+
+@functools.lru_cache(maxsize=64)
+def _named_loss(name: str) -> Any:
+    """One Loss object per name, so that the compiled trainer is found again."""
+    return loss_lib.get(name)
+
+
+def _arrays(data: Any, name: str) -> tuple[jax.Array, jax.Array, str | None]:
+    if hasattr(data, "X") and hasattr(data, "y"):
+        X, y, task = data.X, data.y, getattr(data, "task", None)
+    elif isinstance(data, Sequence) and len(data) == 2:
+        (X, y), task = data, None
+    else:
+        raise TypeError(f"{name} must be a Dataset or a pair (X, y); got {type(data).__name__}")
+    X, y = jnp.asarray(X), jnp.asarray(y)
+    if not jnp.issubdtype(X.dtype, jnp.floating):
+        X = X.astype(jnp.result_type(float))
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or y.shape[:1] != X.shape[:1]:
+        raise ValueError(
+            f"{name}: X must be (n_samples, n_features) and y (n_samples,); got X {X.shape}, "
+            f"y {y.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has no samples")
+    return X, y, task
+
+
+def fit(
+    model: Any,
+    loss: Any,
+    data: Any,
+    optimizer: Any,
+    *,
+    batch_size: int | None = None,
+    epochs: int = 100,
+    seed: Any = 0,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    tol: float | None = None,
+    n_iter_no_change: int = 10,
+    validation: Any = None,
+    early_stopping: bool = False,
+    divergence: float = 1e4,
+    params: Any = None,
+    opt_state: Any = None,
+    task: str | None = None,
+    progress: Any = False,
+) -> FitResult:
+    """Train ``model`` on ``data`` with ``optimizer`` (see the module docstring for the math).
+
+    Args:
+        model: a ``Model(init, apply)`` (:mod:`descend.problems.models`).
+        loss: a loss name, a ``Loss`` or a function ``(pred, target) -> per-sample values``.
+        data: a ``Dataset`` or a pair ``(X, y)``.
+        optimizer: any Transform; its numeric hyperparameters are data (vmap over them).
+        batch_size: None for batch, 1 for stochastic, k for mini-batch gradient descent.
+        epochs: the most passes over the data. seed: shuffling and initialisation (an int
+            or a traced integer, so ``jax.vmap`` over seeds works).
+        drop_last: drop the last partial batch instead of keeping it (masked).
+        l1, l2: penalties on the weights. tol, n_iter_no_change: stop when the monitored loss
+            has not fallen by ``tol`` for that many epochs (``tol=None`` disables it).
+        validation: a Dataset or (X, y) to evaluate after each epoch.
+        early_stopping: monitor the validation loss and restore the best parameters.
+        params: initial parameters (default ``model.init`` from ``seed``).
+        opt_state: the optimizer state to start from (default ``optimizer.init(params)``);
+            with ``params`` this continues an earlier run, as ``partial_fit`` does.
+        task: "classification" or "regression" for the metric (default: from the data or
+            the loss).
+        progress: show a progress bar (epochs, loss): True for standard error, or a stream.
+    """
+    X, y, data_task = _arrays(data, "data")
+    epochs = check.positive_int("epochs", epochs)
+    n_iter_no_change = check.positive_int("n_iter_no_change", n_iter_no_change)
+    n = int(X.shape[0])
+    if batch_size is None:
+        batch = n
+    else:
+        batch = check.positive_int("batch_size", batch_size)
+        if batch > n:
+            raise ValueError(f"batch_size must be at most the {n} samples; got {batch_size}")
+    steps = n // batch if drop_last else math.ceil(n / batch)
+    check.nonnegative("l1", l1)
+    check.nonnegative("l2", l2)
+    if tol is not None:
+        check.nonnegative("tol", tol)
+    check.positive("divergence", divergence)
+    loss_fn = _named_loss(loss) if isinstance(loss, str) else loss_lib.get(loss)
+    if validation is None:
+        if early_stopping:
+            raise ValueError("early_stopping needs validation data: pass validation=(X, y)")
+        Xv, yv = X[:1], y[:1]
+    else:
+        Xv, yv, _ = _arrays(validation, "validation")
+    task = task or data_task or (
+        "regression" if getattr(loss_fn, "task", "regression") == "regression" else "classification"
+    )  # fmt: skip
+    check.choice("task", task, ("classification", "regression"))
+    plan = Plan(
+        n=n,
+        batch=batch,
+        steps=steps,
+        epochs=epochs,
+        shuffle=bool(shuffle),
+        has_val=validation is not None,
+        early_stopping=bool(early_stopping),
+        n_iter_no_change=n_iter_no_change,
+        task=task,
+        output=getattr(model, "output", "raw"),
+        progress=bool(progress),
+    )
+    opt_key, leaves = split(optimizer)
+    run = _trainer(model, loss_fn, opt_key, plan)
+    if params is None:
+        params = model.init(jax.random.split(jax.random.key(seed))[0])
+    tol_value = -jnp.inf if tol is None else tol
+    stream = progress if hasattr(progress, "write") else None
+    with progress_bar.active(epochs, enabled=bool(progress), stream=stream, unit="epoch"):
+        result = run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence)
+        if progress:
+            result = jax.block_until_ready(result)
+    return result

@@ -1,0 +1,218 @@
+"""The ``Loss`` type, ``reduce`` (per-sample values to one number) and ``custom``, plus the
+input checks every loss shares."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+TASKS = ("regression", "binary", "multiclass", "embedding")
+REDUCTIONS = ("mean", "sum", "none")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss ``fn(pred, target) -> per-sample values``, its name and the task it serves.
+
+    - ``name``: the registered name (``"huber"``, ...) or the name given to :func:`custom`.
+    - ``fn``: a pure ``jnp`` function; for ``n`` samples it returns values of shape ``(n,)``,
+      one per sample, so that :func:`reduce` can weight and average them. It is safe under
+      ``jax.jit``, ``jax.vmap`` and ``jax.grad``.
+    - ``task``: one of ``"regression"``, ``"binary"``, ``"multiclass"``, ``"embedding"``.
+
+    ``loss(pred, target)`` is ``loss.fn(pred, target)``: the per-sample values, unreduced.
+    """
+
+    name: str
+    fn: Callable[[Any, Any], jax.Array]
+    task: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Loss.name must be a non-empty string; got {self.name!r}")
+        if not callable(self.fn):
+            raise TypeError(f"Loss.fn must be callable (pred, target) -> values; got {self.fn!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"Loss.task must be one of {', '.join(TASKS)}; got {self.task!r}")
+
+    def __call__(self, pred: Any, target: Any = None) -> jax.Array:
+        """The per-sample loss values for predictions ``pred`` and targets ``target``."""
+        return self.fn(pred, target)
+
+
+def custom(
+    fn: Callable[[Any, Any], Any], name: str | None = None, task: str = "regression"
+) -> Loss:
+    """Wrap a user function ``fn(pred, target) -> per-sample values`` as a :class:`Loss`.
+
+    ``fn`` must be pure ``jnp`` code (so that it can be jitted and differentiated) and return
+    one value per sample, shape ``(n,)``, *not* an already-averaged scalar: weighting and
+    averaging are :func:`reduce`'s job (a scalar is caught there when weights are given).
+    ``name`` defaults to ``fn.__name__`` (``"custom"`` for a lambda); ``task`` is one of
+    ``"regression"``, ``"binary"``, ``"multiclass"``, ``"embedding"``.
+    """
+    if not callable(fn):
+        raise TypeError(f"custom: fn must be callable (pred, target) -> values; got {fn!r}")
+    if name is None:
+        name = getattr(fn, "__name__", "custom")
+        name = "custom" if not name or name == "<lambda>" else name
+    return Loss(name=name, fn=fn, task=task)
+
+
+def reduce(values: Any, weights: Any = None, reduction: str = "mean") -> jax.Array:
+    """Reduce per-sample loss values ``v`` with optional sample weights ``w``.
+
+    - ``"mean"``: ``sum(w * v) / sum(w)`` (the weighted mean, as ``np.average`` and
+      scikit-learn's ``sample_weight``; ``mean(v)`` without weights). All-zero weights give NaN.
+    - ``"sum"``: ``sum(w * v)`` (``sum(v)`` without weights).
+    - ``"none"``: ``w * v``, element by element (``v`` itself without weights).
+
+    ``weights`` must broadcast to the shape of ``values`` (``(n,)``): a scalar, shape ``(n,)``,
+    or ``(n, 1)`` (a trailing 1 is squeezed). Negative weights are rejected when the weights
+    are concrete (not when traced under ``jit``, where values cannot be inspected).
+    """
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        allowed = ", ".join(repr(r) for r in REDUCTIONS)
+        raise ValueError(f"reduce: reduction must be one of {allowed}; got {reduction!r}")
+    values = as_float(values)
+    if weights is not None:
+        w = jnp.asarray(weights)
+        if w.ndim == values.ndim + 1 and w.shape[-1] == 1:
+            w = w[..., 0]
+        try:
+            shape = np.broadcast_shapes(w.shape, values.shape)
+        except ValueError:
+            shape = None
+        if shape != values.shape:
+            raise ValueError(
+                f"reduce: weights of shape {tuple(np.shape(weights))} do not broadcast to the "
+                f"values' shape {values.shape}"
+            )
+        if is_concrete(w) and np.any(np.asarray(w) < 0):
+            raise ValueError(
+                f"reduce: weights must be >= 0; got a negative weight ({np.min(np.asarray(w))})"
+            )
+        w = jnp.broadcast_to(w.astype(values.dtype), values.shape)
+        values = w * values
+    if reduction == "none":
+        return values
+    total = jnp.sum(values)
+    if reduction == "sum":
+        return total
+    return jnp.mean(values) if weights is None else total / jnp.sum(w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the loss catalogues
+
+
+def is_concrete(x: Any) -> bool:
+    """Whether ``x`` has values we can look at now (it is not traced by jit, vmap or grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def as_float(x: Any) -> jax.Array:
+    """``x`` as a JAX array of a floating dtype (integers and booleans become the default float
+    dtype: float32, or float64 with x64 enabled)."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def per_sample(values: jax.Array) -> jax.Array:
+    """Average over every axis after the first, so ``(n, m, ...)`` becomes ``(n,)`` (as Keras
+    averages over the last axis); ``(n,)`` and ``()`` are returned as they are."""
+    return jnp.mean(values, axis=tuple(range(1, values.ndim))) if values.ndim > 1 else values
+
+
+def pair(where: str, pred: Any, target: Any) -> tuple[jax.Array, jax.Array]:
+    """``pred`` and ``target`` as float arrays of the same shape, for element-wise losses.
+
+    A trailing axis of size 1 on just one of them is squeezed, so ``(n,)`` and ``(n, 1)``
+    match; a scalar target broadcasts. Anything else must agree exactly.
+    """
+    if target is None:
+        raise ValueError(f"{where}: target is required; got None")
+    p, t = as_float(pred), jnp.asarray(target)
+    if p.ndim == t.ndim + 1 and p.shape[-1] == 1:
+        p = p[..., 0]
+    elif t.ndim == p.ndim + 1 and t.shape[-1] == 1:
+        t = t[..., 0]
+    if t.shape != p.shape and t.ndim != 0:
+        raise ValueError(
+            f"{where}: pred and target shapes must match (a trailing 1 may differ); got pred "
+            f"{tuple(np.shape(pred))} and target {tuple(np.shape(target))}"
+        )
+    return p, jnp.broadcast_to(t.astype(p.dtype), p.shape)
+
+
+def check_unit_interval(where: str, target: jax.Array) -> None:
+    """Raise ``ValueError`` when concrete targets leave ``[0, 1]`` (labels or probabilities)."""
+    if is_concrete(target):
+        t = np.asarray(target)
+        if t.size and not (np.all(t >= 0) and np.all(t <= 1)):
+            raise ValueError(
+                f"{where}: targets must lie in [0, 1] (labels 0/1 or probabilities); got values "
+                f"from {t.min()} to {t.max()}"
+            )
+
+
+def check_number(
+    where: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False
+) -> Any:
+    """Check a numeric hyperparameter against ``[low, high]`` (``(low, high]`` if ``open_low``).
+
+    A concrete value (a Python number, a NumPy or JAX scalar) comes back as a Python ``float``,
+    which is weakly typed, so a float32 loss stays float32 even with x64 enabled; a traced value
+    (a hyperparameter under ``jit`` or ``vmap``) is returned unchecked, as data.
+    """
+    if not is_concrete(value):
+        return value
+    v = np.asarray(value)
+    if (
+        isinstance(value, (bool, np.bool_))
+        or v.shape != ()
+        or not np.issubdtype(v.dtype, np.number)
+        or np.iscomplexobj(v)
+    ):
+        raise TypeError(f"{where} must be a real scalar; got {value!r}")
+    x = float(v)
+    inside = (low < x if open_low else low <= x) and x <= high and math.isfinite(x)
+    if not inside:
+        bound = f"> {low}" if open_low else f">= {low}"
+        allowed = f"a finite number {bound}" + (f" and <= {high}" if high < math.inf else "")
+        raise ValueError(f"{where} must be {allowed}; got {value!r}")
+    return x
+
+
+def check_bool(where: str, value: Any) -> bool:
+    """``value`` if it is ``True`` or ``False``, else ``ValueError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{where} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def prob_eps(dtype: Any) -> float:
+    """The clip for probabilities: machine epsilon of ``dtype`` (about 1.19e-7 for float32,
+    2.2e-16 for float64), the value scikit-learn's ``log_loss`` uses. ``1 - eps`` is still
+    below 1 in that dtype, so ``log(p)`` and ``log(1 - p)`` are never ``log(0)``."""
+    return float(jnp.finfo(dtype).eps)
+
+
+def safe_norm(x: jax.Array, axis: int = -1) -> jax.Array:
+    """Euclidean norm along ``axis`` whose gradient at ``x = 0`` is 0 instead of NaN.
+
+    ``sqrt`` has an infinite slope at 0, so the square root is taken of 1 where the squared
+    norm is 0 and the result replaced by 0 there (the "double where"): the value is exact
+    everywhere and the gradient at 0 is the subgradient 0.
+    """
+    sq = jnp.sum(jnp.square(x), axis=axis)
+    positive = sq > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, 1)), 0)

@@ -1,0 +1,197 @@
+"""descend.fit: batch, stochastic and mini-batch training compiled whole, against
+closed-form optima, scikit-learn, and hand-computed steps."""
+
+import io
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import descend as ds
+from descend.problems import data, models
+
+
+def centered_regression(n=64, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X @ np.array([1.5, -2.0, 0.5]) + 0.1 * rng.normal(size=n)).astype(np.float32)
+    return X - X.mean(0), y - y.mean()
+
+
+def test_sigmoid_neuron_reaches_its_known_optimum():
+    """The texts' neuron fits x = [0.5, 2.5], y = [0.2, 0.9] exactly: w*0.5 + b = logit(0.2),
+    w*2.5 + b = logit(0.9)."""
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    w_star = (logit(0.9) - logit(0.2)) / 2.0
+    b_star = logit(0.2) - 0.5 * w_star
+    res = ds.fit(models.sigmoid_neuron(), "mse", data.sigmoid_neuron_data(), ds.gd(5.0),
+                 epochs=5000, tol=0.0, n_iter_no_change=100)  # fmt: skip
+    assert float(res.params["w"]) == pytest.approx(w_star, abs=1e-3)
+    assert float(res.params["b"]) == pytest.approx(b_star, abs=1e-3)
+    assert res.curves()["loss"][-1] < 1e-10
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "drop_last", "steps"),
+    [(None, False, 1), (1, False, 10), (4, False, 3), (4, True, 2), (10, False, 1)],
+)
+def test_flavours_take_the_right_number_of_steps(batch_size, drop_last, steps):
+    X, y = centered_regression(n=10)
+    res = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.01), batch_size=batch_size,
+                 drop_last=drop_last, epochs=3)  # fmt: skip
+    assert int(res.steps) == 3 * steps
+    assert res.history.step_loss.shape == (3, steps)
+
+
+def test_minibatch_steps_equal_hand_computed_steps_with_a_masked_last_batch(x64):
+    X, y = centered_regression(n=10)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    model = models.linear(3)
+    p0 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), model.init(jax.random.key(0)))
+    res = ds.fit(model, "mse", (X, y), ds.gd(0.05), batch_size=4, shuffle=False, epochs=2,
+                 params=p0)  # fmt: skip
+    w, b, losses = np.asarray(p0["w"]).reshape(3), float(p0["b"]), []
+    for _ in range(2):
+        for lo in (0, 4, 8):  # batches [0:4], [4:8] and the partial [8:10]
+            xb, yb = X[lo : lo + 4], y[lo : lo + 4]
+            r = xb @ w + b - yb
+            losses.append(np.mean(r**2))
+            w, b = w - 0.05 * 2 * xb.T @ r / len(r), b - 0.05 * 2 * r.mean()
+    np.testing.assert_allclose(res.curves()["step_loss"], losses, rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w, rtol=1e-10)
+
+
+def test_full_batch_linear_regression_reaches_least_squares(x64):
+    X, y = centered_regression()
+    res = ds.fit(models.linear(3), "mse", (X.astype(np.float64), y.astype(np.float64)),
+                 ds.gd(0.2), epochs=2000)  # fmt: skip
+    w_ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ls, atol=1e-6)
+
+
+def test_l2_penalty_matches_ridge_closed_form(x64):
+    X, y = centered_regression()
+    X, y, n, l2 = X.astype(np.float64), y.astype(np.float64), len(y), 0.5
+    res = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), epochs=3000, l2=l2)
+    # minimise mean(r^2) + l2/2 |w|^2:  (2/n X^T X + l2 I) w = 2/n X^T y
+    w_ridge = np.linalg.solve(2 / n * X.T @ X + l2 * np.eye(3), 2 / n * X.T @ y)
+    np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ridge, atol=1e-6)
+    assert abs(float(res.params["b"])) < 1e-6  # the bias is not penalised, and is 0 here
+
+
+def test_logistic_regression_reaches_sklearns_optimum(x64):
+    """scikit-learn minimises C sum(log loss) + |w|^2/2, i.e. mean(log loss) + l2/2 |w|^2 with
+    l2 = 1/(C n); the intercept is not penalised in either."""
+    from sklearn.linear_model import LogisticRegression
+
+    bc = data.load("breast_cancer")
+    X = ((bc.X - bc.X.mean(0)) / bc.X.std(0)).astype(np.float64)
+    n, C = len(bc.y), 1.0
+    ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, bc.y)
+    z = X @ ref.coef_[0] + ref.intercept_[0]
+    optimum = np.mean(np.logaddexp(0, z) - bc.y * z) + 0.5 / (C * n) * np.sum(ref.coef_**2)
+    res = ds.fit(models.logistic(30), "binary_cross_entropy", (X, bc.y), ds.adam(0.05),
+                 epochs=3000, l2=1 / (C * n))  # fmt: skip
+    final = res.curves()["loss"][-1]
+    assert optimum - 1e-9 <= final < optimum + 1e-5
+    np.testing.assert_allclose(np.asarray(res.params["w"]).ravel(), ref.coef_[0], atol=2e-2)
+
+
+def test_tol_and_n_iter_no_change_follow_scikit_learn():
+    X, y = centered_regression()
+    res = ds.fit(models.linear(3), "mse", (X, y), ds.adam(0.05), batch_size=8, epochs=500,
+                 tol=1e-3, n_iter_no_change=5)  # fmt: skip
+    loss = res.curves()["loss"]
+    assert res.stop_reason.startswith("converged") and len(loss) < 500
+    for i in range(len(loss) - 5, len(loss)):  # five epochs in a row without a tol improvement
+        assert loss[i] > loss[:i].min() - 1e-3
+    assert loss[-6] <= loss[:-6].min() - 1e-3 or len(loss) == 6  # ... and not six
+
+
+def test_early_stopping_restores_the_best_validation_parameters():
+    moons = data.moons(n_samples=300, noise=0.3, seed=1)
+    train, val = data.split(moons, fractions=(0.7, 0.3), seed=0)
+    model = models.mlp([2, 64, 64, 1])
+    res = ds.fit(model, "binary_cross_entropy", train, ds.adam(0.05), batch_size=16,
+                 epochs=300, validation=val, early_stopping=True, tol=0.0,
+                 n_iter_no_change=20)  # fmt: skip
+    c = res.curves()
+    best = int(np.nanargmin(c["val_loss"]))
+    assert int(res.best_epoch) == best + 1
+    val_loss = ds.losses.get("binary_cross_entropy")(model.apply(res.params, val.X), val.y)
+    assert float(jnp.mean(val_loss)) == pytest.approx(c["val_loss"][best], rel=1e-4)
+
+
+def test_metrics_history_is_the_accuracy_of_the_parameters():
+    from sklearn.metrics import accuracy_score
+
+    iris = data.load("iris")
+    model = models.softmax(4, 3)
+    res = ds.fit(model, "softmax_cross_entropy", iris, ds.adam(0.05), batch_size=16,
+                 epochs=50, seed=3)  # fmt: skip
+    pred = np.argmax(np.asarray(model.apply(res.params, iris.X)), axis=1)
+    assert res.curves()["train_metric"][-1] == pytest.approx(accuracy_score(iris.y, pred))
+    assert res.curves()["train_metric"][-1] > 0.9
+
+
+def test_vmap_over_learning_rates_and_seeds():
+    iris = data.load("iris")
+    model = models.softmax(4, 3)
+
+    def run(lr, seed):
+        return ds.fit(model, "softmax_cross_entropy", iris, ds.adam(lr), batch_size=16,
+                      epochs=20, seed=seed).history.loss  # fmt: skip
+
+    lrs, seeds = jnp.array([1e-3, 1e-2, 1e-1]), jnp.array([0, 1, 2])
+    batched = jax.jit(jax.vmap(run))(lrs, seeds)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], run(float(lrs[i]), int(seeds[i])), rtol=1e-4)
+    assert not np.allclose(batched[0], batched[2])
+
+
+def test_second_fit_with_other_values_does_not_recompile(compilations):
+    X, y = centered_regression(n=32)
+    model = models.linear(3)
+    with compilations() as seen:
+        for lr, seed in [(0.01, 0), (0.02, 1), (0.05, 2)]:
+            jax.block_until_ready(ds.fit(model, "mse", (X, y), ds.adam(lr), batch_size=8,
+                                         epochs=5, seed=seed))  # fmt: skip
+    assert seen("fit_run") == 1
+
+
+def test_divergence_stops_and_says_so():
+    diabetes = data.load("diabetes")
+    res = ds.fit(models.linear(10), "mse", diabetes, ds.gd(10.0), epochs=100)
+    assert res.diverged and res.stop_reason == "diverged" and 0 < int(res.diverged_at) < 100
+    assert all(np.all(np.isfinite(np.asarray(p))) for p in jax.tree.leaves(res.params))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch_size": 100}, r"batch_size must be at most the 10 samples; got 100"),
+        ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
+        ({"epochs": 0}, r"epochs must be an integer >= 1; got 0"),
+        ({"early_stopping": True}, r"early_stopping needs validation data"),
+        ({"l2": -1.0}, r"l2 must be a finite number >= 0"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    X, y = centered_regression(n=10)
+    with pytest.raises(ValueError, match=message):
+        ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), **kwargs)
+
+
+def test_bad_data_shapes():
+    with pytest.raises(ValueError, match=r"X must be \(n_samples, n_features\)"):
+        ds.fit(models.linear(3), "mse", (np.ones((5, 3)), np.ones(4)), ds.gd(0.1))
+    with pytest.raises(TypeError, match="data must be a Dataset or a pair"):
+        ds.fit(models.linear(3), "mse", np.ones((5, 3)), ds.gd(0.1))
+
+
+def test_progress_bar_per_epoch():
+    X, y = centered_regression(n=16)
+    stream = io.StringIO()
+    ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.01), epochs=40, progress=stream)
+    assert "epoch 40/40" in stream.getvalue()
