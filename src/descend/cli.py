@@ -1,6 +1,7 @@
 """``descend`` on the command line (also ``python -m descend``).
 
 ``descend race``: several optimizers from one start on one surface, a table of how each did.
+``descend fit``: train a model on a data set (see :mod:`descend.cli_fit`).
 Exit status: 0 when the command ran, 2 for bad input (an unknown name lists the valid ones).
 """
 
@@ -19,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import cli_fit
 from descend.engine import lookahead_nesterov, minimize
 from descend.engine.result import Result
 from descend.optim import adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nesterov, rmsprop
@@ -79,6 +81,8 @@ def _parse_optimizer(spec: str) -> tuple[str, dict[str, float]]:
 
 
 def _hyperparameters(name: str, given: dict[str, float], surface: Any) -> dict[str, float]:
+    """The given hyperparameters (checked against the rule's) over the defaults for the
+    surface (none when ``surface`` is None: the rule's own defaults apply)."""
     build, defaults = OPTIMIZERS[name]
     allowed = _numeric_params(build)
     unknown = sorted(set(given) - set(allowed))
@@ -87,7 +91,17 @@ def _hyperparameters(name: str, given: dict[str, float], surface: Any) -> dict[s
             f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}; "
             f"valid: {', '.join(allowed)}"
         )
-    return {**defaults(surface), **given}
+    return {**(defaults(surface) if surface is not None else {}), **given}
+
+
+def optimizer_from_spec(spec: str) -> tuple[str, dict[str, float], Any]:
+    """``"adam:lr=0.01"`` -> ("adam", {"lr": 0.01}, descend.adam(lr=0.01))."""
+    name, given = _parse_optimizer(spec)
+    hyper = _hyperparameters(name, given, None)
+    try:
+        return name, hyper, OPTIMIZERS[name][0](**hyper)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"optimizer {name}: {err}") from None
 
 
 def _numeric_params(build: Callable[..., Any]) -> list[str]:
@@ -268,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a progress bar (shown anyway for long runs on a terminal)",
     )
     race.set_defaults(run=cmd_race)  # fmt: skip
+    cli_fit.add_parser(sub, lambda args: cli_fit.cmd_fit(args, optimizer_from_spec))
     return parser
 
 
@@ -279,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except UsageError as err:
+    except (UsageError, cli_fit.FitUsageError) as err:
         print(f"descend {args.command}: error: {err}", file=sys.stderr)
         return 2
 
