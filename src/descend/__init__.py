@@ -13,11 +13,14 @@
 from descend.engine import (
     FitResult,
     History,
+    Restarts,
     Result,
+    annealing,
     compare,
     fit,
     lookahead_nesterov,
     minimize,
+    restarts,
     sweep,
 )
 from descend.optim import *  # noqa: F403
@@ -30,8 +33,10 @@ __all__ = [
     *_optim_all,
     "FitResult",
     "History",
+    "Restarts",
     "Result",
     "__version__",
+    "annealing",
     "compare",
     "data",
     "fit",
@@ -40,6 +45,7 @@ __all__ = [
     "metrics",
     "minimize",
     "models",
+    "restarts",
     "schedules",
     "surfaces",
     "sweep",

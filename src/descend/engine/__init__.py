@@ -1,8 +1,10 @@
 """The engine: compiled runs with stop rules (`minimize`), sweeps and comparisons."""
 
+from descend.engine.annealing import annealing
 from descend.engine.fit import FitHistory, FitResult, fit
 from descend.engine.lookahead import lookahead_nesterov
 from descend.engine.minimize import minimize
+from descend.engine.restarts import Restarts, restarts
 from descend.engine.result import History, Result
 from descend.engine.sweep import Sweep, compare, sweep
 
@@ -10,11 +12,14 @@ __all__ = [
     "FitHistory",
     "FitResult",
     "History",
+    "Restarts",
     "Result",
     "Sweep",
+    "annealing",
     "compare",
     "fit",
     "lookahead_nesterov",
     "minimize",
+    "restarts",
     "sweep",
 ]

@@ -3,7 +3,7 @@
     u_t = beta * u_{t-1} + grad f(theta_t - lr * beta * u_{t-1})
     theta_{t+1} = theta_t - lr * u_t
 
-This needs the gradient *function* (to evaluate it away from the current point), so it is a
+This needs the objective *function* (to take its gradient away from the current point): a
 :class:`~descend.optim.recipe.GradientStep` that :func:`descend.minimize` drives. Its
 iterates ``theta_t`` and those of :func:`descend.nesterov` (the reparametrised form of
 PyTorch and Optax, whose iterates are the look-ahead points) are related by
@@ -38,10 +38,10 @@ def lookahead_nesterov(lr: HyperParam = 0.01, beta: HyperParam = 0.9) -> Gradien
     def init(params: PyTree) -> LookaheadState:
         return LookaheadState(zero_count(), tree_zeros_like(params))
 
-    def step(grad_fn: Any, x: PyTree, state: LookaheadState) -> tuple[PyTree, LookaheadState]:
+    def step(objective: Any, x: PyTree, state: LookaheadState) -> tuple[PyTree, LookaheadState]:
         a, b = value_at(lr, state.count), value_at(beta, state.count)
         ahead = jax.tree.map(lambda p, u: p - cast_like(a * b, p) * u, x, state.u)
-        g = grad_fn(ahead)
+        g = jax.grad(objective)(ahead)
         u = jax.tree.map(lambda u, gi: cast_like(b, gi) * u + gi, state.u, g)
         x = jax.tree.map(lambda p, ui: p - cast_like(a, p) * ui, x, u)
         return x, LookaheadState(state.count + 1, u)

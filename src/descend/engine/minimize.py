@@ -116,10 +116,9 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         value_and_grad = jax.value_and_grad(objective)
 
         if isinstance(optimizer, GradientStep):
-            grad_fn = jax.grad(objective)
 
             def advance(x, state, g):
-                return optimizer.step(grad_fn, x, state)
+                return optimizer.step(objective, x, state)
         else:
 
             def advance(x, state, g):

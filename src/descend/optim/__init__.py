@@ -14,6 +14,7 @@ from descend.optim.combine import chain, identity
 from descend.optim.library import from_library
 from descend.optim.library_schedules import schedule_from_library
 from descend.optim.nadam import nadam
+from descend.optim.noise import add_noise
 from descend.optim.plateau import reduce_on_plateau
 from descend.optim.rmsprop import rmsprop
 from descend.optim.sgd import gd, momentum, nesterov
@@ -38,6 +39,7 @@ __all__ = [
     "adagrad",
     "adam",
     "adamw",
+    "add_noise",
     "amsgrad",
     "apply_updates",
     "chain",

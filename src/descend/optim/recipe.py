@@ -27,8 +27,9 @@ from descend.optim.base import Transform
 
 
 class GradientStep(NamedTuple):
-    """A rule that needs the gradient *function*, not one gradient: the engine calls
-    ``x, state = step(grad_fn, x, state)``. Used for the look-ahead Nesterov form."""
+    """A rule that needs the objective *function*, not one gradient: the engine calls
+    ``x, state = step(objective, x, state)`` with the scalar objective it minimises (``-f``
+    when maximizing). Used for the look-ahead Nesterov form and for simulated annealing."""
 
     init: Callable[[Any], Any]
     step: Callable[..., tuple[Any, Any]]

@@ -1,0 +1,86 @@
+"""Strategies against local minima: random restarts, simulated annealing, gradient noise."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import descend as ds
+from descend.engine.restarts import draw_starts
+
+
+def test_restarts_find_all_four_minima_of_himmelblau():
+    h = ds.surfaces.get("himmelblau")
+    r = ds.restarts(h, ds.adam(0.05), 32, seed=0, max_steps=2000)
+    assert r.found(h.minima).all()
+    assert float(r.best.best_loss) < 1e-8
+    assert r.starts.shape == (32, 2)
+    lo, hi = np.asarray(h.domain).T
+    assert np.all((r.starts >= lo) & (r.starts <= hi))
+    # each run is the run minimize would do from that start
+    one = ds.minimize(h, jnp.asarray(r.starts[5], jnp.float32), ds.adam(0.05), max_steps=2000)
+    np.testing.assert_allclose(r.results.x[5], one.x, rtol=1e-5, atol=1e-6)
+
+
+def test_restarts_escape_where_one_run_is_stuck():
+    ra = ds.surfaces.get("rastrigin")
+    single = ds.minimize(ra, None, ds.gd(ra.lr), max_steps=2000)
+    assert float(single.loss) > 7.0  # the recommended start ends in a local minimum
+    r = ds.restarts(ra, ds.gd(ra.lr), 64, seed=0, max_steps=2000)
+    assert float(r.best.best_loss) < 1.0
+
+
+def test_restarts_around_a_point_and_errors():
+    r = ds.restarts(lambda x: jnp.sum((x - 3.0) ** 2), ds.gd(0.1), 8, around=[3.0, 3.0],
+                    radius=0.5, max_steps=200)  # fmt: skip
+    assert np.all(np.abs(r.starts - 3.0) <= 0.5) and r.found([[3.0, 3.0]]).all()
+    with pytest.raises(ValueError, match="around needs radius"):
+        ds.restarts(lambda x: jnp.sum(x**2), ds.gd(0.1), 4, around=[0.0])
+    with pytest.raises(ValueError, match="restarts needs a domain"):
+        ds.restarts(lambda x: jnp.sum(x**2), ds.gd(0.1), 4)
+    with pytest.raises(ValueError, match="low < high"):
+        draw_starts(3, [(1.0, 0.0)])
+    np.testing.assert_array_equal(draw_starts(5, [(0, 1)], seed=3), draw_starts(5, [(0, 1)], 3))
+
+
+def test_annealing_leaves_a_local_minimum_that_gradient_descent_keeps():
+    well = ds.surfaces.get("double_well")
+    gd = ds.minimize(well, None, ds.gd(well.lr), max_steps=3000)
+    local = min(well.local_minima, key=lambda m: np.linalg.norm(np.asarray(gd.x) - m))
+    assert np.linalg.norm(np.asarray(gd.x) - local) < 1e-2  # gradient descent stays put
+    hits = 0
+    for seed in range(10):
+        r = ds.minimize(well, None, ds.annealing(well.lr, 1.0, 0.998, 0.5, seed=seed),
+                        max_steps=3000, tol=0.0)  # fmt: skip
+        hits += float(r.best_loss) < well.min_value + 1e-3
+    assert hits >= 8
+
+
+def test_annealing_accepts_by_the_metropolis_rule():
+    """At temperature ~0 only improvements are accepted: the loss never rises."""
+    f = lambda x: jnp.sum(x**2) + jnp.sum(jnp.sin(5 * x))  # noqa: E731
+    r = ds.minimize(f, jnp.array([2.0, -1.5]), ds.annealing(0.01, 1e-9, 1.0, 0.3, seed=0),
+                    max_steps=500, tol=0.0)  # fmt: skip
+    loss = r.history.trimmed()["loss"]
+    assert np.all(np.diff(loss) <= 1e-6)
+
+
+def test_gradient_noise_variance_schedule():
+    opt = ds.add_noise(0.04, 0.55, seed=1)
+    g = jnp.zeros(40_000)
+    state = opt.init(g)
+    for t in range(4):
+        u, state = opt.update(g, state)
+        assert float(jnp.std(u)) == pytest.approx(np.sqrt(0.04 / (1 + t) ** 0.55), rel=0.02)
+    again, _ = ds.add_noise(0.04, 0.55, seed=1).update(g, ds.add_noise(0.04, 0.55, 1).init(g))
+    first, _ = opt.update(g, opt.init(g))
+    np.testing.assert_array_equal(again, first)  # equal seeds, equal noise
+    with pytest.raises(ValueError, match="eta must be a finite number >= 0"):
+        ds.add_noise(-1.0)
+
+
+def test_gradient_noise_in_a_run_is_jittable_and_vmappable():
+    f = lambda x: jnp.sum(x**2)  # noqa: E731
+    opt = ds.chain(ds.add_noise(0.01, 0.55, seed=0), ds.gd(0.1))
+    runs = jax.vmap(lambda s: ds.minimize(f, s, opt, max_steps=200, tol=0.0).loss)(jnp.ones((3, 2)))
+    assert np.all(np.asarray(runs) < 1e-2)
