@@ -95,3 +95,36 @@ def test_entry_points_and_help(command):
     assert "--surface" in out.stdout and "surfaces: " in out.stdout
     bad = subprocess.run([*exe, "race", "-s", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "valid names" in bad.stderr
+
+
+def test_race_with_restarts_and_annealing(capsys):
+    code, out, _ = run(capsys, "race", "-s", "himmelblau", "--restarts", "64", "--anneal",
+                       "-o", "gd", "--steps", "2000", "--json")  # fmt: skip
+    data = json.loads(out)
+    gd, anneal = data["results"]
+    assert code == 0 and anneal["optimizer"] == "annealing"
+    assert gd["minima_found"] == 4  # 64 starts find all four of Himmelblau's minima
+    assert anneal["best_loss"] <= anneal["final_loss"]
+    code, out, _ = run(capsys, "race", "-s", "himmelblau", "--restarts", "8", "-o", "gd",
+                       "--steps", "500")  # fmt: skip
+    assert "minima found" in out and "8 random starts" in out
+
+
+def test_race_restarts_must_be_positive(capsys):
+    code, _, err = run(capsys, "race", "--restarts", "0")
+    assert code == 2 and "--restarts must be an integer >= 1; got 0" in err
+
+
+def test_lr_find_on_a_surface_and_on_data(capsys):
+    code, out, _ = run(capsys, "lr-find", "-s", "quadratic", "--start", "1e-4", "--end", "100",
+                       "--steps", "200", "--json")  # fmt: skip
+    report = json.loads(out)
+    assert code == 0 and report["stopped_early"]
+    assert all(0 < v < 2.0 for v in report["suggestions"].values())  # below 2/L
+    code, out, _ = run(capsys, "lr-find", "--data", "iris", "-o", "adam", "--steps", "60")
+    assert code == 0 and "suggested learning rate:" in out and "smoothed" in out
+
+
+def test_lr_find_rejects_a_fixed_lr(capsys):
+    code, _, err = run(capsys, "lr-find", "-o", "adam:lr=0.1")
+    assert code == 2 and "sweeps lr itself" in err

@@ -2,6 +2,7 @@
 
 ``descend race``: several optimizers from one start on one surface, a table of how each did.
 ``descend fit``: train a model on a data set (see :mod:`descend.cli_fit`).
+``descend lr-find``: the learning-rate range test (see :mod:`descend.cli_lr_find`).
 Exit status: 0 when the command ran, 2 for bad input (an unknown name lists the valid ones).
 """
 
@@ -20,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend import cli_fit
-from descend.engine import lookahead_nesterov, minimize
+from descend import cli_fit, cli_lr_find
+from descend.engine import annealing, lookahead_nesterov, minimize, restarts
 from descend.engine.result import Result
 from descend.optim import adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nesterov, rmsprop
 from descend.problems import surfaces
@@ -50,7 +51,29 @@ OPTIMIZERS: dict[str, tuple[Callable[..., Any], Callable[[Any], dict[str, float]
     "amsgrad": (amsgrad, lambda s: {"lr": s.adaptive_lr}),
     "nadam": (nadam, lambda s: {"lr": s.adaptive_lr}),
     "adamw": (adamw, lambda s: {"lr": s.adaptive_lr, "weight_decay": 0.0}),
+    # the settings of benchmarks/global_search.py, in the surface's units
+    "annealing": (
+        annealing,
+        lambda s: {
+            "lr": s.lr,
+            "temperature": _loss_scale(s) * 0.3,
+            "cooling": 0.998,
+            "noise": 0.02 * _width(s),
+        },
+    ),
 }
+
+
+def _loss_scale(s: Any) -> float:
+    """The loss gap between the surface's start and its minimum (1 when unknown or less)."""
+    start = float(s(jnp.asarray(s.start)))
+    return max(1.0, abs(start - s.min_value) if s.min_value is not None else abs(start))
+
+
+def _width(s: Any) -> float:
+    return float(np.mean([hi - lo for lo, hi in s.domain]))
+
+
 DEFAULT_RACE = ("gd", "momentum", "nesterov", "rmsprop", "adam")
 
 
@@ -147,7 +170,9 @@ def _format_hyper(values: dict[str, float]) -> str:
 def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, Any]]]:
     surface = _surface(args.surface, args.param or [])
     x0 = _start(args.start, surface)
-    specs = args.optimizer or list(DEFAULT_RACE)
+    specs = list(args.optimizer or DEFAULT_RACE) + (["annealing"] if args.anneal else [])
+    if args.restarts is not None and args.restarts < 1:
+        raise UsageError(f"--restarts must be an integer >= 1; got {args.restarts}")
     rows = []
     for spec in specs:
         name, given = _parse_optimizer(spec)
@@ -156,12 +181,13 @@ def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, 
             opt = OPTIMIZERS[name][0](**hyper)
         except (ValueError, TypeError) as err:
             raise UsageError(f"optimizer {name}: {err}") from None
-        options = {"max_steps": args.steps, "tol": args.tol, "record_path": False}
-        long_run = args.progress or (args.steps >= 10_000_000 and sys.stderr.isatty())
-        res: Result = jax.block_until_ready(minimize(surface, x0, opt, **options))  # compile
-        started = time.perf_counter()
-        res = jax.block_until_ready(minimize(surface, x0, opt, progress=long_run, **options))
-        seconds = time.perf_counter() - started
+        tol = 0.0 if name == "annealing" else args.tol  # annealing must not stop in a minimum
+        options = {"max_steps": args.steps, "tol": tol, "record_path": False}
+        if args.restarts:
+            res, seconds, found = _race_restarts(surface, opt, args.restarts, args.seed, options)
+        else:
+            res, seconds = _race_one(surface, x0, opt, options, args)
+            found = None
         rows.append(
             {
                 "optimizer": name,
@@ -173,31 +199,66 @@ def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, 
                 "final_loss": float(res.loss),
                 "distance_to_minimum": surface.distance_to_minimum(res.x),
                 "x": np.asarray(res.x).tolist(),
+                "best_loss": float(res.best_loss),
+                "minima_found": found,
                 "seconds": seconds,
             }
         )
     return surface, x0, rows
 
 
+def _race_one(surface: Any, x0: jax.Array, opt: Any, options: dict, args: Any):
+    long_run = args.progress or (args.steps >= 10_000_000 and sys.stderr.isatty())
+    jax.block_until_ready(minimize(surface, x0, opt, **options))  # compile
+    started = time.perf_counter()
+    res: Result = jax.block_until_ready(minimize(surface, x0, opt, progress=long_run, **options))
+    return res, time.perf_counter() - started
+
+
+def _race_restarts(surface: Any, opt: Any, n: int, seed: int, options: dict):
+    """The best of ``n`` random starts in the surface's domain, and how many of its global
+    minima the starts found."""
+    jax.block_until_ready(restarts(surface, opt, n, seed=seed, **options).results)  # compile
+    started = time.perf_counter()
+    r = restarts(surface, opt, n, seed=seed, **options)
+    jax.block_until_ready(r.results)
+    seconds = time.perf_counter() - started
+    if r.best_index < 0:
+        return r.results[0], seconds, 0
+    found = int(r.found(surface.minima).sum()) if surface.minima else None
+    return r.best, seconds, found
+
+
 def _print_table(surface: Any, x0: jax.Array, rows: list[dict[str, Any]], args) -> None:
     start = ", ".join(f"{v:g}" for v in np.asarray(x0))
     print(f"descend race on {surface.name}: f = {surface.formula}")
-    print(f"start ({start}), at most {args.steps} steps, stop when |grad| <= {args.tol:g}\n")
+    where = f"{args.restarts} random starts" if args.restarts else f"start ({start})"
+    print(f"{where}, at most {args.steps} steps, stop when |grad| <= {args.tol:g}\n")
     headers = ["optimizer", "hyperparameters", "stop", "steps", "final loss", "to minimum", "time"]
-    table = [
-        [
+    extra = args.anneal or args.restarts  # walks that wander: show the best point too
+    if extra:
+        headers[5:5] = ["best loss"]
+    if args.restarts and surface.minima:
+        headers[-1:-1] = ["minima found"]
+    table = []
+    for r in rows:
+        distance = r["distance_to_minimum"]
+        row = [
             r["optimizer"],
             _format_hyper(r["hyperparameters"]),
             r["stop"] + (f" @{r['diverged_at']}" if r["diverged_at"] is not None else ""),
             str(r["steps"]),
             f"{r['final_loss']:.3e}",
-            "-" if math.isnan(r["distance_to_minimum"]) else f"{r['distance_to_minimum']:.2e}",
+            "-" if math.isnan(distance) else f"{distance:.2e}",
             f"{r['seconds'] * 1e3:.1f} ms",
         ]
-        for r in rows
-    ]
+        if extra:
+            row[5:5] = [f"{r['best_loss']:.3e}"]
+        if args.restarts and surface.minima:
+            row[-1:-1] = [f"{r['minima_found']} of {len(surface.minima)}"]
+        table.append(row)
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
-    right = {3, 4, 5, 6}
+    right = set(range(3, len(headers)))
     for line in [headers, ["-" * w for w in widths], *table]:
         cells = [
             c.rjust(w) if i in right else c.ljust(w)
@@ -275,6 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=1e-6,
         help="stop when the gradient norm is at most this (default 1e-6)",
     )
+    race.add_argument(
+        "--restarts",
+        type=int,
+        metavar="N",
+        help="run each optimizer from N random starts in the surface's domain "
+        "(one vmapped program) and report the best",
+    )
+    race.add_argument(
+        "--anneal",
+        action="store_true",
+        help="add simulated annealing on gradient steps to the race",
+    )
+    race.add_argument("--seed", type=int, default=0, help="seed of the random starts")
     race.add_argument("--json", action="store_true", help="print the results as JSON")
     race.add_argument(
         "--progress",
@@ -283,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     race.set_defaults(run=cmd_race)  # fmt: skip
     cli_fit.add_parser(sub, lambda args: cli_fit.cmd_fit(args, optimizer_from_spec))
+    cli_lr_find.add_parser(
+        sub, lambda args: cli_lr_find.cmd_lr_find(args, _parse_optimizer, OPTIMIZERS)
+    )
     return parser
 
 
