@@ -10,6 +10,7 @@
                     ds.data.load("digits"), ds.adam(1e-3), batch_size=32, epochs=100)
 """
 
+from descend import insight
 from descend.engine import (
     FitResult,
     History,
@@ -40,6 +41,7 @@ __all__ = [
     "compare",
     "data",
     "fit",
+    "insight",
     "lookahead_nesterov",
     "losses",
     "metrics",
