@@ -195,3 +195,26 @@ def test_progress_bar_per_epoch():
     stream = io.StringIO()
     ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.01), epochs=40, progress=stream)
     assert "epoch 40/40" in stream.getvalue()
+
+
+def test_after_divergence_the_best_parameters_are_never_worse_than_the_start():
+    diabetes = data.load("diabetes")
+    X = (diabetes.X - diabetes.X.mean(0)) / diabetes.X.std(0)
+    model = models.linear(10)
+    res = ds.fit(model, "mse", (X, diabetes.y), ds.gd(10.0), epochs=100)
+    assert res.diverged
+
+    def mse(p):
+        return float(np.mean((np.asarray(model.apply(p, X)) - diabetes.y) ** 2))
+
+    start = model.init(jax.random.split(jax.random.key(0))[0])
+    assert mse(res.params) <= mse(start) and int(res.best_epoch) == 0
+
+
+def test_resumed_run_records_the_learning_rates_it_used():
+    X, y = centered_regression(n=16)
+    opt = ds.gd(ds.schedules.inverse_time(0.1, 1.0))
+    first = ds.fit(models.linear(3), "mse", (X, y), opt, epochs=3)
+    again = ds.fit(models.linear(3), "mse", (X, y), opt, epochs=3, params=first.final_params,
+                   opt_state=first.opt_state, start_step=int(first.steps))  # fmt: skip
+    np.testing.assert_allclose(again.curves()["lr"], 0.1 / (1 + np.arange(3, 6)), rtol=1e-6)

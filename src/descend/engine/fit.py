@@ -74,11 +74,16 @@ class FitHistory:
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class FitResult:
-    """What :func:`fit` returns: the parameters to use (the best ones with early stopping),
-    the final ones, the optimizer state after the last step (pass it back with
-    ``fit(..., params=result.final_params, opt_state=result.opt_state)`` to continue), the stop
-    code, epochs and steps run, the epoch where divergence was detected (-1 if none) and the
-    history."""
+    """What :func:`fit` returns.
+
+    ``params`` are the parameters to use: with early stopping the best on the validation
+    set; after a divergence the best on the training set (the loss of each epoch's final
+    parameters, the start included); otherwise the final ones, also in ``final_params``.
+    ``opt_state`` is the optimizer state after the last step (pass it back with
+    ``fit(..., params=result.final_params, opt_state=result.opt_state)`` to continue).
+    ``best_epoch`` is the epoch whose parameters are the best (0: the start); ``diverged_at``
+    the epoch where divergence was detected (-1 if none).
+    """
 
     params: Any
     final_params: Any
@@ -145,7 +150,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
 
     grad_fn = jax.value_and_grad(batch_loss)
 
-    def fit_run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol, divergence):
+    def fit_run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol, divergence, start_step):
         optimizer = rebuild(key, leaves)
         if opt_state is None:
             opt_state = optimizer.init(params)
@@ -178,8 +183,12 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 val_metric = _metric(plan, model.apply(params, Xv), yv)
             else:
                 val_loss = val_metric = jnp.asarray(jnp.nan, X.dtype)
-            train_metric = _metric(plan, model.apply(params, X), y)
-            finite = jnp.isfinite(jnp.sum(values)) & jnp.isfinite(
+            outputs = model.apply(params, X)
+            train_metric = _metric(plan, outputs, y)
+            # the training loss of the parameters this epoch ends with (the mean batch loss
+            # above is taken along the way, before the last steps)
+            end_loss = jnp.mean(loss(outputs, y)) + _penalty(params, l1, l2)
+            finite = jnp.isfinite(jnp.sum(values) + end_loss) & jnp.isfinite(
                 sum(jnp.sum(p) for p in jax.tree.leaves(params))
             )
             first = jnp.where(e == 0, mean_loss, c["first_loss"])
@@ -188,7 +197,8 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             better = monitored < c["best"] - tol
             improved = monitored < c["best"]
             no_change = jnp.where(better, 0, c["no_change"] + 1)
-            keep = improved & finite
+            score = val_loss if plan.early_stopping else end_loss
+            keep = (score < c["best_score"]) & finite
             best_params = jax.tree.map(lambda b, p: jnp.where(keep, p, b), c["best_params"], params)
             e1 = e + 1
             if plan.progress:  # once per epoch, outside the tight loop over batches
@@ -196,7 +206,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             reason = jnp.where(e1 >= plan.epochs, MAX_EPOCHS, RUNNING)
             reason = jnp.where(no_change >= plan.n_iter_no_change, STALLED, reason)
             reason = jnp.where(finite & ~blown, reason, DIVERGED)
-            last_lr = jnp.nan if lr is None else value_at(lr, e1 * plan.steps - 1)
+            last_lr = jnp.nan if lr is None else value_at(lr, start_step + e1 * plan.steps - 1)
             row = jnp.stack(
                 [mean_loss, val_loss, train_metric, val_metric, jnp.asarray(last_lr, X.dtype)]
             )
@@ -206,6 +216,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 "state": state,
                 "best_params": best_params,
                 "best": jnp.where(improved, monitored, c["best"]),
+                "best_score": jnp.where(keep, score, c["best_score"]),
                 "best_epoch": jnp.where(keep, e1, c["best_epoch"]),
                 "no_change": no_change,
                 "first_loss": first,
@@ -220,6 +231,12 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             "state": opt_state,
             "best_params": params,
             "best": jnp.asarray(jnp.inf, X.dtype),
+            "best_score": jnp.asarray(
+                full_loss(params, Xv, yv, l1, l2)
+                if plan.early_stopping
+                else full_loss(params, X, y, l1, l2),
+                X.dtype,
+            ),
             "best_epoch": jnp.zeros([], jnp.int32),
             "no_change": jnp.zeros([], jnp.int32),
             "first_loss": jnp.asarray(jnp.nan, X.dtype),
@@ -303,6 +320,7 @@ def fit(
     divergence: float = 1e4,
     params: Any = None,
     opt_state: Any = None,
+    start_step: int = 0,
     task: str | None = None,
     progress: Any = False,
 ) -> FitResult:
@@ -324,6 +342,8 @@ def fit(
         params: initial parameters (default ``model.init`` from ``seed``).
         opt_state: the optimizer state to start from (default ``optimizer.init(params)``);
             with ``params`` this continues an earlier run, as ``partial_fit`` does.
+        start_step: steps already taken by that earlier run (only the recorded learning-rate
+            curve uses it: the optimizer's own count lives in ``opt_state``).
         task: "classification" or "regression" for the metric (default: from the data or
             the loss).
         progress: show a progress bar (epochs, loss): True for standard error, or a stream.
@@ -375,7 +395,10 @@ def fit(
     tol_value = -jnp.inf if tol is None else tol
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(epochs, enabled=bool(progress), stream=stream, unit="epoch"):
-        result = run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence)
+        result = run(
+            params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence,
+            start_step,
+        )  # fmt: skip
         if progress:
             result = jax.block_until_ready(result)
     return result

@@ -1,0 +1,33 @@
+"""scikit-learn estimators trained by :func:`descend.fit`: :class:`DescendRegressor` and
+:class:`DescendClassifier`.
+
+They follow scikit-learn's estimator contract (``fit``/``partial_fit``/``predict``/``score``,
+``get_params``/``set_params``, ``clone``, pipelines and grid searches) and pass
+``sklearn.utils.estimator_checks.check_estimator``. The parameters mirror ``MLPRegressor``/
+``MLPClassifier`` (and ``SGD*`` where those have none); any descend update rule and learning-rate
+schedule can be chosen by name::
+
+    from descend.sklearn import DescendClassifier
+    clf = DescendClassifier("mlp", hidden_layer_sizes=(64,), optimizer="nadam",
+                            learning_rate=1e-2, schedule="cosine", random_state=0).fit(X, y)
+    clf.loss_curve_, clf.n_iter_, clf.stop_reason_
+
+A run that diverges never passes silently: the estimator keeps the best finite parameters, sets
+``stop_reason_ = "diverged"`` and issues a :class:`DivergenceWarning`; a run that reaches
+``epochs`` without converging issues scikit-learn's ``ConvergenceWarning``. Training runs in
+float32 (the data are cast); predictions are computed in float64 from the fitted parameters.
+"""
+
+try:
+    import sklearn  # noqa: F401  (absolute: the package scikit-learn, not this module)
+except ImportError as err:  # pragma: no cover
+    raise ImportError(
+        "descend.sklearn needs scikit-learn: pip install descend[sklearn]  (or: pip install "
+        "scikit-learn)"
+    ) from err
+
+from descend.sklearn._base import OPTIMIZERS, SCHEDULES, DivergenceWarning
+from descend.sklearn._classifier import DescendClassifier
+from descend.sklearn._regressor import DescendRegressor
+
+__all__ = ["OPTIMIZERS", "SCHEDULES", "DescendClassifier", "DescendRegressor", "DivergenceWarning"]

@@ -1,0 +1,355 @@
+"""What the two estimators share: parameters, their checks, and one training run through
+:func:`descend.fit`.
+
+Compilation: :func:`descend.fit` compiles the whole training once per (model object, loss
+object, optimizer structure, static plan) and finds the program again when those repeat, so
+models and schedules are built here through cached functions keyed on hashable arguments,
+and losses are passed by name. Refitting the same estimator on data of the same shape (as
+``GridSearchCV`` and ``cross_val_score`` do) then compiles nothing new; a new learning rate
+or ``optimizer_params`` value is data, not structure, and compiles nothing new either.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import warnings
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from descend import optim
+from descend.engine.fit import DIVERGED, MAX_EPOCHS, STALLED, fit
+from descend.optim import schedules
+from descend.problems import models
+
+#: The update rules ``optimizer`` may name (each takes the learning rate first).
+OPTIMIZERS = {
+    name: getattr(optim, name)
+    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw",
+                 "nadam")
+}  # fmt: skip
+
+#: The learning-rate schedules ``schedule`` may name; see :func:`learning_rate_schedule`.
+SCHEDULES = ("constant", "invscaling", "inverse_time", "cosine", "exponential", "step")
+
+#: The factor by which ``inverse_time`` and ``exponential`` divide the learning rate over
+#: ``epochs`` epochs, and ``step`` at each third of them.
+DECAY = 10.0
+
+#: Seeds are drawn in ``[0, SEED_LIMIT)`` (JAX's keys take 32-bit seeds).
+SEED_LIMIT = 2**31 - 1
+
+STOP_REASONS = {
+    MAX_EPOCHS: "max_epochs",
+    STALLED: "converged",
+    DIVERGED: "diverged",
+}
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training diverged: the loss or a parameter became non-finite, or the epoch loss grew
+    more than ``1e4`` times its first value. The estimator keeps the parameters of the best
+    epoch before that (the initial ones if it diverged in the first epoch)."""
+
+
+@functools.lru_cache(maxsize=256)
+def cached_model(kind: str, n_in: int, n_out: int, hidden: tuple, activation: str) -> Any:
+    """One :class:`~descend.problems.models.Model` object per architecture, so that the
+    compiled trainer is found again on the next fit."""
+    if kind == "mlp":
+        return models.mlp([n_in, *hidden, n_out], activation=activation)
+    if kind == "linear":
+        return models.linear(n_in, n_out)
+    return models.logistic(n_in) if n_out == 1 else models.softmax(n_in, n_out)
+
+
+@functools.lru_cache(maxsize=256)
+def learning_rate_schedule(name: str, lr: float, power_t: float, total_steps: int) -> Any:
+    """The learning rate as a function of the update count ``t`` (0 on the first update);
+    ``T = total_steps = epochs * ceil(n_samples / batch_size)`` is the planned number of
+    updates:
+
+    - ``"constant"``: ``lr`` (returned as a number, so that changing it compiles nothing);
+    - ``"invscaling"``: ``lr / (t + 1)^power_t`` (``SGDRegressor``'s ``invscaling``,
+      ``eta0 / t^power_t`` with ``t`` counting from 1; :func:`descend.schedules.power`);
+    - ``"inverse_time"``: ``lr / (1 + 9 t / T)``, ``lr / 10`` at the end of the run;
+    - ``"cosine"``: ``lr (1 + cos(pi t / T)) / 2``, down to 0 at the end (PyTorch's
+      ``CosineAnnealingLR``);
+    - ``"exponential"``: ``lr * 0.1^(t / T)``, ``lr / 10`` at the end;
+    - ``"step"``: ``lr * 0.1^floor(t / ceil(T / 3))``: ``lr``, ``lr / 10`` and ``lr / 100``
+      over the three thirds of the run (PyTorch's ``StepLR``).
+
+    Cached, because a schedule is a function and the compiled program is keyed on it.
+    """
+    T = max(int(total_steps), 1)
+    if name == "constant":
+        return lr
+    if name == "invscaling":
+        return schedules.power(lr, power_t, offset=1.0)
+    if name == "inverse_time":
+        return schedules.inverse_time(lr, DECAY - 1.0, T)
+    if name == "cosine":
+        return schedules.cosine(lr, T)
+    if name == "exponential":
+        return schedules.exponential(lr, 1.0 / DECAY, T)
+    return schedules.step(lr, math.ceil(T / 3), 1.0 / DECAY)
+
+
+def _numpy(tree: Any) -> Any:
+    """A pytree of JAX arrays as NumPy arrays (picklable, and not tied to a device)."""
+    return jax.tree.map(np.asarray, tree)
+
+
+class DescendEstimator(BaseEstimator):
+    """Shared machinery of :class:`DescendRegressor` and :class:`DescendClassifier` (see their
+    docstrings for the parameters)."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(models.ACTIVATIONS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer_params": [dict, None],
+        "schedule": [StrOptions(set(SCHEDULES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # Set by the subclasses.
+    _task = ""
+
+    def __init__(
+        self,
+        model,
+        *,
+        hidden_layer_sizes,
+        activation,
+        loss,
+        optimizer,
+        learning_rate,
+        optimizer_params,
+        schedule,
+        power_t,
+        batch_size,
+        epochs,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        alpha,
+        l1,
+        shuffle,
+        random_state,
+        warm_start,
+        verbose,
+    ):
+        self.model = model
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.optimizer_params = optimizer_params
+        self.schedule = schedule
+        self.power_t = power_t
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.alpha = alpha
+        self.l1 = l1
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- pieces built from the parameters ------------------------------------------------------
+
+    def _hidden(self) -> tuple[int, ...]:
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        ok = sizes.ndim == 1 and sizes.size > 0 and np.issubdtype(sizes.dtype, np.integer)
+        if not ok or np.any(sizes < 1):
+            raise ValueError(
+                "hidden_layer_sizes must be an integer >= 1 or a non-empty sequence of them; "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _batch(self, n: int) -> int:
+        if self.batch_size is None:
+            return n
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n} samples; using {n} "
+                "(one batch per epoch), as MLPClassifier does",
+                UserWarning,
+                stacklevel=5,
+            )
+        return min(int(self.batch_size), n)
+
+    def _optimizer(self, total_steps: int) -> Any:
+        rate = learning_rate_schedule(
+            self.schedule, float(self.learning_rate), float(self.power_t), total_steps
+        )
+        extra = dict(self.optimizer_params or {})
+        rule = OPTIMIZERS[self.optimizer]
+        accepted = [p for p in inspect.signature(rule).parameters if p != "lr"]
+        if "lr" in extra:
+            raise ValueError(
+                "optimizer_params must not hold 'lr': pass the learning rate as learning_rate "
+                "(and its decay as schedule)"
+            )
+        unknown = sorted(set(extra) - set(accepted))
+        if unknown:
+            raise ValueError(
+                f"optimizer_params has {', '.join(map(repr, unknown))}, which "
+                f"optimizer={self.optimizer!r} does not take; it takes: {', '.join(accepted)}"
+            )
+        try:
+            return rule(rate, **extra)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"optimizer_params={self.optimizer_params!r} are not valid for "
+                f"optimizer={self.optimizer!r}: {err}"
+            ) from None
+
+    def _seed(self) -> int:
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state) % SEED_LIMIT
+        return int(check_random_state(self.random_state).randint(SEED_LIMIT))
+
+    # -- training --------------------------------------------------------------------------------
+
+    def _train(self, X: np.ndarray, y: np.ndarray, spec: tuple, loss: str, incremental: bool):
+        """Fit (or, with ``incremental``, one epoch of ``partial_fit``) on float32 ``X`` and the
+        encoded targets ``y``; ``spec`` is the ``cached_model`` key."""
+        model = cached_model(*spec)
+        continuing = hasattr(self, "params_") and (incremental or self.warm_start)
+        if continuing and self._spec != spec:
+            raise ValueError(
+                f"cannot continue training: the data now need the model {spec[:3]!r} (kind, "
+                f"n_features, n_outputs) but the estimator was fitted with {self._spec[:3]!r}; "
+                "call fit with warm_start=False to start again"
+            )
+        base_seed = self._base_seed if continuing else self._seed()
+        done = self.n_iter_ if continuing else 0
+        seed = (base_seed + done) % SEED_LIMIT  # new shuffles for each call that continues
+        validation = None
+        early = self.early_stopping and not incremental
+        if early:
+            stratify = y if self._task == "classification" else None
+            X, Xv, y, yv = train_test_split(
+                X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            )
+            validation = (Xv, yv)
+        n = X.shape[0]
+        batch = self._batch(n)
+        optimizer = self._optimizer(self.epochs * math.ceil(n / batch))
+        params = opt_state = None
+        if continuing:
+            params, opt_state = self._resume if incremental else (self.params_, None)
+        else:  # nothing above raised: forget the previous fit
+            for name in ("loss_curve_", "validation_scores_", "best_validation_score_"):
+                self.__dict__.pop(name, None)
+            self._base_seed, self.n_iter_ = base_seed, 0
+        self._spec = spec
+        epochs = 1 if incremental else self.epochs
+        result = fit(
+            model,
+            loss,
+            (X, y),
+            optimizer,
+            batch_size=batch,
+            epochs=epochs,
+            seed=seed,
+            shuffle=self.shuffle,
+            l1=float(self.l1),
+            l2=float(self.alpha),
+            tol=None if self.tol is None else float(self.tol),
+            n_iter_no_change=self.n_iter_no_change,
+            validation=validation,
+            early_stopping=early,
+            params=params,
+            opt_state=opt_state,
+            task=self._task,
+            progress=bool(self.verbose),
+        )
+        self._record(result, continuing, early, incremental)
+        return self
+
+    def _record(self, result: Any, continuing: bool, early: bool, incremental: bool) -> None:
+        curves = result.curves()
+        reason = int(result.reason)
+        self.params_ = _numpy(result.params)
+        if reason == DIVERGED:  # the final parameters are not finite: restart from best
+            self._resume = (self.params_, None)
+        else:
+            self._resume = (_numpy(result.final_params), _numpy(result.opt_state))
+        before = self.loss_curve_ if continuing and hasattr(self, "loss_curve_") else []
+        self.loss_curve_ = [*before, *curves["loss"].tolist()]
+        self.n_iter_ += int(result.epochs)
+        self.stop_reason_ = STOP_REASONS[reason]
+        finite = [v for v in self.loss_curve_ if math.isfinite(v)]
+        self.best_loss_ = min(finite) if finite and not early else None
+        if early:
+            self.validation_scores_ = curves["val_metric"].tolist()
+            self.best_validation_score_ = float(np.nanmax(curves["val_metric"]))
+        name = type(self).__name__
+        if reason == DIVERGED:
+            start = self.n_iter_ - int(result.epochs)  # epochs run before this call
+            best = int(result.best_epoch)
+            kept = f"the parameters of epoch {start + best}" if best else "its starting parameters"
+            warnings.warn(
+                f"{name} diverged at epoch {self.n_iter_} (the loss became non-finite or "
+                f"exploded); kept {kept}. learning_rate={self.learning_rate!r} is probably too "
+                f"large for optimizer={self.optimizer!r}: try a smaller one.",
+                DivergenceWarning,
+                stacklevel=5,
+            )
+        elif reason == MAX_EPOCHS and self.tol is not None and not incremental:
+            warnings.warn(
+                f"{name}: the maximum number of epochs ({self.epochs}) was reached and the "
+                "optimization has not converged yet (the loss still falls by more than "
+                f"tol={self.tol!r} every {self.n_iter_no_change} epochs); raise epochs or "
+                "learning_rate.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    # -- outputs ---------------------------------------------------------------------------------
+
+    def _outputs(self, X: Any) -> np.ndarray:
+        """The model's raw outputs for ``X``, computed in float64 (so that they do not depend on
+        how the samples are batched)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        model = cached_model(*self._spec)
+        with jax.enable_x64(True):
+            params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), self.params_)
+            return np.asarray(model.apply(params, jnp.asarray(X, jnp.float64)))

@@ -1,0 +1,142 @@
+"""``DescendRegressor``: linear regression or an MLP trained by :func:`descend.fit`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from descend.sklearn._base import DescendEstimator
+from descend.sklearn._docs import parameters_doc
+
+#: Losses a regressor may use (``descend.losses``' regression losses).
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+_MODEL_DOC = """
+    model : {"linear", "mlp"}, default="linear"
+        ``"linear"``: ``f(x) = x W + b`` (:func:`descend.models.linear`, like
+        ``LinearRegression``/``SGDRegressor``); ``"mlp"``: a fully connected network
+        (:func:`descend.models.mlp`, like ``MLPRegressor``). Several targets (``y`` of shape
+        ``(n_samples, n_targets)``) give one output each.
+"""
+
+_LOSS_DOC = """
+    loss : {"mse", "mae", "huber"} or None, default=None
+        The per-sample loss (:mod:`descend.losses`); ``None`` is ``"mse"`` (``MLPRegressor``'s
+        squared error, ``SGDRegressor``'s ``"squared_error"``). ``"huber"`` uses delta 1.
+"""
+
+
+class DescendRegressor(RegressorMixin, DescendEstimator):
+    __doc__ = (
+        "A scikit-learn regressor trained by gradient descent with :func:`descend.fit`.\n"
+        + parameters_doc(_MODEL_DOC, _LOSS_DOC, "R^2")
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from descend.sklearn import DescendRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(StandardScaler(), DescendRegressor(learning_rate=0.5, random_state=0))
+    >>> reg.fit(X, y).score(X, y) > 0.5
+    True
+"""
+    )
+
+    _parameter_constraints: ClassVar[dict] = {
+        **DescendEstimator._parameter_constraints,
+        "model": [StrOptions({"linear", "mlp"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES)), None],
+    }
+    _task = "regression"
+
+    def __init__(
+        self,
+        model="linear",
+        *,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        loss=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        optimizer_params=None,
+        schedule="constant",
+        power_t=0.5,
+        batch_size="auto",
+        epochs=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        alpha=0.0,
+        l1=0.0,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
+        super().__init__(
+            model,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            optimizer_params=optimizer_params,
+            schedule=schedule,
+            power_t=power_t,
+            batch_size=batch_size,
+            epochs=epochs,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            alpha=alpha,
+            l1=l1,
+            shuffle=shuffle,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y):
+        """Train on ``X`` (n_samples, n_features) and targets ``y`` (n_samples,) or
+        (n_samples, n_targets) for up to ``epochs`` epochs; returns ``self``."""
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch on ``(X, y)``, continuing from the previous parameters and optimizer
+        state (the first call starts from a new initialisation); returns ``self``. Mirrors
+        ``MLPRegressor.partial_fit``; ``early_stopping`` and ``tol`` do not apply, and a
+        ``schedule`` goes on from the update count reached, over ``epochs`` planned epochs."""
+        self._validate_params()
+        return self._fit(X, y, incremental=True)
+
+    def _fit(self, X, y, incremental: bool):
+        first = not (incremental and hasattr(self, "params_"))
+        X, y = validate_data(
+            self, X, y, dtype=np.float32, multi_output=True, y_numeric=True, reset=first
+        )
+        if y.ndim == 2 and y.shape[1] == 1:  # as MLPRegressor: warn, and predict shape (n,)
+            y = column_or_1d(y, warn=True)
+        y = np.asarray(y, dtype=np.float32)
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        hidden = self._hidden() if self.model == "mlp" else ()
+        activation = self.activation if self.model == "mlp" else ""
+        spec = (self.model, X.shape[1], n_outputs, hidden, activation)
+        return self._train(X, y, spec, self.loss or "mse", incremental)
+
+    def predict(self, X):
+        """The predicted targets, float64, shape (n_samples,) or (n_samples, n_targets)."""
+        return self._outputs(X)
