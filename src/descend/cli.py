@@ -3,6 +3,7 @@
 ``descend race``: several optimizers from one start on one surface, a table of how each did.
 ``descend fit``: train a model on a data set (see :mod:`descend.cli_fit`).
 ``descend lr-find``: the learning-rate range test (see :mod:`descend.cli_lr_find`).
+``descend diagnose FILE``: read a loss curve (see :mod:`descend.cli_diagnose`).
 Exit status: 0 when the command ran, 2 for bad input (an unknown name lists the valid ones).
 """
 
@@ -21,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend import cli_fit, cli_lr_find
+from descend import cli_diagnose, cli_fit, cli_lr_find
 from descend.engine import annealing, lookahead_nesterov, minimize, restarts
 from descend.engine.result import Result
 from descend.optim import adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nesterov, rmsprop
@@ -357,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     race.set_defaults(run=cmd_race)  # fmt: skip
     cli_fit.add_parser(sub, lambda args: cli_fit.cmd_fit(args, optimizer_from_spec))
+    cli_diagnose.add_parser(sub, cli_diagnose.cmd_diagnose)
     cli_lr_find.add_parser(
         sub, lambda args: cli_lr_find.cmd_lr_find(args, _parse_optimizer, OPTIMIZERS)
     )

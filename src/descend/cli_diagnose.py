@@ -1,0 +1,91 @@
+"""``descend diagnose FILE``: read the training loss from a CSV or JSON log written by any
+framework (descend, PyTorch, Keras, Lightning, Hugging Face, ...) and say whether the
+learning rate looks too high, too low or right: one label, the evidence, the advice.
+
+Exit status: 0 when the run looks converged or healthy, 1 when a problem was found
+(diverged, too_high, too_low, plateau), 2 for bad input (a missing file, an empty one, a file
+with no numeric column, an unknown ``--column``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from descend.insight.diagnose import diagnose, read_log
+
+EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class DiagnoseUsageError(Exception):
+    """Bad input: printed as one line by the CLI, exit status 2."""
+
+
+def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
+    """The report for one log file: where the losses came from and the diagnosis."""
+    try:
+        log = read_log(path, column)
+        result = diagnose(log)
+    except FileNotFoundError:
+        raise DiagnoseUsageError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DiagnoseUsageError(f"cannot read {path}: {err}") from None
+    except (ValueError, TypeError) as err:
+        raise DiagnoseUsageError(str(err)) from None
+    return {
+        "file": path,
+        "column": log["column"],
+        "values": len(log["loss"]),
+        "unit": log["unit"],
+        **result.to_dict(),
+    }
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(
+        f"descend diagnose: {report['file']} (column {report['column']!r}, "
+        f"{report['values']} values)"
+    )
+    print(f"label: {report['label']}")
+    print("evidence:")
+    for line in report["evidence"]:
+        print(f"  - {line}")
+    print(f"advice: {report['advice']}")
+
+
+def add_parser(sub: Any, run: Any) -> None:
+    p = sub.add_parser(
+        "diagnose",
+        help="diagnose a loss curve from a CSV or JSON log",
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        epilog=(
+            "examples:\n  descend diagnose metrics.csv\n  descend diagnose history.json "
+            "--column loss\n  descend diagnose trainer_state.json --json\n\n"
+            "exit status: 0 converged or healthy, 1 a problem found, 2 bad input"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", help="a CSV (header row) or JSON log of losses")
+    p.add_argument(
+        "--column",
+        "-c",
+        help="the column (or JSON key) holding the losses "
+        "(default: loss, train_loss, ... or the first numeric column)",
+    )
+    p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    p.set_defaults(run=run)
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    try:
+        report = run_diagnose(args.file, args.column)
+    except DiagnoseUsageError as err:
+        print(f"descend diagnose: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print_report(report)
+    return EXIT_OK if report["ok"] else EXIT_PROBLEM

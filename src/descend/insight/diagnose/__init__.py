@@ -1,0 +1,138 @@
+"""Loss-curve diagnosis: is the learning rate too high, too low, or right?
+
+``diagnose(source)`` reads one loss curve (a descend ``Result`` or ``FitResult``, a dict with
+``"loss"``, or a plain list of losses from any framework) and returns a :class:`Diagnosis`:
+one label, the evidence for it (which statistic, its value, the threshold and the steps
+involved) and advice in plain words. The labels:
+
+- ``diverged``: the loss became NaN or infinite, or blew up (``1e4`` times its start);
+- ``too_high``: the loss oscillates, spikes or rises (NaN or not): the steps overshoot;
+- ``plateau``: the loss has stalled although the gradient is not small (or stalled right
+  where it started): a flat region crossed in steps too small to leave it;
+- ``too_low``: the loss is still falling steadily at the end, far from converged;
+- ``converged``: the loss has levelled off at a minimum (small gradient, or near its floor);
+- ``healthy``: the loss is falling and levelling off; the rate looks right.
+
+A noisy curve (per-step mini-batch losses) is read through block means, so that its trend
+is judged rather than its noise. The statistics are in
+:mod:`~descend.insight.diagnose.statistics`, the rules, their order and their thresholds in
+:mod:`~descend.insight.diagnose.rules`; :func:`read_losses` reads a loss column from a CSV or
+JSON log (``descend diagnose FILE`` on the command line). ``benchmarks/diagnosis_corpus.py``
+measures the labels against learning-rate sweeps whose best rate is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from descend.insight.diagnose.curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
+from descend.insight.diagnose.logs import read_log, read_losses
+from descend.insight.diagnose.rules import (
+    ADVICE,
+    decide,
+    decide_short,
+    first_nonfinite,
+    nonfinite_evidence,
+)
+from descend.insight.diagnose.statistics import curve_statistics
+
+LABELS = ("diverged", "too_high", "too_low", "plateau", "converged", "healthy")
+OK_LABELS = ("converged", "healthy")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The verdict on one loss curve.
+
+    ``label`` is one of :data:`LABELS`; ``evidence`` lists the facts behind it, each naming a
+    statistic, its value, its threshold and the steps involved; ``advice`` says what to do;
+    ``statistics`` holds every number computed (see
+    :mod:`descend.insight.diagnose.statistics`). ``ok`` is True for ``converged`` and
+    ``healthy``.
+    """
+
+    label: str
+    evidence: list[str]
+    advice: str
+    statistics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.label in OK_LABELS
+
+    def to_dict(self) -> dict[str, Any]:
+        """The diagnosis as JSON-ready data."""
+        return {
+            "label": self.label,
+            "ok": self.ok,
+            "evidence": list(self.evidence),
+            "advice": self.advice,
+            "statistics": dict(self.statistics),
+        }
+
+    def __str__(self) -> str:
+        lines = [f"label: {self.label}", "evidence:"]
+        lines += [f"  - {line}" for line in self.evidence]
+        lines.append(f"advice: {self.advice}")
+        return "\n".join(lines)
+
+
+def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagnosis:
+    """Diagnose one loss curve: label, evidence and advice (see the module docstring).
+
+    Args:
+        source: a :class:`descend.Result` (its history of losses and gradient norms and the
+            engine's stop reason are used), a :class:`descend.FitResult` (its per-epoch
+            training loss), a ``History``, a dict with ``"loss"`` and optionally
+            ``"grad_norm"`` and ``"step"`` (or ``"epoch"``), or a 1-D sequence of losses.
+        grad_norm: the gradient norm at each recorded loss, when ``source`` lacks it; it
+            tells a plateau (stalled, gradient not small) from a minimum (gradient small).
+        steps: the step (or epoch) number of each loss, used in the evidence.
+
+    Raises:
+        ValueError: for a curve that is empty, not 1-D, not numeric, shorter than 3 values
+            (unless it is non-finite or the engine judged it), or whose ``grad_norm`` or
+            ``steps`` do not match it in length; TypeError for a string.
+    """
+    curve = as_curve(source, grad_norm, steps)
+    bad = first_nonfinite(curve.loss)
+    if bad >= 0:
+        stats = {"n": len(curve.loss), "first_nonfinite": bad}
+        return Diagnosis("diverged", nonfinite_evidence(curve, bad), ADVICE["diverged"], stats)
+    if curve.diverged:
+        stats = {"n": len(curve.loss)}
+        evidence = [
+            f"the run was stopped as diverged at {curve.unit} "
+            f"{curve.steps[-1]:g} (the engine's rule: the loss rose 1e4 times above its "
+            f"start, or a value became non-finite)"
+        ]
+        return Diagnosis("diverged", evidence, ADVICE["diverged"], stats)
+    if len(curve.loss) < MIN_POINTS:
+        verdict = decide_short(curve)
+        if verdict is None:
+            raise ValueError(
+                f"diagnose needs at least {MIN_POINTS} losses to read the shape of "
+                f"a curve; got {len(curve.loss)}"
+            )
+        return Diagnosis(*verdict, {"n": len(curve.loss)})
+    curve, note = smooth_if_noisy(curve)
+    stats = curve_statistics(curve.loss, curve.grad_norm)
+    stats["block"] = note[1] if note else 1
+    label, evidence, advice = decide(curve, stats)
+    if note:
+        evidence.insert(0, note[0])
+    return Diagnosis(label, evidence, advice, stats)
+
+
+__all__ = [
+    "LABELS",
+    "OK_LABELS",
+    "Curve",
+    "Diagnosis",
+    "as_curve",
+    "curve_statistics",
+    "diagnose",
+    "read_log",
+    "read_losses",
+]

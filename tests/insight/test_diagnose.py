@@ -1,0 +1,335 @@
+"""Loss-curve diagnosis: curves of known character, real descend runs, the scikit-learn
+blow-up without NaN, reading CSV and JSON logs, bad input, and a small held-out corpus."""
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import descend as ds
+from descend.insight.diagnose import Diagnosis, diagnose, read_log, read_losses, rules
+
+T = np.arange(500.0)
+
+
+# --- curves of known character ------------------------------------------------------------
+
+
+def test_exponential_decay_to_a_floor_has_converged():
+    d = diagnose(0.3 + 2.0 * np.exp(-T / 30))
+    assert d.label == "converged" and d.ok
+    assert any("stalled" in line for line in d.evidence)
+
+
+def test_a_straight_line_still_falling_is_too_low():
+    d = diagnose(10.0 - 0.01 * T)
+    assert d.label == "too_low" and not d.ok
+    assert d.statistics["gain"] == pytest.approx(0.01 * 500 / 10)  # 500 more steps of -0.01
+    assert "running as long again" in d.evidence[-1] and "threshold 1%" in d.evidence[-1]
+    assert "Raise it" in d.advice
+
+
+def test_decay_that_is_levelling_off_is_healthy():
+    d = diagnose(0.3 + 2.0 * np.exp(-T / 80))
+    assert d.label == "healthy" and d.ok
+
+
+def test_a_growing_oscillation_is_too_high():
+    curve = np.exp(-T / 50) + 0.05 * (1 + T / 100) * (T % 2)
+    d = diagnose(curve)
+    assert d.label == "too_high"
+    assert "Reduce it by 3x-10x" in d.advice
+
+
+def test_spikes_late_in_the_run_are_too_high_and_named_by_step():
+    curve = np.exp(-T / 20) + 0.05 + 0.5 * np.isin(T, [300, 350])
+    d = diagnose(curve)
+    assert d.label == "too_high"
+    assert any("step 350" in line and "threshold 5%" in line for line in d.evidence)
+
+
+def test_a_cycle_at_a_high_level_is_too_high_even_without_big_jumps():
+    curve = 0.3 + np.exp(-T / 40) + 0.03 * (T % 2)  # a two-step cycle: 2% of the start, 10%
+    # of its level
+    d = diagnose(curve)
+    assert d.label == "too_high" and "oscillates" in d.advice
+
+
+def test_loss_that_climbs_back_up_is_too_high():
+    curve = (T / 250 - 1) ** 2 + 0.1  # lowest 0.1 at step 250, 0.74 at step 450
+    d = diagnose(curve)
+    assert d.label == "too_high" and "climbs back up" in d.advice
+    assert d.statistics["rebound"] == pytest.approx((0.74 - 0.1) / (1.1 - 0.1))
+    assert any("0.1 at step 250" in line and "64%" in line for line in d.evidence)
+
+
+def test_ending_above_the_start_is_too_high_with_the_ratio_in_the_evidence():
+    curve = np.r_[1.0, 0.5, np.full(100, 2.4)]
+    d = diagnose(curve)
+    assert d.label == "too_high"
+    assert "2.4x its starting value (threshold 1.1x)" in d.evidence[0]
+
+
+def test_nan_is_diverged_at_its_step():
+    curve = np.r_[np.exp(-T[:50] / 10), np.nan, np.nan]
+    d = diagnose(curve, steps=np.arange(52) * 10)
+    assert d.label == "diverged" and not d.ok
+    assert "nan at step 500" in d.evidence[0]
+
+
+def test_blowing_up_without_nan_is_diverged():
+    d = diagnose([1.0, 10.0, 1e3, 1e5, 1e7])
+    assert d.label == "diverged"
+    assert "1e+07x the starting loss (threshold 10000x)" in d.evidence[0]
+    assert diagnose([2.0, 3e4]).label == "diverged"  # two points are enough to see a blow-up
+
+
+def test_flat_with_a_gradient_that_is_not_small_is_a_plateau():
+    flat = 1.0 - 1e-6 * np.arange(300)
+    d = diagnose(flat, grad_norm=np.full(300, 0.01))
+    assert d.label == "plateau"
+    assert any("gradient norm ends at 0.01" in line for line in d.evidence)
+    assert "momentum or an adaptive method" in d.advice
+    # the same loss with a vanishing gradient is a minimum, and without any gradient a run
+    # that never got going is a plateau
+    assert diagnose(flat, grad_norm=np.geomspace(0.01, 1e-9, 300)).label == "converged"
+    assert diagnose(flat).label == "plateau"
+
+
+def test_statistics_do_not_depend_on_the_loss_scale():
+    curve = 0.3 + 2.0 * np.exp(-T / 80) + 0.01 * np.sin(T)
+    a, b = diagnose(curve), diagnose(1000.0 * curve)
+    assert a.label == b.label
+    for key in ("peak", "end_level", "rebound", "level", "half_change", "decay", "gain"):
+        assert a.statistics[key] == pytest.approx(b.statistics[key], rel=1e-9, abs=1e-12)
+
+
+def test_noisy_per_step_losses_are_read_through_block_means():
+    rng = np.random.default_rng(0)
+    t = np.arange(2000.0)
+    trend = 0.2 + 2.0 * np.exp(-t / 100)
+    d = diagnose(trend * (1 + 0.2 * rng.standard_normal(t.size)))
+    assert d.statistics["block"] > 1 and "noisy" in d.evidence[0]
+    assert d.ok
+    blown = trend * (1 + 0.2 * rng.standard_normal(t.size)) + 0.5 * (t > 1500)
+    assert diagnose(blown).label == "too_high"
+
+
+def test_diagnosis_reads_dicts_and_renders():
+    d = diagnose({"loss": list(0.3 + np.exp(-T / 30)), "epoch": T + 1})
+    assert isinstance(d, Diagnosis) and d.ok
+    data = d.to_dict()
+    assert data["label"] == d.label and data["ok"] is True and data["evidence"] == d.evidence
+    text = str(d)
+    assert text.startswith(f"label: {d.label}\nevidence:\n  - ") and "advice: " in text
+
+
+@pytest.mark.parametrize(
+    ("source", "kwargs", "error", "message"),
+    [
+        ([], {}, ValueError, "empty"),
+        ([1.0, 0.5], {}, ValueError, "at least 3"),
+        ([[1.0, 2.0], [3.0, 4.0]], {}, ValueError, "1-D"),
+        (["a", "b", "c"], {}, ValueError, "numbers"),
+        ("1,2,3", {}, TypeError, "string"),
+        ({"val_loss": [1.0, 2.0, 3.0]}, {}, ValueError, "'val_loss'"),
+        ([3.0, 2.0, 1.0], {"grad_norm": [1.0, 2.0]}, ValueError, "grad_norm"),
+        ([3.0, 2.0, 1.0], {"steps": [1, 2]}, ValueError, "steps"),
+    ],
+)
+def test_bad_input(source, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        diagnose(source, **kwargs)
+
+
+# --- real descend runs ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def booth_sweep():
+    lrs = [1e-5, 0.05, 0.11, 0.5]  # far too low, right, just stable (zig-zag), far too high
+    return ds.sweep(ds.surfaces.get("booth"), None, ds.gd, lr=lrs, max_steps=500, tol=1e-6)
+
+
+def test_descend_runs_with_a_rate_far_too_low_right_and_far_too_high(booth_sweep):
+    low, right, edge, high = (diagnose(booth_sweep.results[i]) for i in range(4))
+    assert low.label == "too_low"
+    assert right.label == "converged"
+    assert any("gradient norm <= tol" in line or "floor" in line for line in right.evidence)
+    assert edge.ok
+    assert high.label == "diverged" and "stopped as diverged" in high.evidence[0]
+
+
+def test_a_rate_above_the_stability_edge_that_does_not_blow_up_is_too_high():
+    res = ds.minimize(ds.surfaces.get("rosenbrock"), None, ds.gd(3.2e-3), max_steps=3000)
+    assert not res.diverged and np.isfinite(float(res.loss))
+    assert diagnose(res).label == "too_high"
+
+
+def test_a_plateau_run_from_the_flat_start():
+    res = ds.minimize(ds.surfaces.get("plateau"), None, ds.gd(0.05), max_steps=1000)
+    d = diagnose(res)
+    assert d.label == "plateau" and any("gradient norm" in line for line in d.evidence)
+
+
+def test_batched_results_must_be_indexed(booth_sweep):
+    with pytest.raises(ValueError, match="index a batched result"):
+        diagnose(booth_sweep.results)
+
+
+def test_fit_result_is_read_per_epoch():
+    iris = ds.data.standardize(ds.data.load("iris"))[0]
+    model = ds.models.softmax(4, 3)
+    res = ds.fit(
+        model, "softmax_cross_entropy", iris, ds.adam(0.1), batch_size=None, epochs=150, l2=1e-2
+    )
+    d = diagnose(res)
+    assert d.ok and d.statistics["n"] == 150
+    assert all("epoch" in line for line in d.evidence if "over " in line)
+
+
+# --- scikit-learn's blow-up without NaN (the issue's case) --------------------------------
+
+
+def _sgd_regressor_mse(eta0: float, epochs: int = 30) -> tuple[np.ndarray, float]:
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import SGDRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    y = (y - y.mean()) / y.std()
+    model = SGDRegressor(
+        learning_rate="constant", eta0=eta0, penalty=None, max_iter=1, tol=None, random_state=0
+    )
+    mse, biggest = [float(np.mean(y**2))], 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(epochs):
+            model.partial_fit(X, y)
+            mse.append(float(np.mean((model.predict(X) - y) ** 2)))
+            biggest = max(biggest, float(np.max(np.abs(model.coef_))))
+    return np.asarray(mse), biggest
+
+
+def test_sklearn_sgd_weights_growing_without_nan_are_flagged():
+    mse, biggest = _sgd_regressor_mse(0.3)
+    assert np.all(np.isfinite(mse)) and biggest > 1e10  # no NaN, weights near 1e12
+    d = diagnose(mse)
+    assert d.label in ("too_high", "diverged") and not d.ok
+    stuck, _ = _sgd_regressor_mse(0.1)  # no blow-up: stuck at 2.4x its start
+    assert diagnose(stuck).label == "too_high"
+    assert diagnose(_sgd_regressor_mse(1e-3)[0]).ok
+
+
+# --- reading logs -------------------------------------------------------------------------
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_csv_picks_the_training_loss(tmp_path):
+    path = write(
+        tmp_path,
+        "keras.csv",
+        "epoch,accuracy,loss,val_loss\n0,0.5,1.0,1.1\n1,0.6,0.7,0.9\n2,0.7,0.5,0.8\n",
+    )
+    np.testing.assert_array_equal(read_losses(path), [1.0, 0.7, 0.5])
+    log = read_log(path)
+    assert log["column"] == "loss" and log["unit"] == "epoch"
+    np.testing.assert_array_equal(log["step"], [0, 1, 2])
+    np.testing.assert_array_equal(read_losses(path, column="val_loss"), [1.1, 0.9, 0.8])
+    np.testing.assert_array_equal(read_losses(path, column="ACCURACY"), [0.5, 0.6, 0.7])
+
+
+def test_csv_name_preferences_and_fallbacks(tmp_path):
+    lightning = write(
+        tmp_path,
+        "metrics.csv",
+        "epoch,step,train_loss,val_loss\n0,9,0.9,\n0,9,,0.95\n1,19,0.6,\n1,19,,0.7\n2,29,nan,\n",
+    )
+    loss = read_losses(lightning)  # blank cells skipped, nan kept
+    assert loss[:2].tolist() == [0.9, 0.6] and np.isnan(loss[2])
+    tensorboard = write(tmp_path, "tb.csv", "Wall time,Step,Value\n1.5,0,2.0\n2.5,1,1.5\n")
+    assert read_log(tensorboard)["column"] == "Value"
+    plain = write(tmp_path, "losses.txt", "3.0\n2.0\n1.5\n")  # no header
+    np.testing.assert_array_equal(read_losses(plain), [3.0, 2.0, 1.5])
+    tsv = write(tmp_path, "run.tsv", "it\tcost\n0\t5\n1\t4\n")
+    np.testing.assert_array_equal(read_losses(tsv), [5.0, 4.0])
+
+
+def test_json_forms(tmp_path):
+    as_list = write(tmp_path, "a.json", "[1.0, 0.5, 0.25]")
+    np.testing.assert_array_equal(read_losses(as_list), [1.0, 0.5, 0.25])
+    keras = write(tmp_path, "b.json", json.dumps({"loss": [2.0, 1.0], "val_loss": [3.0, 2.0]}))
+    np.testing.assert_array_equal(read_losses(keras), [2.0, 1.0])
+    records = [{"step": 10, "loss": 2.0}, {"step": 20, "eval_loss": 2.5}, {"step": 30, "loss": 1.0}]
+    hf = write(tmp_path, "trainer_state.json", json.dumps({"log_history": records}))
+    log = read_log(hf)
+    np.testing.assert_array_equal(log["loss"], [2.0, 1.0])
+    np.testing.assert_array_equal(log["step"], [10, 30])
+    nan = write(tmp_path, "c.json", "[1.0, NaN, Infinity]")
+    assert np.isnan(read_losses(nan)[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column", "message"),
+    [
+        ("empty.csv", "", None, "is empty"),
+        ("blank.csv", "\n  \n", None, "is empty"),
+        ("header.csv", "loss,acc\n", None, "no numeric column"),
+        ("text.csv", "name,city\nann,paris\nbob,rome\n", None, "no numeric column.*'city'"),
+        ("cols.csv", "epoch,loss\n0,1.0\n", "train_loss", "no column 'train_loss'.*'epoch'"),
+        ("bad.csv", "loss\n1.0\nabc\n", "loss", "holds 'abc'"),
+        ("bad.json", "[1, 2", None, "not valid JSON"),
+        ("obj.json", '{"name": "run"}', None, "needs lists"),
+        ("keys.json", '{"loss": [1, 2]}', "acc", "no column 'acc'.*'loss'"),
+    ],
+)
+def test_bad_logs(tmp_path, name, text, column, message):
+    path = write(tmp_path, name, text)
+    with pytest.raises(ValueError, match=message):
+        read_losses(path, column=column)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_losses(tmp_path / "nope.csv")
+
+
+# --- a small held-out corpus ----------------------------------------------------------------
+
+
+def test_small_held_out_corpus_is_labelled_right():
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import diagnosis_corpus as corpus
+
+    result = corpus.evaluate("held_out", quick=True)
+    scores = result["held_out"]
+    assert scores["runs"] >= 40
+    assert scores["accuracy"] >= 0.9, f"accuracy {scores['accuracy']:.3f}"
+    labels = {r["truth"] for r in result["rows"]}
+    assert {"diverged", "too_high", "too_low", "ok"} <= labels
+
+
+def test_thresholds_are_named_constants():
+    for name in (
+        "BLOWUP_FACTOR",
+        "RISE_END",
+        "REBOUND",
+        "SWING",
+        "CYCLE_FRACTION",
+        "STALL",
+        "LEVEL_DONE",
+        "GRAD_SMALL",
+        "GAIN_LOW",
+        "PLATEAU_PROGRESS",
+    ):
+        assert isinstance(getattr(rules, name), float)
