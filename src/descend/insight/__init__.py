@@ -1,6 +1,7 @@
 """The insight layer: reading runs the way a practitioner does: the learning-rate finder
-(:func:`lr_find`) and the loss-curve doctor (:func:`diagnose`). The figures arrive with later
-work."""
+(:func:`lr_find`), the loss-curve doctor (:func:`diagnose`), figures
+(:mod:`descend.insight.plots`, needs matplotlib) and the race animation
+(:func:`descend.insight.animate.animate_race`)."""
 
 from descend.insight.diagnose import Diagnosis, diagnose, read_losses
 from descend.insight.lr_find import LRFind, lr_find

@@ -1,0 +1,130 @@
+"""Animations of runs the engine recorded: the race as a GIF (Pillow) or MP4 (ffmpeg)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+from matplotlib import animation
+from matplotlib.figure import Figure
+
+from descend.insight.plots._common import (
+    COLORS,
+    axis_names,
+    check_2d,
+    contour,
+    grid,
+    mark_points,
+    run_path,
+)
+
+
+def frame_indices(n: int, frames: int) -> np.ndarray:
+    """``frames`` record indices spread evenly over ``0 .. n-1`` (all of them when ``n`` is
+    smaller), always including the first and the last."""
+    if n <= frames:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, frames)).astype(int))
+
+
+def animate_race(
+    surface: Any,
+    runs: Mapping[str, Any],
+    *,
+    path: Any = "race.gif",
+    frames: int = 120,
+    fps: int = 20,
+    trail: bool = True,
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Animate the race: a moving point (and its trail) per run on the contour map, the step
+    in the title, and each run's loss curve growing in a panel beside it.
+
+    ``runs`` maps names to :class:`descend.Result` (with recorded paths). The longest run's
+    records are subsampled to at most ``frames`` frames; shorter runs stay at their last
+    point. ``path`` ending in ``.gif`` is written with Pillow, ``.mp4`` with ffmpeg (a
+    ``RuntimeError`` if ffmpeg is not available). Returns the figure of the last frame.
+    """
+    check_2d(surface)
+    if not runs:
+        raise ValueError("runs must name at least one run; got an empty mapping")
+    frames, fps = int(frames), int(fps)
+    if frames < 1 or fps < 1:
+        raise ValueError(f"frames and fps must be positive integers; got {frames}, {fps}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        writer: Any = animation.PillowWriter(fps=fps)
+    elif suffix == ".mp4":
+        if not animation.writers.is_available("ffmpeg"):
+            raise RuntimeError(
+                f"writing {str(path)!r} needs ffmpeg, which is not available: install ffmpeg "
+                "or give a path ending in .gif"
+            )
+        writer = animation.FFMpegWriter(fps=fps)
+    else:
+        raise ValueError(f"path must end in .gif or .mp4; got {str(path)!r}")
+    labels = dict(labels or {})
+    data = []
+    for name, run in runs.items():
+        h = run.history.trimmed()
+        data.append((name, run_path(run), np.asarray(h["step"]), np.asarray(h["loss"], float)))
+    longest = max(len(p) for _, p, _, _ in data)
+    idx = frame_indices(longest, frames)
+    fig = Figure(figsize=(11.0, 4.6))
+    ax, lax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+    xs, ys, zs = grid(surface, 150)
+    contour(ax, xs, ys, zs, levels=25, log=True, offset=surface.min_value)
+    mark_points(ax, surface)
+    xn, yn = axis_names(surface)
+    (x_lo, x_hi), (y_lo, y_hi) = surface.domain
+    ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel=xn, ylabel=yn)
+    all_loss = np.concatenate([lo[np.isfinite(lo)] for *_, lo in data])
+    positive = all_loss[all_loss > 0]
+    max_step = max(float(s[-1]) for _, _, s, _ in data if len(s))
+    lax.set_xlim(0, max(max_step, 1.0))
+    if positive.size and positive.max() / positive.min() > 100:
+        lax.set_yscale("log")
+        lax.set_ylim(positive.min() / 2, positive.max() * 2)
+        lax.set_ylabel(f"loss f({xn}, {yn}) (log scale)")
+    else:
+        pad = 0.05 * (all_loss.max() - all_loss.min() + 1e-12)
+        lax.set_ylim(all_loss.min() - pad, all_loss.max() + pad)
+        lax.set_ylabel(f"loss f({xn}, {yn})")
+    lax.set_xlabel("step")
+    lax.set_title("loss per step")
+    lax.grid(alpha=0.3)
+    artists = []
+    for i, (name, p, _, _) in enumerate(data):
+        c = COLORS[i % len(COLORS)]
+        (tr,) = ax.plot([], [], "-", color=c, lw=1.4)
+        (pt,) = ax.plot([], [], "o", color=c, mec="k", ms=7, label=labels.get(name, name))
+        (cv,) = lax.plot([], [], "-", color=c, lw=1.4, label=name)
+        artists.append((tr, pt, cv))
+        ax.plot(p[0, 0], p[0, 1], "o", color="k", mfc="white", ms=7, zorder=2)
+    ax.legend(fontsize=7, loc="best", framealpha=0.9)
+    title = fig.suptitle("")
+
+    def draw(k: int) -> list[Any]:
+        j = int(idx[k])
+        step = 0
+        for (_, p, s, lo), (tr, pt, cv) in zip(data, artists, strict=True):
+            m = min(j, len(p) - 1)
+            if trail:
+                tr.set_data(p[: m + 1, 0], p[: m + 1, 1])
+            pt.set_data([p[m, 0]], [p[m, 1]])
+            cv.set_data(s[: m + 1], lo[: m + 1])
+            step = max(step, int(s[m]))
+        title.set_text(f"Optimizer race on {surface.name}: step {step:,}")
+        return [a for trio in artists for a in trio] + [title]
+
+    fig.tight_layout()
+    anim = animation.FuncAnimation(fig, draw, frames=len(idx), blit=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    anim.save(str(path), writer=writer)
+    return fig

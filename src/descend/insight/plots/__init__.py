@@ -1,0 +1,24 @@
+"""Figures drawn from what the engine computed (matplotlib, Agg backend). Each function
+returns a :class:`matplotlib.figure.Figure` and, given ``path``, saves it as PNG or SVG (by the
+suffix), creating the parent folders."""
+
+from descend.insight.plots.curves import (
+    heavy_ball_optimum,
+    loss_curves,
+    lr_sensitivity,
+    momentum_map,
+)
+from descend.insight.plots.flavours import flavour_paths, flavours_figure
+from descend.insight.plots.surface import gradient_field, race_figure, surface_3d
+
+__all__ = [
+    "flavour_paths",
+    "flavours_figure",
+    "gradient_field",
+    "heavy_ball_optimum",
+    "loss_curves",
+    "lr_sensitivity",
+    "momentum_map",
+    "race_figure",
+    "surface_3d",
+]

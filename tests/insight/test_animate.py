@@ -1,0 +1,43 @@
+"""descend.insight.animate: the race GIF has the frames asked for; bad paths are refused."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import descend as ds
+from descend.insight.animate import animate_race, frame_indices
+
+
+@pytest.fixture(scope="module")
+def race():
+    surface = ds.surfaces.get("rosenbrock")
+    runs = ds.compare(surface, None, {"gd": ds.gd(0.0015), "adam": ds.adam(0.02)}, max_steps=200)
+    return surface, runs
+
+
+def test_gif_has_the_requested_frames(race, tmp_path):
+    surface, runs = race
+    out = tmp_path / "anim" / "race.gif"
+    fig = animate_race(surface, runs, path=out, frames=12, fps=10)
+    assert out.stat().st_size > 0
+    with Image.open(out) as im:
+        assert im.n_frames == 12
+    assert fig.texts[0].get_text().endswith("step 200")  # the title's step counter
+    assert fig.axes[1].get_xlabel() == "step" and fig.axes[0].get_xlabel() == "x"
+
+
+def test_frame_indices_subsample_and_keep_the_ends():
+    idx = frame_indices(1000, 30)
+    assert len(idx) == 30 and idx[0] == 0 and idx[-1] == 999
+    np.testing.assert_array_equal(frame_indices(5, 30), np.arange(5))
+
+
+def test_bad_suffix_and_missing_ffmpeg(race, tmp_path, monkeypatch):
+    surface, runs = race
+    with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
+        animate_race(surface, runs, path=tmp_path / "race.avi", frames=3)
+    from matplotlib import animation
+
+    monkeypatch.setattr(animation.writers, "is_available", lambda name: False)
+    with pytest.raises(RuntimeError, match="ffmpeg"):
+        animate_race(surface, runs, path=tmp_path / "race.mp4", frames=3)
