@@ -4,6 +4,7 @@
 ``descend fit``: train a model on a data set (see :mod:`descend.cli_fit`).
 ``descend lr-find``: the learning-rate range test (see :mod:`descend.cli_lr_find`).
 ``descend diagnose FILE``: read a loss curve (see :mod:`descend.cli_diagnose`).
+``descend plot KIND``: draw a figure (see :mod:`descend.cli_plot`).
 Exit status: 0 when the command ran, 2 for bad input (an unknown name lists the valid ones).
 """
 
@@ -22,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend import cli_diagnose, cli_fit, cli_lr_find
+from descend import cli_diagnose, cli_fit, cli_lr_find, cli_plot
 from descend.engine import annealing, lookahead_nesterov, minimize, restarts
 from descend.engine.result import Result
 from descend.optim import adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nesterov, rmsprop
@@ -286,6 +287,11 @@ def cmd_race(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2))
     else:
         _print_table(surface, x0, rows, args)
+    if args.plot or args.animate:
+        if surface.dim != 2:
+            raise UsageError(f"--plot and --animate draw 2-D surfaces; {surface.name} has "
+                             f"dim {surface.dim}")  # fmt: skip
+        cli_plot.race_figures(args, surface, x0, rows, OPTIMIZERS)
     return 0
 
 
@@ -350,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add simulated annealing on gradient steps to the race",
     )
     race.add_argument("--seed", type=int, default=0, help="seed of the random starts")
+    race.add_argument(
+        "--plot", metavar="FILE", help="draw the paths on the contour map (.png or .svg)"
+    )
+    race.add_argument(
+        "--animate", metavar="FILE", help="animate the race (.gif, or .mp4 with ffmpeg)"
+    )
     race.add_argument("--json", action="store_true", help="print the results as JSON")
     race.add_argument(
         "--progress",
@@ -359,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     race.set_defaults(run=cmd_race)  # fmt: skip
     cli_fit.add_parser(sub, lambda args: cli_fit.cmd_fit(args, optimizer_from_spec))
     cli_diagnose.add_parser(sub, cli_diagnose.cmd_diagnose)
+    cli_plot.add_parser(sub, lambda args: cli_plot.cmd_plot(args, OPTIMIZERS))
     cli_lr_find.add_parser(
         sub, lambda args: cli_lr_find.cmd_lr_find(args, _parse_optimizer, OPTIMIZERS)
     )
@@ -373,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except (UsageError, cli_fit.FitUsageError) as err:
+    except (UsageError, cli_fit.FitUsageError, cli_plot.PlotUsageError) as err:
         print(f"descend {args.command}: error: {err}", file=sys.stderr)
         return 2
 
