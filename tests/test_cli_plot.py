@@ -45,3 +45,12 @@ def test_plot_errors(tmp_path, capsys, monkeypatch, argv, message):
         assert code == 2 and message in err
     else:
         assert code == 0  # rastrigin is 2-D by default: drawn
+
+
+def test_tour_writes_a_self_contained_report(tmp_path, capsys):
+    out_file = tmp_path / "tour" / "index.html"
+    code, out, _ = run(capsys, "tour", "--quick", "--out", str(out_file))
+    html = out_file.read_text()
+    assert code == 0 and "data:image/png;base64," in html
+    assert "http://" not in html and "https://" not in html
+    assert " 1. Small steps always go downhill: holds" in out

@@ -5,6 +5,7 @@
 ``descend lr-find``: the learning-rate range test (see :mod:`descend.cli_lr_find`).
 ``descend diagnose FILE``: read a loss curve (see :mod:`descend.cli_diagnose`).
 ``descend plot KIND``: draw a figure (see :mod:`descend.cli_plot`).
+``descend tour``: a self-contained HTML report that measures the texts' claims.
 Exit status: 0 when the command ran, 2 for bad input (an unknown name lists the valid ones).
 """
 
@@ -23,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend import cli_diagnose, cli_fit, cli_lr_find, cli_plot
+from descend import cli_diagnose, cli_fit, cli_lr_find, cli_plot, cli_tour
 from descend.engine import annealing, lookahead_nesterov, minimize, restarts
 from descend.engine.result import Result
 from descend.optim import adagrad, adam, adamw, amsgrad, gd, momentum, nadam, nesterov, rmsprop
@@ -372,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_fit.add_parser(sub, lambda args: cli_fit.cmd_fit(args, optimizer_from_spec))
     cli_diagnose.add_parser(sub, cli_diagnose.cmd_diagnose)
     cli_plot.add_parser(sub, lambda args: cli_plot.cmd_plot(args, OPTIMIZERS))
+    cli_tour.add_parser(sub, cli_tour.cmd_tour)
     cli_lr_find.add_parser(
         sub, lambda args: cli_lr_find.cmd_lr_find(args, _parse_optimizer, OPTIMIZERS)
     )

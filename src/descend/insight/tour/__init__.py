@@ -1,0 +1,67 @@
+"""``descend tour``: the claims of the gradient-descent texts, each measured with descend's own
+runs, with a figure, the numbers and a verdict computed from them.
+
+``build_tour(quick=False)`` returns the :class:`Claim` list (in the texts' order);
+``render_html(claims)`` returns one self-contained HTML page. Each ``claim_NN(ctx)`` runs the
+measurements; each ``verdict_NN(measurements)`` (in :mod:`.verdicts`) is the pure rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from descend.insight.tour import verdicts
+from descend.insight.tour.claims_a import (
+    claim_01,
+    claim_02,
+    claim_03,
+    claim_04,
+    claim_05,
+    claim_06,
+)
+from descend.insight.tour.claims_b import (
+    claim_09,
+    claim_10,
+    claim_12,
+    claim_14,
+    claim_15,
+    claim_16,
+)
+from descend.insight.tour.core import NOT_MEASURED, Claim, Context
+from descend.insight.tour.render import render_html
+
+CLAIMS: dict[int, Callable[[Context], Claim]] = {
+    1: claim_01, 2: claim_02, 3: claim_03, 4: claim_04, 5: claim_05, 6: claim_06,
+    9: claim_09, 10: claim_10, 12: claim_12, 14: claim_14, 15: claim_15, 16: claim_16,
+}
+PENDING = {
+    7: ("Batch, stochastic and mini-batch", "Batch descent is smooth, stochastic noisy, "
+        "mini-batch in between; mini-batch reaches a target loss soonest in wall-clock time."),
+    8: ("Noise escapes a shallow minimum", "The noise of stochastic gradients can escape a "
+        "shallow local minimum that batch descent stays in."),
+    11: ("Decaying rates beat the noise ball", "With noisy gradients, a constant learning rate "
+         "stalls in a noise ball and a decaying schedule goes lower."),
+    13: ("Restarts and annealing", "Random restarts and simulated annealing find the global "
+         "minimum more often than one run."),
+    17: ("Vanishing gradients", "With sigmoid activations the gradients of a deep network's "
+         "first layers vanish, and with ReLU far less."),
+}
+
+
+def build_tour(quick: bool = False, numbers: list[int] | None = None) -> list[Claim]:
+    """Measure the claims (all, or those in ``numbers``) and list them, with the claims not
+    yet measured as placeholders, in the texts' order."""
+    ctx = Context(quick=quick)
+    out = []
+    for n in sorted({*CLAIMS, *PENDING}):
+        if numbers is not None and n not in numbers:
+            continue
+        if n in CLAIMS:
+            out.append(CLAIMS[n](ctx))
+        else:
+            title, text = PENDING[n]
+            out.append(Claim(n, title, text, {}, NOT_MEASURED, "not yet measured", None))
+    return out
+
+
+__all__ = ["CLAIMS", "Claim", "Context", "build_tour", "render_html", "verdicts"]

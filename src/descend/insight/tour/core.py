@@ -1,0 +1,84 @@
+"""The pieces every claim of the tour shares: the :class:`Claim` record, the run
+:class:`Context` (how large the runs are) and small measurements of a run's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+HOLDS, FAILS, DEPENDS, NOT_MEASURED = "holds", "does not hold", "depends", "not yet measured"
+
+
+@dataclass
+class Claim:
+    """One claim of the texts, measured: the numbers, the verdict computed from them by the
+    claim's verdict function, what decided it (``explanation``) and a figure (or None)."""
+
+    number: int
+    title: str
+    claim: str
+    measurements: dict[str, float] = field(default_factory=dict)
+    verdict: str = NOT_MEASURED
+    explanation: str = ""
+    figure: Any = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """How much to run: ``quick`` shrinks step budgets and grids (for tests)."""
+
+    quick: bool = False
+
+    def budget(self, full: int, quick: int) -> int:
+        """A step budget: ``full`` normally, ``quick`` under ``--quick``."""
+        return quick if self.quick else full
+
+
+def history(result: Any) -> dict[str, Any]:
+    """The filled history of one run as NumPy arrays."""
+    return result.history.trimmed()
+
+
+def path_of(result: Any) -> np.ndarray:
+    """The ``(n, d)`` path of one run recorded with its path."""
+    return np.asarray(history(result)["path"], dtype=float)
+
+
+def first_step_below(result: Any, level: float) -> int:
+    """The first recorded step where the loss is at most ``level``; the steps taken plus one
+    when it never is (so a run that never gets there counts as slower than any that did)."""
+    h = history(result)
+    hit = np.nonzero(np.asarray(h["loss"]) <= level)[0]
+    return int(h["step"][hit[0]]) if hit.size else int(result.steps) + 1
+
+
+def sign_flip_share(steps: np.ndarray) -> float:
+    """The share of consecutive steps (of one coordinate) whose signs differ: 1 for a pure
+    zig-zag, 0 for a monotone walk. Steps of exactly zero are left out."""
+    s = np.sign(np.asarray(steps, dtype=float))
+    s = s[s != 0]
+    if s.size < 2:
+        return 0.0
+    return float(np.mean(s[1:] * s[:-1] < 0))
+
+
+def path_ratio(path: np.ndarray) -> float:
+    """The length of a path over the straight distance from its first to its last point
+    (1 for a straight line; large for a zig-zag)."""
+    d = np.diff(np.asarray(path, dtype=float), axis=0)
+    length = float(np.sum(np.linalg.norm(d, axis=1)))
+    dist = float(np.linalg.norm(path[-1] - path[0]))
+    return length / max(dist, 1e-12)
+
+
+def loss_rises(result: Any, rel: float = 1e-6) -> int:
+    """How many steps raised the loss by more than ``rel`` (relative, plus a tiny absolute
+    floor so float32 round-off at the minimum does not count)."""
+    loss = np.asarray(history(result)["loss"], dtype=float)
+    loss = loss[np.isfinite(loss)]
+    if loss.size < 2:
+        return 0
+    rise = np.diff(loss)
+    return int(np.sum(rise > rel * np.abs(loss[:-1]) + 1e-12))

@@ -1,0 +1,129 @@
+"""The tour: verdict rules on made-up numbers (every outcome), the HTML page is
+self-contained, and a few cheap claims run end to end with verdicts computed, not written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from descend.insight import tour
+from descend.insight.tour import claims_a, claims_b
+from descend.insight.tour import verdicts as v
+from descend.insight.tour.core import Claim, Context
+
+GOOD = {
+    "01": {"rises_small": 0, "steps_small": 100, "start_loss": 5.0, "final_small": 1.0},
+    "02": {"threshold_measured": 2.005, "threshold_theory": 2.0, "lr10_diverged": 1,
+           "crawl_steps": 1000, "best_steps": 50, "oscillation_share": 1.0},
+    "03": {"gd_steps": 100, "momentum_steps": 20, "gd_gentle_share": 0.8},
+    "04": {"gd_flip_share": 1.0, "momentum_flip_share": 0.1, "gd_path_ratio": 7.0,
+           "momentum_path_ratio": 4.0},
+    "05": {"speedup_a": 4.0, "speedup_b": 9.0},
+    "06": {"momentum_rises_q": 10, "nesterov_rises_q": 2, "momentum_steps_q": 100,
+           "nesterov_steps_q": 50, "momentum_rises_r": 10, "nesterov_rises_r": 2,
+           "momentum_steps_r": 100, "nesterov_steps_r": 50},
+    "09": {"gd_escape": 40, "momentum_escape": 20, "adam_escape": 20},
+    "10": {"gd_worst": 0.8, "rmsprop_worst": 0.01, "adam_worst": 0.01},
+    "12": {"plain_diverged": 1, "clipped_diverged": 0, "start_loss": 40.0, "clipped_final": 1.0},
+    "14": {"ascent_vs_descent": 1e-6, "ascent_vs_mle": 1e-6},
+    "15": {"steps_tol": 100, "budget": 1000, "distance_tol": 1e-3, "distance_bound": 1e-3,
+           "steps_no_tol": 1000},
+    "16": {"relative_difference": 0.5, "l2_vs_ridge": 1e-3},
+}
+BAD = {
+    "01": {"rises_small": 3},
+    "02": {"threshold_measured": 1.5},
+    "03": {"gd_steps": 20, "momentum_steps": 100, "gd_gentle_share": 0.1},
+    "04": {"momentum_path_ratio": 8.0},
+    "05": {"speedup_a": 1.5, "speedup_b": 50.0},
+    "06": {"nesterov_steps_q": 500, "nesterov_steps_r": 500},
+    "09": {"momentum_escape": 50, "adam_escape": 50},
+    "10": {"gd_worst": 0.01},
+    "12": {"plain_diverged": 0},
+    "14": {"ascent_vs_mle": 0.1},
+    "15": {"steps_no_tol": 10},
+    "16": {"relative_difference": 1e-3},
+}
+DEPENDS = {
+    "03": {"momentum_steps": 100},
+    "05": {"speedup_b": 50.0},
+    "06": {"nesterov_steps_r": 500},
+    "09": {"adam_escape": 50},
+}
+
+
+@pytest.mark.parametrize("key", sorted(GOOD))
+def test_verdict_holds_and_fails(key):
+    rule = getattr(v, f"verdict_{key}")
+    verdict, why = rule(GOOD[key])
+    assert verdict == "holds" and why
+    verdict, why = rule({**GOOD[key], **BAD[key]})
+    assert verdict == "does not hold" and why
+
+
+@pytest.mark.parametrize("key", sorted(DEPENDS))
+def test_verdict_depends(key):
+    verdict, why = getattr(v, f"verdict_{key}")({**GOOD[key], **DEPENDS[key]})
+    assert verdict == "depends" and why
+
+
+def test_every_measured_claim_has_a_rule():
+    for n in tour.CLAIMS:
+        assert callable(getattr(v, f"verdict_{n:02d}"))
+
+
+def test_html_is_self_contained_and_lists_every_claim():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    fig.subplots().plot([0, 1], [1, 0])
+    claims = [Claim(1, "First <claim>", "text", {"a": 1.0}, "holds", "why", fig),
+              Claim(2, "Second", "text", {}, "not yet measured", "", None)]
+    page = tour.render_html(claims)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page)
+    assert "http://" not in page and "https://" not in page
+    assert re.search(r'<img[^>]+src="data:image/png;base64,[A-Za-z0-9+/=]+"', page)
+    assert "First &lt;claim&gt;" in page and "Second" in page
+    assert "holds" in page and "not yet measured" in page
+
+
+def test_quick_claims_compute_their_verdicts(monkeypatch):
+    ctx = Context(quick=True)
+    c1 = claims_a.claim_01(ctx)
+    assert c1.verdict == "holds" and c1.measurements["rises_small"] == 0
+    assert c1.figure is not None
+    c14 = claims_b.claim_14(ctx)
+    assert c14.verdict == "holds" and c14.measurements["ascent_vs_mle"] < 1e-3
+
+    # the verdict follows the measurements: make claim 1's run look as if the loss rose
+    monkeypatch.setattr(claims_a, "loss_rises", lambda result: 7)
+    bad = claims_a.claim_01(ctx)
+    assert bad.measurements["rises_small"] == 7
+    assert bad.verdict == "does not hold" and "7" in bad.explanation
+
+
+def test_build_tour_selects_and_lists_pending(tmp_path):
+    claims = tour.build_tour(quick=True, numbers=[12, 17])
+    assert [c.number for c in claims] == [12, 17]
+    assert claims[0].verdict == "holds"
+    assert claims[1].verdict == "not yet measured"
+    page = tour.render_html(claims)
+    for c in claims:
+        assert c.title.split()[0] in page and c.verdict in page
+
+
+def test_cli_writes_the_page(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from descend import cli_tour
+
+    monkeypatch.setattr(tour, "CLAIMS", {12: tour.CLAIMS[12]})
+    parser = argparse.ArgumentParser()
+    cli_tour.add_parser(parser.add_subparsers(), cli_tour.cmd_tour)
+    out = tmp_path / "sub" / "index.html"
+    args = parser.parse_args(["tour", "--out", str(out), "--quick"])
+    assert args.run(args) == 0
+    text = capsys.readouterr().out
+    assert "12. Clipping keeps a run stable: holds" in text
+    assert out.exists() and "data:image/png;base64," in out.read_text()
