@@ -17,8 +17,11 @@ def add_parser(sub: Any, run: Any) -> None:
         epilog="examples:\n  descend tour\n  descend tour --out report/tour.html --quick",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", default=os.path.join("tour", "index.html"),
-                   help="the HTML file to write (default: tour/index.html)")
+    p.add_argument(
+        "--out",
+        default=os.path.join("tour", "index.html"),
+        help="the HTML file to write (default: tour/index.html)",
+    )
     p.add_argument("--quick", action="store_true", help="smaller runs (for tests)")
     p.set_defaults(run=run)
 

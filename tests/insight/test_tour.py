@@ -14,21 +14,51 @@ from descend.insight.tour.core import Claim, Context
 
 GOOD = {
     "01": {"rises_small": 0, "steps_small": 100, "start_loss": 5.0, "final_small": 1.0},
-    "02": {"threshold_measured": 2.005, "threshold_theory": 2.0, "lr10_diverged": 1,
-           "crawl_steps": 1000, "best_steps": 50, "oscillation_share": 1.0},
+    "02": {
+        "threshold_measured": 2.005,
+        "threshold_theory": 2.0,
+        "lr10_diverged": 1,
+        "crawl_steps": 1000,
+        "best_steps": 50,
+        "oscillation_share": 1.0,
+    },
     "03": {"gd_steps": 100, "momentum_steps": 20, "gd_gentle_share": 0.8},
-    "04": {"gd_flip_share": 1.0, "momentum_flip_share": 0.1, "gd_path_ratio": 7.0,
-           "momentum_path_ratio": 4.0},
+    "04": {
+        "gd_flip_share": 1.0,
+        "momentum_flip_share": 0.1,
+        "gd_path_ratio": 7.0,
+        "momentum_path_ratio": 4.0,
+    },
     "05": {"speedup_a": 4.0, "speedup_b": 9.0},
-    "06": {"momentum_rises_q": 10, "nesterov_rises_q": 2, "momentum_steps_q": 100,
-           "nesterov_steps_q": 50, "momentum_rises_r": 10, "nesterov_rises_r": 2,
-           "momentum_steps_r": 100, "nesterov_steps_r": 50},
+    "06": {
+        "momentum_rises_q": 10,
+        "nesterov_rises_q": 2,
+        "momentum_steps_q": 100,
+        "nesterov_steps_q": 50,
+        "momentum_rises_r": 10,
+        "nesterov_rises_r": 2,
+        "momentum_steps_r": 100,
+        "nesterov_steps_r": 50,
+    },
     "09": {"gd_escape": 40, "momentum_escape": 20, "adam_escape": 20},
     "10": {"gd_worst": 0.8, "rmsprop_worst": 0.01, "adam_worst": 0.01},
     "12": {"plain_diverged": 1, "clipped_diverged": 0, "start_loss": 40.0, "clipped_final": 1.0},
+    "13": {
+        "rastrigin_single": 0.0,
+        "rastrigin_restarts": 0.5,
+        "rastrigin_annealing": 0.4,
+        "double_well_single": 0.4,
+        "double_well_restarts": 1.0,
+        "double_well_annealing": 0.7,
+    },
     "14": {"ascent_vs_descent": 1e-6, "ascent_vs_mle": 1e-6},
-    "15": {"steps_tol": 100, "budget": 1000, "distance_tol": 1e-3, "distance_bound": 1e-3,
-           "steps_no_tol": 1000},
+    "15": {
+        "steps_tol": 100,
+        "budget": 1000,
+        "distance_tol": 1e-3,
+        "distance_bound": 1e-3,
+        "steps_no_tol": 1000,
+    },
     "16": {"relative_difference": 0.5, "l2_vs_ridge": 1e-3},
 }
 BAD = {
@@ -41,6 +71,7 @@ BAD = {
     "09": {"momentum_escape": 50, "adam_escape": 50},
     "10": {"gd_worst": 0.01},
     "12": {"plain_diverged": 0},
+    "13": {"double_well_annealing": 0.4},
     "14": {"ascent_vs_mle": 0.1},
     "15": {"steps_no_tol": 10},
     "16": {"relative_difference": 1e-3},
@@ -78,8 +109,10 @@ def test_html_is_self_contained_and_lists_every_claim():
 
     fig = Figure()
     fig.subplots().plot([0, 1], [1, 0])
-    claims = [Claim(1, "First <claim>", "text", {"a": 1.0}, "holds", "why", fig),
-              Claim(2, "Second", "text", {}, "not yet measured", "", None)]
+    claims = [
+        Claim(1, "First <claim>", "text", {"a": 1.0}, "holds", "why", fig),
+        Claim(2, "Second", "text", {}, "not yet measured", "", None),
+    ]
     page = tour.render_html(claims)
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page)
     assert "http://" not in page and "https://" not in page

@@ -39,13 +39,24 @@ def claim_01(ctx: Context) -> Claim:
     r = ds.minimize(s, None, ds.gd(1e-3), max_steps=steps, tol=1e-6)
     big = ds.minimize(s, None, ds.gd(4e-3), max_steps=steps, tol=1e-6)
     h = history(r)
-    m = {"rises_small": loss_rises(r), "steps_small": int(r.steps),
-         "start_loss": h["loss"][0], "final_small": float(r.loss), "rises_large": loss_rises(big)}
-    fig = plots.loss_curves({"gd lr=0.001": r, "gd lr=0.004 (too large)": big},
-                            title="Rosenbrock: loss per step")
-    return _claim(1, "Small steps always go downhill",
-                  "Each step of gradient descent with a small enough learning rate lowers the "
-                  "loss.", m, v.verdict_01, fig)
+    m = {
+        "rises_small": loss_rises(r),
+        "steps_small": int(r.steps),
+        "start_loss": h["loss"][0],
+        "final_small": float(r.loss),
+        "rises_large": loss_rises(big),
+    }
+    fig = plots.loss_curves(
+        {"gd lr=0.001": r, "gd lr=0.004 (too large)": big}, title="Rosenbrock: loss per step"
+    )
+    return _claim(
+        1,
+        "Small steps always go downhill",
+        "Each step of gradient descent with a small enough learning rate lowers the loss.",
+        m,
+        v.verdict_01,
+        fig,
+    )
 
 
 def claim_02(ctx: Context) -> Claim:
@@ -68,25 +79,37 @@ def claim_02(ctx: Context) -> Claim:
     threshold = float(lrs[np.nonzero(bad)[0][0]]) if bad.any() else float("inf")
     conv = (~bad) & (steps < budget)
     osc = ds.minimize(s, None, ds.gd(1.5), max_steps=60, tol=1e-5, record_path=True)
-    m = {"threshold_measured": threshold, "threshold_theory": 2.0,
-         "lr10_diverged": int(bad[-1]), "crawl_steps": int(steps[0]),
-         "best_steps": int(steps[conv].min()) if conv.any() else budget,
-         "best_lr": float(lrs[conv][np.argmin(steps[conv])]) if conv.any() else np.nan,
-         "oscillation_share": sign_flip_share(np.diff(path_of(osc)[:, 0]))}
+    m = {
+        "threshold_measured": threshold,
+        "threshold_theory": 2.0,
+        "lr10_diverged": int(bad[-1]),
+        "crawl_steps": int(steps[0]),
+        "best_steps": int(steps[conv].min()) if conv.any() else budget,
+        "best_lr": float(lrs[conv][np.argmin(steps[conv])]) if conv.any() else np.nan,
+        "oscillation_share": sign_flip_share(np.diff(path_of(osc)[:, 0])),
+    }
     fig = Figure(figsize=(7.5, 4.5))
     ax = fig.subplots()
     shown = np.where(np.isfinite(loss), np.clip(loss, 1e-12, 1e12), 1e12)
     ax.loglog(lrs, shown, "o-", ms=3)
     ax.axvline(2.0, color="r", ls="--", label="2/L")
     ax.axvline(threshold, color="k", ls=":", label=f"measured {threshold:.3g}")
-    ax.set(xlabel="learning rate", ylabel=f"loss after <= {budget} steps",
-           title="Quadratic (kappa = 10): final loss against the rate")
+    ax.set(
+        xlabel="learning rate",
+        ylabel=f"loss after <= {budget} steps",
+        title="Quadratic (kappa = 10): final loss against the rate",
+    )
     ax.legend()
     fig.tight_layout()
-    return _claim(2, "Too small crawls, too large diverges",
-                  "Too small a learning rate crawls and too large a one oscillates, then "
-                  "diverges; the threshold is 2/L on a quadratic, and a rate of 10 diverges.",
-                  m, v.verdict_02, fig)
+    return _claim(
+        2,
+        "Too small crawls, too large diverges",
+        "Too small a learning rate crawls and too large a one oscillates, then "
+        "diverges; the threshold is 2/L on a quadratic, and a rate of 10 diverges.",
+        m,
+        v.verdict_02,
+        fig,
+    )
 
 
 def claim_03(ctx: Context) -> Claim:
@@ -99,20 +122,30 @@ def claim_03(ctx: Context) -> Claim:
     budget = ctx.budget(5000, 2000)
     lr = float(s.lr) / 5
     g = ds.minimize(s, None, ds.gd(lr), max_steps=budget, tol=1e-6, record_path=True)
-    mo = ds.minimize(s, None, ds.momentum(lr, 0.9), max_steps=budget, tol=1e-6,
-                     record_path=True)
+    mo = ds.minimize(s, None, ds.momentum(lr, 0.9), max_steps=budget, tol=1e-6, record_path=True)
     start = float(history(g)["loss"][0])
     low = float(s.min_value)
     level = low + 0.01 * (start - low)
     gs, ms_ = first_step_below(g, level), first_step_below(mo, level)
     gn = np.asarray(history(g)["grad_norm"], dtype=float)[: max(gs, 2)]
-    m = {"gd_steps": gs, "momentum_steps": ms_,
-         "gd_gentle_share": float(np.mean(gn < 0.1 * np.nanmax(gn))), "lr": lr}
-    fig = plots.race_figure(s, {"gd": g, "momentum": mo},
-                            title="Sigmoid neuron: GD and momentum from the flat region")
-    return _claim(3, "Gentle slopes are slow; momentum crosses them",
-                  "Gradient descent is slow on gentle slopes and plateaus (the sigmoid "
-                  "neuron's flat region); momentum crosses them faster.", m, v.verdict_03, fig)
+    m = {
+        "gd_steps": gs,
+        "momentum_steps": ms_,
+        "gd_gentle_share": float(np.mean(gn < 0.1 * np.nanmax(gn))),
+        "lr": lr,
+    }
+    fig = plots.race_figure(
+        s, {"gd": g, "momentum": mo}, title="Sigmoid neuron: GD and momentum from the flat region"
+    )
+    return _claim(
+        3,
+        "Gentle slopes are slow; momentum crosses them",
+        "Gradient descent is slow on gentle slopes and plateaus (the sigmoid "
+        "neuron's flat region); momentum crosses them faster.",
+        m,
+        v.verdict_03,
+        fig,
+    )
 
 
 def claim_04(ctx: Context) -> Claim:
@@ -123,17 +156,27 @@ def claim_04(ctx: Context) -> Claim:
     s = ds.surfaces.get("quadratic", kappa=100.0)
     n = ctx.budget(200, 100)
     g = ds.minimize(s, None, ds.gd(1.8), max_steps=n, tol=1e-4, record_path=True)
-    mo = ds.minimize(s, None, ds.momentum(0.18, 0.9), max_steps=n, tol=1e-4,
-                     record_path=True)
+    mo = ds.minimize(s, None, ds.momentum(0.18, 0.9), max_steps=n, tol=1e-4, record_path=True)
     pg, pm = path_of(g), path_of(mo)
-    m = {"gd_flip_share": sign_flip_share(np.diff(pg[:, 0])),
-         "momentum_flip_share": sign_flip_share(np.diff(pm[:, 0])),
-         "gd_path_ratio": path_ratio(pg), "momentum_path_ratio": path_ratio(pm)}
-    fig = plots.race_figure(s, {"gd lr=1.8": g, "momentum lr=0.18 beta=0.9": mo},
-                            title="A narrow valley (quadratic, kappa = 100)")
-    return _claim(4, "Zig-zag in a narrow valley; momentum damps it",
-                  "Gradient descent zig-zags across a narrow valley; momentum damps the "
-                  "zig-zag.", m, v.verdict_04, fig)
+    m = {
+        "gd_flip_share": sign_flip_share(np.diff(pg[:, 0])),
+        "momentum_flip_share": sign_flip_share(np.diff(pm[:, 0])),
+        "gd_path_ratio": path_ratio(pg),
+        "momentum_path_ratio": path_ratio(pm),
+    }
+    fig = plots.race_figure(
+        s,
+        {"gd lr=1.8": g, "momentum lr=0.18 beta=0.9": mo},
+        title="A narrow valley (quadratic, kappa = 100)",
+    )
+    return _claim(
+        4,
+        "Zig-zag in a narrow valley; momentum damps it",
+        "Gradient descent zig-zags across a narrow valley; momentum damps the zig-zag.",
+        m,
+        v.verdict_04,
+        fig,
+    )
 
 
 def claim_05(ctx: Context) -> Claim:
@@ -148,10 +191,12 @@ def claim_05(ctx: Context) -> Claim:
         s = ds.surfaces.get("quadratic", kappa=k)
         budget = int(40 * k + 2000)
         lr_m, beta, _ = plots.heavy_ball_optimum(k)
-        g = ds.minimize(s, None, ds.gd(2 / (1 + 1 / k)), max_steps=budget, tol=1e-6,
-                        record_every=50)
-        mo = ds.minimize(s, None, ds.momentum(lr_m, beta), max_steps=budget, tol=1e-6,
-                         record_every=50)
+        g = ds.minimize(
+            s, None, ds.gd(2 / (1 + 1 / k)), max_steps=budget, tol=1e-6, record_every=50
+        )
+        mo = ds.minimize(
+            s, None, ds.momentum(lr_m, beta), max_steps=budget, tol=1e-6, record_every=50
+        )
         m[f"speedup_kappa{int(k)}"] = int(g.steps) / max(int(mo.steps), 1)
         xs.append(f"k={int(k)}")
         gds.append(int(g.steps))
@@ -159,8 +204,9 @@ def claim_05(ctx: Context) -> Claim:
     if not ctx.quick:
         r = ds.surfaces.get("rosenbrock")
         g = ds.minimize(r, None, ds.gd(r.lr), max_steps=60000, tol=1e-4, record_every=100)
-        mo = ds.minimize(r, None, ds.momentum(r.lr, 0.9), max_steps=60000, tol=1e-4,
-                         record_every=100)
+        mo = ds.minimize(
+            r, None, ds.momentum(r.lr, 0.9), max_steps=60000, tol=1e-4, record_every=100
+        )
         m["speedup_rosenbrock"] = int(g.steps) / max(int(mo.steps), 1)
         xs.append("Rosenbrock")
         gds.append(int(g.steps))
@@ -175,9 +221,14 @@ def claim_05(ctx: Context) -> Claim:
     ax.set(ylabel="steps to tolerance", title="Steps to tolerance: GD against momentum")
     ax.legend()
     fig.tight_layout()
-    return _claim(5, "Momentum is often 3x to 10x faster",
-                  "Momentum is often 3x to 10x faster than plain gradient descent.", m,
-                  v.verdict_05, fig)
+    return _claim(
+        5,
+        "Momentum is often 3x to 10x faster",
+        "Momentum is often 3x to 10x faster than plain gradient descent.",
+        m,
+        v.verdict_05,
+        fig,
+    )
 
 
 def claim_06(ctx: Context) -> Claim:
@@ -186,21 +237,32 @@ def claim_06(ctx: Context) -> Claim:
     loss (U-turns, overshoot) and steps to the gradient tolerance (1e-5 and 1e-4)."""
     m: dict[str, float] = {}
     runs = {}
-    for tag, name, lr, tol, budget in (("q", "quadratic", 1.0, 1e-5, 5000),
-                                       ("r", "rosenbrock", None, 1e-4, 20000)):
+    for tag, name, lr, tol, budget in (
+        ("q", "quadratic", 1.0, 1e-5, 5000),
+        ("r", "rosenbrock", None, 1e-4, 20000),
+    ):
         s = ds.surfaces.get(name, kappa=100.0) if name == "quadratic" else ds.surfaces.get(name)
         lr = float(s.lr) if lr is None else lr
         budget = ctx.budget(budget, budget // 4)
         for rule in ("momentum", "nesterov"):
-            r = ds.minimize(s, None, getattr(ds, rule)(lr, 0.9), max_steps=budget, tol=tol,
-                            record_path=True)
+            r = ds.minimize(
+                s, None, getattr(ds, rule)(lr, 0.9), max_steps=budget, tol=tol, record_path=True
+            )
             m[f"{rule}_rises_{tag}"] = loss_rises(r)
             m[f"{rule}_steps_{tag}"] = int(r.steps)
             runs[(tag, rule)] = r
     r = ds.surfaces.get("rosenbrock")
-    fig = plots.race_figure(r, {"momentum": runs[("r", "momentum")],
-                                "nesterov": runs[("r", "nesterov")]},
-                            title="Rosenbrock: momentum and Nesterov, same lr and beta")
-    return _claim(6, "Momentum overshoots; Nesterov less",
-                  "Momentum overshoots and makes U-turns; Nesterov oscillates less and "
-                  "converges sooner at the same settings.", m, v.verdict_06, fig)
+    fig = plots.race_figure(
+        r,
+        {"momentum": runs[("r", "momentum")], "nesterov": runs[("r", "nesterov")]},
+        title="Rosenbrock: momentum and Nesterov, same lr and beta",
+    )
+    return _claim(
+        6,
+        "Momentum overshoots; Nesterov less",
+        "Momentum overshoots and makes U-turns; Nesterov oscillates less and "
+        "converges sooner at the same settings.",
+        m,
+        v.verdict_06,
+        fig,
+    )

@@ -20,9 +20,14 @@ def claim_09(ctx: Context) -> Claim:
     s = ds.surfaces.get("saddle")
     budget = ctx.budget(1000, 300)
     x0 = jnp.array([1.0, 1e-3])
-    runs = {name: ds.minimize(s, x0, opt, max_steps=budget, tol=0.0, record_path=True)
-            for name, opt in (("gd", ds.gd(0.1)), ("momentum", ds.momentum(0.1, 0.9)),
-                              ("adam", ds.adam(0.05)))}
+    runs = {
+        name: ds.minimize(s, x0, opt, max_steps=budget, tol=0.0, record_path=True)
+        for name, opt in (
+            ("gd", ds.gd(0.1)),
+            ("momentum", ds.momentum(0.1, 0.9)),
+            ("adam", ds.adam(0.05)),
+        )
+    }
     m = {f"{k}_escape": first_step_below(r, -1.0) for k, r in runs.items()}
     shown = {}
     for k, r in runs.items():
@@ -30,9 +35,14 @@ def claim_09(ctx: Context) -> Claim:
         inside = np.all(np.abs(p) <= 2.0, axis=1)
         shown[k] = p[: max(int(np.argmin(inside)) if not inside.all() else len(p), 2)]
     fig = plots.race_figure(s, shown, title="A saddle: who leaves first")
-    return _claim(9, "Lingering at a saddle",
-                  "Near a saddle point gradient descent lingers; momentum and Adam leave "
-                  "sooner.", m, v.verdict_09, fig)
+    return _claim(
+        9,
+        "Lingering at a saddle",
+        "Near a saddle point gradient descent lingers; momentum and Adam leave sooner.",
+        m,
+        v.verdict_09,
+        fig,
+    )
 
 
 def claim_10(ctx: Context) -> Claim:
@@ -43,34 +53,54 @@ def claim_10(ctx: Context) -> Claim:
     s = ds.surfaces.get("quadratic", kappa=1e4)
     budget = ctx.budget(1500, 800)
     runs = {"gd": ds.gd(2 / (1 + 1e-4)), "rmsprop": ds.rmsprop(0.01), "adam": ds.adam(0.01)}
-    res = {k: ds.minimize(s, None, o, max_steps=budget, tol=1e-7, record_path=True)
-           for k, o in runs.items()}
+    res = {
+        k: ds.minimize(s, None, o, max_steps=budget, tol=1e-7, record_path=True)
+        for k, o in runs.items()
+    }
     m = {f"{k}_worst": float(np.max(np.abs(np.asarray(r.x)))) for k, r in res.items()}
     fig = plots.loss_curves(res, title="kappa = 10,000: one learning rate for both scales")
-    return _claim(10, "Adaptive rates handle different scales",
-                  "Adaptive methods (RMSProp, Adam) handle parameters of very different scales "
-                  "with one learning rate.", m, v.verdict_10, fig)
+    return _claim(
+        10,
+        "Adaptive rates handle different scales",
+        "Adaptive methods (RMSProp, Adam) handle parameters of very different scales "
+        "with one learning rate.",
+        m,
+        v.verdict_10,
+        fig,
+    )
 
 
 def claim_12(ctx: Context) -> Claim:
     """The quartic (x^4 + y^4)/4 from (3, 3) with gradient descent at lr 0.5: the first step
     overshoots to where the gradient is larger still, so the plain run diverges; the same run
     with the gradient clipped to norm 1 is measured for divergence and its final loss."""
+
     def f(x):
         return 0.25 * jnp.sum(x**4)
 
     x0 = jnp.array([3.0, 3.0])
     budget = ctx.budget(2000, 500)
     plain = ds.minimize(f, x0, ds.gd(0.5), max_steps=budget, tol=1e-4)
-    clipped = ds.minimize(f, x0, ds.chain(ds.clip_by_global_norm(1.0), ds.gd(0.5)),
-                          max_steps=budget, tol=1e-4)
-    m = {"plain_diverged": int(plain.diverged), "clipped_diverged": int(clipped.diverged),
-         "start_loss": float(f(x0)), "clipped_final": float(clipped.loss)}
-    fig = plots.loss_curves({"gd lr=0.5": plain, "clipped to norm 1": clipped},
-                            title="Quartic: gradient clipping")
-    return _claim(12, "Clipping keeps a run stable",
-                  "Gradient clipping keeps stable a run that diverges without it.", m,
-                  v.verdict_12, fig)
+    clipped = ds.minimize(
+        f, x0, ds.chain(ds.clip_by_global_norm(1.0), ds.gd(0.5)), max_steps=budget, tol=1e-4
+    )
+    m = {
+        "plain_diverged": int(plain.diverged),
+        "clipped_diverged": int(clipped.diverged),
+        "start_loss": float(f(x0)),
+        "clipped_final": float(clipped.loss),
+    }
+    fig = plots.loss_curves(
+        {"gd lr=0.5": plain, "clipped to norm 1": clipped}, title="Quartic: gradient clipping"
+    )
+    return _claim(
+        12,
+        "Clipping keeps a run stable",
+        "Gradient clipping keeps stable a run that diverges without it.",
+        m,
+        v.verdict_12,
+        fig,
+    )
 
 
 def claim_14(ctx: Context) -> Claim:
@@ -91,14 +121,26 @@ def claim_14(ctx: Context) -> Claim:
     down = ds.minimize(lambda p: -loglik(p), x0, ds.gd(0.2), max_steps=budget, tol=1e-6)
     mle = np.array([x.mean(), np.log(x.std())])
     a, d = np.asarray(up.x, dtype=float), np.asarray(down.x, dtype=float)
-    m = {"ascent_vs_descent": float(np.linalg.norm(a - d)),
-         "ascent_vs_mle": float(np.linalg.norm(a - mle)), "ascent_steps": int(up.steps),
-         "descent_steps": int(down.steps)}
-    fig = plots.loss_curves({"ascent on log-likelihood": up, "descent on its negative": down},
-                            log=False, title="Maximum likelihood two ways")
-    return _claim(14, "Ascent on a likelihood = descent on its negative",
-                  "Gradient ascent reaches the maximum of a likelihood, the same point as "
-                  "minimising its negative.", m, v.verdict_14, fig)
+    m = {
+        "ascent_vs_descent": float(np.linalg.norm(a - d)),
+        "ascent_vs_mle": float(np.linalg.norm(a - mle)),
+        "ascent_steps": int(up.steps),
+        "descent_steps": int(down.steps),
+    }
+    fig = plots.loss_curves(
+        {"ascent on log-likelihood": up, "descent on its negative": down},
+        log=False,
+        title="Maximum likelihood two ways",
+    )
+    return _claim(
+        14,
+        "Ascent on a likelihood = descent on its negative",
+        "Gradient ascent reaches the maximum of a likelihood, the same point as "
+        "minimising its negative.",
+        m,
+        v.verdict_14,
+        fig,
+    )
 
 
 def claim_15(ctx: Context) -> Claim:
@@ -111,16 +153,27 @@ def claim_15(ctx: Context) -> Claim:
     with_tol = ds.minimize(s, None, ds.gd(s.lr), max_steps=budget, tol=1e-3, record_every=50)
     without = ds.minimize(s, None, ds.gd(s.lr), max_steps=budget, tol=0.0, record_every=50)
     mu = float(np.linalg.eigvalsh(np.array([[802.0, -400.0], [-400.0, 200.0]]))[0])
-    m = {"steps_tol": int(with_tol.steps), "steps_no_tol": int(without.steps),
-         "budget": budget,
-         "distance_tol": float(np.linalg.norm(np.asarray(with_tol.x) - 1.0)),
-         "distance_bound": 1e-3 / mu,
-         "distance_no_tol": float(np.linalg.norm(np.asarray(without.x) - 1.0))}
-    fig = plots.loss_curves({"tol = 1e-3": with_tol, "no tolerance": without},
-                            title="Rosenbrock: stopping on the gradient norm")
-    return _claim(15, "A gradient tolerance stops the run",
-                  "A tolerance on the gradient stops the run close to the minimum, and without "
-                  "one the run spends its whole budget.", m, v.verdict_15, fig)
+    m = {
+        "steps_tol": int(with_tol.steps),
+        "steps_no_tol": int(without.steps),
+        "budget": budget,
+        "distance_tol": float(np.linalg.norm(np.asarray(with_tol.x) - 1.0)),
+        "distance_bound": 1e-3 / mu,
+        "distance_no_tol": float(np.linalg.norm(np.asarray(without.x) - 1.0)),
+    }
+    fig = plots.loss_curves(
+        {"tol = 1e-3": with_tol, "no tolerance": without},
+        title="Rosenbrock: stopping on the gradient norm",
+    )
+    return _claim(
+        15,
+        "A gradient tolerance stops the run",
+        "A tolerance on the gradient stops the run close to the minimum, and without "
+        "one the run spends its whole budget.",
+        m,
+        v.verdict_15,
+        fig,
+    )
 
 
 def claim_16(ctx: Context) -> Claim:
@@ -140,13 +193,16 @@ def claim_16(ctx: Context) -> Claim:
 
     budget = ctx.budget(6000, 3000)
     x0 = jnp.zeros(3)
-    l2 = ds.minimize(f, x0, ds.chain(ds.weight_decay(lam), ds.adam(0.01)), max_steps=budget,
-                     tol=1e-7)
+    l2 = ds.minimize(
+        f, x0, ds.chain(ds.weight_decay(lam), ds.adam(0.01)), max_steps=budget, tol=1e-7
+    )
     aw = ds.minimize(f, x0, ds.adamw(0.01, weight_decay=lam), max_steps=budget, tol=1e-7)
     ridge = np.linalg.solve(a.T @ a / 80 + lam * np.eye(3), a.T @ b / 80)
     w1, w2 = np.asarray(l2.x, dtype=float), np.asarray(aw.x, dtype=float)
-    m = {"relative_difference": float(np.linalg.norm(w1 - w2) / np.linalg.norm(w1)),
-         "l2_vs_ridge": float(np.linalg.norm(w1 - ridge) / np.linalg.norm(ridge))}
+    m = {
+        "relative_difference": float(np.linalg.norm(w1 - w2) / np.linalg.norm(w1)),
+        "l2_vs_ridge": float(np.linalg.norm(w1 - ridge) / np.linalg.norm(ridge)),
+    }
     for i in range(3):
         m[f"w{i}_l2"], m[f"w{i}_adamw"] = w1[i], w2[i]
     from matplotlib.figure import Figure
@@ -161,6 +217,12 @@ def claim_16(ctx: Context) -> Claim:
     ax.set(title="Weights reached", ylabel="weight")
     ax.legend()
     fig.tight_layout()
-    return _claim(16, "Adam + L2 differs from AdamW",
-                  "Adam with L2 regularisation and AdamW with decoupled weight decay reach "
-                  "different weights.", m, v.verdict_16, fig)
+    return _claim(
+        16,
+        "Adam + L2 differs from AdamW",
+        "Adam with L2 regularisation and AdamW with decoupled weight decay reach "
+        "different weights.",
+        m,
+        v.verdict_16,
+        fig,
+    )

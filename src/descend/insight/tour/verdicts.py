@@ -25,12 +25,19 @@ def _all(parts: list[tuple[bool, str]]) -> Verdict:
 def verdict_01(m: M) -> Verdict:
     """Holds when gradient descent at the small rate never raised the loss (``rises_small``
     is 0 over the whole run) and the loss ended lower than it began."""
-    return _all([
-        (m["rises_small"] == 0, f"{m['rises_small']:.0f} of {m['steps_small']:.0f} steps at the "
-         "small rate raised the loss"),
-        (m["final_small"] < m["start_loss"], f"loss {m['start_loss']:.4g} -> "
-         f"{m['final_small']:.4g}"),
-    ])
+    return _all(
+        [
+            (
+                m["rises_small"] == 0,
+                f"{m['rises_small']:.0f} of {m['steps_small']:.0f} steps at the "
+                "small rate raised the loss",
+            ),
+            (
+                m["final_small"] < m["start_loss"],
+                f"loss {m['start_loss']:.4g} -> {m['final_small']:.4g}",
+            ),
+        ]
+    )
 
 
 def verdict_02(m: M) -> Verdict:
@@ -38,16 +45,29 @@ def verdict_02(m: M) -> Verdict:
     diverged, the smallest rate needed at least 10x the steps of the best one (a crawl) and
     rates between 1/L and 2/L flip the sign of the steep coordinate's step (oscillation)."""
     err = abs(m["threshold_measured"] / m["threshold_theory"] - 1)
-    return _all([
-        (err <= 0.02, f"threshold {m['threshold_measured']:.4g} vs 2/L = "
-         f"{m['threshold_theory']:.4g} ({100 * err:.1f}% off, 2% allowed)"),
-        (m["lr10_diverged"] == 1, "lr = 10 diverged" if m["lr10_diverged"] == 1
-         else "lr = 10 did not diverge"),
-        (m["crawl_steps"] >= 10 * m["best_steps"], f"smallest rate {m['crawl_steps']:.0f} steps "
-         f"vs best {m['best_steps']:.0f} (10x needed for a crawl)"),
-        (m["oscillation_share"] >= 0.9, f"share of sign flips below the threshold: "
-         f"{m['oscillation_share']:.2f} (0.9 needed)"),
-    ])
+    return _all(
+        [
+            (
+                err <= 0.02,
+                f"threshold {m['threshold_measured']:.4g} vs 2/L = "
+                f"{m['threshold_theory']:.4g} ({100 * err:.1f}% off, 2% allowed)",
+            ),
+            (
+                m["lr10_diverged"] == 1,
+                "lr = 10 diverged" if m["lr10_diverged"] == 1 else "lr = 10 did not diverge",
+            ),
+            (
+                m["crawl_steps"] >= 10 * m["best_steps"],
+                f"smallest rate {m['crawl_steps']:.0f} steps "
+                f"vs best {m['best_steps']:.0f} (10x needed for a crawl)",
+            ),
+            (
+                m["oscillation_share"] >= 0.9,
+                f"share of sign flips below the threshold: "
+                f"{m['oscillation_share']:.2f} (0.9 needed)",
+            ),
+        ]
+    )
 
 
 def verdict_03(m: M) -> Verdict:
@@ -57,9 +77,11 @@ def verdict_03(m: M) -> Verdict:
     ratio = m["gd_steps"] / max(m["momentum_steps"], 1)
     slow = m["gd_gentle_share"] >= 0.5
     fast = ratio >= 1.5
-    text = (f"GD spent {100 * m['gd_gentle_share']:.0f}% of its steps on gentle slopes; "
-            f"momentum {ratio:.1f}x faster ({m['gd_steps']:.0f} vs {m['momentum_steps']:.0f} "
-            "steps)")
+    text = (
+        f"GD spent {100 * m['gd_gentle_share']:.0f}% of its steps on gentle slopes; "
+        f"momentum {ratio:.1f}x faster ({m['gd_steps']:.0f} vs {m['momentum_steps']:.0f} "
+        "steps)"
+    )
     if slow and fast:
         return HOLDS, text
     if fast or slow:
@@ -71,21 +93,30 @@ def verdict_04(m: M) -> Verdict:
     """Holds when gradient descent's steep-coordinate steps flip sign most of the time
     (>= 50%: a zig-zag) and momentum both flips less and walks a shorter path relative to its
     displacement (path length over distance)."""
-    return _all([
-        (m["gd_flip_share"] >= 0.5, f"GD flips the steep step {100 * m['gd_flip_share']:.0f}% "
-         "of the time"),
-        (m["momentum_flip_share"] < m["gd_flip_share"], f"momentum flips "
-         f"{100 * m['momentum_flip_share']:.0f}%"),
-        (m["momentum_path_ratio"] < m["gd_path_ratio"], f"path/distance "
-         f"{m['gd_path_ratio']:.2f} (GD) vs {m['momentum_path_ratio']:.2f} (momentum)"),
-    ])
+    return _all(
+        [
+            (
+                m["gd_flip_share"] >= 0.5,
+                f"GD flips the steep step {100 * m['gd_flip_share']:.0f}% of the time",
+            ),
+            (
+                m["momentum_flip_share"] < m["gd_flip_share"],
+                f"momentum flips {100 * m['momentum_flip_share']:.0f}%",
+            ),
+            (
+                m["momentum_path_ratio"] < m["gd_path_ratio"],
+                f"path/distance "
+                f"{m['gd_path_ratio']:.2f} (GD) vs {m['momentum_path_ratio']:.2f} (momentum)",
+            ),
+        ]
+    )
 
 
 def verdict_05(m: M) -> Verdict:
     """The claim gives a range, 3x to 10x. Holds when every measured speed-up (keys starting
     ``speedup_``) lies in it, does not hold when none does, and depends (on the problem: the
     condition number) when some do."""
-    ups = {k[len("speedup_"):]: v for k, v in m.items() if k.startswith("speedup_")}
+    ups = {k[len("speedup_") :]: v for k, v in m.items() if k.startswith("speedup_")}
     inside = [k for k, v in ups.items() if 3 <= v <= 10]
     text = ", ".join(f"{k}: {v:.1f}x" for k, v in ups.items())
     if len(inside) == len(ups):
@@ -93,8 +124,10 @@ def verdict_05(m: M) -> Verdict:
     if not inside:
         return FAILS, f"no speed-up in 3x-10x ({text})"
     outside = [k for k in ups if k not in inside]
-    return DEPENDS, (f"on the condition number / problem: in range for {', '.join(inside)}, "
-                     f"not for {', '.join(outside)} ({text})")
+    return DEPENDS, (
+        f"on the condition number / problem: in range for {', '.join(inside)}, "
+        f"not for {', '.join(outside)} ({text})"
+    )
 
 
 def verdict_06(m: M) -> Verdict:
@@ -107,8 +140,10 @@ def verdict_06(m: M) -> Verdict:
         mu, nu = m[f"momentum_rises_{tag}"], m[f"nesterov_rises_{tag}"]
         ms, ns = m[f"momentum_steps_{tag}"], m[f"nesterov_steps_{tag}"]
         ok[name] = mu > 0 and nu < mu and ns < ms
-        parts.append(f"{name}: momentum {mu:.0f} rises/{ms:.0f} steps, Nesterov "
-                     f"{nu:.0f} rises/{ns:.0f} steps")
+        parts.append(
+            f"{name}: momentum {mu:.0f} rises/{ms:.0f} steps, Nesterov "
+            f"{nu:.0f} rises/{ns:.0f} steps"
+        )
     text = "; ".join(parts)
     if all(ok.values()):
         return HOLDS, text
@@ -134,46 +169,68 @@ def verdict_10(m: M) -> Verdict:
     """Holds when RMSProp and Adam, each with one learning rate, leave every coordinate
     within 5% of its start distance while gradient descent, at its best stable rate
     2/(L+mu), leaves its worst coordinate more than 50% away after the same budget."""
-    return _all([
-        (m["adam_worst"] <= 0.05, f"Adam worst coordinate {m['adam_worst']:.3g}"),
-        (m["rmsprop_worst"] <= 0.05, f"RMSProp worst coordinate {m['rmsprop_worst']:.3g}"),
-        (m["gd_worst"] > 0.5, f"GD worst coordinate {m['gd_worst']:.3g}"),
-    ])
+    return _all(
+        [
+            (m["adam_worst"] <= 0.05, f"Adam worst coordinate {m['adam_worst']:.3g}"),
+            (m["rmsprop_worst"] <= 0.05, f"RMSProp worst coordinate {m['rmsprop_worst']:.3g}"),
+            (m["gd_worst"] > 0.5, f"GD worst coordinate {m['gd_worst']:.3g}"),
+        ]
+    )
 
 
 def verdict_12(m: M) -> Verdict:
     """Holds when the unclipped run diverged and the clipped run (same rate) did not and
     ended below its start loss."""
-    return _all([
-        (m["plain_diverged"] == 1, "unclipped run diverged" if m["plain_diverged"] == 1
-         else "unclipped run did not diverge"),
-        (m["clipped_diverged"] == 0, "clipped run stayed finite" if m["clipped_diverged"] == 0
-         else "clipped run diverged"),
-        (m["clipped_final"] < m["start_loss"], f"clipped loss {m['start_loss']:.4g} -> "
-         f"{m['clipped_final']:.4g}"),
-    ])
+    return _all(
+        [
+            (
+                m["plain_diverged"] == 1,
+                "unclipped run diverged"
+                if m["plain_diverged"] == 1
+                else "unclipped run did not diverge",
+            ),
+            (
+                m["clipped_diverged"] == 0,
+                "clipped run stayed finite"
+                if m["clipped_diverged"] == 0
+                else "clipped run diverged",
+            ),
+            (
+                m["clipped_final"] < m["start_loss"],
+                f"clipped loss {m['start_loss']:.4g} -> {m['clipped_final']:.4g}",
+            ),
+        ]
+    )
 
 
 def verdict_14(m: M) -> Verdict:
     """Holds when gradient ascent on the log-likelihood and descent on its negative end
     within 1e-3 of each other and of the closed-form maximum-likelihood estimate."""
-    return _all([
-        (m["ascent_vs_descent"] <= 1e-3, f"ascent vs descent {m['ascent_vs_descent']:.2g}"),
-        (m["ascent_vs_mle"] <= 1e-3, f"ascent vs closed form {m['ascent_vs_mle']:.2g}"),
-    ])
+    return _all(
+        [
+            (m["ascent_vs_descent"] <= 1e-3, f"ascent vs descent {m['ascent_vs_descent']:.2g}"),
+            (m["ascent_vs_mle"] <= 1e-3, f"ascent vs closed form {m['ascent_vs_mle']:.2g}"),
+        ]
+    )
 
 
 def verdict_15(m: M) -> Verdict:
     """Holds when the run with a gradient tolerance stopped before its budget, within the
     strong-convexity bound |x - x*| <= tol/mu (with 50% slack for the non-quadratic part),
     and the run without one used its whole budget."""
-    return _all([
-        (m["steps_tol"] < m["budget"], f"with tol: {m['steps_tol']:.0f} of "
-         f"{m['budget']:.0f} steps"),
-        (m["distance_tol"] <= 1.5 * m["distance_bound"], f"distance {m['distance_tol']:.2g} "
-         f"(bound tol/mu = {m['distance_bound']:.2g})"),
-        (m["steps_no_tol"] >= m["budget"], f"without tol: {m['steps_no_tol']:.0f} steps"),
-    ])
+    return _all(
+        [
+            (
+                m["steps_tol"] < m["budget"],
+                f"with tol: {m['steps_tol']:.0f} of {m['budget']:.0f} steps",
+            ),
+            (
+                m["distance_tol"] <= 1.5 * m["distance_bound"],
+                f"distance {m['distance_tol']:.2g} (bound tol/mu = {m['distance_bound']:.2g})",
+            ),
+            (m["steps_no_tol"] >= m["budget"], f"without tol: {m['steps_no_tol']:.0f} steps"),
+        ]
+    )
 
 
 def verdict_16(m: M) -> Verdict:
@@ -184,3 +241,15 @@ def verdict_16(m: M) -> Verdict:
     diff = m["relative_difference"]
     text = f"relative difference {diff:.3g} vs needed {floor:.3g}"
     return (HOLDS if diff > floor else FAILS), text
+
+
+def verdict_13(m: M) -> Verdict:
+    """Holds when, on both surfaces (Rastrigin and the double well), both random restarts and
+    annealing found the global minimum in a larger share of seeds than one GD run did."""
+    parts = []
+    for s in ("rastrigin", "double_well"):
+        one = m[f"{s}_single"]
+        for k in ("restarts", "annealing"):
+            share = m[f"{s}_{k}"]
+            parts.append((share > one, f"{s}: {k} {100 * share:.0f}% vs one run {100 * one:.0f}%"))
+    return _all(parts)
