@@ -27,7 +27,7 @@ from descend.insight.tour.claims_b import (
     claim_15,
     claim_16,
 )
-from descend.insight.tour.claims_c import claim_13
+from descend.insight.tour.claims_c import claim_08, claim_13, claim_17
 from descend.insight.tour.core import NOT_MEASURED, Claim, Context
 from descend.insight.tour.render import render_html
 
@@ -38,6 +38,7 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     4: claim_04,
     5: claim_05,
     6: claim_06,
+    8: claim_08,
     9: claim_09,
     10: claim_10,
     12: claim_12,
@@ -45,6 +46,7 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     14: claim_14,
     15: claim_15,
     16: claim_16,
+    17: claim_17,
 }
 PENDING = {
     7: (
@@ -52,20 +54,10 @@ PENDING = {
         "Batch descent is smooth, stochastic noisy, "
         "mini-batch in between; mini-batch reaches a target loss soonest in wall-clock time.",
     ),
-    8: (
-        "Noise escapes a shallow minimum",
-        "The noise of stochastic gradients can escape a "
-        "shallow local minimum that batch descent stays in.",
-    ),
     11: (
         "Decaying rates beat the noise ball",
         "With noisy gradients, a constant learning rate "
         "stalls in a noise ball and a decaying schedule goes lower.",
-    ),
-    17: (
-        "Vanishing gradients",
-        "With sigmoid activations the gradients of a deep network's "
-        "first layers vanish, and with ReLU far less.",
     ),
 }
 

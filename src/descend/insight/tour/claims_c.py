@@ -1,14 +1,17 @@
-"""Claims 7-17 not in the other files: restarts and annealing (more to follow). Each
-``claim_NN`` runs descend and hands the numbers to ``verdict_NN``."""
+"""Claims 7-17 not in the other files: noise escaping a shallow minimum (8), restarts and
+annealing (13), vanishing gradients (17). Each ``claim_NN`` runs descend and hands the
+numbers to ``verdict_NN``."""
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
 import descend as ds
 from descend.engine.restarts import draw_starts
+from descend.insight import plots
 from descend.insight.tour import verdicts as v
 from descend.insight.tour.claims_a import _claim
 from descend.insight.tour.core import Claim, Context
@@ -67,5 +70,86 @@ def claim_13(ctx: Context) -> Claim:
         "Random restarts and simulated annealing find the global minimum more often than one run.",
         m,
         v.verdict_13,
+        fig,
+    )
+
+
+def claim_08(ctx: Context) -> Claim:
+    """The tilted double well from its start, which lies in the shallow (local) minimum's
+    basin: plain gradient descent (lr 0.05, 3000 steps) against the same steps with constant
+    Gaussian gradient noise of variance 10 (``add_noise(10, gamma=0)``: the fixed noise of
+    stochastic gradients from minibatches of one size), over 20 seeds (6 under ``quick``).
+    Measured: the share of runs whose final point lies in the global minimum's basin (left of
+    the saddle)."""
+    s = ds.surfaces.get("double_well")
+    saddle_x = float(s.saddles[0][0])
+    seeds = range(6 if ctx.quick else 20)
+    batch = ds.minimize(s, None, ds.gd(s.lr), max_steps=3000, record_path=True)
+    finals, noisy_run = [], None
+    for seed in seeds:
+        opt = ds.chain(ds.add_noise(10.0, 0.0, seed=seed), ds.gd(s.lr))
+        run = ds.minimize(s, None, opt, max_steps=3000, tol=0.0, record_path=seed == 0)
+        finals.append(float(run.x[0]))
+        noisy_run = run if seed == 0 else noisy_run
+    m = {
+        "batch_share": float(float(batch.x[0]) < saddle_x),
+        "noisy_share": float(np.mean(np.asarray(finals) < saddle_x)),
+        "seeds": float(len(finals)),
+    }
+    fig = plots.race_figure(
+        s,
+        {"gradient descent": batch, "with gradient noise (seed 0)": noisy_run},
+        title="Double well: plain descent stays, noisy descent can cross",
+    )
+    return _claim(
+        8,
+        "Noise escapes a shallow minimum",
+        "The noise of stochastic gradients can escape a shallow local minimum that batch "
+        "descent stays in.",
+        m,
+        v.verdict_08,
+        fig,
+    )
+
+
+def claim_17(ctx: Context) -> Claim:
+    """A 6-layer MLP (2-32-32-32-32-32-1) at initialisation on standardised moons, with
+    sigmoid and with ReLU activations: the norm of the loss gradient with respect to the
+    first layer's weights over that of the last layer's, averaged over 3 seeds (2 under
+    ``quick``)."""
+    moons = ds.data.standardize(ds.data.moons(n_samples=200, seed=0))[0]
+    X, y = jnp.asarray(moons.X), jnp.asarray(moons.y)
+    loss = ds.losses.get("binary_cross_entropy")
+    m: dict[str, float] = {}
+    per_layer: dict[str, np.ndarray] = {}
+    for act in ("sigmoid", "relu"):
+        model = ds.models.mlp([2, 32, 32, 32, 32, 32, 1], activation=act)
+        ratios, norms = [], []
+        for seed in range(2 if ctx.quick else 3):
+            p = model.init(jax.random.key(seed))
+            g = jax.grad(lambda p, model=model: jnp.mean(loss(model.apply(p, X), y)))(p)
+            layer = np.array([float(jnp.linalg.norm(layer["w"])) for layer in g])
+            ratios.append(layer[0] / layer[-1])
+            norms.append(layer)
+        m[f"{act}_first_over_last"] = float(np.mean(ratios))
+        per_layer[act] = np.mean(norms, axis=0)
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    for act, norms in per_layer.items():
+        ax.semilogy(np.arange(1, len(norms) + 1), norms, "o-", label=act)
+    ax.set(
+        xlabel="layer (1 = first)",
+        ylabel="gradient norm of the layer's weights (log scale)",
+        title="Gradients at initialisation, layer by layer",
+    )
+    ax.legend()
+    fig.tight_layout()
+    return _claim(
+        17,
+        "Vanishing gradients",
+        "With sigmoid activations the gradients of a deep network's first layers vanish, and "
+        "with ReLU far less.",
+        m,
+        v.verdict_17,
         fig,
     )

@@ -253,3 +253,31 @@ def verdict_13(m: M) -> Verdict:
             share = m[f"{s}_{k}"]
             parts.append((share > one, f"{s}: {k} {100 * share:.0f}% vs one run {100 * one:.0f}%"))
     return _all(parts)
+
+
+def verdict_08(m: M) -> Verdict:
+    """Holds when plain descent stays in the shallow minimum and at least a fifth of the
+    noisy runs end in the global minimum's basin."""
+    return _all(
+        [
+            (m["batch_share"] == 0, "plain descent stays in the local minimum"
+             if m["batch_share"] == 0 else "plain descent left the local minimum"),
+            (
+                m["noisy_share"] >= 0.2,
+                f"{100 * m['noisy_share']:.0f}% of {m['seeds']:.0f} noisy runs ended in the "
+                "global basin (20% needed)",
+            ),
+        ]
+    )  # fmt: skip
+
+
+def verdict_17(m: M) -> Verdict:
+    """Holds when the first-to-last gradient ratio with sigmoid is at least 10x smaller than
+    with ReLU, and below 0.1 (the first layer's gradient has really shrunk)."""
+    sig, relu = m["sigmoid_first_over_last"], m["relu_first_over_last"]
+    return _all(
+        [
+            (sig <= relu / 10, f"first/last gradient ratio: sigmoid {sig:.3g}, ReLU {relu:.3g}"),
+            (sig < 0.1, f"sigmoid's first layer gets {sig:.3g}x the last layer's gradient"),
+        ]
+    )
