@@ -27,7 +27,7 @@ from descend.insight.tour.claims_b import (
     claim_15,
     claim_16,
 )
-from descend.insight.tour.claims_c import claim_08, claim_13, claim_17
+from descend.insight.tour.claims_c import claim_08, claim_11, claim_13, claim_17
 from descend.insight.tour.core import NOT_MEASURED, Claim, Context
 from descend.insight.tour.render import render_html
 
@@ -41,6 +41,7 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     8: claim_08,
     9: claim_09,
     10: claim_10,
+    11: claim_11,
     12: claim_12,
     13: claim_13,
     14: claim_14,
@@ -53,11 +54,6 @@ PENDING = {
         "Batch, stochastic and mini-batch",
         "Batch descent is smooth, stochastic noisy, "
         "mini-batch in between; mini-batch reaches a target loss soonest in wall-clock time.",
-    ),
-    11: (
-        "Decaying rates beat the noise ball",
-        "With noisy gradients, a constant learning rate "
-        "stalls in a noise ball and a decaying schedule goes lower.",
     ),
 }
 

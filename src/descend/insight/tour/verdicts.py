@@ -281,3 +281,15 @@ def verdict_17(m: M) -> Verdict:
             (sig < 0.1, f"sigmoid's first layer gets {sig:.3g}x the last layer's gradient"),
         ]
     )
+
+
+def verdict_11(m: M) -> Verdict:
+    """Holds when every decaying schedule ends at least 2x lower than the constant rate (the
+    noise ball's level)."""
+    const = m["constant_final"]
+    return _all(
+        [
+            (m[f"{k}_final"] <= const / 2, f"{k}: {m[f'{k}_final']:.3g} vs constant {const:.3g}")
+            for k in ("inverse_time", "step", "cosine", "warmup_cosine")
+        ]
+    )
