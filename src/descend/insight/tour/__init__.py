@@ -27,7 +27,7 @@ from descend.insight.tour.claims_b import (
     claim_15,
     claim_16,
 )
-from descend.insight.tour.claims_c import claim_08, claim_11, claim_13, claim_17
+from descend.insight.tour.claims_c import claim_07, claim_08, claim_11, claim_13, claim_17
 from descend.insight.tour.core import NOT_MEASURED, Claim, Context
 from descend.insight.tour.render import render_html
 
@@ -38,6 +38,7 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     4: claim_04,
     5: claim_05,
     6: claim_06,
+    7: claim_07,
     8: claim_08,
     9: claim_09,
     10: claim_10,
@@ -49,13 +50,7 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     16: claim_16,
     17: claim_17,
 }
-PENDING = {
-    7: (
-        "Batch, stochastic and mini-batch",
-        "Batch descent is smooth, stochastic noisy, "
-        "mini-batch in between; mini-batch reaches a target loss soonest in wall-clock time.",
-    ),
-}
+PENDING: dict[int, tuple[str, str]] = {}
 
 
 def build_tour(quick: bool = False, numbers: list[int] | None = None) -> list[Claim]:

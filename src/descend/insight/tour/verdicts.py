@@ -293,3 +293,22 @@ def verdict_11(m: M) -> Verdict:
             for k in ("inverse_time", "step", "cosine", "warmup_cosine")
         ]
     )
+
+
+def verdict_07(m: M) -> Verdict:
+    """Holds when the roughness orders stochastic > mini-batch > batch and mini-batch reaches
+    the target loss soonest; depends (on which part) when only one of the two is true."""
+    rb, rs, rm = m["batch_roughness"], m["stochastic_roughness"], m["minibatch_roughness"]
+    tb, ts, tm = m["batch_ms_to_target"], m["stochastic_ms_to_target"], m["minibatch_ms_to_target"]
+    noise = rs > rm > rb
+    fastest = tm <= min(tb, ts)
+    text = (
+        f"roughness: stochastic {rs:.3g}, mini-batch {rm:.3g}, batch {rb:.3g}; time to the "
+        f"target: mini-batch {tm:.3g} ms, stochastic {ts:.3g} ms, batch {tb:.3g} ms"
+    )
+    if noise and fastest:
+        return HOLDS, text
+    if noise or fastest:
+        part = "the noise ordering" if noise else "the wall-clock race"
+        return DEPENDS, f"only {part} holds here ({text})"
+    return FAILS, text
