@@ -231,7 +231,11 @@ def claim_07(ctx: Context) -> Claim:
             1e3 * per_epoch * (reached[0] + 1) if len(reached) else float("inf")
         )
         curves[name] = steps
-    fig = plots.loss_curves(curves, title="Loss per step: batch, stochastic and mini-batch")
+    fig = plots.loss_curves(
+        {k: c[:300] for k, c in curves.items()},
+        log=False,
+        title="Loss per step, first 300 steps: batch, stochastic and mini-batch",
+    )
     return _claim(
         7,
         "Batch, stochastic and mini-batch",
