@@ -48,3 +48,16 @@ def compilations():
             logger.removeHandler(handler)
 
     return capture
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the ``descend`` command line in-process: ``code, out, err = cli("race", ...)``."""
+    from descend.cli import main
+
+    def run(*argv):
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -6,17 +6,9 @@ import sys
 
 import pytest
 
-from descend.cli import main
 
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_race_default_table(capsys):
-    code, out, _ = run(capsys, "race", "--steps", "3000")
+def test_race_default_table(cli):
+    code, out, _ = cli("race", "--steps", "3000")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("descend race on rosenbrock: f = (1 - x)^2 + 100 (y - x^2)^2")
@@ -27,9 +19,9 @@ def test_race_default_table(capsys):
     assert names == ["gd", "momentum", "nesterov", "rmsprop", "adam"]
 
 
-def test_race_json_and_options(capsys):
-    code, out, _ = run(
-        capsys, "race", "--surface", "himmelblau", "-o", "adam:lr=0.05", "-o",
+def test_race_json_and_options(cli):
+    code, out, _ = cli(
+        "race", "--surface", "himmelblau", "-o", "adam:lr=0.05", "-o",
         "momentum:lr=0.002,beta=0.8", "--start", "0,0", "--steps", "4000", "--tol", "1e-3",
         "--json",
     )  # fmt: skip
@@ -44,14 +36,14 @@ def test_race_json_and_options(capsys):
         assert r["steps"] < 4000 and r["final_loss"] < 1e-6
 
 
-def test_race_reports_divergence(capsys):
-    code, out, _ = run(capsys, "race", "-o", "gd:lr=10", "--json")
+def test_race_reports_divergence(cli):
+    code, out, _ = cli("race", "-o", "gd:lr=10", "--json")
     (row,) = json.loads(out)["results"]
     assert code == 0 and row["stop"] == "diverged" and row["diverged_at"] == row["steps"]
 
 
-def test_race_surface_parameters(capsys):
-    code, out, _ = run(capsys, "race", "-s", "quadratic", "-p", "kappa=50", "-p", "dim=4",
+def test_race_surface_parameters(cli):
+    code, out, _ = cli("race", "-s", "quadratic", "-p", "kappa=50", "-p", "dim=4",
                        "-o", "gd", "--json")  # fmt: skip
     data = json.loads(out)
     assert code == 0 and len(data["start"]) == 4 and data["results"][0]["stop"] == "converged"
@@ -71,19 +63,19 @@ def test_race_surface_parameters(capsys):
         (["race", "-s", "quadratic", "-p", "kappa=0.5"], "kappa"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(capsys, argv, message):
-    code, _, err = run(capsys, *argv)
+def test_bad_input_exits_2_with_a_message(cli, argv, message):
+    code, _, err = cli(*argv)
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_unknown_surface_lists_every_valid_one(capsys):
-    _, _, err = run(capsys, "race", "-s", "nope")
+def test_unknown_surface_lists_every_valid_one(cli):
+    _, _, err = cli("race", "-s", "nope")
     for name in ["rosenbrock", "himmelblau", "sigmoid_neuron", "six_hump_camel", "saddle"]:
         assert name in err
 
 
-def test_progress_bar_on_request(capsys):
-    code, _, err = run(capsys, "race", "-o", "adam", "--steps", "20000", "--tol", "0",
+def test_progress_bar_on_request(cli):
+    code, _, err = cli("race", "-o", "adam", "--steps", "20000", "--tol", "0",
                        "--progress")  # fmt: skip
     assert code == 0 and "step 20000/20000" in err
 
@@ -97,34 +89,34 @@ def test_entry_points_and_help(command):
     assert bad.returncode == 2 and "valid names" in bad.stderr
 
 
-def test_race_with_restarts_and_annealing(capsys):
-    code, out, _ = run(capsys, "race", "-s", "himmelblau", "--restarts", "64", "--anneal",
+def test_race_with_restarts_and_annealing(cli):
+    code, out, _ = cli("race", "-s", "himmelblau", "--restarts", "64", "--anneal",
                        "-o", "gd", "--steps", "2000", "--json")  # fmt: skip
     data = json.loads(out)
     gd, anneal = data["results"]
     assert code == 0 and anneal["optimizer"] == "annealing"
     assert gd["minima_found"] == 4  # 64 starts find all four of Himmelblau's minima
     assert anneal["best_loss"] <= anneal["final_loss"]
-    code, out, _ = run(capsys, "race", "-s", "himmelblau", "--restarts", "8", "-o", "gd",
+    code, out, _ = cli("race", "-s", "himmelblau", "--restarts", "8", "-o", "gd",
                        "--steps", "500")  # fmt: skip
     assert "minima found" in out and "8 random starts" in out
 
 
-def test_race_restarts_must_be_positive(capsys):
-    code, _, err = run(capsys, "race", "--restarts", "0")
+def test_race_restarts_must_be_positive(cli):
+    code, _, err = cli("race", "--restarts", "0")
     assert code == 2 and "--restarts must be an integer >= 1; got 0" in err
 
 
-def test_lr_find_on_a_surface_and_on_data(capsys):
-    code, out, _ = run(capsys, "lr-find", "-s", "quadratic", "--start", "1e-4", "--end", "100",
+def test_lr_find_on_a_surface_and_on_data(cli):
+    code, out, _ = cli("lr-find", "-s", "quadratic", "--start", "1e-4", "--end", "100",
                        "--steps", "200", "--json")  # fmt: skip
     report = json.loads(out)
     assert code == 0 and report["stopped_early"]
     assert all(0 < v < 2.0 for v in report["suggestions"].values())  # below 2/L
-    code, out, _ = run(capsys, "lr-find", "--data", "iris", "-o", "adam", "--steps", "60")
+    code, out, _ = cli("lr-find", "--data", "iris", "-o", "adam", "--steps", "60")
     assert code == 0 and "suggested learning rate:" in out and "smoothed" in out
 
 
-def test_lr_find_rejects_a_fixed_lr(capsys):
-    code, _, err = run(capsys, "lr-find", "-o", "adam:lr=0.1")
+def test_lr_find_rejects_a_fixed_lr(cli):
+    code, _, err = cli("lr-find", "-o", "adam:lr=0.1")
     assert code == 2 and "sweeps lr itself" in err

@@ -4,17 +4,9 @@ import json
 
 import pytest
 
-from descend.cli import main
 
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_default_fit_prints_a_metrics_table(capsys):
-    code, out, _ = run(capsys, "fit", "--epochs", "30")
+def test_default_fit_prints_a_metrics_table(cli):
+    code, out, _ = cli("fit", "--epochs", "30")
     assert code == 0
     assert out.startswith("descend fit: softmax on iris (classification)")
     lines = out.splitlines()
@@ -26,8 +18,8 @@ def test_default_fit_prints_a_metrics_table(capsys):
     assert float(rows["train"][3]) > 0.85
 
 
-def test_json_report_for_a_generated_set_and_an_mlp(capsys):
-    code, out, _ = run(capsys, "fit", "--data", "moons", "--model", "mlp", "--hidden", "16",
+def test_json_report_for_a_generated_set_and_an_mlp(cli):
+    code, out, _ = cli("fit", "--data", "moons", "--model", "mlp", "--hidden", "16",
                        "--activation", "tanh", "-o", "adam:lr=0.02", "--epochs", "60",
                        "--json")  # fmt: skip
     report = json.loads(out)
@@ -38,12 +30,12 @@ def test_json_report_for_a_generated_set_and_an_mlp(capsys):
     assert report["metrics"]["test"]["accuracy"] > 0.8
 
 
-def test_csv_regression(tmp_path, capsys):
+def test_csv_regression(tmp_path, cli):
     path = tmp_path / "houses.csv"
     rows = ["size,rooms,price"] + [f"{s},{r},{3 * s + 2 * r + 1}" for s in range(1, 21)
                                     for r in (1, 2)]  # fmt: skip
     path.write_text("\n".join(rows) + "\n")
-    code, out, _ = run(capsys, "fit", "--data", str(path), "--target", "price", "--model",
+    code, out, _ = cli("fit", "--data", str(path), "--target", "price", "--model",
                        "linear", "-o", "adam:lr=0.5", "--epochs", "1000", "-b", "full",
                        "--json")  # fmt: skip
     report = json.loads(out)
@@ -66,13 +58,13 @@ def test_csv_regression(tmp_path, capsys):
         (["fit", "--validation", "0.6", "--test", "0.5"], "sum to less than 1"),
     ],
 )
-def test_bad_input_exits_2(capsys, argv, message):
-    code, _, err = run(capsys, *argv)
+def test_bad_input_exits_2(cli, argv, message):
+    code, _, err = cli(*argv)
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_csv_errors_name_the_problem(tmp_path, capsys):
+def test_csv_errors_name_the_problem(tmp_path, cli):
     path = tmp_path / "bad.csv"
     path.write_text("a,b,y\n1,2,0\n3,oops,1\n")
-    code, _, err = run(capsys, "fit", "--data", str(path), "--target", "y")
+    code, _, err = cli("fit", "--data", str(path), "--target", "y")
     assert code == 2 and "oops" in err
