@@ -95,7 +95,8 @@ def add_parser(sub: Any, run: Any) -> None:
 
 def cmd_lr_find(args: argparse.Namespace, parse_optimizer: Any, rules: dict) -> int:
     report = run_lr_find(args, parse_optimizer, rules)
-    print(json.dumps(report, indent=2) if args.json else "", end="")
-    if not args.json:
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
         print_report(report)
     return 0

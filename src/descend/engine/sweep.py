@@ -3,6 +3,7 @@ program, and a list of optimizers from one start."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +60,7 @@ def sweep(
     (``max_steps``, ``tol``, ...) go to it; the rest are the grid. The grid is checked with
     the rule's own validation before anything runs.
     """
-    minimize_options = {"max_steps", "tol", "ftol", "patience", "divergence", "maximize",
-                        "record_every", "record_path"}  # fmt: skip
+    minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
     options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
     grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options}
     if not grid:

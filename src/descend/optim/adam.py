@@ -77,6 +77,9 @@ def _adam(
 ) -> Transform:
     """Adam with decoupled decay ``-multiplier_t * decay_scale_t * decay * theta`` added."""
 
+    # plain Adam (a literal 0 decay) skips the decay term: no zeros tree, no multiply per step
+    decoupled = not (isinstance(decay, (int, float)) and decay == 0)
+
     def init(params: PyTree) -> AdamState:
         zeros = tree_zeros_like(params)
         return AdamState(zero_count(), zeros, zeros, zeros if amsgrad else ())
@@ -88,12 +91,8 @@ def _adam(
         a, beta1, beta2, e, e_root, lam, lam_scale, eta = hp
         step = t + 1
         c1, c2 = 1 - beta1**step, 1 - beta2**step
-        if params is None:
-            params_or_zeros = tree_zeros_like(grads)
-            if check.nonzero(decay):
-                raise ValueError("adamw needs the parameters: call update(grads, state, params)")
-        else:
-            params_or_zeros = params
+        if decoupled and params is None:
+            raise ValueError("adamw needs the parameters: call update(grads, state, params)")
 
         def leaf(g, m, v, v_max, p):
             cast = [cast_like(x, g) for x in (a, beta1, beta2, e, e_root, c1, c2)]
@@ -112,13 +111,14 @@ def _adam(
                 direction = (m / cc1) / (jnp.sqrt(second + ee_root) + ee / jnp.sqrt(cc2))
             else:
                 direction = (m / cc1) / (jnp.sqrt(second + ee_root) + ee)
-            wd = cast_like(eta * lam_scale * lam, g) * p
-            return -cast_like(eta, g) * aa * direction - wd, m, v, v_max
+            u = -cast_like(eta, g) * aa * direction
+            if decoupled:
+                u = u - cast_like(eta * lam_scale * lam, g) * p
+            return u, m, v, v_max
 
         v_max_in = state.v_max if amsgrad else state.v  # a placeholder, unused without AMSGrad
-        updates, m, v, v_max = map_unzip(
-            leaf, 4, grads, state.m, state.v, v_max_in, params_or_zeros
-        )
+        p_in = params if decoupled else grads  # a placeholder, unused without decay
+        updates, m, v, v_max = map_unzip(leaf, 4, grads, state.m, state.v, v_max_in, p_in)
         return updates, AdamState(step, m, v, v_max if amsgrad else ())
 
     return Transform(init, update)
