@@ -1,0 +1,224 @@
+"""Loss curves from other frameworks (PyTorch, scikit-learn), labelled by learning-rate grids,
+and the doctor's score on them. This module reads the recorded file; it never imports torch.
+
+The curves are recorded by ``benchmarks/foreign_curves.py`` into
+``tests/insight/data/foreign_curves.json.gz`` (framework and version in the file). Each task
+is one data set, one model, one optimizer and one batch regime; its grid is 16 learning
+rates, a factor of 2 apart, every rate run for the same budget from the same initial weights.
+
+The labelling rule (written down, and the labels stored in the file, before the doctor was
+run on any of these curves). Per grid, with the *end* of a run the mean of the last tenth of
+its logged losses (at least one value), ``L0`` the first logged loss of the grid's smallest
+rate (that run has barely moved: it stands for the starting loss), the *best* run the one
+whose end is lowest among runs whose losses are all finite, ``E`` its end and
+``R = L0 - E`` the range the best run covered (a grid with ``R <= 0`` is dropped):
+
+1. ``ok`` (the doctor should say ``converged`` or ``healthy``): the best run, and any run
+   whose rate is within a factor of 2 of the best rate and whose end is within ``TIE * R``
+   of ``E``.
+2. ``too_high``: a rate at least ``HIGH`` (4) times the best rate whose run blew up (a
+   non-finite loss) or ended worse: its end at least ``WORSE * R`` above ``E``.
+3. ``too_low``: a rate at most ``1 / LOW`` (a tenth) of the best rate whose run ended far
+   above the best: its end at least ``WORSE * R`` above ``E``.
+4. Every other run is ambiguous and left out (rates between a tenth and 4x of the best that
+   are not ``ok``; rates beyond those bounds whose run ended close to the best). The number
+   left out is reported.
+
+Scoring: the doctor's six labels are read as the three rate verdicts: ``diverged`` and
+``too_high`` say the rate is too high, ``too_low`` and ``plateau`` say it is too low (both
+advise raising it), ``converged`` and ``healthy`` say it is right. Per truth label the
+precision and recall, and the balanced accuracy (the mean of the three recalls), over the
+tasks of one split. The split is by task, fixed in the recorder before recording: the
+TUNING tasks were used to change the doctor, the HELD-OUT tasks were scored once, at the
+end (the count is in ``BENCHMARKS.md``).
+
+What the doctor reads is what the framework's loop writes: PyTorch mini-batch runs log the
+loss of every batch (a per-step log, noisy); full-batch runs log one loss per step;
+scikit-learn's ``MLPClassifier``/``MLPRegressor`` give ``loss_curve_`` (one loss per
+epoch). Mini-batch runs are also scored from their per-epoch means (``per_epoch``), the
+other way a script logs them.
+
+Run: ``.venv/bin/python -m benchmarks.foreign_corpus [--split tuning|held_out|all]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "insight" / "data" / "foreign_curves.json.gz"
+TRUTHS = ("too_high", "too_low", "ok")
+SPLITS = ("tuning", "held_out")
+HIGH = 4.0  # a rate at least 4x the best ...
+LOW = 10.0  # ... or at most a tenth of it ...
+WORSE = 0.1  # ... that ended 10% of the best run's range above the best run
+TIE = 0.02  # a neighbour of the best rate (2x) ending within 2% of the range is also ok
+AS_RATE = {
+    "diverged": "too_high",
+    "too_high": "too_high",
+    "too_low": "too_low",
+    "plateau": "too_low",
+    "converged": "ok",
+    "healthy": "ok",
+}
+
+
+def ending(loss: Sequence[float]) -> float:
+    """The mean of the last tenth of a curve (at least its last value); NaN if any loss of
+    the curve is not finite."""
+    x = np.asarray(loss, dtype=float)
+    if not np.all(np.isfinite(x)):
+        return math.nan
+    return float(np.mean(x[len(x) - max(1, len(x) // 10) :]))
+
+
+def label_grid(lrs: Sequence[float], losses: Sequence[Sequence[float]]) -> list[str | None]:
+    """The truth label of every run of one grid (see the module docstring); None for a run
+    left out as ambiguous. ``lrs[i]`` is the rate of the run that logged ``losses[i]``."""
+    lrs = [float(x) for x in lrs]
+    ends = [ending(x) for x in losses]
+    finite = [i for i, e in enumerate(ends) if not math.isnan(e)]
+    if not finite:
+        return [None] * len(lrs)
+    best = min(finite, key=lambda i: (ends[i], lrs[i]))
+    smallest = min(range(len(lrs)), key=lambda i: lrs[i])
+    start = float(losses[smallest][0])
+    E = ends[best]
+    R = start - E
+    if not R > 0:
+        return [None] * len(lrs)
+    out: list[str | None] = []
+    for i, lr in enumerate(lrs):
+        ratio = lr / lrs[best]
+        blown = math.isnan(ends[i])
+        worse = blown or ends[i] >= E + WORSE * R
+        if i == best or (not blown and 0.5 <= ratio <= 2.0 and ends[i] <= E + TIE * R):
+            out.append("ok")
+        elif ratio >= HIGH and worse:
+            out.append("too_high")
+        elif ratio <= 1 / LOW and worse and not blown:
+            out.append("too_low")
+        else:
+            out.append(None)
+    return out
+
+
+def load(path: str | Path = DATA) -> dict[str, Any]:
+    """The recorded corpus: ``{"meta": {...}, "runs": [...]}`` (see the recorder)."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def per_epoch(loss: Sequence[float], steps_per_epoch: int) -> np.ndarray:
+    """Per-step losses as per-epoch means (a last partial epoch is kept as its mean)."""
+    x = np.asarray(loss, dtype=float)
+    k = max(int(steps_per_epoch), 1)
+    return np.array([float(np.mean(x[i : i + k])) for i in range(0, len(x), k)])
+
+
+def score(truth: Sequence[str], said: Sequence[str]) -> dict[str, Any]:
+    """Per truth label precision, recall and support; the confusion counts (rows: truth,
+    columns: the doctor's raw label); accuracy and balanced accuracy (mean recall)."""
+    as_rate = [AS_RATE.get(s, "unreadable") for s in said]
+    table = {}
+    for label in TRUTHS:
+        tp = sum(t == label and s == label for t, s in zip(truth, as_rate, strict=True))
+        n_true = sum(t == label for t in truth)
+        n_said = sum(s == label for s in as_rate)
+        table[label] = {
+            "precision": tp / n_said if n_said else math.nan,
+            "recall": tp / n_true if n_true else math.nan,
+            "support": n_true,
+        }
+    raw = sorted(set(said))
+    confusion = {t: {s: 0 for s in raw} for t in TRUTHS}
+    for t, s in zip(truth, said, strict=True):
+        confusion[t][s] += 1
+    recalls = [row["recall"] for row in table.values() if not math.isnan(row["recall"])]
+    right = sum(t == s for t, s in zip(truth, as_rate, strict=True))
+    return {
+        "per_label": table,
+        "confusion": confusion,
+        "accuracy": right / max(len(truth), 1),
+        "balanced_accuracy": float(np.mean(recalls)) if recalls else math.nan,
+        "runs": len(truth),
+    }
+
+
+def _said(loss: Sequence[float], unit: str) -> str:
+    from descend.insight.diagnose import diagnose
+
+    x = np.asarray(loss, dtype=float)
+    try:
+        return diagnose({"loss": x, "step": np.arange(1, len(x) + 1), "unit": unit}).label
+    except ValueError:
+        return "unreadable"
+
+
+def evaluate(split: str = "tuning", path: str | Path = DATA) -> dict[str, Any]:
+    """Diagnose every labelled run of ``split`` ("all" for both) and score it, as logged and,
+    for mini-batch runs, from per-epoch means."""
+    corpus = load(path)
+    rows = []
+    for run in corpus["runs"]:
+        if run["truth"] is None or split not in ("all", run["split"]):
+            continue
+        row = {k: run[k] for k in ("task", "split", "framework", "lr", "truth", "unit")}
+        row["label"] = _said(run["loss"], run["unit"])
+        if run.get("steps_per_epoch", 0) > 1:
+            row["per_epoch"] = _said(per_epoch(run["loss"], run["steps_per_epoch"]), "epoch")
+        rows.append(row)
+    out: dict[str, Any] = {
+        "rows": rows,
+        "left_out": sum(
+            1 for r in corpus["runs"] if r["truth"] is None and split in ("all", r["split"])
+        ),
+    }
+    out["score"] = score([r["truth"] for r in rows], [r["label"] for r in rows])
+    epochs = [r for r in rows if "per_epoch" in r]
+    if epochs:
+        out["per_epoch"] = score([r["truth"] for r in epochs], [r["per_epoch"] for r in epochs])
+    return out
+
+
+def _table(name: str, s: dict[str, Any]) -> None:
+    print(
+        f"\n{name}: {s['runs']} runs, balanced accuracy {s['balanced_accuracy']:.3f}, "
+        f"accuracy {s['accuracy']:.3f}"
+    )
+    print(f"  {'truth':9s} {'precision':>9s} {'recall':>7s} {'support':>7s}")
+    for label, row in s["per_label"].items():
+        p = "-" if math.isnan(row["precision"]) else f"{row['precision']:.3f}"
+        r = "-" if math.isnan(row["recall"]) else f"{row['recall']:.3f}"
+        print(f"  {label:9s} {p:>9s} {r:>7s} {row['support']:>7d}")
+    print("  confusion (rows: truth, columns: the doctor's label)")
+    for t, said in s["confusion"].items():
+        print(f"  {t:9s} " + ", ".join(f"{k} {v}" for k, v in said.items() if v))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="tuning", choices=("all", *SPLITS))
+    parser.add_argument("--misses", action="store_true", help="list the runs labelled wrong")
+    args = parser.parse_args(argv)
+    result = evaluate(args.split)
+    print(f"{args.split}: {len(result['rows'])} labelled runs, {result['left_out']} left out")
+    _table("as logged", result["score"])
+    if "per_epoch" in result:
+        _table("mini-batch runs read per epoch", result["per_epoch"])
+    if args.misses:
+        for r in result["rows"]:
+            if AS_RATE.get(r["label"]) != r["truth"]:
+                print(f"  miss: {r['task']} lr={r['lr']:.3g} truth={r['truth']} said={r['label']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,321 @@
+"""Record loss curves written by other frameworks (PyTorch, scikit-learn) over learning-rate
+grids, label them by the rule of :mod:`benchmarks.foreign_corpus` and store them, with the
+frameworks' versions, in ``tests/insight/data/foreign_curves.json.gz``.
+
+The only module of descend that imports torch (install the CPU wheel:
+``.venv/bin/python -m pip install torch==2.13.0``). Every task is one data set, one model,
+one optimizer and one batch regime; its grid is ``center * 2**k`` for ``k = -9 .. 6`` (16
+rates, a factor of 2 apart), each run from the same initial weights and data order for the
+same budget. The split is by task and was fixed here before anything was recorded:
+
+========================  ==========  ==========  ========  =====  =====  ===========
+task                      framework   optimizer   batch     kind   log    split
+========================  ==========  ==========  ========  =====  =====  ===========
+digits_mlp_sgd            pytorch     SGD         64        class  step   tuning
+friedman_mlp_momentum     pytorch     SGD m=0.9   50        reg    step   tuning
+cancer_logistic_gd        pytorch     SGD         full      class  step   tuning
+linear_momentum_full      pytorch     SGD m=0.9   full      reg    step   tuning
+classes_mlp_rmsprop       pytorch     RMSprop     32        class  epoch  tuning
+sine_mlp_adam_full        pytorch     Adam        full      reg    step   tuning
+sk_digits_sgd             sklearn     SGD m=0.9   64        class  epoch  tuning
+moons_mlp_adam            pytorch     Adam        32        class  step   held_out
+diabetes_mlp_rmsprop      pytorch     RMSprop     full      reg    step   held_out
+wine_mlp_momentum         pytorch     SGD m=0.9   16        class  step   held_out
+sk_friedman_adam          sklearn     Adam        32        reg    epoch  held_out
+========================  ==========  ==========  ========  =====  =====  ===========
+
+Run: ``.venv/bin/python -m benchmarks.foreign_curves`` (about a minute on one core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks.foreign_corpus import DATA, label_grid
+
+GRID = 2.0 ** np.arange(-9, 7)
+
+
+@dataclass
+class Task:
+    name: str
+    framework: str
+    optimizer: str
+    batch: int | None  # None: full batch
+    kind: str  # "class" or "reg"
+    log: str  # "step": one loss per optimizer step; "epoch": one per epoch
+    split: str
+    center: float
+    budget: int  # steps for full batch, epochs for mini-batch
+    data: Callable[[], tuple[np.ndarray, np.ndarray]]
+    hidden: tuple[int, ...] = (32,)
+
+
+def _standard(X: np.ndarray) -> np.ndarray:
+    return (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return _standard(X), y
+
+
+def _wine():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    return _standard(X), y
+
+
+def _cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    return _standard(X), y
+
+
+def _moons():
+    from sklearn.datasets import make_moons
+
+    return make_moons(512, noise=0.2, random_state=0)
+
+
+def _classes():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(1000, 20, n_informative=8, n_classes=3, random_state=1)
+    return _standard(X), y
+
+
+def _friedman():
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(1000, noise=0.5, random_state=0)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _friedman2():
+    from sklearn.datasets import make_friedman2
+
+    X, y = make_friedman2(800, noise=0.1, random_state=0)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _linear():
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(400, 20, n_informative=20, effective_rank=6, noise=1.0, random_state=0)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _sine():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, size=(256, 1))
+    return x, np.sin(2 * x[:, 0]) + 0.1 * rng.standard_normal(256)
+
+
+TASKS = [
+    Task("digits_mlp_sgd", "pytorch", "SGD", 64, "class", "step", "tuning", 1.6, 20, _digits),
+    Task("friedman_mlp_momentum", "pytorch", "SGD momentum 0.9", 50, "reg", "step", "tuning",
+         0.16, 25, _friedman),
+    Task("cancer_logistic_gd", "pytorch", "SGD", None, "class", "step", "tuning", 8.0, 300,
+         _cancer, ()),
+    Task("linear_momentum_full", "pytorch", "SGD momentum 0.9", None, "reg", "step", "tuning",
+         0.16, 300, _linear, ()),
+    Task("classes_mlp_rmsprop", "pytorch", "RMSprop", 32, "class", "epoch", "tuning", 0.016,
+         40, _classes),
+    Task("sine_mlp_adam_full", "pytorch", "Adam", None, "reg", "step", "tuning", 0.02, 600,
+         _sine, (32, 32)),
+    Task("sk_digits_sgd", "sklearn", "SGD momentum 0.9", 64, "class", "epoch", "tuning", 0.16,
+         40, _digits),
+    Task("moons_mlp_adam", "pytorch", "Adam", 32, "class", "step", "held_out", 0.01, 30,
+         _moons, (16, 16)),
+    Task("diabetes_mlp_rmsprop", "pytorch", "RMSprop", None, "reg", "step", "held_out", 0.02,
+         400, _diabetes, (16,)),
+    Task("wine_mlp_momentum", "pytorch", "SGD momentum 0.9", 16, "class", "step", "held_out",
+         0.16, 40, _wine),
+    Task("sk_friedman_adam", "sklearn", "Adam", 32, "reg", "epoch", "held_out", 0.012, 60,
+         _friedman2),
+]  # fmt: skip
+
+
+def _torch_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[list[float], int]:
+    """One PyTorch run: the losses its loop logs and the steps per epoch (1 when full batch
+    or when it logs per epoch)."""
+    import torch
+
+    torch.manual_seed(0)
+    Xt = torch.tensor(X, dtype=torch.float32)
+    n_out = int(y.max()) + 1 if task.kind == "class" else 1
+    yt = torch.tensor(y, dtype=torch.long if task.kind == "class" else torch.float32)
+    if task.kind == "class" and n_out == 2:
+        n_out, yt = 1, yt.float()
+    layers: list[Any] = []
+    width = X.shape[1]
+    for h in task.hidden:
+        layers += [
+            torch.nn.Linear(width, h),
+            torch.nn.Tanh() if task.kind == "reg" else torch.nn.ReLU(),
+        ]
+        width = h
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(width, n_out))
+    if task.kind == "reg":
+        loss_fn: Any = torch.nn.MSELoss()
+    elif n_out == 1:
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+    else:
+        loss_fn = torch.nn.CrossEntropyLoss()
+    if task.optimizer == "SGD":
+        opt: Any = torch.optim.SGD(model.parameters(), lr=lr)
+    elif task.optimizer.startswith("SGD momentum"):
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    elif task.optimizer == "RMSprop":
+        opt = torch.optim.RMSprop(model.parameters(), lr=lr)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(0)
+    n = len(Xt)
+    batch = task.batch or n
+    epochs = task.budget if task.batch else 1
+    steps = task.budget if not task.batch else None
+    logged: list[float] = []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=g) if task.batch else torch.arange(n)
+        starts = range(0, n, batch) if task.batch else [0] * steps
+        epoch_losses = []
+        for s in starts:
+            idx = order[s : s + batch]
+            out = model(Xt[idx])
+            out = out.squeeze(-1) if n_out == 1 else out
+            loss = loss_fn(out, yt[idx])
+            value = float(loss.item())
+            epoch_losses.append(value)
+            if task.log == "step":
+                logged.append(value)
+            if not np.isfinite(value):
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if task.log == "epoch":
+            logged.append(float(np.mean(epoch_losses)))
+        if not np.isfinite(logged[-1]):
+            break
+    per_epoch = len(range(0, n, batch)) if task.batch and task.log == "step" else 1
+    return logged, per_epoch
+
+
+def _sklearn_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[list[float], int]:
+    """One scikit-learn run: its ``loss_curve_`` (one loss per epoch), cut at the first
+    non-finite loss (the estimator raises on one; the loss is then logged as NaN)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    cls = MLPClassifier if task.kind == "class" else MLPRegressor
+    solver = "adam" if task.optimizer == "Adam" else "sgd"
+    est = cls(
+        hidden_layer_sizes=task.hidden,
+        solver=solver,
+        learning_rate_init=lr,
+        batch_size=task.batch,
+        max_iter=task.budget,
+        n_iter_no_change=task.budget + 1,
+        tol=0.0,
+        momentum=0.9,
+        nesterovs_momentum=False,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            est.fit(X, y)
+            curve = [float(v) for v in est.loss_curve_]
+        except ValueError:  # "Solver produced non-finite parameter weights"
+            curve = [float(v) for v in getattr(est, "loss_curve_", [])] + [float("nan")]
+    return curve, 1
+
+
+def record(quick: bool = False) -> dict[str, Any]:
+    """Run every task's grid, label it and return the corpus (see the module docstring)."""
+    import sklearn
+    import torch
+
+    torch.set_num_threads(1)
+    runs = []
+    for task in TASKS:
+        X, y = task.data()
+        lrs = task.center * GRID
+        curves = []
+        started = time.perf_counter()
+        for lr in lrs:
+            run = _sklearn_run if task.framework == "sklearn" else _torch_run
+            curves.append(run(task, float(lr), X, y))
+        truth = label_grid(lrs, [c for c, _ in curves])
+        for lr, (loss, per_epoch), t in zip(lrs, curves, truth, strict=True):
+            runs.append(
+                {
+                    "task": task.name,
+                    "split": task.split,
+                    "framework": task.framework,
+                    "optimizer": task.optimizer,
+                    "batch": task.batch or "full",
+                    "kind": task.kind,
+                    "unit": task.log,
+                    "steps_per_epoch": per_epoch,
+                    "lr": float(lr),
+                    "truth": t,
+                    "loss": [float(f"{v:.5g}") for v in loss],
+                }
+            )
+        print(
+            f"{task.name:24s} {time.perf_counter() - started:5.1f}s  "
+            + " ".join("." if t is None else t[4] if t != "ok" else "o" for t in truth)
+        )
+    meta = {
+        "frameworks": {"pytorch": torch.__version__, "scikit-learn": sklearn.__version__},
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "recorded_by": "benchmarks/foreign_curves.py",
+        "labels_by": "benchmarks/foreign_corpus.py (label_grid)",
+        "grid": "center * 2**k, k = -9..6",
+    }
+    return {"meta": meta, "runs": runs}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DATA))
+    args = parser.parse_args()
+    corpus = record()
+    with gzip.open(args.out, "wt", encoding="utf-8") as fh:
+        json.dump(corpus, fh, separators=(",", ":"))
+    counts: dict[str, int] = {}
+    for r in corpus["runs"]:
+        key = f"{r['split']}/{r['truth']}"
+        counts[key] = counts.get(key, 0) + 1
+    print(json.dumps(counts, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
