@@ -23,7 +23,8 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from descend.optim.base import Transform
+from descend.optim import validation as check
+from descend.optim.base import HyperParam, Transform
 
 
 class GradientStep(NamedTuple):
@@ -54,25 +55,64 @@ class Recipe(NamedTuple):
     kwargs: tuple[tuple[str, Any], ...]
 
 
+#: Annotations that mark a constructor's parameter as a numeric hyperparameter (data).
+NUMERIC_ANNOTATIONS = ("HyperParam", "float", HyperParam, float)
+
+
+def hyperparameters(build: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of ``build``'s numeric hyperparameters: the parameters annotated
+    ``HyperParam`` or ``float``. These take any real number, real array or schedule (see
+    :func:`descend.optim.validation.number`); every other parameter is structure."""
+    return tuple(
+        name
+        for name, p in inspect.signature(build).parameters.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        and any(p.annotation is a or p.annotation == a for a in NUMERIC_ANNOTATIONS)
+    )
+
+
 def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a constructor so that what it returns carries its :class:`Recipe`."""
+    """Decorate a constructor so that what it returns carries its :class:`Recipe`.
+
+    Before ``build`` runs, each numeric hyperparameter (see :func:`hyperparameters`) is put
+    in canonical form by :func:`descend.optim.validation.number`: a Python float for a
+    number, NumPy scalar or 0-d array of any real dtype, a float64 array for an n-d one; a
+    schedule or a traced value as it is. A bool, complex number, string or object array
+    raises ``TypeError`` naming the parameter. So ``gd(np.array(1))``, ``gd(1)`` and
+    ``gd(1.0)`` are the same transform with the same recipe, and the transform made directly
+    and the one :func:`rebuild` makes inside a compiled run take the same values. After
+    ``build`` (whose own checks give the range messages), a NaN or infinite hyperparameter
+    that ``build`` did not check still raises ``ValueError``.
+    """
 
     signature = inspect.signature(build)
+    numeric = hyperparameters(build)
 
     @functools.wraps(build)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        made = build(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{build.__name__}(): {err}") from None
+        given = bound.arguments
+        for name in numeric:
+            if name in given:
+                given[name] = check.number(name, given[name])
+        made = build(*bound.args, **bound.kwargs)
+        for name in numeric:
+            if name in given:
+                check.finite(name, given[name])
         for plain, with_recipe in _RECORDED.items():
             if type(made) in (plain, with_recipe):
                 # every argument, defaults included, so that passing a default explicitly
                 # describes the same program as leaving it out
-                bound = signature.bind(*args, **kwargs)
                 bound.apply_defaults()
                 out = with_recipe(*made)
                 out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
                 return out
         return made
 
+    wrapper.hyperparameters = numeric  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -89,6 +129,22 @@ def _is_leaf(value: Any) -> bool:
     if isinstance(value, (np.ndarray, jax.Array)):
         return np.issubdtype(value.dtype, np.floating)
     return False
+
+
+class _ByIdentity:
+    """An unhashable static argument, keyed by identity and kept alive with the key (so
+    that :func:`rebuild` can hand back the object itself)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByIdentity) and other.value is self.value
 
 
 class _Leaf(NamedTuple):
@@ -110,7 +166,7 @@ def _static(value: Any) -> Any:
     try:
         hash(value)
     except TypeError:
-        return ("__id__", id(value))
+        return _ByIdentity(value)
     return value
 
 
@@ -150,6 +206,8 @@ def rebuild(key: Any, leaves: list[Any]) -> Any:
     def make(value: Any) -> Any:
         if isinstance(value, _Leaf):
             return leaves[value.index]
+        if isinstance(value, _ByIdentity):
+            return value.value
         if isinstance(value, _Sub):
             build, args, kwargs = value.key
             return build(*(make(a) for a in args), **{k: make(v) for k, v in kwargs})
@@ -165,7 +223,8 @@ def rebuild(key: Any, leaves: list[Any]) -> Any:
 
 def learning_rate_of(transform: Any) -> Any:
     """The ``lr`` (or ``learning_rate``) a transform was built with: the first one found
-    walking its recipe (a chain's parts in order); None if there is none."""
+    walking its recipe (a chain's parts in order); None if there is none, or if it is an
+    array with dimensions (per-coordinate rates have no single value to record)."""
     recipe = recipe_of(transform)
     if recipe is None:
         return None
@@ -176,7 +235,9 @@ def learning_rate_of(transform: Any) -> Any:
         return None
     for name in ("lr", "learning_rate"):
         if name in bound.arguments:
-            return bound.arguments[name]
+            found = bound.arguments[name]
+            # an array of rates (one per coordinate) has no single value to record
+            return None if not callable(found) and np.ndim(found) > 0 else found
     for value in bound.arguments.values():
         parts = value if isinstance(value, (list, tuple)) else (value,)
         for part in parts:

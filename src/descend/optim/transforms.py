@@ -55,7 +55,7 @@ def scale_by_learning_rate(lr: HyperParam) -> Transform:
     check.nonnegative("lr", lr)
     if callable(lr):
         return scale(lambda t: -lr(t))
-    return scale(-jnp.asarray(lr) if not isinstance(lr, (int, float)) else -lr)
+    return scale(-lr)  # a float, a float64 array or a traced value (see ``recorded``)
 
 
 @recorded

@@ -1,7 +1,9 @@
 """Checks of hyperparameters at construction time.
 
-Each check takes the parameter's name and value and returns the value unchanged, or raises
-``ValueError`` naming the parameter, what was received and what is allowed. Concrete arrays
+Each check takes the parameter's name and value and returns the value in canonical form (see
+:func:`number`: a Python float, a float64 array, a schedule or a traced value), or raises
+``ValueError`` (out of range, NaN, inf) or ``TypeError`` (not a real number, array or
+schedule) naming the parameter, what was received and what is allowed. Concrete arrays
 are checked element by element, so a grid of values for a sweep is checked in one call
 (see :func:`validate`). Schedules (callables) are checked by the schedule's own constructor.
 Traced values (inside ``jit`` or ``vmap``) cannot be inspected; whoever builds the sweep
@@ -11,42 +13,89 @@ checks the concrete grid first, with :func:`validate`.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+ALLOWED = (
+    "a real number, an array of int, uint or float dtype, or a schedule (a function of "
+    "the step); not a bool, complex, string or object"
+)
 
-def _concrete(value: Any) -> np.ndarray | None:
-    """``value`` as a float array, or None if it is a schedule or a traced value."""
+
+def _reject(name: str, value: Any) -> TypeError:
+    return TypeError(
+        f"{name}: expected a number, array or schedule; got {value!r} "
+        f"({type(value).__name__}); allowed: {ALLOWED}"
+    )
+
+
+def _real_dtype(dtype: Any) -> bool:
+    """Int, uint or float dtypes (bfloat16 included); not bool, complex, string or object."""
+    return bool(jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating))
+
+
+def number(name: str, value: Any) -> Any:
+    """A numeric hyperparameter in its canonical form, or a TypeError naming ``name``.
+
+    Schedules (callables) and traced values are returned unchanged. Every other value must
+    be real: a Python or NumPy number, or an array (NumPy, JAX, or a nested list) of int,
+    uint or float dtype. It comes back as a Python ``float`` when it has no dimensions
+    (``np.array(1)``, ``np.float16(0.5)``, ``jnp.asarray(0.1)`` all become the float of the
+    same value) and as a float64 NumPy array otherwise. So an integer ``1`` or ``np.array(1)``
+    is the learning rate ``1.0``, computed in the run's float dtype; and every kind of
+    value gives the same compiled program. Bools (``True`` is not a learning rate), complex
+    numbers, strings, ``None`` and object arrays raise ``TypeError``. Finiteness and range
+    are the business of the checks below.
+    """
+    if type(value) is float:  # the common case first
+        return value
     if callable(value) or isinstance(value, jax.core.Tracer):
-        return None
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"expected a number, array or schedule; got {value!r}")
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"expected a number, array or schedule; got {value!r}") from err
+        return value
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        raise _reject(name, value)
+    if isinstance(value, numbers.Real):  # int, np.integer, np.floating, Fraction
+        return float(value)
+    if isinstance(value, (np.ndarray, jax.Array)):
+        dtype = value.dtype
+    elif isinstance(value, (list, tuple)):
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):  # ragged
+            raise _reject(name, value) from None
+    else:  # complex, str, bytes, Decimal, arbitrary objects
+        raise _reject(name, value)
+    if not _real_dtype(dtype):
+        raise _reject(name, value)
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr
 
 
 def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowed: str) -> Any:
+    """``value`` in canonical form (see :func:`number`) if it is allowed; else raise."""
     if type(value) in (float, int):  # the common case, without NumPy's overhead
         if math.isfinite(value) and ok(value):
-            return value
+            return float(value)
         raise ValueError(f"{name} must be {allowed}; got {value!r}")
-    try:
-        arr = _concrete(value)
-    except TypeError as err:
-        raise TypeError(f"{name}: {err}") from None
-    if arr is None:
+    value = number(name, value)
+    if callable(value) or isinstance(value, jax.core.Tracer):
         return value
+    arr = np.asarray(value)
     good = np.isfinite(arr) & ok(arr)
     if not np.all(good):
         shown = value if arr.ndim == 0 else arr[~good][:5].tolist()
         what = "got" if arr.ndim == 0 else "got invalid entries"
         raise ValueError(f"{name} must be {allowed}; {what} {shown!r}")
     return value
+
+
+def finite(name: str, value: Any) -> Any:
+    """Any finite real number or array (a scale factor may be negative)."""
+    return _check(name, value, lambda a: np.ones_like(a, dtype=bool), "a finite number")
 
 
 def nonnegative(name: str, value: Any) -> Any:
@@ -118,6 +167,6 @@ def validate(rule: Callable[..., Any], **grid: Any) -> dict[str, np.ndarray]:
     and returns the grid as float arrays, ready for ``jax.vmap``. Inside the sweep the values
     are traced and cannot be checked, so this is where a bad value is caught.
     """
-    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in grid.items()}
+    arrays = {k: np.asarray(number(k, v), dtype=np.float64) for k, v in grid.items()}
     rule(**arrays)
     return arrays
