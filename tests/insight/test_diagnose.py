@@ -94,9 +94,10 @@ def test_flat_with_a_gradient_that_is_not_small_is_a_plateau():
     assert any("gradient norm ends at 0.01" in line for line in d.evidence)
     assert "momentum or an adaptive method" in d.advice
     # the same loss with a vanishing gradient is a minimum, and without any gradient a run
-    # that never got going is a plateau
+    # that never left its start has a rate too low to move it
     assert diagnose(flat, grad_norm=np.geomspace(0.01, 1e-9, 300)).label == "converged"
-    assert diagnose(flat).label == "plateau"
+    d = diagnose(flat)
+    assert d.label == "too_low" and "never left its start" in d.evidence[-1]
 
 
 def test_statistics_do_not_depend_on_the_loss_scale():

@@ -118,10 +118,14 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
         return Diagnosis(*verdict, {"n": len(curve.loss)})
     curve, note = smooth_if_noisy(curve)
     stats = curve_statistics(curve.loss, curve.grad_norm)
-    stats["block"] = note[1] if note else 1
+    stats["block"] = note["block"] if note else 1
+    if note:  # the noise of the raw steps, in the units of the other statistics
+        for key in ("step_noise", "block_noise"):
+            stats[key] = note[key] / stats["scale"]
+        stats["noise_growth"] = note["noise_growth"]
     label, evidence, advice = decide(curve, stats)
     if note:
-        evidence.insert(0, note[0])
+        evidence.insert(0, note["text"])
     return Diagnosis(label, evidence, advice, stats)
 
 

@@ -148,14 +148,47 @@ SMOOTH_ABOVE = 200  # a noisy curve longer than this is read as block means ...
 SMOOTH_BLOCKS = 50  # ... of about this many blocks (an epoch-like curve)
 NOISY_RISES = 0.25  # noisy: at least 25% of the second half's steps rise ...
 NOISY_REVERSALS = 0.3  # ... the direction reverses at least this often (not a steady climb)
+START_STEPS = 5  # a noisy curve starts at its first loss or the median of its first 5
 CYCLE_ALTERNATION = 0.9  # ... but not at almost every step, like a clean two-step cycle
 
 
-def smooth_if_noisy(curve: Curve) -> tuple[Curve, tuple[str, int] | None]:
+def _robust_sd(x: np.ndarray) -> float:
+    """The standard deviation of ``x`` read from its median absolute deviation (1.4826 MAD),
+    so that a few spikes do not inflate it."""
+    x = np.asarray(x, dtype=float)
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if x.size else 0.0
+
+
+def batch_noise(loss: np.ndarray, blocks: int = SMOOTH_BLOCKS) -> dict[str, float]:
+    """The noise of a per-step curve, measured on the raw losses (absolute units):
+
+    - ``step_noise``: the noise of one value over the last 60%, ``1.4826 * MAD(d) / sqrt(2)``
+      of the successive differences ``d`` (robust: a spike does not inflate it);
+    - ``block_noise``: the noise of one block mean, the median over the blocks of the second
+      half of ``std(block) / sqrt(len(block))`` (what batch noise alone moves a block mean);
+    - ``noise_growth``: the noise of one value over the last 30% over that of the 30% before
+      it (robust, as above): above 1 when the steps swing wider and wider.
+    """
+    L = np.asarray(loss, dtype=float)
+    n = len(L)
+    tail = L[n - max(3, int(0.6 * n)) :]
+    step = _robust_sd(np.diff(tail)) / np.sqrt(2.0)
+    parts = np.array_split(L[1:], blocks)
+    half = parts[len(parts) // 2 :]
+    block = float(np.median([np.std(b) / np.sqrt(len(b)) for b in half if len(b) > 1] or [0.0]))
+    late, middle = L[n - n * 3 // 10 :], L[n - n * 6 // 10 : n - n * 3 // 10]
+    before = _robust_sd(np.diff(middle))
+    growth = _robust_sd(np.diff(late)) / before if before > 0 else 1.0
+    return {"step_noise": step, "block_noise": block, "noise_growth": growth}
+
+
+def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     """A noisy curve (per-step mini-batch losses) as the means of consecutive blocks, so that
     its trend is read instead of its noise; the curve itself when it is short, smooth or a
     clean two-step cycle (which block means would hide). Returns the curve and, when it was
-    smoothed, a line of evidence and the block length."""
+    smoothed, ``{"text": a line of evidence, "block": the block length, **batch_noise}``
+    (see :func:`batch_noise`; the noise of the raw steps, which tells batch noise from
+    instability)."""
     from descend.insight.diagnose.statistics import block_means, noise
 
     n = len(curve.loss)
@@ -164,10 +197,13 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, tuple[str, int] | None]:
     rises, alternation = noise(curve.loss)
     if rises < NOISY_RISES or not NOISY_REVERSALS <= alternation < CYCLE_ALTERNATION:
         return curve, None
-    # the first loss is kept as it is (the start every statistic is measured against), the
-    # rest is averaged in blocks
+    # the start every statistic is measured against is the first loss or, when lower, the
+    # median of the first START_STEPS losses (one batch's loss is as noisy as any; an
+    # overshoot right after the first step must not raise the start), the rest is averaged
+    # in blocks
     ends = np.cumsum([len(b) for b in np.array_split(np.arange(1, n), SMOOTH_BLOCKS)])
-    loss = np.concatenate([curve.loss[:1], block_means(curve.loss[1:], SMOOTH_BLOCKS)])
+    start = min(float(curve.loss[0]), float(np.median(curve.loss[:START_STEPS])))
+    loss = np.concatenate([[start], block_means(curve.loss[1:], SMOOTH_BLOCKS)])
     grad = None
     if curve.grad_norm is not None:
         grad = np.concatenate(
@@ -183,9 +219,10 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, tuple[str, int] | None]:
         curve.deterministic,
     )
     size = n // SMOOTH_BLOCKS
-    note = (
+    text = (
         f"the curve is noisy ({100 * rises:.3g}% of the {curve.unit}s of its second half "
-        f"rise, irregularly; threshold {100 * NOISY_RISES:g}%): read as its first loss and "
-        f"the means of {SMOOTH_BLOCKS} blocks of about {size} {curve.unit}s"
+        f"rise, irregularly; threshold {100 * NOISY_RISES:g}%): read as the means of "
+        f"{SMOOTH_BLOCKS} blocks of about {size} {curve.unit}s, from its first loss or the "
+        f"median of its first {START_STEPS}, the lower"
     )
-    return smooth, (note, size)
+    return smooth, {"text": text, "block": size, **batch_noise(curve.loss)}

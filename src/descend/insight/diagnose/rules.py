@@ -54,8 +54,13 @@ BIG_SPIKE = 0.25  # ... unless the run settled near its floor after it, and it w
 CYCLE_FRACTION = 0.3  # at least 30% of the second half's steps rise ...
 CYCLE_AMPLITUDE = 0.05  # ... by a median 5% of the current level: an oscillation
 PEAK_FACTOR = 2.0  # overshooting to twice the start (noted when the run settled anyway)
-SPIKE_OVER_NOISE = 5.0  # in a smoothed noisy curve, a spike must be 5x its median rise ...
-NOISY_CYCLE_AMPLITUDE = 0.2  # ... and an oscillation 20% of its level (noise is expected)
+NOISY_CYCLE_AMPLITUDE = 0.2  # in a smoothed noisy curve an oscillation is 20% of its level ...
+NOISE_SIGMAS = 6.0  # ... and a spike, a rise or a rebound of its block means 6 standard errors
+# of a block mean (batch noise alone moves a block mean by about one; the largest of 25
+# rises of pure noise is about 3)
+CYCLE_SIGMAS = 3.0  # an oscillation's median rise: 3 standard errors (noise gives about 1)
+RISE_SIGMAS = 3.0  # ending above the start: by 3 times the noise of one step (the start is one)
+NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
 STALL = 0.01  # the loss fell by less than 1% of its level over the second half: stalled
 LEVEL_DONE = 1e-2  # a loss below 1% of its start is near its floor
 CONVERGED_LEVEL = 1e-6  # a loss a millionth of its start has converged, falling or not
@@ -139,29 +144,38 @@ def _blown_up(curve: Curve, s: dict[str, Any]) -> list[str]:
 
 
 def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
-    """The ways the curve shows steps that overshoot (appending the evidence to ``ev``)."""
+    """The ways the curve shows steps that overshoot (appending the evidence to ``ev``). In
+    a smoothed noisy curve each sign must also stand out of the batch noise: a rise, a
+    rebound or a spike of the block means by ``NOISE_SIGMAS`` standard errors of a block
+    mean, an oscillation by ``CYCLE_SIGMAS``, an end above the start by ``RISE_SIGMAS`` times
+    the noise of one step; or the steps swing wider and wider (``NOISE_GROWTH``)."""
     hows: list[str] = []
     late = _span(curve, s["second_half_from"])
-    if s["end_level"] >= RISE_END:
+    smoothed = s.get("block", 1) > 1
+    sem = np.sqrt(2.0) * s.get("block_noise", 0.0)  # the noise of a difference of two means
+    if s["end_level"] >= RISE_END and s["end_level"] - 1 >= RISE_SIGMAS * s.get("step_noise", 0):
         ev.append(
             f"the loss ends at {s['end_level']:.3g}x its starting value (threshold "
             f"{RISE_END:g}x): the run made it worse"
         )
         hows.append("the loss rises")
-    elif s["rebound"] >= REBOUND:
+    elif s["rebound"] >= REBOUND and s["given_back"] >= NOISE_SIGMAS * sem:
         ev.append(
             f"after its lowest value ({s['lowest']:.4g} at {_at(curve, s['lowest_index'])}) "
             f"the loss climbed back {_pct(s['rebound'])} of the way to its start by the "
             f"end (threshold {_pct(REBOUND)})"
         )
         hows.append("the loss climbs back up")
-    smoothed = s.get("block", 1) > 1
-    noise_floor = SPIKE_OVER_NOISE * s["typical_rise"] if smoothed else 0.0
-    spike = s["max_rise"] >= SWING and s["max_rise"] >= noise_floor
+    spike = s["max_rise"] >= SWING and s["max_rise"] >= NOISE_SIGMAS * sem
     spike_text = (
         f"in the second half ({late}) the loss jumps up by as much as "
         f"{_pct(s['max_rise'])} of its starting value at once, at "
-        f"{_at(curve, s['max_rise_index'])} (threshold {_pct(SWING)})"
+        f"{_at(curve, s['max_rise_index'])} (threshold {_pct(SWING)}"
+        + (
+            f", and {NOISE_SIGMAS:g} standard errors of a block mean, {_pct(sem)})"
+            if smoothed
+            else ")"
+        )
     )
     settled = s["end_level"] <= LEVEL_DONE and s["rebound"] < REBOUND
     if spike and (not settled or s["max_rise"] >= BIG_SPIKE):
@@ -174,6 +188,7 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         s["rise_fraction"] >= CYCLE_FRACTION
         and s["level"] > LEVEL_DONE
         and s["typical_rise"] >= cycle * s["level"]
+        and s["typical_rise"] >= CYCLE_SIGMAS * sem
     )
     if cycling and "the loss spikes" not in hows:
         ev.append(
@@ -183,6 +198,13 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
             f"{_pct(cycle)}): it oscillates"
         )
         hows.append("the loss oscillates")
+    if smoothed and s["noise_growth"] >= NOISE_GROWTH and s["level"] > LEVEL_DONE and not hows:
+        ev.append(
+            f"the {curve.unit}-to-{curve.unit} swings of the loss over the last 30% of the "
+            f"run are {s['noise_growth']:.3g}x those of the 30% before (threshold "
+            f"{NOISE_GROWTH:g}x): the oscillation grows"
+        )
+        hows.append("the oscillation grows")
     if not hows and s["peak"] >= PEAK_FACTOR:
         ev.append(
             f"note: the loss overshot to {s['peak']:.3g}x its start at "
@@ -224,9 +246,9 @@ def _stalled(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
     if s["progress"] < PLATEAU_PROGRESS:
         ev.append(
             f"the run removed only {_pct(s['progress'])} of the starting loss "
-            f"(threshold {_pct(PLATEAU_PROGRESS)}): it stalled near its start"
+            f"(threshold {_pct(PLATEAU_PROGRESS)}): it never left its start"
         )
-        return "plateau", ADVICE["plateau"]
+        return "too_low", ADVICE["too_low"]
     ev.append(f"it removed {_pct(s['progress'])} of the starting loss before levelling off")
     return "converged", converged
 
@@ -243,6 +265,12 @@ def _falling(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
     if curve.engine_converged and s["rebound"] < REBOUND:
         ev.append(f"the run stopped because {curve.stop_reason}")
         return "converged", ADVICE["converged"].format(where="")
+    if s["progress"] < PLATEAU_PROGRESS and grad is None:
+        ev.append(
+            f"the run removed only {_pct(max(s['progress'], 0.0))} of the starting loss "
+            f"(threshold {_pct(PLATEAU_PROGRESS)}): it has hardly left its start"
+        )
+        return "too_low", ADVICE["too_low"]
     ev.append(
         f"at its current pace, running as long again would lower the loss by a further "
         f"{_pct(s['gain'])} of its starting value (threshold {_pct(GAIN_LOW)})"

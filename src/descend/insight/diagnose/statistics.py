@@ -134,6 +134,7 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
     stats["end_level"] = (end - baseline) / scale
     gained = float(L[0]) - lowest
     stats["rebound"] = (end - lowest) / gained if gained > 1e-9 * scale else 0.0
+    stats["given_back"] = (end - lowest) / scale
 
     half = n // 2
     d = np.diff(L[half:])
