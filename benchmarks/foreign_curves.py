@@ -270,6 +270,8 @@ def record(quick: bool = False) -> dict[str, Any]:
         for lr in lrs:
             run = _sklearn_run if task.framework == "sklearn" else _torch_run
             curves.append(run(task, float(lr), X, y))
+        # the curves as stored (5 significant digits) are what the labels describe
+        curves = [([float(f"{v:.5g}") for v in c], k) for c, k in curves]
         truth = label_grid(lrs, [c for c, _ in curves])
         for lr, (loss, per_epoch), t in zip(lrs, curves, truth, strict=True):
             runs.append(
@@ -284,7 +286,7 @@ def record(quick: bool = False) -> dict[str, Any]:
                     "steps_per_epoch": per_epoch,
                     "lr": float(lr),
                     "truth": t,
-                    "loss": [float(f"{v:.5g}") for v in loss],
+                    "loss": loss,
                 }
             )
         print(
