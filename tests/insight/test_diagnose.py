@@ -334,3 +334,157 @@ def test_thresholds_are_named_constants():
         "PLATEAU_PROGRESS",
     ):
         assert isinstance(getattr(rules, name), float)
+
+
+# --- batch noise, flat starts and logs of other frameworks (issue 9) -----------------------
+
+RNG_T = np.arange(1500.0)
+
+
+def _noisy(trend, level=0.2, seed=0):
+    """Per-step mini-batch losses: the trend times independent batch noise."""
+    rng = np.random.default_rng(seed)
+    return trend * (1 + level * rng.standard_normal(trend.size))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("level", [0.1, 0.3])
+def test_noise_around_a_falling_trend_is_not_too_high(seed, level):
+    d = diagnose(_noisy(0.05 + 0.65 * np.exp(-RNG_T / 150), level, seed))
+    assert d.label not in ("too_high", "diverged"), d.evidence
+
+
+def test_skewed_batch_noise_of_a_small_classifier_is_not_too_high():
+    # a batch of 32 per-sample losses, lognormal (a few hard points): heavy-tailed batch means
+    rng = np.random.default_rng(3)
+    trend = 0.05 + 0.65 * np.exp(-RNG_T / 150)
+    per_sample = np.exp(np.log(trend)[:, None] - 2 + 2 * rng.standard_normal((RNG_T.size, 32)))
+    d = diagnose(per_sample.mean(1))
+    assert d.ok, d.evidence
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_flat_noisy_start_is_too_low(seed):
+    d = diagnose(_noisy(np.full(RNG_T.size, 0.69), 0.1, seed))
+    assert d.label == "too_low", d.evidence
+    barely = diagnose(_noisy(0.69 - 0.03 * RNG_T / RNG_T[-1], 0.1, seed))
+    assert barely.label == "too_low", barely.evidence
+
+
+def test_a_growing_oscillation_under_noise_is_too_high():
+    trend = 0.3 + 0.7 * np.exp(-RNG_T / 100)
+    swing = 0.02 * np.exp(RNG_T / 300) * np.sin(1.3 * RNG_T) ** 2
+    d = diagnose(_noisy(trend, 0.05) + swing)
+    assert d.label == "too_high", d.evidence
+
+
+def test_a_rising_trend_and_a_burst_under_noise_are_too_high():
+    rising = 0.3 + 0.7 * np.exp(-RNG_T / 60) + 0.3 * np.clip(RNG_T - 700, 0, None) / 800
+    assert diagnose(_noisy(rising, 0.1)).label == "too_high"
+    burst = _noisy(0.1 + 0.9 * np.exp(-RNG_T / 100), 0.1) + 0.5 * ((RNG_T >= 900) & (RNG_T < 930))
+    d = diagnose(burst)
+    assert d.label == "too_high" and "standard errors of a block mean" in d.evidence[1]
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_progress_then_a_stall_is_converged_not_too_low(noise):
+    d = diagnose(_noisy(0.3 + 0.7 * np.exp(-RNG_T / 60), noise))
+    assert d.label in ("converged", "plateau"), d.evidence
+
+
+def _foreign():
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks import foreign_corpus
+
+    return foreign_corpus
+
+
+def test_the_foreign_corpus_names_its_frameworks_and_is_labelled_by_the_written_rule():
+    fc = _foreign()
+    corpus = fc.load()
+    assert {"pytorch", "scikit-learn"} <= set(corpus["meta"]["frameworks"])
+    tasks = {r["task"] for r in corpus["runs"]}
+    assert len(tasks) >= 6
+    for task in tasks:
+        runs = [r for r in corpus["runs"] if r["task"] == task]
+        assert len(runs) >= 8
+        # the stored labels are the rule's labels (nothing edited by hand)
+        assert [r["truth"] for r in runs] == fc.label_grid(
+            [r["lr"] for r in runs], [r["loss"] for r in runs]
+        )
+    held = {r["task"] for r in corpus["runs"] if r["split"] == "held_out"}
+    assert held and not held & {r["task"] for r in corpus["runs"] if r["split"] == "tuning"}
+
+
+def test_held_out_curves_of_other_frameworks_balanced_accuracy():
+    result = _foreign().evaluate("held_out")
+    s = result["score"]
+    assert s["runs"] >= 30
+    assert s["balanced_accuracy"] >= 0.9, s
+
+
+def test_per_step_and_per_epoch_logs_of_the_same_run_agree():
+    fc = _foreign()
+    same = total = 0
+    for run in fc.load()["runs"]:
+        if run["steps_per_epoch"] <= 1 or run["truth"] is None:
+            continue
+        x = np.asarray(run["loss"], float)
+        steps = diagnose(x).label
+        epochs = diagnose(fc.per_epoch(x, run["steps_per_epoch"])).label
+        total += 1
+        same += fc.AS_RATE[steps] == fc.AS_RATE[epochs]
+    assert total >= 20 and same / total >= 0.8, (same, total)
+
+
+def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
+    for trend in (0.05 + 0.65 * np.exp(-RNG_T / 150), np.full(RNG_T.size, 0.69)):
+        steps = _noisy(trend, 0.2)
+        epochs = steps.reshape(50, 30).mean(1)
+        assert diagnose(steps).label == diagnose(epochs).label
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column", "unit"),
+    [
+        ("keras.csv", "epoch,loss,val_loss\n0,0.9,1.0\n1,0.5,0.6\n2,0.3,0.4\n", "loss", "epoch"),
+        ("tb.csv", "Wall time,Step,Value\n1.5,0,0.9\n2.5,10,0.5\n3.5,20,0.3\n", "Value", "step"),
+        ("loss_curve.txt", "9.0e-01\n5.0e-01\n3.0e-01\n", "1", "step"),
+        ("rows.txt", "0 0.9\n1 0.5\n2 0.3\n", "loss", "step"),
+        ("table.txt", "step loss\n0 0.9\n1 0.5\n2 0.3\n", "loss", "step"),
+        ("t.tsv", "epoch\tloss\n1\t0.9\n2\t0.5\n3\t0.3\n", "loss", "epoch"),
+        ("printed.log", "epoch 1 loss 0.9\nepoch 2 loss 0.5\nepoch 3 loss 0.3\n", "loss", "epoch"),
+        ("p.log", "Epoch 1/3, Loss: 0.9\nnoise line\nEpoch 2/3, Loss: 0.5\nEpoch 3/3, Loss: 0.3\n",
+         "loss", "epoch"),
+        ("kv.log", "step=10 loss=0.9 lr=0.1\nstep=20 loss=0.5 lr=0.1\nstep=30 loss=0.3 lr=0.1\n",
+         "loss", "step"),
+        ("l.jsonl", '{"step": 1, "loss": 0.9}\n{"step": 2, "loss": 0.5}\n'
+         '{"step": 3, "loss": 0.3}\n', "loss", "step"),
+        ("curve.json", "[0.9, 0.5, 0.3]", "loss", "step"),
+    ],
+)  # fmt: skip
+def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
+    path = tmp_path / name
+    path.write_text(text)
+    log = read_log(path)
+    assert log["column"] == column and log["unit"] == unit
+    np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("deep.json", "[" * 100_000, "nested too deep"),
+        ("big.csv", "loss\n" + "1" * 200_000 + "\n", "field larger"),
+        ("lists.json", "[[1, 2], [3, 4]]", "list of lists"),
+        ("bad.jsonl", '{"loss": 1}\n{"loss": \n', "line 2"),
+    ],
+)
+def test_hostile_logs_give_one_line_errors(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as err:
+        read_log(path)
+    assert "\n" not in str(err.value)

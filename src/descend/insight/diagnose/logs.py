@@ -7,11 +7,24 @@ column whose name contains "loss" but not val/test/eval, else the first numeric 
 is not a step, epoch, time or learning-rate column. Empty cells are skipped (PyTorch
 Lightning's ``metrics.csv`` leaves the training loss empty on its validation rows); ``nan``
 and ``inf`` are kept (they are what a diverged run logs). A file whose first row is all
-numbers has no header (its columns are named "1", "2", ...).
+numbers has no header: its columns are named "1", "2", ..., except that when its first
+column counts up in whole numbers (a step or epoch) the first two are "step" and "loss".
+Columns separated by spaces work too (``np.savetxt`` of ``[step, loss]`` rows, ``step
+loss`` tables).
+
+Printed logs: a file whose lines name their numbers, as training scripts print them
+(``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``), is read
+as one row per line that names a loss, each ``name number`` pair a column (``3/10`` is read
+as 3). Lines without such pairs are skipped.
 
 JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a list of records
 (Hugging Face's ``log_history``; records without the column are skipped); or a dict holding
-such a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``).
+such a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``); or JSON
+lines, one record (or one number) a line.
+
+Everything is parsed, nothing evaluated; a file that cannot be read as any of these (binary,
+nested too deep, a field too large, a column of text) raises ``ValueError`` with one line
+saying why.
 
 A column named step, epoch, iteration, ... gives the step numbers, and one named grad_norm or
 gradient_norm the gradient norms, when they are present on the same rows.
@@ -21,9 +34,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,19 +96,70 @@ def _numeric(values: Sequence[Any]) -> bool:
     return seen
 
 
-def _columns_from_csv(text: str, path: str) -> dict[str, list[Any]]:
-    sample = text[:4096]
+_NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_PAIR = re.compile(
+    r"([A-Za-z_][\w./-]*?)\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
+)
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The rows of a delimited text: comma, semicolon or tab (sniffed), else whitespace when
+    every line splits into the same number of fields (two or more)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    sample = "\n".join(lines[:50])
+    dialect: Any = None
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
+        widths = {len(line.split()) for line in lines}
+        if len(widths) == 1 and widths.pop() > 1:
+            return [line.split() for line in lines]
         dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    try:
+        return [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    except csv.Error as err:
+        raise ValueError(f"cannot be read as CSV: {err}") from None
+
+
+def _counts(cells: Any) -> bool:
+    """Whether the cells are whole numbers that increase (a step or epoch column)."""
+    try:
+        values = [float(c) for c in cells]
+    except ValueError:
+        return False
+    return all(v.is_integer() for v in values) and all(b > a for a, b in itertools.pairwise(values))
+
+
+def _columns_from_printed(text: str) -> dict[str, list[Any]]:
+    """Columns from lines that name their numbers (``epoch 3 loss 0.25``): one row per line
+    holding a pair whose name contains "loss" (or is a usual loss name)."""
+    records = []
+    for line in text.splitlines():
+        pairs = {name.lower(): value for name, value in _PAIR.findall(line[:10_000])}
+        if any("loss" in name or name in LOSS_NAMES for name in pairs):
+            records.append(pairs)
+    names: list[str] = []
+    for record in records:
+        names += [n for n in record if n not in names]
+    return {name: [r.get(name) for r in records] for name in names}
+
+
+def _columns_from_csv(text: str, path: str) -> dict[str, list[Any]]:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    if any("loss" in name.lower() for name, _ in _PAIR.findall(first_line[:10_000])):
+        return _columns_from_printed(text)
+    try:
+        rows = _rows(text)
+    except ValueError as err:
+        raise ValueError(f"{path} {err}") from None
     if not rows:
         raise ValueError(f"{path} has no rows")
     first = rows[0]
     if _numeric(first) and all(c.strip() for c in first):
         names = [str(i + 1) for i in range(len(first))]
         body = rows
+        if len(first) >= 2 and _counts(r[0] if r else "" for r in rows):
+            names[:2] = ["step", "loss"]
     else:
         names = [c.strip() for c in first]
         body = rows[1:]
@@ -101,7 +167,23 @@ def _columns_from_csv(text: str, path: str) -> dict[str, list[Any]]:
     for row in body:
         for i, name in enumerate(names):
             columns[name].append(row[i] if i < len(row) else "")
+    if not any(_numeric(v) for v in columns.values()):
+        printed = _columns_from_printed(text)
+        if printed:
+            return printed
     return columns
+
+
+def _json_lines(text: str, path: str) -> Any:
+    """A file of JSON lines as a list of its records (or numbers)."""
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path} is not valid JSON (line {i + 1}): {err}") from None
+    return out
 
 
 def _columns_from_json(data: Any, path: str) -> dict[str, list[Any]]:
@@ -176,11 +258,17 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     if not text.strip():
         raise ValueError(f"{path} is empty")
     stripped = text.lstrip()
-    if path.lower().endswith(".json") or stripped[:1] in "[{":
+    if path.lower().endswith((".json", ".jsonl")) or stripped[:1] in "[{":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON: {err}") from None
+            if err.msg != "Extra data":
+                raise ValueError(f"{path} is not valid JSON: {err}") from None
+            data = _json_lines(text, path)
+        except RecursionError:
+            raise ValueError(f"{path}: the JSON is nested too deep to be a log") from None
+        if isinstance(data, list) and all(isinstance(r, list) for r in data) and data:
+            raise ValueError(f"{path}: a JSON list of lists is not a log; give one list")
         columns = _columns_from_json(data, path)
     else:
         columns = _columns_from_csv(text, path)

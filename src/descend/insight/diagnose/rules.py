@@ -8,6 +8,9 @@ its block means. The rules are tried in this order; the first that fires decides
     a loss is NaN or infinite; or the engine that ran the curve stopped it as diverged; or
     ``peak >= BLOWUP_FACTOR`` (descend's own divergence rule: ``1e4`` times the start); or the
     curve ends ``RUNAWAY_FACTOR`` times above its start (on its way there).
+``too_low`` (never left its start)
+    without gradient norms, the run removed less than ``PLATEAU_PROGRESS`` of its starting
+    loss and never went ``NEVER_LEFT_PEAK`` times above it: its ups and downs are noise.
 ``too_high`` (the steps overshoot)
     the curve ends above its start (``end_level >= RISE_END``); or it gave back a share of its
     best progress (``rebound >= REBOUND``); or, in the second half, the loss jumps up by at
@@ -67,6 +70,7 @@ CONVERGED_LEVEL = 1e-6  # a loss a millionth of its start has converged, falling
 GRAD_SMALL = 1e-3  # a gradient norm 0.1% of its largest is small (a stationary point)
 GRAD_BOUNCE = 0.5  # stalled with the gradient at half its largest: overshooting to and fro
 PLATEAU_PROGRESS = 0.1  # less than 10% of the starting loss removed: it never got going
+NEVER_LEFT_PEAK = 1.5  # ... and never went 50% above its start: the rate is too low to move it
 GAIN_LOW = 0.01  # running as long again would still remove 1% of the starting loss
 
 ADVICE = {
@@ -294,6 +298,14 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
     if blown:
         return "diverged", blown, ADVICE["diverged"]
     ev: list[str] = []
+    if s["progress"] < PLATEAU_PROGRESS and s["peak"] < NEVER_LEFT_PEAK and "grad_ratio" not in s:
+        ev.append(
+            f"the run removed only {_pct(max(s['progress'], 0.0))} of the starting loss "
+            f"(threshold {_pct(PLATEAU_PROGRESS)}) and never rose above {s['peak']:.3g}x its "
+            f"start (threshold {NEVER_LEFT_PEAK:g}x): it never left its start, and its "
+            f"wiggles are noise"
+        )
+        return "too_low", ev, ADVICE["too_low"]
     hows = _unstable(curve, s, ev)
     if hows:
         return "too_high", ev, ADVICE["too_high"].format(how=" and ".join(hows[:2]))
