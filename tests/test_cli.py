@@ -75,7 +75,7 @@ def test_unknown_surface_lists_every_valid_one(cli):
 
 
 def test_progress_bar_on_request(cli):
-    code, _, err = cli("race", "-o", "adam", "--steps", "20000", "--tol", "0",
+    code, _, err = cli("race", "-o", "gd", "--steps", "20000", "--tol", "0",
                        "--progress")  # fmt: skip
     assert code == 0 and "step 20000/20000" in err
 

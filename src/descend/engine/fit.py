@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine import progress as progress_bar
+from descend.engine.batching import any_running, keep_if, write_row
 from descend.optim import validation as check
 from descend.optim.base import apply_updates, value_at
 from descend.optim.recipe import learning_rate_of, rebuild, split
@@ -124,6 +125,24 @@ class Plan(NamedTuple):
     progress: bool
 
 
+class _Loop(NamedTuple):
+    """The per-run state of the loop over epochs (masked once the run stops); ``row`` and
+    ``step_loss`` are the last epoch's history row and batch losses."""
+
+    epoch: jax.Array
+    params: Any
+    state: Any
+    best_params: Any
+    best: jax.Array
+    best_score: jax.Array
+    best_epoch: jax.Array
+    no_change: jax.Array
+    first_loss: jax.Array
+    reason: jax.Array
+    row: jax.Array
+    step_loss: jax.Array
+
+
 def _penalty(params: Any, l1: jax.Array, l2: jax.Array) -> jax.Array:
     """``l2/2 ||W||^2 + l1 |W|_1`` over the weights: leaves under a key ``"w"`` (all leaves
     when the parameters have no such key)."""
@@ -159,8 +178,8 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         total = plan.steps * plan.batch
         mask = (jnp.arange(total) < plan.n).astype(X.dtype).reshape(plan.steps, plan.batch)
 
-        def epoch(c):
-            e, params, state = c["epoch"], c["params"], c["state"]
+        def epoch(c: _Loop) -> _Loop:
+            e, params, state = c.epoch, c.params, c.state
             # argsort of random bits: one sort (jax.random.permutation makes several)
             bits = jax.random.bits(jax.random.fold_in(shuffle_key, e), (plan.n,))
             order = jnp.argsort(bits).astype(jnp.int32)
@@ -191,15 +210,15 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             finite = jnp.isfinite(jnp.sum(values) + end_loss) & jnp.isfinite(
                 sum(jnp.sum(p) for p in jax.tree.leaves(params))
             )
-            first = jnp.where(e == 0, mean_loss, c["first_loss"])
+            first = jnp.where(e == 0, mean_loss, c.first_loss)
             blown = mean_loss > divergence * jnp.maximum(jnp.abs(first), 1.0)
             monitored = val_loss if plan.early_stopping else mean_loss
-            better = monitored < c["best"] - tol
-            improved = monitored < c["best"]
-            no_change = jnp.where(better, 0, c["no_change"] + 1)
+            better = monitored < c.best - tol
+            improved = monitored < c.best
+            no_change = jnp.where(better, 0, c.no_change + 1)
             score = val_loss if plan.early_stopping else end_loss
-            keep = (score < c["best_score"]) & finite
-            best_params = jax.tree.map(lambda b, p: jnp.where(keep, p, b), c["best_params"], params)
+            keep = (score < c.best_score) & finite
+            best_params = jax.tree.map(lambda b, p: jnp.where(keep, p, b), c.best_params, params)
             e1 = e + 1
             if plan.progress:  # once per epoch, outside the tight loop over batches
                 jax.debug.callback(progress_bar.report, e1, mean_loss)
@@ -210,62 +229,74 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             row = jnp.stack(
                 [mean_loss, val_loss, train_metric, val_metric, jnp.asarray(last_lr, X.dtype)]
             )
-            return {
-                "epoch": e1,
-                "params": params,
-                "state": state,
-                "best_params": best_params,
-                "best": jnp.where(improved, monitored, c["best"]),
-                "best_score": jnp.where(keep, score, c["best_score"]),
-                "best_epoch": jnp.where(keep, e1, c["best_epoch"]),
-                "no_change": no_change,
-                "first_loss": first,
-                "reason": reason.astype(jnp.int32),
-                "rows": jax.lax.dynamic_update_index_in_dim(c["rows"], row, e, 0),
-                "step_loss": jax.lax.dynamic_update_index_in_dim(c["step_loss"], values, e, 0),
-            }
+            return c._replace(
+                epoch=e1,
+                params=params,
+                state=state,
+                best_params=best_params,
+                best=jnp.where(improved, monitored, c.best),
+                best_score=jnp.where(keep, score, c.best_score),
+                best_epoch=jnp.where(keep, e1, c.best_epoch),
+                no_change=no_change,
+                first_loss=first,
+                reason=reason.astype(jnp.int32),
+                row=row,
+                step_loss=values,
+            )
 
-        start = {
-            "epoch": jnp.zeros([], jnp.int32),
-            "params": params,
-            "state": opt_state,
-            "best_params": params,
-            "best": jnp.asarray(jnp.inf, X.dtype),
-            "best_score": jnp.asarray(
+        def body(c: tuple[jax.Array, _Loop, jax.Array, jax.Array]):
+            # every running run is at epoch `loops`: the rows it writes share one index
+            # (a slice update, also under vmap), and a stopped run keeps its state
+            loops, run, rows, step_rows = c
+            active = run.reason == RUNNING
+            run = keep_if(active, epoch(run), run)
+            rows = write_row(rows, loops, active, run.row)
+            step_rows = write_row(step_rows, loops, active, run.step_loss)
+            return loops + 1, run, rows, step_rows
+
+        nan = jnp.asarray(jnp.nan, X.dtype)
+        start = _Loop(
+            epoch=jnp.zeros([], jnp.int32),
+            params=params,
+            state=opt_state,
+            best_params=params,
+            best=jnp.asarray(jnp.inf, X.dtype),
+            best_score=jnp.asarray(
                 full_loss(params, Xv, yv, l1, l2)
                 if plan.early_stopping
                 else full_loss(params, X, y, l1, l2),
                 X.dtype,
             ),
-            "best_epoch": jnp.zeros([], jnp.int32),
-            "no_change": jnp.zeros([], jnp.int32),
-            "first_loss": jnp.asarray(jnp.nan, X.dtype),
-            "reason": jnp.asarray(RUNNING, jnp.int32),
-            "rows": jnp.full((plan.epochs, 5), jnp.nan, X.dtype),
-            "step_loss": jnp.full((plan.epochs, plan.steps), jnp.nan, X.dtype),
-        }
-        end = jax.lax.while_loop(lambda c: c["reason"] == RUNNING, epoch, start)
-        use_best = plan.early_stopping | (end["reason"] == DIVERGED)
-        chosen = jax.tree.map(
-            lambda b, p: jnp.where(use_best, b, p), end["best_params"], end["params"]
+            best_epoch=jnp.zeros([], jnp.int32),
+            no_change=jnp.zeros([], jnp.int32),
+            first_loss=nan,
+            reason=jnp.asarray(RUNNING, jnp.int32),
+            row=jnp.full((5,), nan),
+            step_loss=jnp.full((plan.steps,), nan),
         )
-        rows = end["rows"]
+        rows0 = jnp.full((plan.epochs, 5), jnp.nan, X.dtype)
+        steps0 = jnp.full((plan.epochs, plan.steps), jnp.nan, X.dtype)
+        _, end, rows, step_rows = jax.lax.while_loop(
+            lambda c: any_running(c[1].reason == RUNNING), body, (start.epoch, start, rows0, steps0)
+        )
+        use_best = plan.early_stopping | (end.reason == DIVERGED)
+        chosen = jax.tree.map(lambda b, p: jnp.where(use_best, b, p), end.best_params, end.params)
         return FitResult(
             params=chosen,
-            final_params=end["params"],
-            opt_state=end["state"],
-            reason=end["reason"],
-            epochs=end["epoch"],
-            steps=end["epoch"] * plan.steps,
-            diverged_at=jnp.where(end["reason"] == DIVERGED, end["epoch"], -1),
-            best_epoch=end["best_epoch"],
+            final_params=end.params,
+            opt_state=end.state,
+            reason=end.reason,
+            epochs=end.epoch,
+            steps=end.epoch * plan.steps,
+            diverged_at=jnp.where(end.reason == DIVERGED, end.epoch, -1),
+            best_epoch=end.best_epoch,
             history=FitHistory(
                 loss=rows[:, 0],
                 val_loss=rows[:, 1],
                 train_metric=rows[:, 2],
                 val_metric=rows[:, 3],
                 lr=rows[:, 4],
-                step_loss=end["step_loss"],
+                step_loss=step_rows,
             ),
         )
 

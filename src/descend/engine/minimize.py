@@ -6,18 +6,23 @@ With ``L_t = f(x_t)`` and ``g_t = grad f(x_t)`` (``-f`` when maximizing), the lo
     stop at the first t where, in this order of precedence:
       diverged   L_t, x_t or g_t is not finite, or L_t - L_0 > divergence * max(|L_0|, 1)
       converged  ||g_t|| <= tol
+      precision  ||g_t|| <= FLOOR_ULPS * eps * max(||g_0||, 1) and the best loss has not
+                 improved for `patience` steps (rounding noise; see precision_floor)
       stalled    |L_t - L_{t-1}| / max(|L_{t-1}|, tiny) < ftol for `patience` steps in a row
       max_steps  t == max_steps
 
 The program is compiled once per (function, optimizer structure, static options); start
 points and every numeric hyperparameter are arguments of that program, so a second call
 with new values does not recompile, and ``jax.vmap`` over either runs many runs at once.
+Under ``vmap`` the loop costs time linear in the steps, history included (see
+:mod:`descend.engine.batching`), and the history is bounded by ``max_records``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -25,11 +30,13 @@ import jax
 import jax.numpy as jnp
 
 from descend.engine import progress as progress_bar
+from descend.engine.batching import any_running, keep_if, write_row
 from descend.engine.result import (
     DIVERGED,
     GRADIENT_TOL,
     LOSS_TOL,
     MAX_STEPS,
+    PRECISION,
     RUNNING,
     History,
     Result,
@@ -40,6 +47,9 @@ from descend.optim.recipe import GradientStep, learning_rate_of, rebuild, split
 from descend.optim.transforms import global_norm, small_sum
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
+FLOOR_ULPS = 1000  # see precision_floor
+MAX_RECORDS = 4097
+BLOCK_STEPS = 16  # steps per inner loop (see _block)  # history records kept by default; a longer run is thinned to fit
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
 
 
@@ -48,6 +58,8 @@ class Options(NamedTuple):
 
     max_steps: int
     record_every: int
+    records: int
+    thinned: bool
     record_path: bool
     patience: int
     maximize: bool
@@ -62,19 +74,32 @@ def _all_finite(*values: Any) -> jax.Array:
     return jnp.isfinite(total)
 
 
-def _write(buffer: Any, index: jax.Array, value: Any) -> Any:
-    return jax.tree.map(
-        lambda b, v: jax.lax.dynamic_update_index_in_dim(b, jnp.asarray(v, b.dtype), index, 0),
-        buffer,
-        value,
-    )
+def record_capacity(max_steps: int, record_every: int, max_records: int) -> int:
+    """History rows a run keeps: one every ``record_every`` steps and the last step, at
+    most ``max_records`` (odd, so that thinning keeps rows 0, 2, 4, ... exactly)."""
+    needed = -(-max_steps // record_every) + 1
+    return min(needed, max_records - (1 - max_records % 2))
 
 
-def _records(options: Options) -> int:
-    return -(-options.max_steps // options.record_every) + 1
+def precision_floor(gn0: jax.Array) -> jax.Array:
+    """``FLOOR_ULPS * eps * max(||g_0||, 1)`` in the float type of ``gn0``: a gradient
+    norm this small, with a loss that has stopped improving, is rounding noise.
+
+    In float32 the computed gradient near a minimum that is not exactly representable is a
+    difference of terms of the size of the gradient's parts, each off by ``eps``
+    (Himmelblau's bottoms out at 6e-6, above the default ``tol=1e-6``), and a step
+    ``lr * g`` under half an ulp of ``x`` leaves ``x`` where it is. A run whose gradient is
+    under this floor and whose best loss has not improved for ``patience`` steps stops as
+    ``converged (gradient norm at float precision)``. In float64 the floor is ~1e-13 and
+    the rule only fires with a ``tol`` below it; ``tol=0`` turns it off with the gradient
+    rule."""
+    eps = jnp.finfo(gn0.dtype).eps
+    return FLOOR_ULPS * eps * jnp.maximum(gn0, 1.0)
 
 
-class _Carry(NamedTuple):
+class _Run(NamedTuple):
+    """The per-run state of the loop: small, and masked on every step once the run stops."""
+
     t: jax.Array
     x: Any
     state: Any
@@ -84,30 +109,102 @@ class _Carry(NamedTuple):
     best_loss: jax.Array
     stall: jax.Array | None  # None unless the loss-stall rule is on (a smaller carry is faster)
     reason: jax.Array
+    grad_norm: jax.Array
+    since_best: jax.Array  # steps since the best loss last improved
+
+
+class _Carry(NamedTuple):
+    """The loop's state. ``loops`` and ``every`` are the same for every run of a vmapped
+    batch (all running runs take step ``loops + 1`` together), so the history row a step
+    writes has one index for the whole batch: a slice update, not a scatter. ``records[i]``
+    holds (loss, gradient norm, lr) at step ``i * every``, ``path[i]`` the point; the row
+    after the last multiple holds the latest step until that step overwrites it."""
+
+    loops: jax.Array
+    every: jax.Array
+    run: _Run
     records: jax.Array
     path: Any
 
 
+def _row_index(t: jax.Array, every: jax.Array) -> jax.Array:
+    return (t + every - 1) // every
+
+
+def _halve(buffer: jax.Array) -> jax.Array:
+    """Rows 0, 2, 4, ... moved to the front; NaN after them."""
+    kept = buffer[0::2]
+    pad = jnp.full_like(buffer[: buffer.shape[0] - kept.shape[0]], jnp.nan)
+    return jnp.concatenate([kept, pad])
+
+
+def _thin(c: _Carry) -> _Carry:
+    """Drop every other record of the running runs and double the interval (a stopped run's
+    history is complete and stays as it is)."""
+    active = c.run.reason == RUNNING
+    return c._replace(
+        every=c.every * 2,
+        records=keep_if(active, _halve(c.records), c.records),
+        path=keep_if(active, jax.tree.map(_halve, c.path), c.path),
+    )
+
+
+def _every_at(t: jax.Array, options: Options) -> jax.Array:
+    """The record interval of the block holding step ``t``. The loop thins before each
+    block of steps ``n + 1 .. n + block`` (``n`` a multiple of ``block``) until its rows fit,
+    so the interval is the smallest ``record_every * 2^k`` with
+    ``ceil(min(n + block, max_steps) / interval) < records`` (a stopped run keeps it)."""
+    if not options.thinned:
+        return jnp.asarray(options.record_every, jnp.int32)
+    block = _block(options)
+    n = jnp.maximum(t - 1, 0) // block * block
+    last = jnp.minimum(n + block, options.max_steps)
+    candidates, e = [], options.record_every
+    while e < 2 * options.max_steps:
+        candidates.append(e)
+        e *= 2
+    intervals = jnp.asarray(candidates, jnp.int32)
+    fits = _row_index(last, intervals) < options.records
+    return intervals[jnp.argmax(fits)]
+
+
 def _history(end: _Carry, options: Options) -> History:
-    count = (end.t + options.record_every - 1) // options.record_every + 1
-    n = end.records.shape[0]
-    step = jnp.arange(n, dtype=jnp.int32) * options.record_every
-    step = jnp.where(jnp.arange(n) == count - 1, end.t, step)
-    step = jnp.where(jnp.arange(n) < count, step, -1)  # -1 marks the unfilled records
+    capacity = options.records
+    t = end.run.t
+    every = _every_at(t, options)
+    count = _row_index(t, every) + 1
+    rows = jnp.arange(capacity, dtype=jnp.int32)
+    step = jnp.where(rows == count - 1, t, rows * every)
+    filled = rows < count
+    step = jnp.where(filled, step, -1)  # -1 marks the unfilled records
+
+    def clear(a: jax.Array) -> jax.Array:
+        return jnp.where(filled.reshape(-1, *([1] * (a.ndim - 1))), a[:capacity], jnp.nan)
+
+    records = clear(end.records)
     return History(
-        step=step,
-        loss=end.records[:, 0],
-        grad_norm=end.records[:, 1],
-        lr=end.records[:, 2],
-        path=end.path,
+        step=step.astype(jnp.int32),
+        loss=records[:, 0],
+        grad_norm=records[:, 1],
+        lr=records[:, 2],
+        path=jax.tree.map(clear, end.path),
         count=count.astype(jnp.int32),
     )
+
+
+def _block(options: Options) -> int:
+    """Steps per inner loop: the rows it writes are gathered in a block of this many rows,
+    small enough for XLA:CPU to compile the inner loop as one function."""
+    if not options.thinned:
+        return BLOCK_STEPS
+    return max(1, min(BLOCK_STEPS, (options.records - 1) // 2))
 
 
 @functools.lru_cache(maxsize=256)
 def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callable[..., Result]:
     sign = -1.0 if options.maximize else 1.0
-    n_records = _records(options)
+    capacity = options.records
+    block = _block(options)
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
@@ -128,7 +225,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         def lr_at(t):
             return jnp.nan if lr is None else value_at(lr, t)
 
-        def verdict(t, loss, x, gn, prev_loss, stall, loss0):
+        def verdict(t, loss, x, gn, prev_loss, stall, loss0, floor, since_best):
             finite = _all_finite(loss, gn, x)
             blown = loss - loss0 > divergence * jnp.maximum(jnp.abs(loss0), 1.0)
             reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
@@ -136,36 +233,31 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
                 change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
                 stall = jnp.where((t > 0) & (change < ftol), stall + 1, 0)
                 reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
+            at_floor = (gn <= floor) & (since_best >= options.patience) & (tol > 0)
+            reason = jnp.where(at_floor, PRECISION, reason)
             reason = jnp.where(gn <= tol, GRADIENT_TOL, reason)
             reason = jnp.where(finite & ~blown, reason, DIVERGED)
             return reason.astype(jnp.int32), stall
 
-        def record(records, path, t, x, loss, gn):
-            """Write record ceil(t / record_every): exact on multiples of record_every; in
-            between, the slot of the next multiple holds the latest step (so the final state
-            is always recorded) until that step overwrites it."""
-            every = options.record_every
-            index = t if every == 1 else (t + every - 1) // every
-            row = jnp.stack([sign * loss, gn, jnp.asarray(lr_at(t), loss.dtype)])
-            records = jax.lax.dynamic_update_index_in_dim(records, row, index, 0)
+        def record(c: _Carry, index: jax.Array, active: jax.Array) -> _Carry:
+            run = c.run
+            lr_t = jnp.asarray(lr_at(run.t), run.loss.dtype)
+            row = jnp.stack([sign * run.loss, run.grad_norm, lr_t])
+            records = write_row(c.records, index, active, row)
+            path = c.path
             if options.record_path:
-                path = _write(path, index, x)
-            return records, path
+                path = jax.tree.map(lambda b, v: write_row(b, index, active, v), path, run.x)
+            return c._replace(records=records, path=path)
 
         loss0, g0 = value_and_grad(x0)
         float_type = jnp.result_type(loss0)
         gn0 = global_norm(g0)
-        records0 = jnp.full((n_records, 3), jnp.nan, float_type)
-        path0 = (
-            jax.tree.map(lambda a: jnp.full((n_records, *a.shape), jnp.nan, a.dtype), x0)
-            if options.record_path
-            else None
-        )
+        floor = precision_floor(gn0)
         t0 = jnp.zeros([], jnp.int32)
+        every0 = jnp.asarray(options.record_every, jnp.int32)
         stall0 = t0 if options.use_ftol else None
-        reason0, stall0 = verdict(t0, loss0, x0, gn0, loss0, stall0, loss0)
-        records, path = record(records0, path0, t0, x0, loss0, gn0)
-        start = _Carry(
+        reason0, stall0 = verdict(t0, loss0, x0, gn0, loss0, stall0, loss0, floor, t0)
+        run0 = _Run(
             t=t0,
             x=x0,
             state=optimizer.init(x0),
@@ -175,19 +267,33 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(float_type),
             stall=stall0,
             reason=reason0,
-            records=records,
-            path=path,
+            grad_norm=gn0,
+            since_best=t0,
         )
+        rows = capacity + block  # a block written at any row <= capacity - 1 stays inside
+        start = _Carry(
+            loops=t0,
+            every=every0,
+            run=run0,
+            records=jnp.full((rows, 3), jnp.nan, float_type),
+            path=(
+                jax.tree.map(lambda a: jnp.full((rows, *a.shape), jnp.nan, a.dtype), x0)
+                if options.record_path
+                else None
+            ),
+        )
+        start = record(start, t0, jnp.bool_(True))
 
-        def body(c: _Carry) -> _Carry:
+        def step(c: _Run) -> _Run:
             x, state = advance(c.x, c.state, c.grad)
             loss, g = value_and_grad(x)
             t = c.t + 1
             gn = global_norm(g)
-            reason, stall = verdict(t, loss, x, gn, c.loss, c.stall, loss0)
-            better = (loss < c.best_loss) & (reason != DIVERGED)
-            records, path = record(c.records, c.path, t, x, loss, gn)
-            return _Carry(
+            improved = loss < c.best_loss
+            since_best = jnp.where(improved, 0, c.since_best + 1)
+            reason, stall = verdict(t, loss, x, gn, c.loss, c.stall, loss0, floor, since_best)
+            better = improved & (reason != DIVERGED)
+            return _Run(
                 t=t,
                 x=x,
                 state=state,
@@ -197,36 +303,87 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
                 best_loss=jnp.where(better, loss, c.best_loss),
                 stall=stall,
                 reason=reason,
-                records=records,
-                path=path,
+                grad_norm=gn,
+                since_best=since_best,
             )
 
-        running = lambda c: c.reason == RUNNING  # noqa: E731
-        if options.progress_every:
-            # a host callback inside the step loop slows every step; report between chunks
-            # of `progress_every` steps instead, each chunk a tight loop of its own
-            def chunk(c: _Carry) -> _Carry:
-                stop = c.t + options.progress_every
-                c = jax.lax.while_loop(lambda c: running(c) & (c.t < stop), body, c)
-                jax.debug.callback(progress_bar.report, c.t, sign * c.loss)
-                return c
+        running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
-            end = jax.lax.while_loop(running, chunk, start)
-        else:
-            end = jax.lax.while_loop(running, body, start)
+        def steps(c: _Carry) -> _Carry:
+            """Up to ``block`` steps, their rows written to a block of ``block`` rows copied
+            out of the history and back: the inner loop touches only small arrays."""
+            base = _row_index(c.loops + 1, c.every)
+            stop = c.loops + block
+            take = lambda a: jax.lax.dynamic_slice_in_dim(a, base, block, 0)  # noqa: E731
+            inner = c._replace(records=take(c.records), path=jax.tree.map(take, c.path))
+
+            def body(c: _Carry) -> _Carry:
+                active = c.run.reason == RUNNING  # a running run takes step c.loops + 1
+                c = c._replace(loops=c.loops + 1, run=keep_if(active, step(c.run), c.run))
+                return record(c, _row_index(c.loops, c.every) - base, active)
+
+            inner = jax.lax.while_loop(lambda c: running(c) & (c.loops < stop), body, inner)
+
+            def put(a: jax.Array, b: jax.Array) -> jax.Array:
+                return jax.lax.dynamic_update_slice_in_dim(a, b, base, 0)
+
+            return inner._replace(
+                records=put(c.records, inner.records), path=jax.tree.map(put, c.path, inner.path)
+            )
+
+        def segment(c: _Carry) -> _Carry:
+            if options.thinned:
+                last = jnp.minimum(c.loops + block, options.max_steps)
+                overflows = lambda c: _row_index(last, c.every) >= capacity  # noqa: E731
+                c = jax.lax.while_loop(overflows, _thin, c)
+            before = c.loops
+            c = steps(c)
+            if options.progress_every:
+                every = options.progress_every
+                crossed = (c.loops // every > before // every) | ~running(c)
+
+                def report(c: _Carry) -> _Carry:
+                    jax.debug.callback(progress_bar.report, c.run.t, sign * c.run.loss)
+                    return c
+
+                c = jax.lax.cond(crossed, report, lambda c: c, c)
+            return c
+
+        end = jax.lax.while_loop(running, segment, start)
+        run = end.run
         return Result(
-            x=end.x,
-            loss=sign * end.loss,
-            best_x=end.best_x,
-            best_loss=sign * end.best_loss,
-            grad_norm=global_norm(end.grad),
-            steps=end.t,
-            reason=end.reason,
-            diverged_at=jnp.where(end.reason == DIVERGED, end.t, -1).astype(jnp.int32),
+            x=run.x,
+            loss=sign * run.loss,
+            best_x=run.best_x,
+            best_loss=sign * run.best_loss,
+            grad_norm=run.grad_norm,
+            steps=run.t,
+            reason=run.reason,
+            diverged_at=jnp.where(run.reason == DIVERGED, run.t, -1).astype(jnp.int32),
             history=_history(end, options),
         )
 
     return jax.jit(minimize_run)
+
+
+def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
+    """Refuse, before compiling, a history that cannot fit in memory."""
+    itemsize = max((jnp.result_type(a).itemsize for a in jax.tree.leaves(x0)), default=4)
+    need = records * (3 + path_size) * itemsize
+    limit = _memory_bytes() // 2
+    if need > limit:
+        raise ValueError(
+            f"the history would need {need / 2**30:.1f} GiB ({records} records of "
+            f"{3 + path_size} numbers), more than half of this machine's memory; pass "
+            f"record_path=False or a smaller max_records"
+        )
+
+
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume a small machine
+        return 8 * 2**30
 
 
 def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
@@ -310,6 +467,7 @@ def minimize(
     maximize: bool = False,
     record_every: int = 1,
     record_path: bool | None = None,
+    max_records: int = MAX_RECORDS,
     progress: Any = False,
 ) -> Result:
     """Minimize (or, with ``maximize=True``, maximize) ``f`` from ``x0`` with ``optimizer``.
@@ -322,14 +480,19 @@ def minimize(
             :func:`descend.engine.lookahead_nesterov`.
         max_steps: the most updates to apply, an integer >= 1.
         tol: stop when the gradient norm is at most ``tol`` (0 disables it unless the
-            gradient is exactly zero).
+            gradient is exactly zero). A run also stops, as ``converged (gradient norm at
+            float precision)``, when the norm reaches :func:`precision_floor`, the level
+            below which it is rounding noise (in float32 that floor can lie above ``tol``).
         ftol, patience: stop when the relative change of the loss stays below ``ftol`` for
             ``patience`` steps in a row (``ftol=0`` disables it).
         divergence: report ``diverged`` when the loss rises more than ``divergence`` times
             ``max(|L_0|, 1)`` above its start, or anything becomes non-finite.
         maximize: climb ``f`` instead (gradient ascent); losses are reported as ``f``.
-        record_every: keep one history record every this many steps (bounds memory).
+        record_every: keep one history record every this many steps.
         record_path: keep the points in the history; by default when it stays small.
+        max_records: the most history records kept (at least 3). A run that would need
+            more is thinned as it goes: every other record is dropped and ``record_every``
+            doubles, so memory and time follow the steps taken, not ``max_steps``.
         progress: show a progress bar (steps, loss) while running: True for standard
             error, or a text stream to write it to.
 
@@ -347,6 +510,9 @@ def minimize(
         )
     max_steps = check.positive_int("max_steps", max_steps)
     record_every = check.positive_int("record_every", record_every)
+    max_records = check.positive_int("max_records", max_records)
+    if max_records < 3:
+        raise ValueError(f"max_records must be at least 3; got {max_records}")
     patience = check.positive_int("patience", patience)
     check.nonnegative("tol", tol)
     check.nonnegative("ftol", ftol)
@@ -356,13 +522,23 @@ def minimize(
         raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
     x0 = _as_float_tree(x0)
     _check_function(f, x0)
-    n_records = -(-max_steps // record_every) + 1
+    needed = -(-max_steps // record_every) + 1
+    records = record_capacity(max_steps, record_every, max_records)
+    size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
     if record_path is None:
-        size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
-        record_path = size * n_records <= PATH_LIMIT
+        record_path = size * records <= PATH_LIMIT
+    _check_history_fits(records, size if record_path else 0, x0)
     every = -(-max_steps // PROGRESS_REPORTS) if progress else 0
     options = Options(
-        max_steps, record_every, bool(record_path), patience, bool(maximize), every, ftol > 0
+        max_steps=max_steps,
+        record_every=record_every,
+        records=records,
+        thinned=records < needed,
+        record_path=bool(record_path),
+        patience=patience,
+        maximize=bool(maximize),
+        progress_every=every,
+        use_ftol=ftol > 0,
     )
     key, leaves = split(optimizer)
     run = _runner(f, key, options)

@@ -13,13 +13,14 @@ from typing import Any
 import jax
 import numpy as np
 
-RUNNING, GRADIENT_TOL, LOSS_TOL, MAX_STEPS, DIVERGED = 0, 1, 2, 3, 4
+RUNNING, GRADIENT_TOL, LOSS_TOL, MAX_STEPS, DIVERGED, PRECISION = 0, 1, 2, 3, 4, 5
 REASONS = {
     RUNNING: "running",
     GRADIENT_TOL: "converged (gradient norm <= tol)",
     LOSS_TOL: "converged (loss change < ftol)",
     MAX_STEPS: "max_steps",
     DIVERGED: "diverged",
+    PRECISION: "converged (gradient norm at float precision)",
 }
 SHORT_REASONS = {
     RUNNING: "running",
@@ -27,13 +28,15 @@ SHORT_REASONS = {
     LOSS_TOL: "stalled",
     MAX_STEPS: "max_steps",
     DIVERGED: "diverged",
+    PRECISION: "converged",
 }
 
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class History:
-    """Records taken every ``record_every`` steps (and at step 0).
+    """Records taken every ``record_every`` steps (and at step 0); a run longer than
+    ``max_records`` records is thinned (every other record dropped, the interval doubled).
 
     ``step[i]`` is the step of record ``i``; ``loss``, ``grad_norm`` and ``lr`` are the loss
     and gradient norm at that step's point and the learning rate of the update taken from it;
@@ -97,7 +100,7 @@ class Result:
     @property
     def converged(self) -> bool:
         """Stopped by the gradient or loss tolerance (one run)."""
-        return int(self.reason) in (GRADIENT_TOL, LOSS_TOL)
+        return int(self.reason) in (GRADIENT_TOL, LOSS_TOL, PRECISION)
 
     @property
     def diverged(self) -> bool:

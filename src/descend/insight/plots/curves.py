@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from descend.engine import sweep
-from descend.engine.result import DIVERGED, GRADIENT_TOL, LOSS_TOL
+from descend.engine.result import DIVERGED, GRADIENT_TOL, LOSS_TOL, PRECISION
 from descend.insight.plots._common import COLORS, new_figure, run_curve, save
 from descend.optim import momentum
 from descend.problems import surfaces
@@ -123,7 +123,7 @@ def lr_sensitivity(
         ok = ~diverged
         ax.plot(lrs[ok], y[ok], "o-", color=color, ms=4, lw=1.5, label=name, gid=f"rule:{name}")
         if metric == "steps":
-            stuck = ok & ~np.isin(reason, (GRADIENT_TOL, LOSS_TOL))
+            stuck = ok & ~np.isin(reason, (GRADIENT_TOL, LOSS_TOL, PRECISION))
             if stuck.any():
                 ax.plot(lrs[stuck], y[stuck], "o", mfc="white", mec=color, ms=7, zorder=4)
         if diverged.any():
