@@ -16,6 +16,12 @@ A run that diverges never passes silently: the estimator keeps the best finite p
 ``stop_reason_ = "diverged"`` and issues a :class:`DivergenceWarning`; a run that reaches
 ``epochs`` without converging issues scikit-learn's ``ConvergenceWarning``. Training runs in
 float32 (the data are cast); predictions are computed in float64 from the fitted parameters.
+
+The defaults learn without tuning: ``standardize=True`` standardizes the features (and a
+regressor's targets, undone by ``predict``), ``learning_rate="auto"`` is 0.01 for the linear
+models and 1e-3 for MLPs, and ``batch_size="auto"`` takes at least ten steps an epoch, so that
+``DescendRegressor().fit(X, y)`` and ``DescendClassifier().fit(X, y)`` score as
+``SGDRegressor``/``LogisticRegression`` do (see the estimators' Notes).
 """
 
 try:

@@ -32,6 +32,7 @@ from descend import optim
 from descend.engine.fit import DIVERGED, MAX_EPOCHS, STALLED, fit
 from descend.optim import schedules
 from descend.problems import models
+from descend.problems.data.prepare import Standardizer
 
 #: The update rules ``optimizer`` may name (each takes the learning rate first).
 OPTIMIZERS = {
@@ -46,6 +47,16 @@ SCHEDULES = ("constant", "invscaling", "inverse_time", "cosine", "exponential", 
 #: The factor by which ``inverse_time`` and ``exponential`` divide the learning rate over
 #: ``epochs`` epochs, and ``step`` at each third of them.
 DECAY = 10.0
+
+#: ``learning_rate="auto"`` by model: ``SGDRegressor``'s and ``SGDClassifier``'s ``eta0`` for
+#: the linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
+AUTO_RATES = {"linear": 1e-2, "logistic": 1e-2, "mlp": 1e-3}
+
+#: ``batch_size="auto"`` is ``min(MAX_AUTO_BATCH, ceil(n / MIN_STEPS_PER_EPOCH))``.
+MAX_AUTO_BATCH, MIN_STEPS_PER_EPOCH = 200, 10
+
+#: The fitted statistics of ``standardize`` (see ``DescendEstimator._scales``).
+SCALE_ATTRIBUTES = ("feature_mean_", "feature_scale_", "target_mean_", "target_scale_")
 
 #: Seeds are drawn in ``[0, SEED_LIMIT)`` (JAX's keys take 32-bit seeds).
 SEED_LIMIT = 2**31 - 1
@@ -106,6 +117,14 @@ def learning_rate_schedule(name: str, lr: float, power_t: float, total_steps: in
     return schedules.step(lr, math.ceil(T / 3), 1.0 / DECAY)
 
 
+def auto_batch(n: int) -> int:
+    """``batch_size="auto"``: ``min(200, ceil(n / 10))`` samples, at least 1, so that every
+    epoch takes at least ``min(n, 10)`` steps (``MLP*``'s ``min(200, n)`` takes one step an
+    epoch on 200 samples or fewer, too few to learn in 200 epochs) and large data sets get
+    ``MLP*``'s batches of 200."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(n / MIN_STEPS_PER_EPOCH)))
+
+
 def _numpy(tree: Any) -> Any:
     """A pytree of JAX arrays as NumPy arrays (picklable, and not tied to a device)."""
     return jax.tree.map(np.asarray, tree)
@@ -119,7 +138,7 @@ class DescendEstimator(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(models.ACTIVATIONS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "optimizer_params": [dict, None],
         "schedule": [StrOptions(set(SCHEDULES))],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -132,6 +151,7 @@ class DescendEstimator(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
         "shuffle": ["boolean"],
+        "standardize": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -161,6 +181,7 @@ class DescendEstimator(BaseEstimator):
         alpha,
         l1,
         shuffle,
+        standardize,
         random_state,
         warm_start,
         verbose,
@@ -183,6 +204,7 @@ class DescendEstimator(BaseEstimator):
         self.alpha = alpha
         self.l1 = l1
         self.shuffle = shuffle
+        self.standardize = standardize
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -199,11 +221,18 @@ class DescendEstimator(BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
+    def _rate(self) -> float:
+        """The learning rate: ``learning_rate``, or for ``"auto"`` :data:`AUTO_RATES` of the
+        model (SGD*'s ``eta0`` for the linear models, MLP*'s ``learning_rate_init`` for MLPs)."""
+        if self.learning_rate == "auto":
+            return AUTO_RATES[self.model]
+        return float(self.learning_rate)
+
     def _batch(self, n: int) -> int:
         if self.batch_size is None:
             return n
         if self.batch_size == "auto":
-            return min(200, n)
+            return auto_batch(n)
         if self.batch_size > n:
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {n} samples; using {n} "
@@ -214,9 +243,7 @@ class DescendEstimator(BaseEstimator):
         return min(int(self.batch_size), n)
 
     def _optimizer(self, total_steps: int) -> Any:
-        rate = learning_rate_schedule(
-            self.schedule, float(self.learning_rate), float(self.power_t), total_steps
-        )
+        rate = learning_rate_schedule(self.schedule, self._rate(), float(self.power_t), total_steps)
         extra = dict(self.optimizer_params or {})
         rule = OPTIMIZERS[self.optimizer]
         accepted = [p for p in inspect.signature(rule).parameters if p != "lr"]
@@ -246,9 +273,30 @@ class DescendEstimator(BaseEstimator):
 
     # -- training --------------------------------------------------------------------------------
 
+    def _scales(self, X: np.ndarray, y: np.ndarray, continuing: bool) -> dict[str, np.ndarray]:
+        """The statistics that map the data to the training scale: ``z = (x - mean) / scale``
+        per feature and, for a regressor, ``t = (y - mean_y) / scale_y`` per target (a
+        constant column gets scale 1). Kept from the previous fit when training continues;
+        mean 0 and scale 1 (the identity) with ``standardize=False``."""
+        if continuing:
+            return {k: getattr(self, k) for k in SCALE_ATTRIBUTES if hasattr(self, k)}
+        d = X.shape[1]
+        out = {"feature_mean_": np.zeros(d), "feature_scale_": np.ones(d)}
+        if self._task == "regression":
+            k = 1 if y.ndim == 1 else y.shape[1]
+            out |= {"target_mean_": np.zeros(k), "target_scale_": np.ones(k)}
+        if self.standardize:
+            features = Standardizer().fit(X)
+            out |= {"feature_mean_": features.mean, "feature_scale_": features.std}
+            if self._task == "regression":
+                targets = Standardizer().fit(y.reshape(len(y), -1))
+                out |= {"target_mean_": targets.mean, "target_scale_": targets.std}
+        return out
+
     def _train(self, X: np.ndarray, y: np.ndarray, spec: tuple, loss: str, incremental: bool):
-        """Fit (or, with ``incremental``, one epoch of ``partial_fit``) on float32 ``X`` and the
-        encoded targets ``y``; ``spec`` is the ``cached_model`` key."""
+        """Fit (or, with ``incremental``, one epoch of ``partial_fit``) on float64 ``X`` and
+        the encoded targets ``y`` (float64 for a regressor, class codes for a classifier),
+        standardized first (see :meth:`_scales`); ``spec`` is the ``cached_model`` key."""
         model = cached_model(*spec)
         continuing = hasattr(self, "params_") and (incremental or self.warm_start)
         if continuing and self._spec != spec:
@@ -257,6 +305,11 @@ class DescendEstimator(BaseEstimator):
                 f"n_features, n_outputs) but the estimator was fitted with {self._spec[:3]!r}; "
                 "call fit with warm_start=False to start again"
             )
+        scales = self._scales(X, y, continuing)
+        X = ((X - scales["feature_mean_"]) / scales["feature_scale_"]).astype(np.float32)
+        if self._task == "regression":
+            centred = y.reshape(len(y), -1) - scales["target_mean_"]
+            y = (centred / scales["target_scale_"]).reshape(y.shape).astype(np.float32)
         base_seed = self._base_seed if continuing else self._seed()
         done = self.n_iter_ if continuing else 0
         seed = (base_seed + done) % SEED_LIMIT  # new shuffles for each call that continues
@@ -279,6 +332,7 @@ class DescendEstimator(BaseEstimator):
                 self.__dict__.pop(name, None)
             self._base_seed, self.n_iter_ = base_seed, 0
         self._spec = spec
+        self.__dict__.update(scales)
         epochs = 1 if incremental else self.epochs
         result = fit(
             model,
@@ -327,7 +381,7 @@ class DescendEstimator(BaseEstimator):
             kept = f"the parameters of epoch {start + best}" if best else "its starting parameters"
             warnings.warn(
                 f"{name} diverged at epoch {self.n_iter_} (the loss became non-finite or "
-                f"exploded); kept {kept}. learning_rate={self.learning_rate!r} is probably too "
+                f"exploded); kept {kept}. learning_rate={self._rate()!r} is probably too "
                 f"large for optimizer={self.optimizer!r}: try a smaller one.",
                 DivergenceWarning,
                 stacklevel=5,
@@ -345,10 +399,11 @@ class DescendEstimator(BaseEstimator):
     # -- outputs ---------------------------------------------------------------------------------
 
     def _outputs(self, X: Any) -> np.ndarray:
-        """The model's raw outputs for ``X``, computed in float64 (so that they do not depend on
-        how the samples are batched)."""
+        """The model's raw outputs for ``X`` (standardized with the training statistics),
+        computed in float64 (so that they do not depend on how the samples are batched)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = (X - self.feature_mean_) / self.feature_scale_
         model = cached_model(*self._spec)
         with jax.enable_x64(True):
             params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), self.params_)

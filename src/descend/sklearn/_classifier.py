@@ -68,12 +68,9 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
     >>> from descend.sklearn import DescendClassifier
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), DescendClassifier(learning_rate=0.05, random_state=0))
-    >>> clf.fit(X, y).score(X, y) > 0.9
+    >>> X, y = load_iris(return_X_y=True)   # raw features: standardized inside
+    >>> DescendClassifier(random_state=0).fit(X, y).score(X, y) > 0.9
     True
 """
     )
@@ -93,7 +90,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         activation="relu",
         loss=None,
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate="auto",
         optimizer_params=None,
         schedule="constant",
         power_t=0.5,
@@ -106,6 +103,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         alpha=0.0,
         l1=0.0,
         shuffle=True,
+        standardize=True,
         random_state=None,
         warm_start=False,
         verbose=False,
@@ -129,6 +127,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
             alpha=alpha,
             l1=l1,
             shuffle=shuffle,
+            standardize=standardize,
             random_state=random_state,
             warm_start=warm_start,
             verbose=verbose,
@@ -138,7 +137,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) for up to
         ``epochs`` epochs; returns ``self``."""
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=np.float64)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         classes = np.unique(y)
@@ -157,7 +156,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         planned epochs."""
         self._validate_params()
         first = not hasattr(self, "params_")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if first and classes is None:

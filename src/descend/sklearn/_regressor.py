@@ -30,20 +30,23 @@ _LOSS_DOC = """
 """
 
 
+_ATTRIBUTES_DOC = """    target_mean_, target_scale_ : ndarray of shape (n_targets,)
+        The statistics of ``standardize`` for the targets (0 and 1 with
+        ``standardize=False``): ``predict`` returns ``f(z) * target_scale_ + target_mean_``.
+"""
+
+
 class DescendRegressor(RegressorMixin, DescendEstimator):
     __doc__ = (
         "A scikit-learn regressor trained by gradient descent with :func:`descend.fit`.\n"
-        + parameters_doc(_MODEL_DOC, _LOSS_DOC, "R^2")
+        + parameters_doc(_MODEL_DOC, _LOSS_DOC, "R^2", _ATTRIBUTES_DOC, regression=True)
         + """
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
     >>> from descend.sklearn import DescendRegressor
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = make_pipeline(StandardScaler(), DescendRegressor(learning_rate=0.5, random_state=0))
-    >>> reg.fit(X, y).score(X, y) > 0.5
+    >>> X, y = load_diabetes(return_X_y=True)   # y in the hundreds: standardized inside
+    >>> DescendRegressor(random_state=0).fit(X, y).score(X, y) > 0.5
     True
 """
     )
@@ -63,7 +66,7 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         activation="relu",
         loss=None,
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate="auto",
         optimizer_params=None,
         schedule="constant",
         power_t=0.5,
@@ -76,6 +79,7 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         alpha=0.0,
         l1=0.0,
         shuffle=True,
+        standardize=True,
         random_state=None,
         warm_start=False,
         verbose=False,
@@ -99,6 +103,7 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
             alpha=alpha,
             l1=l1,
             shuffle=shuffle,
+            standardize=standardize,
             random_state=random_state,
             warm_start=warm_start,
             verbose=verbose,
@@ -126,11 +131,11 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
     def _fit(self, X, y, incremental: bool):
         first = not (incremental and hasattr(self, "params_"))
         X, y = validate_data(
-            self, X, y, dtype=np.float32, multi_output=True, y_numeric=True, reset=first
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=first
         )
         if y.ndim == 2 and y.shape[1] == 1:  # as MLPRegressor: warn, and predict shape (n,)
             y = column_or_1d(y, warn=True)
-        y = np.asarray(y, dtype=np.float32)
+        y = np.asarray(y, dtype=np.float64)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         hidden = self._hidden() if self.model == "mlp" else ()
         activation = self.activation if self.model == "mlp" else ""
@@ -138,5 +143,10 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         return self._train(X, y, spec, self.loss or "mse", incremental)
 
     def predict(self, X):
-        """The predicted targets, float64, shape (n_samples,) or (n_samples, n_targets)."""
-        return self._outputs(X)
+        """The predicted targets, float64, shape (n_samples,) or (n_samples, n_targets): the
+        model's output mapped back to the units of ``y``, ``f(z) * target_scale_ +
+        target_mean_``."""
+        out = self._outputs(X)
+        return (out.reshape(len(out), -1) * self.target_scale_ + self.target_mean_).reshape(
+            out.shape
+        )

@@ -172,22 +172,46 @@ class Standardizer:
         return (X64 * self.std + self.mean).astype(dtype)
 
 
-def standardize(train: Dataset, *others: Dataset) -> tuple[Dataset, ...]:
+def standardize(train: Dataset, *others: Dataset, targets: bool = False) -> tuple[Dataset, ...]:
     """``train`` and ``others`` with features standardized by statistics of ``train`` alone.
 
-    A :class:`Standardizer` is fitted on ``train.X`` and applied to every ``X``; the targets
-    are unchanged. Returns ``(train, *others)`` standardized, in the order given. Fitting on
-    the training part only keeps the validation and test parts unseen.
+    A :class:`Standardizer` is fitted on ``train.X`` and applied to every ``X``. With
+    ``targets=True`` a regression target is standardized too, ``y' = (y - mean_y) / std_y``
+    with the mean and standard deviation of ``train.y`` (``std_y = 1`` for a constant
+    target), so that a loss like the mean squared error is in units of ``var(y)``; class
+    labels are never changed. Use :func:`target_scaler` for the statistics that undo it.
+    Returns ``(train, *others)`` standardized, in the order given. Fitting on the training
+    part only keeps the validation and test parts unseen.
     """
     datasets = (train, *others)
     for i, d in enumerate(datasets):
         if not isinstance(d, Dataset):
             raise TypeError(f"standardize: argument {i} must be a Dataset; got {type(d).__name__}")
     scaler = Standardizer().fit(train.X)
+    y_scaler = target_scaler(train) if targets else None
+
+    def target(d: Dataset) -> np.ndarray:
+        if y_scaler is None:
+            return d.y
+        return y_scaler.transform(np.asarray(d.y).reshape(len(d.y), -1)).reshape(np.shape(d.y))
+
     return tuple(
-        Dataset(scaler.transform(d.X), d.y, d.task, d.name, d.feature_names, d.target_names)
+        Dataset(scaler.transform(d.X), target(d), d.task, d.name, d.feature_names, d.target_names)
         for d in datasets
     )
 
 
-__all__ = ["Standardizer", "split", "standardize"]
+def target_scaler(train: Dataset) -> Standardizer | None:
+    """The :class:`Standardizer` of ``train``'s regression targets (one column per target;
+    ``None`` for classification): ``transform`` gives the standardized targets that
+    ``standardize(..., targets=True)`` trains on, ``inverse_transform`` maps predictions back
+    to the original units, ``y = y' * std_y + mean_y``."""
+    if not isinstance(train, Dataset):
+        raise TypeError(f"target_scaler: train must be a Dataset; got {type(train).__name__}")
+    if train.task != "regression":
+        return None
+    y = np.asarray(train.y)
+    return Standardizer().fit(y.reshape(len(y), -1))
+
+
+__all__ = ["Standardizer", "split", "standardize", "target_scaler"]
