@@ -24,6 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jax
+import numpy as np
+
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw
 from descend.optim.base import HyperParam, Transform
@@ -48,6 +51,14 @@ def _times(lr: HyperParam, rate: float) -> HyperParam:
     return (lambda t: lr(t) * rate) if callable(lr) else lr * rate
 
 
+def _given(value: Any) -> bool:
+    """Whether an optional numeric argument is switched on: a schedule, a traced value, or
+    a concrete value that is not zero everywhere (arrays included)."""
+    if callable(value) or isinstance(value, jax.core.Tracer):
+        return True
+    return bool(np.any(np.asarray(value) != 0))
+
+
 def _args(where: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(defaults))
     if unknown:
@@ -60,16 +71,16 @@ def _args(where: str, given: dict[str, Any], defaults: dict[str, Any]) -> dict[s
 
 def _torch_wrap(a: dict[str, Any], rule: Transform, decoupled: bool = False) -> Transform:
     parts = [maximize()] if a["maximize"] else []
-    if a["weight_decay"] and not decoupled:
+    if _given(a["weight_decay"]) and not decoupled:
         parts.append(weight_decay(a["weight_decay"]))
     parts.append(rule)
-    if a["weight_decay"] and decoupled:
+    if _given(a["weight_decay"]) and decoupled:
         parts.append(decoupled_weight_decay(_times(a["lr"], a["weight_decay"])))
     return parts[0] if len(parts) == 1 else chain(*parts)
 
 
 def _torch_sgd(a: dict[str, Any]) -> Transform:
-    if a["momentum"] == 0:
+    if not _given(a["momentum"]):
         if a["nesterov"]:
             raise ValueError("torch SGD: nesterov requires a momentum > 0")
         return _torch_wrap(a, gd(a["lr"]))
@@ -255,13 +266,13 @@ def _keras_wrap(a: dict[str, Any], rule: Transform) -> Transform:
     if a["global_clipnorm"] is not None:
         parts.append(clip_by_global_norm(a["global_clipnorm"]))
     parts.append(rule)
-    if a["weight_decay"]:
+    if a["weight_decay"] is not None and _given(a["weight_decay"]):
         parts.append(decoupled_weight_decay(_times(a["learning_rate"], a["weight_decay"])))
     return parts[0] if len(parts) == 1 else chain(*parts)
 
 
 def _keras_sgd(a: dict[str, Any]) -> Transform:
-    if a["momentum"] == 0:
+    if not _given(a["momentum"]):
         return _keras_wrap(a, gd(a["learning_rate"]))
     return _keras_wrap(
         a, momentum(a["learning_rate"], a["momentum"], form="velocity", nesterov=a["nesterov"])

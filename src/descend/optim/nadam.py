@@ -75,7 +75,11 @@ def nadam(
 
     def init(params: PyTree) -> NAdamState:
         zeros = tree_zeros_like(params)
-        return NAdamState(zero_count(), jnp.ones([]), zeros, zeros)
+        # the product has the shape of the momentum coefficients (arrays of b1 broadcast)
+        shape = jnp.broadcast_shapes(
+            *(jnp.shape(value_at(h, zero_count())) for h in (b1, momentum_decay))
+        )
+        return NAdamState(zero_count(), jnp.ones(shape), zeros, zeros)
 
     def update(grads: PyTree, state: NAdamState, params: PyTree = None, **extra: Any):
         del params, extra

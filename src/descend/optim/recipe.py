@@ -71,25 +71,25 @@ def hyperparameters(build: Callable[..., Any]) -> tuple[str, ...]:
     )
 
 
-def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a constructor so that what it returns carries its :class:`Recipe`.
-
-    Before ``build`` runs, each numeric hyperparameter (see :func:`hyperparameters`) is put
-    in canonical form by :func:`descend.optim.validation.number`: a Python float for a
+def checked(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a constructor so that its numeric hyperparameters (see :func:`hyperparameters`)
+    arrive in canonical form (:func:`descend.optim.validation.number`): a Python float for a
     number, NumPy scalar or 0-d array of any real dtype, a float64 array for an n-d one; a
-    schedule or a traced value as it is. A bool, complex number, string or object array
-    raises ``TypeError`` naming the parameter. So ``gd(np.array(1))``, ``gd(1)`` and
-    ``gd(1.0)`` are the same transform with the same recipe, and the transform made directly
-    and the one :func:`rebuild` makes inside a compiled run take the same values. After
-    ``build`` (whose own checks give the range messages), a NaN or infinite hyperparameter
-    that ``build`` did not check still raises ``ValueError``.
+    schedule (for a ``HyperParam``; a ``float`` parameter takes none) or a traced value as
+    it is. A bool, complex number, string or object array raises ``TypeError`` naming the
+    parameter. After ``build`` (whose own checks give the range messages), a NaN or
+    infinite hyperparameter that ``build`` did not check still raises ``ValueError``.
+    ``wrapper.bind(*args, **kwargs)`` returns the canonical bound arguments and the result.
     """
 
     signature = inspect.signature(build)
     numeric = hyperparameters(build)
+    takes_schedule = {
+        name: signature.parameters[name].annotation in ("HyperParam", HyperParam)
+        for name in numeric
+    }
 
-    @functools.wraps(build)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def bind(*args: Any, **kwargs: Any) -> tuple[inspect.BoundArguments, Any]:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
@@ -97,11 +97,36 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
         given = bound.arguments
         for name in numeric:
             if name in given:
-                given[name] = check.number(name, given[name])
+                given[name] = check.number(name, given[name], schedule=takes_schedule[name])
         made = build(*bound.args, **bound.kwargs)
         for name in numeric:
             if name in given:
                 check.finite(name, given[name])
+        return bound, made
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return bind(*args, **kwargs)[1]
+
+    wrapper.hyperparameters = numeric  # type: ignore[attr-defined]
+    wrapper.bind = bind  # type: ignore[attr-defined]
+    return wrapper
+
+
+def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a constructor so that what it returns carries its :class:`Recipe`.
+
+    The arguments are first put in canonical form by :func:`checked`, so ``gd(np.array(1))``,
+    ``gd(1)`` and ``gd(1.0)`` are the same transform with the same recipe, and the transform
+    made directly and the one :func:`rebuild` makes inside a compiled run take the same
+    values.
+    """
+
+    bind = checked(build).bind
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bound, made = bind(*args, **kwargs)
         for plain, with_recipe in _RECORDED.items():
             if type(made) in (plain, with_recipe):
                 # every argument, defaults included, so that passing a default explicitly
@@ -112,7 +137,7 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
                 return out
         return made
 
-    wrapper.hyperparameters = numeric  # type: ignore[attr-defined]
+    wrapper.hyperparameters = hyperparameters(build)  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -6,6 +6,9 @@ and as Optax's schedules. Any hyperparameter of any descend rule accepts a sched
 ``descend.adam(lr=cosine(1e-2, 1000))`` anneals Adam's learning rate and
 ``descend.adam(b1=one_cycle_momentum(...))`` cycles its beta1.
 
+Every numeric argument takes any real number, NumPy scalar or 0-d array (int, uint or float
+dtype), as the float of the same value (see :func:`descend.optim.recipe.checked`).
+
 For the loss-driven "reduce on plateau" see :func:`descend.optim.reduce_on_plateau`.
 """
 
@@ -18,18 +21,21 @@ import jax.numpy as jnp
 
 from descend.optim import validation as check
 from descend.optim.base import Schedule
+from descend.optim.recipe import checked
 
 
 def _float(t: jax.Array) -> jax.Array:
     return jnp.asarray(t).astype(jnp.result_type(float))
 
 
+@checked
 def constant(value: float) -> Schedule:
     """``lr_t = value``."""
     check.nonnegative("value", value)
     return lambda t: jnp.full(jnp.shape(t), value, jnp.result_type(float))
 
 
+@checked
 def inverse_time(init: float, decay_rate: float, decay_steps: int = 1, *, staircase=False):
     """``lr_t = init / (1 + decay_rate * t / decay_steps)`` (``floor(t / decay_steps)`` when
     ``staircase``). Keras ``InverseTimeDecay``; with ``decay_steps=1`` the classic 1/t decay
@@ -45,6 +51,7 @@ def inverse_time(init: float, decay_rate: float, decay_steps: int = 1, *, stairc
     return schedule
 
 
+@checked
 def power(init: float, power: float = 0.25, offset: float = 1.0) -> Schedule:
     """``lr_t = init / (t + offset)^power``: scikit-learn's ``learning_rate="invscaling"``
     (``eta0 / t^power_t``, its ``t`` counting from 1, hence ``offset=1``)."""
@@ -54,6 +61,7 @@ def power(init: float, power: float = 0.25, offset: float = 1.0) -> Schedule:
     return lambda t: init / (_float(t) + offset) ** power
 
 
+@checked
 def step(init: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """``lr_t = init * gamma^floor(t / step_size)`` (PyTorch ``StepLR``)."""
     check.nonnegative("init", init)
@@ -64,6 +72,7 @@ def step(init: float, step_size: int, gamma: float = 0.1) -> Schedule:
     )
 
 
+@checked
 def multistep(init: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """``lr_t = init * gamma^(number of milestones <= t)`` (PyTorch ``MultiStepLR``)."""
     check.nonnegative("init", init)
@@ -78,6 +87,7 @@ def multistep(init: float, milestones: Sequence[int], gamma: float = 0.1) -> Sch
     return schedule
 
 
+@checked
 def exponential(init: float, gamma: float, every: int = 1, *, staircase: bool = False):
     """``lr_t = init * gamma^(t / every)`` (``floor(t / every)`` when ``staircase``).
 
@@ -94,6 +104,7 @@ def exponential(init: float, gamma: float, every: int = 1, *, staircase: bool = 
     return schedule
 
 
+@checked
 def linear(start: float, end: float, steps: int) -> Schedule:
     """Straight line from ``start`` at ``t=0`` to ``end`` at ``t=steps``, then ``end``.
 
@@ -105,6 +116,7 @@ def linear(start: float, end: float, steps: int) -> Schedule:
     return lambda t: start + (end - start) * jnp.minimum(_float(t), steps) / steps
 
 
+@checked
 def polynomial(init: float, end: float = 0.0, power: float = 1.0, steps: int = 1) -> Schedule:
     """``lr_t = (init - end) * (1 - min(t, steps)/steps)^power + end``.
 
@@ -116,6 +128,7 @@ def polynomial(init: float, end: float = 0.0, power: float = 1.0, steps: int = 1
     return lambda t: (init - end) * (1 - jnp.minimum(_float(t), steps) / steps) ** power + end
 
 
+@checked
 def cosine(init: float, steps: int, final: float = 0.0) -> Schedule:
     """``lr_t = final + (init - final) * (1 + cos(pi * min(t, steps) / steps)) / 2``.
 
@@ -133,6 +146,7 @@ def cosine(init: float, steps: int, final: float = 0.0) -> Schedule:
     return schedule
 
 
+@checked
 def cosine_warm_restarts(
     init: float, period: int, period_mult: int = 1, final: float = 0.0
 ) -> Schedule:
@@ -167,6 +181,7 @@ def cosine_warm_restarts(
     return schedule
 
 
+@checked
 def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     """Run ``schedules[0]`` until ``boundaries[0]``, then ``schedules[1]`` restarted from 0,
     and so on: at ``t >= b_i`` the value is ``schedules[i+1](t - b_i)``.
@@ -194,6 +209,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     return joined
 
 
+@checked
 def warmup(schedule: Schedule, steps: int, start: float = 0.0) -> Schedule:
     """Linear warm-up over ``steps`` updates, then ``schedule`` (restarted at 0).
 
@@ -240,6 +256,7 @@ def _cycle(total_steps: int, pct_start: float, three_phase: bool, values, anneal
     return schedule
 
 
+@checked
 def one_cycle(
     peak: float,
     total_steps: int,
@@ -264,6 +281,7 @@ def one_cycle(
     return _cycle(total_steps, pct_start, three_phase, values, anneal)
 
 
+@checked
 def one_cycle_momentum(
     total_steps: int,
     base: float = 0.85,

@@ -39,7 +39,7 @@ def _real_dtype(dtype: Any) -> bool:
     return bool(jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating))
 
 
-def number(name: str, value: Any) -> Any:
+def number(name: str, value: Any, *, schedule: bool = True) -> Any:
     """A numeric hyperparameter in its canonical form, or a TypeError naming ``name``.
 
     Schedules (callables) and traced values are returned unchanged. Every other value must
@@ -50,13 +50,14 @@ def number(name: str, value: Any) -> Any:
     is the learning rate ``1.0``, computed in the run's float dtype; and every kind of
     value gives the same compiled program. Bools (``True`` is not a learning rate), complex
     numbers, strings, ``None`` and object arrays raise ``TypeError``. Finiteness and range
-    are the business of the checks below.
+    are the business of the checks below. With ``schedule=False`` (a ``float`` parameter,
+    read once rather than at each step) a callable raises ``TypeError`` too.
     """
     if type(value) is float:  # the common case first
         return value
-    if callable(value) or isinstance(value, jax.core.Tracer):
+    if isinstance(value, jax.core.Tracer) or (schedule and callable(value)):
         return value
-    if isinstance(value, (bool, np.bool_)) or value is None:
+    if isinstance(value, (bool, np.bool_)) or value is None or callable(value):
         raise _reject(name, value)
     if isinstance(value, numbers.Real):  # int, np.integer, np.floating, Fraction
         return float(value)
