@@ -8,23 +8,41 @@ one optimizer and one batch regime; its grid is ``center * 2**k`` for ``k = -9 .
 rates, a factor of 2 apart), each run from the same initial weights and data order for the
 same budget. The split is by task and was fixed here before anything was recorded:
 
-========================  ==========  ==========  ========  =====  =====  ===========
-task                      framework   optimizer   batch     kind   log    split
-========================  ==========  ==========  ========  =====  =====  ===========
-digits_mlp_sgd            pytorch     SGD         64        class  step   tuning
-friedman_mlp_momentum     pytorch     SGD m=0.9   50        reg    step   tuning
-cancer_logistic_gd        pytorch     SGD         full      class  step   tuning
-linear_momentum_full      pytorch     SGD m=0.9   full      reg    step   tuning
-classes_mlp_rmsprop       pytorch     RMSprop     32        class  epoch  tuning
-sine_mlp_adam_full        pytorch     Adam        full      reg    step   tuning
-sk_digits_sgd             sklearn     SGD m=0.9   64        class  epoch  tuning
-moons_mlp_adam            pytorch     Adam        32        class  step   held_out
-diabetes_mlp_rmsprop      pytorch     RMSprop     full      reg    step   held_out
-wine_mlp_momentum         pytorch     SGD m=0.9   16        class  step   held_out
-sk_friedman_adam          sklearn     Adam        32        reg    epoch  held_out
-========================  ==========  ==========  ========  =====  =====  ===========
+============================  ========  ==========  =====  =====  =====  ==============
+task                          framewk.  optimizer   batch  kind   log    split
+============================  ========  ==========  =====  =====  =====  ==============
+digits_mlp_sgd                pytorch   SGD         64     class  step   tuning
+friedman_mlp_momentum         pytorch   SGD m=0.9   50     reg    step   tuning
+cancer_logistic_gd            pytorch   SGD         full   class  step   tuning
+linear_momentum_full          pytorch   SGD m=0.9   full   reg    step   tuning
+classes_mlp_rmsprop           pytorch   RMSprop     32     class  epoch  tuning
+sine_mlp_adam_full            pytorch   Adam        full   reg    step   tuning
+sk_digits_sgd                 sklearn   SGD m=0.9   64     class  epoch  tuning
+moons_mlp_adam                pytorch   Adam        32     class  step   tuning (1)
+diabetes_mlp_rmsprop          pytorch   RMSprop     full   reg    step   tuning (1)
+wine_mlp_momentum             pytorch   SGD m=0.9   16     class  step   tuning (1)
+sk_friedman_adam              sklearn   Adam        32     reg    epoch  tuning (1)
+circles_mlp_sgd               pytorch   SGD         100    class  step   held_out (2)
+quantiles_mlp_adam            pytorch   Adam        8      class  step   held_out (2)
+friedman3_mlp_momentum_full   pytorch   SGD m=0.9   full   reg    step   held_out (2)
+sparse_mlp_rmsprop            pytorch   RMSprop     128    reg    epoch  held_out (2)
+sk_hastie_sgd                 sklearn   SGD m=0.9   128    class  epoch  held_out (2)
+sk_iris_adam                  sklearn   Adam        10     class  epoch  held_out (2)
+============================  ========  ==========  =====  =====  =====  ==============
 
-Run: ``.venv/bin/python -m benchmarks.foreign_curves`` (about a minute on one core).
+(1) The first held-out part: scored once (balanced accuracy 0.894, rules frozen), then
+folded into the tuning part; it is no longer held out. (2) The second held-out part, added
+for round 2 of issue 9 with its split fixed here before it was recorded: new data sets and
+generators (circles, Gaussian quantiles, Friedman 3, sparse uncorrelated, Hastie 10.2,
+iris), model sizes (8 to 64 hidden units, one and two layers) and batch sizes (8, 10, 100,
+128); labelled by the same rule. Their grid centres were set after one pilot recording that
+printed only where the rule put each grid's best rate (four grids had their best rate near
+the top of the grid and were moved up 4x); the doctor saw none of these curves. ``HELD_OUT_USES`` in :mod:`benchmarks.foreign_corpus`
+counts how often each held-out part was scored.
+
+Run: ``.venv/bin/python -m benchmarks.foreign_curves [--only TASK ...]`` (about two minutes on
+one core); ``--only`` records those tasks and keeps the other runs of the file as stored (the
+split of every run is always the one of this table).
 """
 
 from __future__ import annotations
@@ -35,13 +53,14 @@ import json
 import platform
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.foreign_corpus import DATA, label_grid
+from benchmarks.foreign_corpus import DATA, label_grid, load
 
 GRID = 2.0 ** np.arange(-9, 7)
 
@@ -120,6 +139,46 @@ def _diabetes():
     return _standard(X), (y - y.mean()) / y.std()
 
 
+def _circles():
+    from sklearn.datasets import make_circles
+
+    return make_circles(1000, noise=0.1, factor=0.5, random_state=2)
+
+
+def _quantiles():
+    from sklearn.datasets import make_gaussian_quantiles
+
+    return make_gaussian_quantiles(n_samples=400, n_features=3, n_classes=3, random_state=3)
+
+
+def _friedman3():
+    from sklearn.datasets import make_friedman3
+
+    X, y = make_friedman3(500, noise=0.02, random_state=0)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _sparse():
+    from sklearn.datasets import make_sparse_uncorrelated
+
+    X, y = make_sparse_uncorrelated(2000, 12, random_state=4)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _hastie():
+    from sklearn.datasets import make_hastie_10_2
+
+    X, y = make_hastie_10_2(1200, random_state=5)
+    return _standard(X), (y > 0).astype(int)
+
+
+def _iris():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    return _standard(X), y
+
+
 def _linear():
     from sklearn.datasets import make_regression
 
@@ -147,15 +206,29 @@ TASKS = [
          _sine, (32, 32)),
     Task("sk_digits_sgd", "sklearn", "SGD momentum 0.9", 64, "class", "epoch", "tuning", 0.16,
          40, _digits),
-    Task("moons_mlp_adam", "pytorch", "Adam", 32, "class", "step", "held_out", 0.01, 30,
+    Task("moons_mlp_adam", "pytorch", "Adam", 32, "class", "step", "tuning", 0.01, 30,
          _moons, (16, 16)),
-    Task("diabetes_mlp_rmsprop", "pytorch", "RMSprop", None, "reg", "step", "held_out", 0.02,
+    Task("diabetes_mlp_rmsprop", "pytorch", "RMSprop", None, "reg", "step", "tuning", 0.02,
          400, _diabetes, (16,)),
-    Task("wine_mlp_momentum", "pytorch", "SGD momentum 0.9", 16, "class", "step", "held_out",
+    Task("wine_mlp_momentum", "pytorch", "SGD momentum 0.9", 16, "class", "step", "tuning",
          0.16, 40, _wine),
-    Task("sk_friedman_adam", "sklearn", "Adam", 32, "reg", "epoch", "held_out", 0.012, 60,
+    Task("sk_friedman_adam", "sklearn", "Adam", 32, "reg", "epoch", "tuning", 0.012, 60,
          _friedman2),
+    # the second held-out part (fixed before it was recorded)
+    Task("circles_mlp_sgd", "pytorch", "SGD", 100, "class", "step", "held_out", 2.0, 25,
+         _circles, (24,)),
+    Task("quantiles_mlp_adam", "pytorch", "Adam", 8, "class", "step", "held_out", 0.016, 12,
+         _quantiles, (48,)),
+    Task("friedman3_mlp_momentum_full", "pytorch", "SGD momentum 0.9", None, "reg", "step",
+         "held_out", 0.1, 500, _friedman3, (64,)),
+    Task("sparse_mlp_rmsprop", "pytorch", "RMSprop", 128, "reg", "epoch", "held_out", 0.004,
+         30, _sparse, (16, 16)),
+    Task("sk_hastie_sgd", "sklearn", "SGD momentum 0.9", 128, "class", "epoch", "held_out",
+         0.2, 50, _hastie, (64,)),
+    Task("sk_iris_adam", "sklearn", "Adam", 10, "class", "epoch", "held_out", 0.04, 80,
+         _iris, (10,)),
 ]  # fmt: skip
+FIRST_HELD_OUT = ("moons_mlp_adam", "diabetes_mlp_rmsprop", "wine_mlp_momentum", "sk_friedman_adam")
 
 
 def _torch_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[list[float], int]:
@@ -255,14 +328,20 @@ def _sklearn_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[l
     return curve, 1
 
 
-def record(quick: bool = False) -> dict[str, Any]:
-    """Run every task's grid, label it and return the corpus (see the module docstring)."""
+def record(only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the grid of every task (of the tasks named in ``only``), label it and return the
+    corpus (see the module docstring)."""
     import sklearn
     import torch
 
     torch.set_num_threads(1)
+    unknown = set(only or ()) - {t.name for t in TASKS}
+    if unknown:
+        raise ValueError(f"unknown tasks: {sorted(unknown)}")
     runs = []
     for task in TASKS:
+        if only and task.name not in only:
+            continue
         X, y = task.data()
         lrs = task.center * GRID
         curves = []
@@ -300,15 +379,39 @@ def record(quick: bool = False) -> dict[str, Any]:
         "recorded_by": "benchmarks/foreign_curves.py",
         "labels_by": "benchmarks/foreign_corpus.py (label_grid)",
         "grid": "center * 2**k, k = -9..6",
+        "splits": {
+            "tuning": [t.name for t in TASKS if t.split == "tuning"],
+            "held_out": [t.name for t in TASKS if t.split == "held_out"],
+        },
+        "held_out_history": (
+            "round 1: " + ", ".join(FIRST_HELD_OUT) + " were the held-out part, scored once "
+            "(balanced accuracy 0.894) and then folded into the tuning part; round 2: the "
+            "held_out tasks now listed are fresh, recorded after their split was fixed"
+        ),
     }
     return {"meta": meta, "runs": runs}
+
+
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The runs of ``new`` and those of ``old`` for tasks ``new`` did not record (kept as
+    stored), in the order of :data:`TASKS`, every run with the split of its task now."""
+    recorded = {r["task"] for r in new["runs"]}
+    runs = [r for r in old["runs"] if r["task"] not in recorded] + new["runs"]
+    split = {t.name: t.split for t in TASKS}
+    order = {t.name: i for i, t in enumerate(TASKS)}
+    runs = [{**r, "split": split[r["task"]]} for r in runs if r["task"] in split]
+    runs.sort(key=lambda r: (order[r["task"]], r["lr"]))
+    return {"meta": new["meta"], "runs": runs}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DATA))
+    parser.add_argument("--only", nargs="+", help="record these tasks, keep the others")
     args = parser.parse_args()
-    corpus = record()
+    corpus = record(args.only)
+    if args.only and Path(args.out).exists():
+        corpus = merge(load(args.out), corpus)
     with gzip.open(args.out, "wt", encoding="utf-8") as fh:
         json.dump(corpus, fh, separators=(",", ":"))
     counts: dict[str, int] = {}
