@@ -1,14 +1,24 @@
 """``descend fit``: train a model on a bundled data set, a generated one or a CSV file.
 
 The data are split (train / validation / test, from ``--seed``) and standardised with the
-training statistics; the model is trained by ``descend.fit`` and a table of the loss and the
-metric (accuracy or R^2) on each split is printed (``--json`` for machine-readable output).
+training statistics: the features, and a regression target (``y' = (y - mean) / std``), so
+that one learning rate and one ``--tol`` suit every data set; ``--no-standardize`` keeps the
+raw values. The model is trained by ``descend.fit`` and a table of the loss and the metric
+(accuracy or R^2) on each split is printed, in the units of the data (a standardized target's
+predictions are mapped back, ``y = y' * std + mean``); ``--json`` for machine-readable output.
+
+Training stops as scikit-learn's does, when the epoch loss has not fallen by ``--tol`` (1e-4)
+for ``--patience`` (10) epochs. A run that reaches ``--epochs`` while the loss still falls by
+more than ``tol`` an epoch (averaged over the last ``patience`` epochs) ends with the line
+"not converged after N epochs: the loss was still falling by X per epoch; try --epochs or
+--lr".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from typing import Any
@@ -18,8 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine import fit
+from descend.engine.fit import MAX_EPOCHS
 from descend.problems import data as data_lib
 from descend.problems import losses, metrics, models
+from descend.problems.data.prepare import target_scaler
 
 GENERATED = {
     "moons": data_lib.moons,
@@ -31,6 +43,13 @@ GENERATED = {
     "polynomial": data_lib.polynomial_regression,
 }
 MODELS = ("auto", "linear", "logistic", "softmax", "mlp")
+#: The learning rate of ``-o NAME`` without ``lr``, by ``--model`` (``descend.sklearn``'s
+#: ``learning_rate="auto"``): ``SGD*``'s ``eta0`` for the linear models, ``MLP*``'s
+#: ``learning_rate_init`` for an MLP.
+AUTO_RATES = {"auto": 1e-2, "linear": 1e-2, "logistic": 1e-2, "softmax": 1e-2, "mlp": 1e-3}
+#: The default of ``--tol`` (scikit-learn's ``MLP*.tol``), and the fall per epoch above which
+#: a run stopped by ``--epochs`` is reported as not converged when ``--tol none``.
+TOL = 1e-4
 
 
 class FitUsageError(Exception):
@@ -83,14 +102,91 @@ def build_model(kind: str, dataset: Any, hidden: list[int], activation: str) -> 
     return models.logistic(d), "binary_cross_entropy"
 
 
-def evaluate(model: Any, params: Any, loss: Any, part: Any, task: str) -> dict[str, float]:
-    """The loss and the metric (accuracy or R^2) of ``params`` on one split."""
-    outputs = model.apply(params, jnp.asarray(part.X))
-    value = float(jnp.mean(loss(outputs, jnp.asarray(part.y))))
+def evaluate(
+    model: Any, params: Any, loss: Any, X: Any, y: Any, task: str, scaler: Any = None
+) -> dict[str, float]:
+    """The loss and the metric (accuracy or R^2) of ``params`` on the features ``X`` the
+    model takes and the targets ``y`` in the units of the data: ``scaler`` (a fitted
+    ``Standardizer`` of the targets) maps standardized outputs back, ``y = y' * std + mean``."""
+    outputs = model.apply(params, jnp.asarray(X))
+    if scaler is not None:
+        back = scaler.inverse_transform(np.asarray(outputs, np.float64).reshape(len(X), -1))
+        outputs = jnp.asarray(back.reshape(outputs.shape), jnp.asarray(X).dtype)
+    value = float(jnp.mean(loss(outputs, jnp.asarray(y))))
     if task == "classification":
-        score = float(metrics.accuracy(outputs, part.y, getattr(model, "output", "raw")))
+        score = float(metrics.accuracy(outputs, y, getattr(model, "output", "raw")))
         return {"loss": value, "accuracy": score}
-    return {"loss": value, "r2": float(metrics.r2(outputs, part.y))}
+    return {"loss": value, "r2": float(metrics.r2(outputs, y))}
+
+
+def still_falling(curve: Any, at_max: bool, tol: float | None, patience: int) -> float | None:
+    """How fast the loss was still falling when the run stopped at ``--epochs`` (``at_max``):
+    the mean fall per epoch over the last ``patience`` epochs, ``(L[-w-1] - L[-1]) / w`` with
+    ``w = min(patience, epochs - 1)``, when it exceeds ``tol`` (``TOL`` when stopping on
+    ``tol`` is off); ``None`` otherwise (converged, diverged, or the loss had all but stopped
+    falling).
+    The stop rule ends a run whose loss falls by less than ``tol`` in ``patience`` epochs, so
+    a run that still falls by ``tol`` in each one is far from that."""
+    loss = np.asarray(curve, float)
+    window = min(patience, len(loss) - 1)
+    if not at_max or window < 1 or not np.all(np.isfinite(loss[-window - 1 :])):
+        return None
+    fall = (loss[-window - 1] - loss[-1]) / window
+    return float(fall) if fall > (TOL if tol is None else tol) else None
+
+
+def auto_batch(n: int) -> int:
+    """``--batch-size auto``: ``min(200, ceil(n / 10))`` samples, at least 1, so that an
+    epoch takes at least ``min(n, 10)`` steps (the rule of ``descend.sklearn``'s
+    ``batch_size="auto"``; see its Notes)."""
+    return max(1, min(200, math.ceil(n / 10)))
+
+
+def _batch(text: str, n: int) -> int | None:
+    """``--batch-size``: ``auto``, ``full`` (None: batch gradient descent) or 1..n."""
+    word = text.strip().lower()
+    if word == "auto":
+        return auto_batch(n)
+    if word in ("full", "none"):
+        return None
+    try:
+        batch = int(word)
+    except ValueError:
+        batch = 0
+    if not 1 <= batch <= n:
+        raise FitUsageError(
+            f"--batch-size must be auto, full or an integer in 1..{n} (the training samples); "
+            f"got {text!r}"
+        )
+    return batch
+
+
+def _has_lr(spec: str) -> bool:
+    return any(i.partition("=")[0].strip() == "lr" for i in spec.partition(":")[2].split(","))
+
+
+def _with_lr(spec: str, lr: float | None) -> str:
+    """The optimizer spec with ``lr`` set to ``--lr`` (replacing one given there)."""
+    if lr is None:
+        return spec
+    name, _, rest = spec.partition(":")
+    items = [i for i in rest.split(",") if i.strip() and i.partition("=")[0].strip() != "lr"]
+    return f"{name}:{','.join([*items, f'lr={lr!r}'])}"
+
+
+def _tol(text: str) -> float | None:
+    """``--tol``: a number >= 0, or ``none`` to run every epoch."""
+    if text.strip().lower() in ("none", "off"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0 or 'none'; got {text!r}"
+        ) from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'none'; got {text!r}")
+    return value
 
 
 def run_fit(args: argparse.Namespace, optimizer_from_spec: Any) -> dict[str, Any]:
@@ -102,35 +198,43 @@ def run_fit(args: argparse.Namespace, optimizer_from_spec: Any) -> dict[str, Any
     parts = data_lib.split(dataset, tuple(kept), seed=args.seed)
     named = dict(zip([n for n, f in zip(("train", "validation", "test"), fractions, strict=True)
                       if f > 0], parts, strict=True))  # fmt: skip
+    scaler = target_scaler(named["train"]) if args.standardize else None
     if args.standardize:
-        named = dict(zip(named, data_lib.standardize(*named.values()), strict=True))
+        standardized = data_lib.standardize(*named.values(), targets=True)
+        named_std = dict(zip(named, standardized, strict=True))
+    else:
+        named_std = named
     hidden = [int(h) for h in args.hidden.split(",") if h.strip()] if args.hidden else [32]
     model, default_loss = build_model(args.model, dataset, hidden, args.activation)
     try:
         loss = losses.get(args.loss or default_loss)
     except (ValueError, TypeError) as err:
         raise FitUsageError(str(err)) from None
-    name, hyper, optimizer = optimizer_from_spec(args.optimizer)
-    batch = None if args.batch_size in ("full", "none", "None") else int(args.batch_size)
-    n_train = named["train"].n_samples
-    if batch is not None and not 1 <= batch <= n_train:
-        raise FitUsageError(f"--batch-size must be in 1..{n_train} (the training samples) or full")
+    if args.lr is not None and not args.lr > 0:
+        raise FitUsageError(f"--lr must be a number > 0; got {args.lr}")
+    lr = args.lr if args.lr is not None or _has_lr(args.optimizer) else AUTO_RATES[args.model]
+    name, hyper, optimizer = optimizer_from_spec(_with_lr(args.optimizer, lr))
+    n_train = named_std["train"].n_samples
+    batch = _batch(args.batch_size, n_train)
     options = dict(batch_size=batch, epochs=args.epochs, seed=args.seed,
                    tol=args.tol, n_iter_no_change=args.patience,
-                   validation=named.get("validation"), task=dataset.task,
+                   validation=named_std.get("validation"), task=dataset.task,
                    early_stopping=args.early_stopping and "validation" in named)  # fmt: skip
     if args.epochs < 1:
         raise FitUsageError(f"--epochs must be an integer >= 1; got {args.epochs}")
     started = time.perf_counter()
     try:
-        res = fit(model, loss, named["train"], optimizer, progress=args.progress, **options)
+        res = fit(model, loss, named_std["train"], optimizer, progress=args.progress, **options)
         res = jax.block_until_ready(res)
     except (ValueError, TypeError) as err:
         raise FitUsageError(str(err)) from None
     seconds = time.perf_counter() - started
     table = {
-        part: evaluate(model, res.params, loss, ds, dataset.task) for part, ds in named.items()
+        part: evaluate(model, res.params, loss, named_std[part].X, ds.y, dataset.task, scaler)
+        for part, ds in named.items()
     }
+    curve = np.asarray(res.curves()["loss"])
+    falling = still_falling(curve, int(res.reason) == MAX_EPOCHS, args.tol, args.patience)
     return {
         "data": dataset.name or args.data,
         "task": dataset.task,
@@ -145,7 +249,11 @@ def run_fit(args: argparse.Namespace, optimizer_from_spec: Any) -> dict[str, Any
         "diverged_at_epoch": int(res.diverged_at) if res.diverged else None,
         "seconds": seconds,
         "metrics": table,
-        "loss_curve": np.asarray(res.curves()["loss"]).tolist(),
+        "loss_curve": curve.tolist(),
+        "standardized": bool(args.standardize),
+        "tol": args.tol,
+        "not_converged": falling is not None,
+        "still_falling_per_epoch": falling,
     }
 
 
@@ -155,7 +263,12 @@ def print_report(report: dict[str, Any]) -> None:
           f"loss {report['loss']}, {report['optimizer']}({hyper}), "
           f"batch {report['batch_size']}")  # fmt: skip
     print(f"{report['stop_reason']} after {report['epochs_run']} epochs "
-          f"in {report['seconds']:.2f} s (compilation included)\n")  # fmt: skip
+          f"in {report['seconds']:.2f} s (compilation included)")  # fmt: skip
+    if report["not_converged"]:
+        fall = report["still_falling_per_epoch"]
+        print(f"not converged after {report['epochs_run']} epochs: the loss was still falling "
+              f"by {fall:.3g} per epoch; try --epochs or --lr")  # fmt: skip
+    print()
     metric = "accuracy" if report["task"] == "classification" else "r2"
     rows = [["split", "samples", "loss", metric]]
     for part, values in report["metrics"].items():
@@ -195,20 +308,33 @@ def add_parser(sub: Any, run: Any) -> None:
     p.add_argument(
         "--optimizer",
         "-o",
-        default="adam:lr=0.01",
-        help="NAME[:KEY=VALUE,...] (default adam:lr=0.01)",
+        default="adam",
+        help="NAME[:KEY=VALUE,...] (default adam; without lr: 0.01, or 0.001 for an mlp)",
     )
     p.add_argument(
         "--batch-size",
         "-b",
-        default="32",
-        help="an integer (1 = stochastic) or 'full' (batch GD); default 32",
+        default="auto",
+        help="an integer (1 = stochastic), 'full' (batch GD) or 'auto' (the default): "
+        "min(200, ceil(n / 10)), at least 10 steps an epoch",
     )
-    p.add_argument("--epochs", "-e", type=int, default=100, help="maximum epochs (default 100)")
+    p.add_argument("--epochs", "-e", type=int, default=200, help="maximum epochs (default 200)")
     p.add_argument("--seed", type=int, default=0, help="split, shuffle and init seed")
     p.add_argument("--validation", type=float, default=0.15, help="validation share (0.15)")
     p.add_argument("--test", type=float, default=0.15, help="test share (0.15)")
-    p.add_argument("--tol", type=float, default=None, help="stop when the loss stalls by tol")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="the learning rate (overrides an lr in --optimizer)",
+    )
+    p.add_argument(
+        "--tol",
+        type=_tol,
+        default=TOL,
+        help=f"stop when the loss has not fallen by tol for --patience epochs ({TOL:g}); "
+        "'none' runs every epoch",
+    )
     p.add_argument("--patience", type=int, default=10, help="epochs without improvement (10)")
     p.add_argument(
         "--early-stopping",
@@ -219,7 +345,8 @@ def add_parser(sub: Any, run: Any) -> None:
         "--no-standardize",
         dest="standardize",
         action="store_false",
-        help="keep the raw features (default: standardise with train statistics)",
+        help="keep the raw features and targets (default: standardise both with the "
+        "training statistics, predictions mapped back)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
