@@ -120,7 +120,7 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
     stats = curve_statistics(curve.loss, curve.grad_norm)
     stats["block"] = note["block"] if note else 1
     if note:  # the noise of the raw steps, in the units of the other statistics
-        for key in ("step_noise", "block_noise"):
+        for key in ("step_noise", "start_noise", "block_noise"):
             stats[key] = note[key] / stats["scale"]
         stats["noise_growth"] = note["noise_growth"]
     label, evidence, advice = decide(curve, stats)

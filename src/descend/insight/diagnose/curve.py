@@ -164,6 +164,9 @@ def batch_noise(loss: np.ndarray, blocks: int = SMOOTH_BLOCKS) -> dict[str, floa
 
     - ``step_noise``: the noise of one value over the last 60%, ``1.4826 * MAD(d) / sqrt(2)``
       of the successive differences ``d`` (robust: a spike does not inflate it);
+    - ``start_noise``: the same over the first block (at least ``START_STEPS`` values): the
+      noise of the starting loss, which is one value (an unstable run is far noisier at its
+      end than at its start, so the noise of its end says nothing about that of its start);
     - ``block_noise``: the noise of one block mean, the median over the blocks of the second
       half of ``std(block) / sqrt(len(block))`` (what batch noise alone moves a block mean);
     - ``noise_growth``: the noise of one value over the last 30% over that of the 30% before
@@ -179,7 +182,9 @@ def batch_noise(loss: np.ndarray, blocks: int = SMOOTH_BLOCKS) -> dict[str, floa
     late, middle = L[n - n * 3 // 10 :], L[n - n * 6 // 10 : n - n * 3 // 10]
     before = _robust_sd(np.diff(middle))
     growth = _robust_sd(np.diff(late)) / before if before > 0 else 1.0
-    return {"step_noise": step, "block_noise": block, "noise_growth": growth}
+    first = L[: max(START_STEPS, n // blocks) + 1]
+    start = _robust_sd(np.diff(first)) / np.sqrt(2.0)
+    return {"step_noise": step, "start_noise": start, "block_noise": block, "noise_growth": growth}
 
 
 def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:

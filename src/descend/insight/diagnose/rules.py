@@ -62,8 +62,9 @@ NOISE_SIGMAS = 6.0  # ... and a spike, a rise or a rebound of its block means 6 
 # of a block mean (batch noise alone moves a block mean by about one; the largest of 25
 # rises of pure noise is about 3)
 CYCLE_SIGMAS = 3.0  # an oscillation's median rise: 3 standard errors (noise gives about 1)
-RISE_SIGMAS = 3.0  # ending above the start: by 3 times the noise of one step (the start is one)
+RISE_SIGMAS = 3.0  # ending above the start: by 3 standard errors of start and end together
 NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
+RELATIVE_REBOUND = 0.5  # ending 50% above the lowest level the run reached (from its floor)
 STALL = 0.01  # the loss fell by less than 1% of its level over the second half: stalled
 LEVEL_DONE = 1e-2  # a loss below 1% of its start is near its floor
 CONVERGED_LEVEL = 1e-6  # a loss a millionth of its start has converged, falling or not
@@ -151,13 +152,25 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
     """The ways the curve shows steps that overshoot (appending the evidence to ``ev``). In
     a smoothed noisy curve each sign must also stand out of the batch noise: a rise, a
     rebound or a spike of the block means by ``NOISE_SIGMAS`` standard errors of a block
-    mean, an oscillation by ``CYCLE_SIGMAS``, an end above the start by ``RISE_SIGMAS`` times
-    the noise of one step; or the steps swing wider and wider (``NOISE_GROWTH``)."""
+    mean, an oscillation by ``CYCLE_SIGMAS``, an end above the start by ``RISE_SIGMAS``
+    standard errors (the noise of the start, one value, measured at the start, with that of
+    a block mean at the end); or the steps swing wider and wider (``NOISE_GROWTH``) while
+    the loss no longer falls steadily (wider swings on a loss still falling fast are batches
+    that differ more as the model fits some of them, not instability).
+
+    An end ``RELATIVE_REBOUND`` above the lowest level the run reached, measured from the
+    floor (``given_back / lowest_level``), is a rebound too: a run near its floor that gives
+    back little of its start has still left the minimum it found, which a right rate does
+    not do (noise around a floor is held off by the same ``NOISE_SIGMAS`` gate)."""
     hows: list[str] = []
     late = _span(curve, s["second_half_from"])
     smoothed = s.get("block", 1) > 1
     sem = np.sqrt(2.0) * s.get("block_noise", 0.0)  # the noise of a difference of two means
-    if s["end_level"] >= RISE_END and s["end_level"] - 1 >= RISE_SIGMAS * s.get("step_noise", 0):
+    # the start is one value, the end a block mean: each has its own noise (an unstable run
+    # is far noisier at its end than at its start)
+    rise_noise = float(np.hypot(s.get("start_noise", 0.0), s.get("block_noise", 0.0)))
+    relative = s["given_back"] / s["lowest_level"] if s["lowest_level"] > 0 else 0.0
+    if s["end_level"] >= RISE_END and s["end_level"] - 1 >= RISE_SIGMAS * rise_noise:
         ev.append(
             f"the loss ends at {s['end_level']:.3g}x its starting value (threshold "
             f"{RISE_END:g}x): the run made it worse"
@@ -168,6 +181,17 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
             f"after its lowest value ({s['lowest']:.4g} at {_at(curve, s['lowest_index'])}) "
             f"the loss climbed back {_pct(s['rebound'])} of the way to its start by the "
             f"end (threshold {_pct(REBOUND)})"
+        )
+        hows.append("the loss climbs back up")
+    elif (
+        relative >= RELATIVE_REBOUND
+        and s["end_level"] > LEVEL_DONE
+        and s["given_back"] >= NOISE_SIGMAS * sem
+    ):
+        ev.append(
+            f"the loss ends {_pct(relative)} above the lowest level it reached "
+            f"({s['lowest']:.4g} at {_at(curve, s['lowest_index'])}; threshold "
+            f"{_pct(RELATIVE_REBOUND)}): the steps threw it back out of the minimum it found"
         )
         hows.append("the loss climbs back up")
     spike = s["max_rise"] >= SWING and s["max_rise"] >= NOISE_SIGMAS * sem
@@ -202,7 +226,8 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
             f"{_pct(cycle)}): it oscillates"
         )
         hows.append("the loss oscillates")
-    if smoothed and s["noise_growth"] >= NOISE_GROWTH and s["level"] > LEVEL_DONE and not hows:
+    growing = s.get("noise_growth", 1.0) >= NOISE_GROWTH and s["gain"] < GAIN_LOW
+    if smoothed and growing and s["level"] > LEVEL_DONE and not hows:
         ev.append(
             f"the {curve.unit}-to-{curve.unit} swings of the loss over the last 30% of the "
             f"run are {s['noise_growth']:.3g}x those of the 30% before (threshold "
@@ -252,7 +277,8 @@ def _stalled(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
             f"the run removed only {_pct(s['progress'])} of the starting loss "
             f"(threshold {_pct(PLATEAU_PROGRESS)}): it never left its start"
         )
-        return "too_low", ADVICE["too_low"]
+        label, _, advice = _never_left(s, ev)
+        return label, advice
     ev.append(f"it removed {_pct(s['progress'])} of the starting loss before levelling off")
     return "converged", converged
 
@@ -291,6 +317,22 @@ def _falling(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
     return "healthy", ADVICE["healthy"]
 
 
+def _never_left(s: dict[str, Any], ev: list[str]) -> tuple[str, list[str], str]:
+    """A run that never left its start: ``plateau`` when its curve is smooth (one loss per
+    full-batch step or per epoch, not read through block means) and it visibly stopped moving
+    (``half_change < STALL``): it sits on a flat region; ``too_low`` otherwise: it is
+    still creeping down, or its batch noise hides whether it moves at all. Both say the rate
+    is too low to leave the start."""
+    if s.get("block", 1) == 1 and s["half_change"] < STALL:
+        ev.append(
+            f"its loss no longer moves (it fell by {_pct(max(s['half_change'], 0.0))} of its "
+            f"level over the last 60%; threshold {_pct(STALL)}): it sits on a flat region"
+        )
+        return "plateau", ev, ADVICE["plateau"]
+    ev.append("its loss creeps down, or its wiggles are batch noise")
+    return "too_low", ev, ADVICE["too_low"]
+
+
 def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
     """The label, the evidence lines and the advice for a finite curve with statistics ``s``
     (the order of the rules is in the module docstring)."""
@@ -302,10 +344,9 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
         ev.append(
             f"the run removed only {_pct(max(s['progress'], 0.0))} of the starting loss "
             f"(threshold {_pct(PLATEAU_PROGRESS)}) and never rose above {s['peak']:.3g}x its "
-            f"start (threshold {NEVER_LEFT_PEAK:g}x): it never left its start, and its "
-            f"wiggles are noise"
+            f"start (threshold {NEVER_LEFT_PEAK:g}x): it never left its start"
         )
-        return "too_low", ev, ADVICE["too_low"]
+        return _never_left(s, ev)
     hows = _unstable(curve, s, ev)
     if hows:
         return "too_high", ev, ADVICE["too_high"].format(how=" and ".join(hows[:2]))

@@ -13,7 +13,9 @@ loss ``L_min`` and at least ``L_min``. With ``e_t = (L_t - b) / S``:
   decide it).
 - ``rebound`` = ``(end - L_min) / (L_0 - L_min)`` with ``end`` that minimum and ``L_min`` the
   lowest loss of the curve (at ``lowest_index``): the share of its best progress the run gave
-  back by the end (0 when it ends at its best).
+  back by the end (0 when it ends at its best); ``given_back = (end - L_min) / S`` and
+  ``lowest_level = (L_min - b) / S``, so ``given_back / lowest_level`` is how far above the
+  lowest level it reached the run ends, measured from its floor.
 - Over the second half, successive differences ``d_t = L_t - L_{t-1}``: a *rise* is a
   ``d_t`` above the float noise ``NOISE * |L_t|``; ``rise_fraction`` is the share of steps
   that rise, ``max_rise`` the largest rise and ``typical_rise`` the median rise (both in units
@@ -135,6 +137,7 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
     gained = float(L[0]) - lowest
     stats["rebound"] = (end - lowest) / gained if gained > 1e-9 * scale else 0.0
     stats["given_back"] = (end - lowest) / scale
+    stats["lowest_level"] = (lowest - baseline) / scale
 
     half = n // 2
     d = np.diff(L[half:])
