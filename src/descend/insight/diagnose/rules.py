@@ -318,12 +318,14 @@ def _falling(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
 
 
 def _never_left(s: dict[str, Any], ev: list[str]) -> tuple[str, list[str], str]:
-    """A run that never left its start: ``plateau`` when its curve is smooth (one loss per
-    full-batch step or per epoch, not read through block means) and it visibly stopped moving
-    (``half_change < STALL``): it sits on a flat region; ``too_low`` otherwise: it is
-    still creeping down, or its batch noise hides whether it moves at all. Both say the rate
-    is too low to leave the start."""
-    if s.get("block", 1) == 1 and s["half_change"] < STALL:
+    """A run that never left its start: ``plateau`` when it visibly stopped moving: its loss
+    fell by less than ``STALL`` of its level over the last 60% (``half_change``) and its
+    curve is smooth enough to see that (not read through block means, and the noise of one
+    value below ``STALL`` of the level): it sits on a flat region; ``too_low`` otherwise: it
+    still creeps down, or its noise hides whether it moves at all. Both say the rate is too
+    low to leave the start."""
+    smooth = s.get("block", 1) == 1 and s["noise"] < STALL * s["level"]
+    if smooth and s["half_change"] < STALL:
         ev.append(
             f"its loss no longer moves (it fell by {_pct(max(s['half_change'], 0.0))} of its "
             f"level over the last 60%; threshold {_pct(STALL)}): it sits on a flat region"
