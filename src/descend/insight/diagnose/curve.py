@@ -148,7 +148,8 @@ SMOOTH_ABOVE = 200  # a noisy curve longer than this is read as block means ...
 SMOOTH_BLOCKS = 50  # ... of about this many blocks (an epoch-like curve)
 NOISY_RISES = 0.25  # noisy: at least 25% of the second half's steps rise ...
 NOISY_REVERSALS = 0.3  # ... the direction reverses at least this often (not a steady climb)
-START_STEPS = 5  # a noisy curve starts at its first loss or the median of its first 5
+START_STEPS = 5  # a noisy curve starts at its first loss or the median of its first 5 ...
+START_SIGMAS = 3.0  # ... when the next 4 stay within 3 noise units of the first (a flat start)
 CYCLE_ALTERNATION = 0.9  # ... but not at almost every step, like a clean two-step cycle
 
 
@@ -202,12 +203,17 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     rises, alternation = noise(curve.loss)
     if rises < NOISY_RISES or not NOISY_REVERSALS <= alternation < CYCLE_ALTERNATION:
         return curve, None
-    # the start every statistic is measured against is the first loss or, when lower, the
-    # median of the first START_STEPS losses (one batch's loss is as noisy as any; an
-    # overshoot right after the first step must not raise the start), the rest is averaged
-    # in blocks
+    # the start every statistic is measured against is the first loss (the loss at the
+    # initial weights) or, when the next START_STEPS - 1 losses stay within START_SIGMAS of
+    # the noise of the start of the first one (a flat start: one batch's loss is as noisy as
+    # any), the median of the first START_STEPS when lower (an overshoot right after the
+    # first step must not raise the start); a run that falls fast in its first steps keeps
+    # its first loss (the median of a fast fall is not its start)
     ends = np.cumsum([len(b) for b in np.array_split(np.arange(1, n), SMOOTH_BLOCKS)])
-    start = min(float(curve.loss[0]), float(np.median(curve.loss[:START_STEPS])))
+    noise_stats = batch_noise(curve.loss)
+    first, head = float(curve.loss[0]), float(np.median(curve.loss[1:START_STEPS]))
+    flat = abs(first - head) <= START_SIGMAS * noise_stats["start_noise"]
+    start = min(first, float(np.median(curve.loss[:START_STEPS]))) if flat else first
     loss = np.concatenate([[start], block_means(curve.loss[1:], SMOOTH_BLOCKS)])
     grad = None
     if curve.grad_norm is not None:
@@ -227,7 +233,11 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     text = (
         f"the curve is noisy ({100 * rises:.3g}% of the {curve.unit}s of its second half "
         f"rise, irregularly; threshold {100 * NOISY_RISES:g}%): read as the means of "
-        f"{SMOOTH_BLOCKS} blocks of about {size} {curve.unit}s, from its first loss or the "
-        f"median of its first {START_STEPS}, the lower"
+        f"{SMOOTH_BLOCKS} blocks of about {size} {curve.unit}s, from "
+        + (
+            f"the median of its first {START_STEPS} losses (a flat start)"
+            if flat
+            else "its first loss"
+        )
     )
-    return smooth, {"text": text, "block": size, **batch_noise(curve.loss)}
+    return smooth, {"text": text, "block": size, **noise_stats}
