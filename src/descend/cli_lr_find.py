@@ -1,7 +1,9 @@
 """``descend lr-find``: the learning-rate range test on a surface or a model on data.
 
-Prints the suggestions (valley, steep, minimum/10) and the curve as a table of learning
-rate, loss and smoothed loss; ``--json`` for machine-readable output.
+Prints the suggestions (valley, steep, minimum/10), the rates where the loss starts to fall
+and blows up (every suggestion lies between them), and the curve as a table of learning
+rate, loss and smoothed loss; ``--json`` for machine-readable output. Data are standardised
+as ``descend fit`` trains on them (the features, and a regression target).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def run_lr_find(args: argparse.Namespace, parse_optimizer: Any, rules: dict) -> 
     try:
         if args.data:
             dataset = cli_fit.load_data(args.data, args.target)
-            train = data_lib.standardize(dataset)[0]
+            train = data_lib.standardize(dataset, targets=True)[0]  # as descend fit trains
             model, loss = cli_fit.build_model(args.model, train, [32], "relu")
             batch = None if args.batch_size in ("full", "none") else int(args.batch_size)
             res = lr_find(model, rule=rule, data=train, loss=loss, batch_size=batch, **common)
@@ -45,10 +47,17 @@ def run_lr_find(args: argparse.Namespace, parse_optimizer: Any, rules: dict) -> 
         "fixed_hyperparameters": given,
         "method": res.method,
         "suggestions": res.suggestions,
+        "fall_start": _number(res.fall_start),
+        "blow_up": _number(res.blow_up),
         "stopped_early": res.stopped_early,
         "curve": [{"lr": a, "loss": b, "smoothed": c} for a, b, c in res.table(args.rows)],
         "points": len(res.lrs),
     }
+
+
+def _number(value: float) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    return float(value) if np.isfinite(value) else None
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -57,7 +66,13 @@ def print_report(report: dict[str, Any]) -> None:
           f"{', stopped when the loss blew up' if report['stopped_early'] else ''})\n")  # fmt: skip
     s = report["suggestions"]
     print(f"suggested learning rate: {s['valley']:.3g} (valley)")
-    print(f"  steepest descent: {s['steep']:.3g}   minimum/10: {s['minimum']:.3g}\n")
+    print(f"  steepest descent: {s['steep']:.3g}   minimum/10: {s['minimum']:.3g}")
+    fall, up = report["fall_start"], report["blow_up"]
+    if fall is None:
+        print("the loss did not fall beyond its noise: try a larger --end or more --steps\n")
+    else:
+        where = f"blows up from {up:.3g}" if up is not None else "did not blow up"
+        print(f"the loss starts to fall at {fall:.3g} and {where}\n")
     print(f"{'lr':>10}  {'loss':>11}  {'smoothed':>11}")
     for p in report["curve"]:
         loss = "nan" if not np.isfinite(p["loss"]) else f"{p['loss']:.4e}"

@@ -7,13 +7,28 @@ bias-corrected exponential moving average,
     a_i = beta a_{i-1} + (1 - beta) L_i,    s_i = a_i / (1 - beta^(i+1)),
 
 and the test stops once ``s_i > stop_factor * min_{j<=i} s_j`` (the loss has blown up).
-Three rules turn the curve into a suggestion:
+
+The rules only look where the loss falls. With ``s_ref`` the median of the first
+``k = max(2, n // 10)`` smoothed values (the level before training moves anything), ``m``
+the index of the smoothed minimum and ``drop = s_ref - s_m``, the loss *starts to fall* at
+the first index ``f`` from which ``s_j < s_ref - max(FALL_FRACTION * drop, 2 sd(s_0..s_k-1))``
+for every ``j`` up to ``m`` (a fall of 5% of the whole drop and above the noise of the flat
+start, which a mini-batch loss has). It *blows up* at the first index after ``m`` where
+``s_j`` is back above ``s_ref``, or where the test stopped. Three rules turn the curve
+between ``f`` and ``m`` into a suggestion:
 
 - ``valley`` (fastai's default): the longest run of the curve that keeps decreasing (a
   longest decreasing subsequence), and the point halfway into its middle third;
 - ``steep``: where the loss falls fastest per unit of ``log lr`` (fastai's ``steep``,
   Lightning's suggestion);
-- ``minimum``: a tenth of the learning rate at the lowest loss (fastai's ``minimum/10``).
+- ``minimum``: a tenth of the learning rate at the lowest loss (fastai's ``minimum/10``),
+  but not below ``lr_f``.
+
+Over the whole curve, as fastai and Lightning apply them, ``steep`` picks the noise of the
+first mini-batches (1e-7 on a model) and ``valley`` a rate in the flat start when the curve
+never blows up; no rule can now suggest a rate at which the loss has not started to fall.
+When the loss never falls beyond the noise, the rules see the whole curve and
+``fall_start`` is NaN.
 
 The steps are run by the engine (:func:`descend.minimize` on a surface, :func:`descend.fit`
 for a model on data), so the parameters passed in are never changed. ``method="parallel"``
@@ -38,11 +53,16 @@ from descend.optim import validation as check
 
 RULES = ("valley", "steep", "minimum")
 
+#: The share of the whole drop of the smoothed loss that counts as "started to fall".
+FALL_FRACTION = 0.05
+
 
 @dataclass(frozen=True)
 class LRFind:
     """The range test's curve and suggestions. ``lrs``, ``losses`` and ``smoothed`` hold
-    the points up to the stop; ``suggestions`` maps each rule to a learning rate."""
+    the points up to the stop; ``suggestions`` maps each rule to a learning rate, each in
+    ``[fall_start, blow_up]``: the rates where the smoothed loss starts to fall and blows
+    up (see the module docstring; NaN when it never falls, or never rises again)."""
 
     lrs: np.ndarray
     losses: np.ndarray
@@ -51,6 +71,8 @@ class LRFind:
     stopped_early: bool
     method: str
     extra: dict[str, Any] = field(default_factory=dict)
+    fall_start: float = math.nan
+    blow_up: float = math.nan
 
     @property
     def suggestion(self) -> float:
@@ -106,15 +128,75 @@ def steep(lrs: np.ndarray, losses: np.ndarray) -> int:
     return int(np.argmin(slope)) + 1
 
 
+def falling_range(smoothed: np.ndarray) -> tuple[int, int] | None:
+    """``(f, m)``: the index where the smoothed loss starts to fall and the index of its
+    minimum (see the module docstring); ``None`` when it never falls beyond the noise."""
+    n = len(smoothed)
+    if n < 2:
+        return None
+    start = smoothed[: max(2, n // 10)]
+    ref, noise = float(np.median(start)), float(np.std(start))
+    m = int(np.argmin(smoothed))
+    drop = ref - float(smoothed[m])
+    level = ref - max(FALL_FRACTION * drop, 2 * noise)
+    if not (drop > 0 and smoothed[m] < level):
+        return None
+    above = np.flatnonzero(smoothed[: m + 1] >= level)
+    return (int(above[-1]) + 1 if above.size else 0), m
+
+
+def blow_up_index(smoothed: np.ndarray, stopped: int | None = None) -> int | None:
+    """The first index after the minimum where the smoothed loss is back above its starting
+    level (the median of the first ``max(2, n // 10)`` values); else ``stopped`` (where the
+    test stopped, if it did)."""
+    if len(smoothed) < 2:
+        return stopped
+    ref = float(np.median(smoothed[: max(2, len(smoothed) // 10)]))
+    m = int(np.argmin(smoothed))
+    back = np.flatnonzero(smoothed[m:] > ref)
+    return m + int(back[0]) if back.size else stopped
+
+
 def suggest(lrs: np.ndarray, smoothed: np.ndarray) -> dict[str, float]:
-    """The three rules applied to a (truncated) smoothed curve."""
+    """The three rules applied to a (truncated) smoothed curve, between the points where it
+    starts to fall and where it is lowest (:func:`falling_range`)."""
     if len(lrs) == 0:
         return {rule: math.nan for rule in RULES}
+    span = falling_range(smoothed)
+    f, m = span if span is not None else (0, len(lrs) - 1)
+    lrs, part = lrs[f : m + 1], smoothed[f : m + 1]
     return {
-        "valley": float(lrs[valley(smoothed)]),
-        "steep": float(lrs[steep(lrs, smoothed)]),
-        "minimum": float(lrs[int(np.argmin(smoothed))] / 10),
+        "valley": float(lrs[valley(part)]),
+        "steep": float(lrs[steep(lrs, part)]),
+        "minimum": float(max(lrs[int(np.argmin(part))] / 10, lrs[0])),
     }
+
+
+def _result(
+    lrs: np.ndarray,
+    losses: np.ndarray,
+    smoothed: np.ndarray,
+    keep: int,
+    num: int,
+    method: str,
+    extra: dict[str, Any] | None = None,
+) -> LRFind:
+    """The :class:`LRFind` of a curve of ``num`` points cut at ``keep``: the suggestions, and
+    the rates where the loss starts to fall and blows up (``lrs`` may hold the point past the
+    stop: the rate where the test stopped)."""
+    span = falling_range(smoothed[:keep])
+    up = blow_up_index(smoothed[:keep], keep if keep < num else None)
+    return LRFind(
+        lrs=lrs[:keep],
+        losses=losses[:keep],
+        smoothed=smoothed[:keep],
+        suggestions=suggest(lrs[:keep], smoothed[:keep]),
+        stopped_early=keep < num,
+        method=method,
+        extra=extra or {},
+        fall_start=float(lrs[span[0]]) if span is not None else math.nan,
+        blow_up=float(lrs[up]) if up is not None and up < len(lrs) else math.nan,
+    )
 
 
 def _is_model(problem: Any) -> bool:
@@ -173,14 +255,7 @@ def lr_find(
     lrs = start * growth ** np.arange(len(losses))
     smoothed = smooth(np.where(np.isfinite(losses), losses, np.inf), beta)
     keep = stop_index(smoothed, stop_factor)
-    return LRFind(
-        lrs=lrs[:keep],
-        losses=losses[:keep],
-        smoothed=smoothed[:keep],
-        suggestions=suggest(lrs[:keep], smoothed[:keep]),
-        stopped_early=keep < num_steps,
-        method="sequential",
-    )
+    return _result(lrs, losses, smoothed, keep, num_steps, "sequential")
 
 
 def _parallel(problem, x0, rule, start, end, num, steps, data, loss, batch_size, seed, beta,
@@ -204,12 +279,4 @@ def _parallel(problem, x0, rule, start, end, num, steps, data, loss, batch_size,
     losses = np.asarray(jax.jit(jax.vmap(final))(jnp.asarray(lrs)), float)
     finite = np.where(np.isfinite(losses), losses, np.inf)
     keep = stop_index(finite, stop_factor)
-    return LRFind(
-        lrs=lrs[:keep],
-        losses=losses[:keep],
-        smoothed=finite[:keep],
-        suggestions=suggest(lrs[:keep], finite[:keep]),
-        stopped_early=keep < num,
-        method="parallel",
-        extra={"steps_each": steps, "beta": beta},
-    )
+    return _result(lrs, losses, finite, keep, num, "parallel", {"steps_each": steps, "beta": beta})
