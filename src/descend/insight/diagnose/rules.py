@@ -62,6 +62,7 @@ NOISE_SIGMAS = 6.0  # ... and a spike, a rise or a rebound of its block means 6 
 # of a block mean (batch noise alone moves a block mean by about one; the largest of 25
 # rises of pure noise is about 3)
 CYCLE_SIGMAS = 3.0  # an oscillation's median rise: 3 standard errors (noise gives about 1)
+SPIKE_SIGMAS = 3.0  # in a curve read as it is, a spike: 3 robust standard errors of a move
 RISE_SIGMAS = 3.0  # ending above the start: by 3 standard errors of start and end together
 NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
 RELATIVE_REBOUND = 0.5  # ending 50% above the lowest level the run reached (from its floor)
@@ -154,7 +155,10 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
     rebound or a spike of the block means by ``NOISE_SIGMAS`` standard errors of a block
     mean, an oscillation by ``CYCLE_SIGMAS``, an end above the start by ``RISE_SIGMAS``
     standard errors (the noise of the start, one value, measured at the start, with that of
-    a block mean at the end); or the steps swing wider and wider (``NOISE_GROWTH``) while
+    a block mean at the end); a spike in a curve read as it is (per epoch, full batch) by
+    ``SPIKE_SIGMAS`` robust standard errors of one move (``robust_noise``: noise from the
+    median move, which the spikes do not inflate); or the steps swing wider and wider
+    (``NOISE_GROWTH``) while
     the loss no longer falls steadily (wider swings on a loss still falling fast are batches
     that differ more as the model fits some of them, not instability).
 
@@ -194,7 +198,10 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
             f"{_pct(RELATIVE_REBOUND)}): the steps threw it back out of the minimum it found"
         )
         hows.append("the loss climbs back up")
-    spike = s["max_rise"] >= SWING and s["max_rise"] >= NOISE_SIGMAS * sem
+    # a spike stands out of the noise: of a block mean when smoothed, else of the curve's own
+    # values (robust: read from the median move, so the spikes do not hide themselves)
+    own = 0.0 if smoothed else SPIKE_SIGMAS * np.sqrt(2.0) * s.get("robust_noise", 0.0)
+    spike = s["max_rise"] >= max(SWING, NOISE_SIGMAS * sem, own)
     spike_text = (
         f"in the second half ({late}) the loss jumps up by as much as "
         f"{_pct(s['max_rise'])} of its starting value at once, at "

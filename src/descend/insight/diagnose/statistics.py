@@ -26,7 +26,9 @@ loss ``L_min`` and at least ``L_min``. With ``e_t = (L_t - b) / S``:
   ratio of the last two falls (1 for a straight line, small when the curve levels off). A
   fall smaller than ``NOISE_FALLS`` standard errors of the difference of two window means
   counts as no fall; the noise of one value, ``noise``, is ``std(d) / sqrt(2)`` over the
-  successive differences ``d`` of the last 60% (0 for a smooth curve), in units of ``S``.
+  successive differences ``d`` of the last 60% (0 for a smooth curve), in units of ``S``;
+  ``robust_noise`` is the same read from their median absolute deviation
+  (``1.4826 * MAD(d) / sqrt(2)``), which a few spikes do not inflate.
 - ``gain``: the fall still to come if the run went on as long again, in units of ``S``: the
   last fall ``w2 - w3`` continued geometrically with ratio ``decay`` for five more windows
   when ``decay < 1`` (Aitken's extrapolation of a geometric tail), else the mean fall
@@ -156,6 +158,9 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
     stats["level"] = level / scale
     stats["half_change"] = (w1 - w3) / max(level, TINY * scale, TINY)
     stats["noise"] = tail_falls["sigma"] / scale
+    d_tail = np.diff(L[stats["window_from"] :])
+    mad = float(np.median(np.abs(d_tail - np.median(d_tail)))) if d_tail.size else 0.0
+    stats["robust_noise"] = 1.4826 * mad / np.sqrt(2.0) / scale
     decay, fall2 = tail_falls["decay"], tail_falls["fall2"]
     stats["decay"] = decay
     if fall2 <= 0:
