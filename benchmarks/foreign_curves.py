@@ -37,8 +37,9 @@ generators (circles, Gaussian quantiles, Friedman 3, sparse uncorrelated, Hastie
 iris), model sizes (8 to 64 hidden units, one and two layers) and batch sizes (8, 10, 100,
 128); labelled by the same rule. Their grid centres were set after one pilot recording that
 printed only where the rule put each grid's best rate (four grids had their best rate near
-the top of the grid and were moved up 4x); the doctor saw none of these curves. ``HELD_OUT_USES`` in :mod:`benchmarks.foreign_corpus`
-counts how often each held-out part was scored.
+the top of the grid and were moved up 4x); the doctor saw none of these curves.
+``HELD_OUT_USES`` in :mod:`benchmarks.foreign_corpus` counts how often each held-out part
+was scored.
 
 Run: ``.venv/bin/python -m benchmarks.foreign_curves [--only TASK ...]`` (about two minutes on
 one core); ``--only`` records those tasks and keeps the other runs of the file as stored (the
