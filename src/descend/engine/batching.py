@@ -66,9 +66,35 @@ def _keep_if_batched(axis_size: int, in_batched: Any, active: Any, new: Any, old
     return out, jax.tree.map(lambda _: True, new)
 
 
+@custom_vmap
+def update_rows(buffer: jax.Array, start: jax.Array, rows: jax.Array) -> jax.Array:
+    """``buffer[start : start + len(rows)] = rows`` (``start`` clamped to fit, as in
+    ``lax.dynamic_update_slice``).
+
+    ``jax.vmap`` turns a dynamic update slice into a scatter, which XLA:CPU expands into a
+    read, a select and a write of the *whole* buffer. With ``start`` the same for every run
+    this is one plain slice update at ``(0, start, 0, ...)`` instead, done in place."""
+    return jax.lax.dynamic_update_slice_in_dim(buffer, rows.astype(buffer.dtype), start, 0)
+
+
+@update_rows.def_vmap
+def _update_rows_batched(axis_size: int, in_batched: Any, buffer: Any, start: Any, rows: Any):
+    buffer_batched, start_batched, rows_batched = in_batched
+    if start_batched:  # a start per run: JAX's own batching (a scatter)
+        axes = (0 if buffer_batched else None, 0, 0 if rows_batched else None)
+        plain = update_rows.fun if hasattr(update_rows, "fun") else None
+        update = plain or (lambda b, s, r: jax.lax.dynamic_update_slice_in_dim(b, r, s, 0))
+        return jax.vmap(update, in_axes=axes)(buffer, start, rows.astype(buffer.dtype)), True
+    if not buffer_batched:
+        buffer = jnp.broadcast_to(buffer, (axis_size, *buffer.shape))
+    if not rows_batched:
+        rows = jnp.broadcast_to(rows, (axis_size, *rows.shape))
+    return jax.lax.dynamic_update_slice_in_dim(buffer, rows.astype(buffer.dtype), start, 1), True
+
+
 def write_row(buffer: jax.Array, index: jax.Array, active: jax.Array, value: Any) -> jax.Array:
     """``buffer[index] = value`` where ``active`` (a stopped run keeps its row). ``index``
     is the same for the whole batch, so under ``vmap`` this stays a slice update."""
     old = jax.lax.dynamic_index_in_dim(buffer, index, 0, keepdims=False)
     new = keep_if(active, jnp.asarray(value, buffer.dtype), old)
-    return jax.lax.dynamic_update_index_in_dim(buffer, new, index, 0)
+    return update_rows(buffer, index, new[None])

@@ -28,9 +28,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.custom_batching import custom_vmap
 
 from descend.engine import progress as progress_bar
-from descend.engine.batching import any_running, keep_if, write_row
+from descend.engine.batching import any_running, update_rows
 from descend.engine.result import (
     DIVERGED,
     GRADIENT_TOL,
@@ -113,18 +114,26 @@ class _Run(NamedTuple):
     since_best: jax.Array  # steps since the best loss last improved
 
 
+class _Log(NamedTuple):
+    """The history buffers: row ``i`` holds the loss, gradient norm, learning rate and point
+    at step ``i * every``; the row after the last multiple holds the latest step until that
+    step overwrites it. Rows not yet written hold NaN."""
+
+    loss: jax.Array
+    grad_norm: jax.Array
+    lr: jax.Array
+    path: Any
+
+
 class _Carry(NamedTuple):
     """The loop's state. ``loops`` and ``every`` are the same for every run of a vmapped
     batch (all running runs take step ``loops + 1`` together), so the history row a step
-    writes has one index for the whole batch: a slice update, not a scatter. ``records[i]``
-    holds (loss, gradient norm, lr) at step ``i * every``, ``path[i]`` the point; the row
-    after the last multiple holds the latest step until that step overwrites it."""
+    writes has one index for the whole batch: a slice update, not a scatter."""
 
     loops: jax.Array
     every: jax.Array
     run: _Run
-    records: jax.Array
-    path: Any
+    log: _Log
 
 
 def _row_index(t: jax.Array, every: jax.Array) -> jax.Array:
@@ -139,55 +148,30 @@ def _halve(buffer: jax.Array) -> jax.Array:
 
 
 def _thin(c: _Carry) -> _Carry:
-    """Drop every other record of the running runs and double the interval (a stopped run's
-    history is complete and stays as it is)."""
-    active = c.run.reason == RUNNING
-    return c._replace(
-        every=c.every * 2,
-        records=keep_if(active, _halve(c.records), c.records),
-        path=keep_if(active, jax.tree.map(_halve, c.path), c.path),
-    )
-
-
-def _every_at(t: jax.Array, options: Options) -> jax.Array:
-    """The record interval of the block holding step ``t``. The loop thins before each
-    block of steps ``n + 1 .. n + block`` (``n`` a multiple of ``block``) until its rows fit,
-    so the interval is the smallest ``record_every * 2^k`` with
-    ``ceil(min(n + block, max_steps) / interval) < records`` (a stopped run keeps it)."""
-    if not options.thinned:
-        return jnp.asarray(options.record_every, jnp.int32)
-    block = _block(options)
-    n = jnp.maximum(t - 1, 0) // block * block
-    last = jnp.minimum(n + block, options.max_steps)
-    candidates, e = [], options.record_every
-    while e < 2 * options.max_steps:
-        candidates.append(e)
-        e *= 2
-    intervals = jnp.asarray(candidates, jnp.int32)
-    fits = _row_index(last, intervals) < options.records
-    return intervals[jnp.argmax(fits)]
+    """Drop every other record and double the interval. A stopped run is thinned too: its
+    rows from its last step on all hold its final state, so row ``ceil(t / every)`` of the
+    thinned history still does."""
+    return c._replace(every=c.every * 2, log=jax.tree.map(_halve, c.log))
 
 
 def _history(end: _Carry, options: Options) -> History:
-    capacity = options.records
-    t = end.run.t
-    every = _every_at(t, options)
+    t, every = end.run.t, end.every
     count = _row_index(t, every) + 1
-    rows = jnp.arange(capacity, dtype=jnp.int32)
+    rows = jnp.arange(options.records, dtype=jnp.int32)
     step = jnp.where(rows == count - 1, t, rows * every)
     filled = rows < count
     step = jnp.where(filled, step, -1)  # -1 marks the unfilled records
 
-    def clear(a: jax.Array) -> jax.Array:
-        return jnp.where(filled.reshape(-1, *([1] * (a.ndim - 1))), a[:capacity], jnp.nan)
+    def clear(a: jax.Array) -> jax.Array:  # a stopped run's rows after its last step
+        return jnp.where(jnp.reshape(filled, (-1,) + (1,) * (a.ndim - 1)), a, jnp.nan)
 
-    records = clear(end.records)
+    log = jax.tree.map(clear, end.log)
     return History(
         step=step.astype(jnp.int32),
-        loss=records[:, 0],
-        grad_norm=records[:, 1],
-        lr=records[:, 2],
-        path=jax.tree.map(clear, end.path),
+        loss=log.loss,
+        grad_norm=log.grad_norm,
+        lr=log.lr,
+        path=log.path,
         count=count.astype(jnp.int32),
     )
 
@@ -200,63 +184,165 @@ def _block(options: Options) -> int:
     return max(1, min(BLOCK_STEPS, (options.records - 1) // 2))
 
 
+class _Consts(NamedTuple):
+    """What a step needs besides the run's state: per run, and batched under vmap."""
+
+    leaves: Any
+    tol: jax.Array
+    ftol: jax.Array
+    divergence: jax.Array
+    loss0: jax.Array
+    floor: jax.Array
+
+
+def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
+    """The inner loop in explicit batch form: the leaves of ``run`` and ``consts`` have a
+    leading axis of runs, those of ``window`` are ``(rows, runs, ...)``, so the row that all
+    running runs write at a step is one contiguous slice. Runs step while any is running and
+    ``loops < stop``. A stopped run keeps its state and writes it again at each step: its
+    rows past its last step are cleared at the end (see :func:`_history`), so no step reads
+    the window back, and each row is one plain slice write."""
+    n = jax.tree.leaves(run.reason)[0].shape[0]
+
+    def mask(active: jax.Array, a: jax.Array) -> jax.Array:
+        return jnp.reshape(active, (n,) + (1,) * (jnp.ndim(a) - 1))
+
+    def body(c):
+        loops, run, window = c
+        active = run.reason == RUNNING  # every running run takes step loops + 1
+        new = jax.vmap(step_fn)(run, consts)
+        run = jax.tree.map(lambda a, b: jnp.where(mask(active, a), a, b), new, run)
+        loops = loops + 1
+        index = _row_index(loops, every) - base
+        values = jax.vmap(row_fn)(run, consts)
+
+        def put(w: jax.Array, v: jax.Array) -> jax.Array:
+            return jax.lax.dynamic_update_index_in_dim(w, v.astype(w.dtype), index, 0)
+
+        return loops, run, jax.tree.map(put, window, values)
+
+    def cond(c):
+        return any_running(jnp.any(c[1].reason == RUNNING)) & (c[0] < stop)
+
+    loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
+    return run, window, loops
+
+
+def _make_steps(step_fn, row_fn):
+    """Up to ``stop - loops`` steps of one run, each writing its history row to ``window``;
+    under ``jax.vmap``, :func:`_steps_loop` in explicit batch form (``jax.vmap`` itself would
+    keep the runs on the leading axis of the window, and each step's row would be a strided
+    write of one number per run)."""
+
+    @custom_vmap
+    def steps(run, consts, window, loops, every, base, stop):
+        # one run: it steps only while it is running, so nothing is masked, and the loop
+        # stays small enough for XLA:CPU to compile it as one function
+        def body(c):
+            loops, run, window = c
+            run, loops = step_fn(run, consts), loops + 1
+            index = _row_index(loops, every) - base
+            put = lambda w, v: jax.lax.dynamic_update_index_in_dim(w, v, index, 0)  # noqa: E731
+            return loops, run, jax.tree.map(put, window, row_fn(run, consts))
+
+        def cond(c):
+            return (c[1].reason == RUNNING) & (c[0] < stop)
+
+        loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
+        return run, window, loops
+
+    @steps.def_vmap
+    def _batched(axis_size, in_batched, run, consts, window, loops, every, base, stop):
+        run_b, consts_b, window_b, *shared_b = in_batched
+        if any(shared_b):
+            raise RuntimeError("descend: the step counter of a vmapped run must be shared")
+
+        def full(a: jax.Array, batched: bool) -> jax.Array:
+            return a if batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
+
+        run = jax.tree.map(full, run, run_b)
+        consts = jax.tree.map(full, consts, consts_b)
+        window = jax.tree.map(lambda w, b: jnp.moveaxis(full(w, b), 0, 1), window, window_b)
+        run, window, loops = _steps_loop(
+            step_fn, row_fn, run, consts, window, loops, every, base, stop
+        )
+        window = jax.tree.map(lambda w: jnp.moveaxis(w, 1, 0), window)
+        batched = lambda tree: jax.tree.map(lambda _: True, tree)  # noqa: E731
+        return (run, window, loops), (batched(run), batched(window), False)
+
+    return steps
+
+
 @functools.lru_cache(maxsize=256)
 def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callable[..., Result]:
     sign = -1.0 if options.maximize else 1.0
     capacity = options.records
     block = _block(options)
+    window = min(block, capacity)
+    objective = lambda x: sign * f(x)  # noqa: E731
+    value_and_grad = jax.value_and_grad(objective)
+
+    def advance(optimizer, x, state, g):
+        if isinstance(optimizer, GradientStep):
+            return optimizer.step(objective, x, state)
+        updates, state = optimizer.update(g, state, x)
+        return apply_updates(x, updates), state
+
+    def lr_at(leaves, t):
+        lr = learning_rate_of(rebuild(key, leaves))
+        return jnp.nan if lr is None else value_at(lr, t)
+
+    def verdict(k: _Consts, t, loss, x, gn, prev_loss, stall, since_best):
+        finite = _all_finite(loss, gn, x)
+        blown = loss - k.loss0 > k.divergence * jnp.maximum(jnp.abs(k.loss0), 1.0)
+        reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
+        if stall is not None:
+            change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
+            stall = jnp.where((t > 0) & (change < k.ftol), stall + 1, 0)
+            reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
+        at_floor = (gn <= k.floor) & (since_best >= options.patience) & (k.tol > 0)
+        reason = jnp.where(at_floor, PRECISION, reason)
+        reason = jnp.where(gn <= k.tol, GRADIENT_TOL, reason)
+        reason = jnp.where(finite & ~blown, reason, DIVERGED)
+        return reason.astype(jnp.int32), stall
+
+    def step(c: _Run, k: _Consts) -> _Run:
+        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad)
+        loss, g = value_and_grad(x)
+        t = c.t + 1
+        gn = global_norm(g)
+        improved = loss < c.best_loss
+        since_best = jnp.where(improved, 0, c.since_best + 1)
+        reason, stall = verdict(k, t, loss, x, gn, c.loss, c.stall, since_best)
+        better = improved & (reason != DIVERGED)
+        return _Run(
+            t=t,
+            x=x,
+            state=state,
+            loss=loss,
+            grad=g,
+            best_x=jax.tree.map(lambda b, n: jnp.where(better, n, b), c.best_x, x),
+            best_loss=jnp.where(better, loss, c.best_loss),
+            stall=stall,
+            reason=reason,
+            grad_norm=gn,
+            since_best=since_best,
+        )
+
+    def row(run: _Run, k: _Consts) -> _Log:
+        path = run.x if options.record_path else None
+        lr = jnp.asarray(lr_at(k.leaves, run.t), run.loss.dtype)
+        return _Log(sign * run.loss, run.grad_norm, lr, path)
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
-        lr = learning_rate_of(optimizer)
-        objective = lambda x: sign * f(x)  # noqa: E731
-        value_and_grad = jax.value_and_grad(objective)
-
-        if isinstance(optimizer, GradientStep):
-
-            def advance(x, state, g):
-                return optimizer.step(objective, x, state)
-        else:
-
-            def advance(x, state, g):
-                updates, state = optimizer.update(g, state, x)
-                return apply_updates(x, updates), state
-
-        def lr_at(t):
-            return jnp.nan if lr is None else value_at(lr, t)
-
-        def verdict(t, loss, x, gn, prev_loss, stall, loss0, floor, since_best):
-            finite = _all_finite(loss, gn, x)
-            blown = loss - loss0 > divergence * jnp.maximum(jnp.abs(loss0), 1.0)
-            reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
-            if stall is not None:
-                change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
-                stall = jnp.where((t > 0) & (change < ftol), stall + 1, 0)
-                reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
-            at_floor = (gn <= floor) & (since_best >= options.patience) & (tol > 0)
-            reason = jnp.where(at_floor, PRECISION, reason)
-            reason = jnp.where(gn <= tol, GRADIENT_TOL, reason)
-            reason = jnp.where(finite & ~blown, reason, DIVERGED)
-            return reason.astype(jnp.int32), stall
-
-        def record(c: _Carry, index: jax.Array, active: jax.Array) -> _Carry:
-            run = c.run
-            lr_t = jnp.asarray(lr_at(run.t), run.loss.dtype)
-            row = jnp.stack([sign * run.loss, run.grad_norm, lr_t])
-            records = write_row(c.records, index, active, row)
-            path = c.path
-            if options.record_path:
-                path = jax.tree.map(lambda b, v: write_row(b, index, active, v), path, run.x)
-            return c._replace(records=records, path=path)
-
         loss0, g0 = value_and_grad(x0)
         float_type = jnp.result_type(loss0)
         gn0 = global_norm(g0)
-        floor = precision_floor(gn0)
+        k = _Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
         t0 = jnp.zeros([], jnp.int32)
-        every0 = jnp.asarray(options.record_every, jnp.int32)
         stall0 = t0 if options.use_ftol else None
-        reason0, stall0 = verdict(t0, loss0, x0, gn0, loss0, stall0, loss0, floor, t0)
+        reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, t0)
         run0 = _Run(
             t=t0,
             x=x0,
@@ -270,66 +356,27 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             grad_norm=gn0,
             since_best=t0,
         )
-        rows = capacity + block  # a block written at any row <= capacity - 1 stays inside
-        start = _Carry(
-            loops=t0,
-            every=every0,
-            run=run0,
-            records=jnp.full((rows, 3), jnp.nan, float_type),
-            path=(
-                jax.tree.map(lambda a: jnp.full((rows, *a.shape), jnp.nan, a.dtype), x0)
-                if options.record_path
-                else None
-            ),
-        )
-        start = record(start, t0, jnp.bool_(True))
 
-        def step(c: _Run) -> _Run:
-            x, state = advance(c.x, c.state, c.grad)
-            loss, g = value_and_grad(x)
-            t = c.t + 1
-            gn = global_norm(g)
-            improved = loss < c.best_loss
-            since_best = jnp.where(improved, 0, c.since_best + 1)
-            reason, stall = verdict(t, loss, x, gn, c.loss, c.stall, loss0, floor, since_best)
-            better = improved & (reason != DIVERGED)
-            return _Run(
-                t=t,
-                x=x,
-                state=state,
-                loss=loss,
-                grad=g,
-                best_x=jax.tree.map(lambda b, n: jnp.where(better, n, b), c.best_x, x),
-                best_loss=jnp.where(better, loss, c.best_loss),
-                stall=stall,
-                reason=reason,
-                grad_norm=gn,
-                since_best=since_best,
-            )
+        def empty(a: jax.Array) -> jax.Array:
+            return jnp.full((capacity, *jnp.shape(a)), jnp.nan, float_type)
 
+        first = row(run0, k)
+        log0 = jax.tree.map(lambda r: empty(r).at[0].set(r), first)
+        start = _Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
+        inner_steps = _make_steps(step, row)
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: _Carry) -> _Carry:
-            """Up to ``block`` steps, their rows written to a block of ``block`` rows copied
-            out of the history and back: the inner loop touches only small arrays."""
-            base = _row_index(c.loops + 1, c.every)
-            stop = c.loops + block
-            take = lambda a: jax.lax.dynamic_slice_in_dim(a, base, block, 0)  # noqa: E731
-            inner = c._replace(records=take(c.records), path=jax.tree.map(take, c.path))
-
-            def body(c: _Carry) -> _Carry:
-                active = c.run.reason == RUNNING  # a running run takes step c.loops + 1
-                c = c._replace(loops=c.loops + 1, run=keep_if(active, step(c.run), c.run))
-                return record(c, _row_index(c.loops, c.every) - base, active)
-
-            inner = jax.lax.while_loop(lambda c: running(c) & (c.loops < stop), body, inner)
-
-            def put(a: jax.Array, b: jax.Array) -> jax.Array:
-                return jax.lax.dynamic_update_slice_in_dim(a, b, base, 0)
-
-            return inner._replace(
-                records=put(c.records, inner.records), path=jax.tree.map(put, c.path, inner.path)
+            """Up to ``block`` steps, their rows written to a window of the history copied
+            out and back: the inner loop touches only small arrays. The rows of steps
+            ``n + 1 .. n + block`` are at most ``window`` and all below ``capacity``."""
+            base = jnp.minimum(_row_index(c.loops + 1, c.every), capacity - window)
+            take = lambda a: jax.lax.dynamic_slice_in_dim(a, base, window, 0)  # noqa: E731
+            run, rows, loops = inner_steps(
+                c.run, k, jax.tree.map(take, c.log), c.loops, c.every, base, c.loops + block
             )
+            put = lambda a, b: update_rows(a, base, b)  # noqa: E731
+            return c._replace(loops=loops, run=run, log=jax.tree.map(put, c.log, rows))
 
         def segment(c: _Carry) -> _Carry:
             if options.thinned:
