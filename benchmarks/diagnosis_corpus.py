@@ -372,8 +372,14 @@ SKLEARN_CLASSIFIERS = [
     ("held_out", "wine"),
 ]
 
+# the quick subset holds every label of the ground truth. booth/rmsprop left it (issue 9,
+# round 3): since the engine stops a float32 run whose gradient norm sits at float precision
+# (PRECISION), its runs at 0.56 and 1.78 stop at the minimum (loss 2e-12, converged, ``ok``)
+# instead of running on until RMSprop's shrinking second moment throws them back out (ending
+# at 1.4 and 14: too_high). The ground truth follows the engine as a user runs it; thinning
+# plays no part (1,000 steps, below max_records). rosenbrock/rmsprop still has too_high runs.
 QUICK = (
-    "booth/rmsprop",
+    "rosenbrock/rmsprop",
     "quadratic-kappa30/gd",
     "plateau/adam",
     "sklearn-SGDClassifier/wine",
