@@ -6,7 +6,15 @@ import pytest
 
 import descend as ds
 from descend.insight import lr_find
-from descend.insight.lr_find import smooth, steep, stop_index, suggest, valley
+from descend.insight.lr_find import (
+    falling_range,
+    smooth,
+    steep,
+    stop_index,
+    suggest,
+    valley,
+)
+from descend.problems.data.prepare import standardize
 
 
 def test_smoothing_is_the_bias_corrected_ema():
@@ -63,6 +71,56 @@ def test_model_on_data_with_adam():
     assert 1e-4 < res.suggestion < 1.0
     assert res.losses[0] == pytest.approx(np.log(3), rel=1e-3)  # zero init: uniform softmax
     assert res.table(5)[0][0] == pytest.approx(1e-5)
+
+
+def test_rules_ignore_a_noisy_flat_start():
+    # Mini-batch noise before the rate does anything: over the whole curve, steep picks the
+    # biggest jump of the noise (fastai's and Lightning's rule gave 1.45e-7 on models so).
+    rng = np.random.default_rng(0)
+    lrs = np.geomspace(1e-7, 10.0, 100)
+    clean = 1.0 - 0.8 / (1 + np.exp(-3 * (np.log10(lrs) + 2)))  # falls around lr = 1e-2
+    clean[85:] += np.linspace(0, 3, 15) ** 2  # blows up from lr ~ 1
+    curve = smooth(clean + rng.normal(0, 0.1, 100) * (np.arange(100) < 20), 0.9)
+    f, m = falling_range(curve)
+    assert 1e-4 < lrs[f] < 1e-2 and lrs[m] < 1.0
+    s = suggest(lrs, curve)
+    assert all(lrs[f] <= rate <= lrs[m] for rate in s.values()), s
+    assert falling_range(np.linspace(2.0, 2.1, 30)) is None  # never falls
+    res = lr_find(ds.surfaces.get("quadratic"), None, ds.gd, start=1e-9, end=1e-8, num_steps=20)
+    assert np.isnan(res.fall_start) and np.isnan(res.blow_up)
+
+
+def _rolling_median(values, width=5):
+    pad = np.pad(values, width // 2, mode="edge")
+    return np.array([np.median(pad[i : i + width]) for i in range(len(values))])
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "rule"),
+    [("digits", "softmax", ds.adam), ("digits", "mlp", ds.adam), ("diabetes", "linear", ds.gd)],
+    ids=["digits-softmax-adam", "digits-mlp-adam", "diabetes-linear-gd"],
+)
+def test_suggestions_lie_where_the_loss_falls(name, kind, rule):
+    """Each suggestion lies between the rate where the loss starts to fall and the rate where
+    it blows up, both read here from the raw batch losses (a rolling median of 5)."""
+    data = standardize(ds.data.load(name), targets=True)[0]
+    d = data.n_features
+    model, loss = {
+        "softmax": (ds.models.softmax(d, 10), "softmax_cross_entropy"),
+        "mlp": (ds.models.mlp([d, 32, 10]), "softmax_cross_entropy"),
+        "linear": (ds.models.linear(d), "mse"),
+    }[kind]
+    res = lr_find(model, rule=rule, data=data, loss=loss, batch_size=32, seed=1)
+    raw = _rolling_median(res.losses)
+    level = np.median(res.losses[:10])
+    falls = res.lrs[np.argmax(raw < 0.99 * level)]  # the loss is 1% below its start
+    low = int(np.argmin(raw))
+    above = np.flatnonzero(raw[low:] > level)
+    blows = res.lrs[low + above[0]] if above.size else np.inf
+    for rule_name, rate in res.suggestions.items():
+        assert falls <= rate <= blows, (rule_name, rate, falls, blows)
+    assert res.fall_start <= min(res.suggestions.values())
+    assert max(res.suggestions.values()) <= (res.blow_up if np.isfinite(res.blow_up) else np.inf)
 
 
 @pytest.mark.parametrize(
