@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
 from descend.engine import progress as progress_bar
-from descend.engine.batching import any_running, update_rows
+from descend.engine.batching import any_running, keep_if, update_rows
 from descend.engine.result import (
     DIVERGED,
     GRADIENT_TOL,
@@ -148,24 +148,39 @@ def _halve(buffer: jax.Array) -> jax.Array:
 
 
 def _thin(c: _Carry) -> _Carry:
-    """Drop every other record and double the interval. A stopped run is thinned too: its
-    rows from its last step on all hold its final state, so row ``ceil(t / every)`` of the
-    thinned history still does."""
-    return c._replace(every=c.every * 2, log=jax.tree.map(_halve, c.log))
+    """Drop every other record of the running runs and double the interval (a stopped run's
+    history is complete and stays as it is; :func:`_every_at` recovers its interval)."""
+    active = c.run.reason == RUNNING
+    return c._replace(every=c.every * 2, log=keep_if(active, jax.tree.map(_halve, c.log), c.log))
+
+
+def _every_at(t: jax.Array, options: Options) -> jax.Array:
+    """The record interval of the block holding step ``t``. The loop thins before each
+    block of steps ``n + 1 .. n + block`` (``n`` a multiple of ``block``) until its rows fit,
+    so the interval is the smallest ``record_every * 2^k`` with
+    ``ceil(min(n + block, max_steps) / interval) < records`` (a stopped run keeps it)."""
+    if not options.thinned:
+        return jnp.asarray(options.record_every, jnp.int32)
+    block = _block(options)
+    n = jnp.maximum(t - 1, 0) // block * block
+    last = jnp.minimum(n + block, options.max_steps)
+    candidates, e = [], options.record_every
+    while e < 2 * options.max_steps:
+        candidates.append(e)
+        e *= 2
+    intervals = jnp.asarray(candidates, jnp.int32)
+    fits = _row_index(last, intervals) < options.records
+    return intervals[jnp.argmax(fits)]
 
 
 def _history(end: _Carry, options: Options) -> History:
-    t, every = end.run.t, end.every
+    t = end.run.t
+    every = _every_at(t, options)
     count = _row_index(t, every) + 1
     rows = jnp.arange(options.records, dtype=jnp.int32)
     step = jnp.where(rows == count - 1, t, rows * every)
-    filled = rows < count
-    step = jnp.where(filled, step, -1)  # -1 marks the unfilled records
-
-    def clear(a: jax.Array) -> jax.Array:  # a stopped run's rows after its last step
-        return jnp.where(jnp.reshape(filled, (-1,) + (1,) * (a.ndim - 1)), a, jnp.nan)
-
-    log = jax.tree.map(clear, end.log)
+    step = jnp.where(rows < count, step, -1)  # -1 marks the unfilled records
+    log = end.log
     return History(
         step=step.astype(jnp.int32),
         loss=log.loss,
@@ -199,9 +214,7 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
     """The inner loop in explicit batch form: the leaves of ``run`` and ``consts`` have a
     leading axis of runs, those of ``window`` are ``(rows, runs, ...)``, so the row that all
     running runs write at a step is one contiguous slice. Runs step while any is running and
-    ``loops < stop``. A stopped run keeps its state and writes it again at each step: its
-    rows past its last step are cleared at the end (see :func:`_history`), so no step reads
-    the window back, and each row is one plain slice write."""
+    ``loops < stop``; a stopped run keeps its state and its rows."""
     n = jax.tree.leaves(run.reason)[0].shape[0]
 
     def mask(active: jax.Array, a: jax.Array) -> jax.Array:
@@ -217,7 +230,7 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
         values = jax.vmap(row_fn)(run, consts)
 
         def put(w: jax.Array, v: jax.Array) -> jax.Array:
-            return jax.lax.dynamic_update_index_in_dim(w, v.astype(w.dtype), index, 0)
+            return w.at[index].set(jnp.where(mask(active, v), v.astype(w.dtype), w[index]))
 
         return loops, run, jax.tree.map(put, window, values)
 
