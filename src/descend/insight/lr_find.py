@@ -62,7 +62,8 @@ class LRFind:
     """The range test's curve and suggestions. ``lrs``, ``losses`` and ``smoothed`` hold
     the points up to the stop; ``suggestions`` maps each rule to a learning rate, each in
     ``[fall_start, blow_up]``: the rates where the smoothed loss starts to fall and blows
-    up (see the module docstring; NaN when it never falls, or never rises again)."""
+    up (see the module docstring; NaN when it never falls, or never rises again; a curve
+    that never falls blows up only where the test stopped)."""
 
     lrs: np.ndarray
     losses: np.ndarray
@@ -185,7 +186,8 @@ def _result(
     the rates where the loss starts to fall and blows up (``lrs`` may hold the point past the
     stop: the rate where the test stopped)."""
     span = falling_range(smoothed[:keep])
-    up = blow_up_index(smoothed[:keep], keep if keep < num else None)
+    stopped = keep if keep < num else None
+    up = blow_up_index(smoothed[:keep], stopped) if span is not None else stopped
     return LRFind(
         lrs=lrs[:keep],
         losses=losses[:keep],
