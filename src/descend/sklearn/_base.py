@@ -30,9 +30,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import optim
 from descend.engine.fit import DIVERGED, MAX_EPOCHS, STALLED, fit
-from descend.optim import schedules
 from descend.problems import models
 from descend.problems.data.prepare import Standardizer
+from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
 #: The update rules ``optimizer`` may name (each takes the learning rate first).
 OPTIMIZERS = {
@@ -40,13 +40,6 @@ OPTIMIZERS = {
     for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw",
                  "nadam")
 }  # fmt: skip
-
-#: The learning-rate schedules ``schedule`` may name; see :func:`learning_rate_schedule`.
-SCHEDULES = ("constant", "invscaling", "inverse_time", "cosine", "exponential", "step")
-
-#: The factor by which ``inverse_time`` and ``exponential`` divide the learning rate over
-#: ``epochs`` epochs, and ``step`` at each third of them.
-DECAY = 10.0
 
 #: ``learning_rate="auto"`` by model: ``SGDRegressor``'s and ``SGDClassifier``'s ``eta0`` for
 #: the linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
@@ -83,38 +76,6 @@ def cached_model(kind: str, n_in: int, n_out: int, hidden: tuple, activation: st
     if kind == "linear":
         return models.linear(n_in, n_out)
     return models.logistic(n_in) if n_out == 1 else models.softmax(n_in, n_out)
-
-
-@functools.lru_cache(maxsize=256)
-def learning_rate_schedule(name: str, lr: float, power_t: float, total_steps: int) -> Any:
-    """The learning rate as a function of the update count ``t`` (0 on the first update);
-    ``T = total_steps = epochs * ceil(n_samples / batch_size)`` is the planned number of
-    updates:
-
-    - ``"constant"``: ``lr`` (returned as a number, so that changing it compiles nothing);
-    - ``"invscaling"``: ``lr / (t + 1)^power_t`` (``SGDRegressor``'s ``invscaling``,
-      ``eta0 / t^power_t`` with ``t`` counting from 1; :func:`descend.schedules.power`);
-    - ``"inverse_time"``: ``lr / (1 + 9 t / T)``, ``lr / 10`` at the end of the run;
-    - ``"cosine"``: ``lr (1 + cos(pi t / T)) / 2``, down to 0 at the end (PyTorch's
-      ``CosineAnnealingLR``);
-    - ``"exponential"``: ``lr * 0.1^(t / T)``, ``lr / 10`` at the end;
-    - ``"step"``: ``lr * 0.1^floor(t / ceil(T / 3))``: ``lr``, ``lr / 10`` and ``lr / 100``
-      over the three thirds of the run (PyTorch's ``StepLR``).
-
-    Cached, because a schedule is a function and the compiled program is keyed on it.
-    """
-    T = max(int(total_steps), 1)
-    if name == "constant":
-        return lr
-    if name == "invscaling":
-        return schedules.power(lr, power_t, offset=1.0)
-    if name == "inverse_time":
-        return schedules.inverse_time(lr, DECAY - 1.0, T)
-    if name == "cosine":
-        return schedules.cosine(lr, T)
-    if name == "exponential":
-        return schedules.exponential(lr, 1.0 / DECAY, T)
-    return schedules.step(lr, math.ceil(T / 3), 1.0 / DECAY)
 
 
 def auto_batch(n: int) -> int:
