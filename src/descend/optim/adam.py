@@ -33,6 +33,7 @@ from descend.optim.base import (
     PyTree,
     Transform,
     cast_like,
+    decay_power,
     map_unzip,
     tree_zeros_like,
     value_at,
@@ -90,7 +91,7 @@ def _adam(
         hp = [value_at(h, t) for h in (lr, b1, b2, eps, eps_root, decay, decay_scale, multiplier)]
         a, beta1, beta2, e, e_root, lam, lam_scale, eta = hp
         step = t + 1
-        c1, c2 = 1 - beta1**step, 1 - beta2**step
+        c1, c2 = 1 - decay_power(beta1, step), 1 - decay_power(beta2, step)
         if decoupled and params is None:
             raise ValueError("adamw needs the parameters: call update(grads, state, params)")
 

@@ -62,6 +62,18 @@ def value_at(hyperparam: HyperParam, count: jax.Array) -> jax.Array:
     return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
 
 
+def decay_power(beta: Any, step: jax.Array) -> jax.Array:
+    """``beta ** step`` for a decay rate ``beta`` in [0, 1] and a step count ``step >= 1``,
+    as ``exp(step * log(beta))``.
+
+    XLA:CPU lowers a power with a traced exponent to one scalar ``powf`` call per element;
+    ``exp`` and ``log`` are vectorised. The relative error is about ``|step * log(beta)|``
+    ulps: below 1e-15 over the 200-step float64 reference runs, and far below the float32
+    spacing of the bias corrections ``1 - beta ** step`` at any step. ``beta = 0`` gives 0."""
+    beta = jnp.asarray(beta)
+    return jnp.exp(step * jnp.log(beta))
+
+
 def cast_like(value: jax.Array, leaf: jax.Array) -> jax.Array:
     """``value`` in the dtype of ``leaf`` (float32 stays float32 beside a float64 value)."""
     return jnp.asarray(value).astype(jnp.result_type(leaf))
