@@ -26,7 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from descend.insight.diagnose.curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
+from descend.insight.diagnose.features import curve_features
 from descend.insight.diagnose.logs import read_log, read_losses
 from descend.insight.diagnose.rules import (
     ADVICE,
@@ -36,6 +39,7 @@ from descend.insight.diagnose.rules import (
     nonfinite_evidence,
 )
 from descend.insight.diagnose.statistics import curve_statistics
+from descend.insight.diagnose.verdict import model_reads, model_verdict
 
 LABELS = ("diverged", "too_high", "too_low", "plateau", "converged", "healthy")
 OK_LABELS = ("converged", "healthy")
@@ -95,6 +99,21 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
             (unless it is non-finite or the engine judged it), or whose ``grad_norm`` or
             ``steps`` do not match it in length; TypeError for a string.
     """
+    read = _read(source, grad_norm, steps)
+    if isinstance(read, Diagnosis):
+        return read
+    curve, stats, note = read
+    label, evidence, advice = decide(curve, stats)
+    if model_reads(curve):
+        label, evidence, advice = model_verdict(curve, stats, label, evidence, advice)
+    if note:
+        evidence.insert(0, note["text"])
+    return Diagnosis(label, evidence, advice, stats)
+
+
+def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, dict, dict | None]:
+    """The hard verdicts (non-finite, stopped as diverged, too short) as a Diagnosis; else
+    the curve as read (block means of a noisy log), its statistics and the smoothing note."""
     curve = as_curve(source, grad_norm, steps)
     bad = first_nonfinite(curve.loss)
     if bad >= 0:
@@ -123,10 +142,17 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
         for key in ("step_noise", "start_noise", "block_noise"):
             stats[key] = note[key] / stats["scale"]
         stats["noise_growth"] = note["noise_growth"]
-    label, evidence, advice = decide(curve, stats)
-    if note:
-        evidence.insert(0, note["text"])
-    return Diagnosis(label, evidence, advice, stats)
+    return curve, stats, note
+
+
+def features(source: Any, *, grad_norm: Any = None, steps: Any = None) -> np.ndarray | None:
+    """The features of the rate model (:mod:`~descend.insight.diagnose.features`) of one
+    curve, or None when a hard rule decides it (non-finite, diverged, too short)."""
+    read = _read(source, grad_norm, steps)
+    if isinstance(read, Diagnosis):
+        return None
+    curve, stats, _ = read
+    return curve_features(curve.loss, stats, decide(curve, stats)[0])
 
 
 __all__ = [
@@ -137,6 +163,7 @@ __all__ = [
     "as_curve",
     "curve_statistics",
     "diagnose",
+    "features",
     "read_log",
     "read_losses",
 ]
