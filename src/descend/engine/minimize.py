@@ -50,7 +50,7 @@ from descend.optim.transforms import global_norm, small_sum
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
 FLOOR_ULPS = 1000  # see precision_floor
 MAX_RECORDS = 4097  # history records kept by default; a longer run is thinned to fit
-BLOCK_STEPS = 16  # steps per inner loop (see _block)
+BLOCK_STEPS = 64  # steps per inner loop (see _block)
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
 
 
@@ -173,7 +173,9 @@ def _every_at(t: jax.Array, options: Options) -> jax.Array:
     return intervals[jnp.argmax(fits)]
 
 
-def _history(end: _Carry, options: Options) -> History:
+def _history(end: _Carry, options: Options, lr_at: Callable[[jax.Array], Any]) -> History:
+    """The history of a finished run. The learning rate of each record is a function of its
+    step alone, so it is computed here for the recorded steps, not written in the loop."""
     t = end.run.t
     every = _every_at(t, options)
     count = _row_index(t, every) + 1
@@ -181,11 +183,12 @@ def _history(end: _Carry, options: Options) -> History:
     step = jnp.where(rows == count - 1, t, rows * every)
     step = jnp.where(rows < count, step, -1)  # -1 marks the unfilled records
     log = end.log
+    lr = jnp.where(step >= 0, jax.vmap(lr_at)(step), jnp.nan).astype(log.loss.dtype)
     return History(
         step=step.astype(jnp.int32),
         loss=log.loss,
         grad_norm=log.grad_norm,
-        lr=log.lr,
+        lr=lr,
         path=log.path,
         count=count.astype(jnp.int32),
     )
@@ -214,7 +217,8 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
     """The inner loop in explicit batch form: the leaves of ``run`` and ``consts`` have a
     leading axis of runs, those of ``window`` are ``(rows, runs, ...)``, so the row that all
     running runs write at a step is one contiguous slice. Runs step while any is running and
-    ``loops < stop``; a stopped run keeps its state and its rows."""
+    ``loops < stop``; a stopped run keeps its state (and writes it again: the caller copies
+    only each run's rows up to its last step)."""
     n = jax.tree.leaves(run.reason)[0].shape[0]
 
     def mask(active: jax.Array, a: jax.Array) -> jax.Array:
@@ -230,7 +234,7 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
         values = jax.vmap(row_fn)(run, consts)
 
         def put(w: jax.Array, v: jax.Array) -> jax.Array:
-            return w.at[index].set(jnp.where(mask(active, v), v.astype(w.dtype), w[index]))
+            return jax.lax.dynamic_update_index_in_dim(w, v.astype(w.dtype), index, 0)
 
         return loops, run, jax.tree.map(put, window, values)
 
@@ -275,7 +279,13 @@ def _make_steps(step_fn, row_fn):
 
         run = jax.tree.map(full, run, run_b)
         consts = jax.tree.map(full, consts, consts_b)
-        window = jax.tree.map(lambda w, b: jnp.moveaxis(full(w, b), 0, 1), window, window_b)
+
+        def runs_second(w: jax.Array, batched: bool) -> jax.Array:
+            if batched:
+                return jnp.moveaxis(w, 0, 1)
+            return jnp.broadcast_to(w[:, None], (w.shape[0], axis_size, *w.shape[1:]))
+
+        window = jax.tree.map(runs_second, window, window_b)
         run, window, loops = _steps_loop(
             step_fn, row_fn, run, consts, window, loops, every, base, stop
         )
@@ -343,9 +353,8 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         )
 
     def row(run: _Run, k: _Consts) -> _Log:
-        path = run.x if options.record_path else None
-        lr = jnp.asarray(lr_at(k.leaves, run.t), run.loss.dtype)
-        return _Log(sign * run.loss, run.grad_norm, lr, path)
+        del k
+        return _Log(sign * run.loss, run.grad_norm, None, run.x if options.record_path else None)
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
@@ -380,15 +389,24 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: _Carry) -> _Carry:
-            """Up to ``block`` steps, their rows written to a window of the history copied
-            out and back: the inner loop touches only small arrays. The rows of steps
-            ``n + 1 .. n + block`` are at most ``window`` and all below ``capacity``."""
-            base = jnp.minimum(_row_index(c.loops + 1, c.every), capacity - window)
-            take = lambda a: jax.lax.dynamic_slice_in_dim(a, base, window, 0)  # noqa: E731
-            run, rows, loops = inner_steps(
-                c.run, k, jax.tree.map(take, c.log), c.loops, c.every, base, c.loops + block
-            )
-            put = lambda a, b: update_rows(a, base, b)  # noqa: E731
+            """Up to ``block`` steps, their rows written to a small window (the inner loop
+            touches only small arrays), then copied into the history: the rows of steps
+            ``n + 1 .. n + block`` are at most ``window``, all below ``capacity``. A run
+            that stops keeps writing its final state; only its rows up to its last step are
+            copied, so the rows after it stay unfilled."""
+            first = _row_index(c.loops + 1, c.every)
+            base = jnp.minimum(first, capacity - window)
+            blank = jax.tree.map(lambda a: jnp.zeros((window, *a.shape[1:]), a.dtype), c.log)
+            run, rows, loops = inner_steps(c.run, k, blank, c.loops, c.every, base, c.loops + block)
+            index = base + jnp.arange(window)
+            last = _row_index(run.t, c.every)
+            fresh = (c.run.reason == RUNNING) & (index >= first) & (index <= last)
+
+            def put(history: jax.Array, new: jax.Array) -> jax.Array:
+                old = jax.lax.dynamic_slice_in_dim(history, base, window, 0)
+                keep = jnp.reshape(fresh, (window,) + (1,) * (new.ndim - 1))
+                return update_rows(history, base, jnp.where(keep, new, old))
+
             return c._replace(loops=loops, run=run, log=jax.tree.map(put, c.log, rows))
 
         def segment(c: _Carry) -> _Carry:
@@ -420,7 +438,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             steps=run.t,
             reason=run.reason,
             diverged_at=jnp.where(run.reason == DIVERGED, run.t, -1).astype(jnp.int32),
-            history=_history(end, options),
+            history=_history(end, options, lambda t: lr_at(leaves, t)),
         )
 
     return jax.jit(minimize_run)
