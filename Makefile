@@ -28,6 +28,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e ".[bench]"
 	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
+	$(BIN)/python -m benchmarks.history
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,143 @@
+"""`benchmarks.history`: vectorised runs with their history on (issue 9), in one run.
+
+1. 4,096 Adam configurations (learning rates) on 2-D Rosenbrock, 2,000 steps each, no early
+   stop, ``jax.vmap`` of ``descend.minimize`` in one ``jax.jit``: with the default options
+   (loss, gradient norm, learning rate and path recorded every step) against no history
+   (``record_every=steps, record_path=False``).
+2. The same sweep with the default history at 500, 1,000, 2,000 and 4,000 steps: linear in the
+   steps means a flat run-steps/s column.
+3. One 10,000-step run: the defaults, no history, and the Numba loop of
+   :mod:`benchmarks.peers` (when Numba is installed).
+4. ``descend.restarts`` on Rastrigin, 256 starts, ``max_steps=10_000``, with and without
+   history; and ``max_steps=10**9`` against ``10**4`` on a run that converges near step 4,000.
+
+Times are wall-clock medians of repeats after an untimed compiling call; the CPU time of the
+process (all threads) is reported beside the sweeps. Run:
+``.venv/bin/python -m benchmarks.history [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+import descend as ds
+from benchmarks import peers
+
+X0 = (-1.2, 1.0)
+CONFIGS = 4096
+
+
+def rosenbrock(x: jax.Array) -> jax.Array:
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``fn()`` (after one untimed call)."""
+    jax.block_until_ready(fn())
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        jax.block_until_ready(fn())
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
+    lrs = jnp.geomspace(1e-4, 1e-1, n).astype(jnp.float32)
+    x0 = jnp.asarray(X0, jnp.float32)
+    lean = {} if history else {"record_every": steps, "record_path": False}
+
+    @jax.jit
+    def run(lrs: jax.Array) -> Any:
+        one = lambda lr: ds.minimize(rosenbrock, x0, ds.adam(lr), max_steps=steps, tol=0.0,  # noqa: E731
+                                     **lean)  # fmt: skip
+        return jax.vmap(one)(lrs)
+
+    return lambda: run(lrs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 5
+    print(f"machine: {peers.environment()}\n")
+
+    print(f"### {CONFIGS:,} configurations x 2,000 steps, vmapped\n")
+    print("| history | wall | CPU | run-steps/s (wall) | run-steps/s per CPU-second |")
+    print("|---|---:|---:|---:|---:|")
+    rates = {}
+    for history in (False, True):
+        wall, cpu = timed(sweep(CONFIGS, 2000, history), repeats)
+        rates[history] = CONFIGS * 2000 / wall
+        name = "default (every step, with path)" if history else "none"
+        print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rates[history]:.3g} | "
+              f"{CONFIGS * 2000 / cpu:.3g} |")  # fmt: skip
+    print(f"\nwith history / without: {rates[True] / rates[False]:.2f}\n")
+
+    print(f"### Scaling with the steps, default history, {CONFIGS:,} configurations\n")
+    print("| steps | wall | run-steps/s |")
+    print("|---:|---:|---:|")
+    for steps in (500, 1000, 2000, 4000):
+        wall, _ = timed(sweep(CONFIGS, steps, True), repeats)
+        print(f"| {steps:,} | {wall:.3f} s | {CONFIGS * steps / wall:.3g} |")
+
+    print("\n### One 10,000-step run\n")
+    print("| runner | time per step | / Numba |")
+    print("|---|---:|---:|")
+    x0 = jnp.asarray(X0, jnp.float32)
+    opt = ds.adam(peers.LR, peers.B1, peers.B2, peers.EPS)
+    single = {
+        "descend.minimize (defaults)": lambda: ds.minimize(
+            rosenbrock, x0, opt, max_steps=peers.STEPS, tol=0.0
+        ),
+        "descend.minimize (no history)": lambda: ds.minimize(
+            rosenbrock,
+            x0,
+            opt,
+            max_steps=peers.STEPS,
+            tol=0.0,
+            record_every=peers.STEPS,
+            record_path=False,
+        ),
+    }
+    per_step = {name: timed(fn, 3 * repeats)[0] / peers.STEPS for name, fn in single.items()}
+    numba = None
+    if "numba_loop" in peers.available_peers():
+        numba = peers.time_peer(peers.PEERS["numba_loop"], peers.STEPS, 3 * repeats)
+        numba = numba["seconds_per_step_median"]
+        per_step["numba_loop (float64)"] = numba
+    for name, t in per_step.items():
+        ratio = f"{t / numba:.2f}x" if numba else "n/a"
+        print(f"| {name} | {t * 1e9:.1f} ns | {ratio} |")
+
+    print("\n### Restarts and a huge max_steps\n")
+    surface = ds.surfaces.get("rastrigin")
+    lean = {"record_every": 10**6, "record_path": False}
+    for label, extra in (("default history", {}), ("no history", lean)):
+        wall, _ = timed(lambda extra=extra: ds.restarts(surface, ds.adam(0.05), 256,
+                                                        max_steps=10_000, **extra).results,
+                        repeats)  # fmt: skip
+        print(f"- restarts(rastrigin, 256, max_steps=10_000), {label}: {wall * 1e3:.1f} ms")
+    for max_steps in (10**4, 10**9):
+        wall, _ = timed(lambda m=max_steps: ds.minimize(rosenbrock, x0, ds.adam(0.02),
+                                                        max_steps=m), repeats)  # fmt: skip
+        res = ds.minimize(rosenbrock, x0, ds.adam(0.02), max_steps=max_steps)
+        print(
+            f"- minimize(adam(0.02), max_steps={max_steps:.0e}): {wall * 1e3:.2f} ms, "
+            f"{int(res.steps)} steps, {res.history.loss.shape[0]} history rows"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
