@@ -216,7 +216,7 @@ def takes_schedule(fn, param):
     return inspect.signature(fn).parameters[param].annotation in ("HyperParam", ds.HyperParam)
 
 
-@settings(max_examples=2, deadline=None)
+@settings(max_examples=1, deadline=None)
 @given(data=st.data())
 @pytest.mark.parametrize(("name", "param"), CASES, ids=lambda p: p)
 def test_each_value_kind_of_each_rule_runs_as_the_float(name, param, data):
@@ -236,7 +236,7 @@ def test_each_value_kind_of_each_rule_runs_as_the_float(name, param, data):
     _check_kind(build, param, value, ref_value, engine=name not in NOT_RUN_BY_ENGINE)
 
 
-@settings(max_examples=2, deadline=None)
+@settings(max_examples=1, deadline=None)
 @given(data=st.data())
 @pytest.mark.parametrize(("name", "param"), SCHEDULE_CASES, ids=lambda p: p)
 def test_each_value_kind_of_each_schedule_runs_as_the_float(name, param, data):
@@ -284,7 +284,7 @@ def _numeric_args(lib, name):
     )
 
 
-@settings(max_examples=2, deadline=None)
+@settings(max_examples=1, deadline=None)
 @given(data=st.data())
 @pytest.mark.parametrize(("lib", "name"), LIBRARY_CASES, ids=lambda p: p)
 def test_from_library_takes_every_value_kind(lib, name, data):
