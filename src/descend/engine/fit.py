@@ -40,6 +40,7 @@ from descend.problems import losses as loss_lib
 from descend.problems import metrics
 
 RUNNING, MAX_EPOCHS, STALLED, DIVERGED = 0, 1, 2, 3
+_BITS_AT_ONCE = 1 << 22  # random words drawn before the loop: at most 16 MB
 REASONS = {
     RUNNING: "running",
     MAX_EPOCHS: "max_epochs",
@@ -123,6 +124,7 @@ class Plan(NamedTuple):
     task: str
     output: str
     progress: bool
+    penalised: bool = True
 
 
 class _Loop(NamedTuple):
@@ -152,6 +154,38 @@ def _penalty(params: Any, l1: jax.Array, l2: jax.Array) -> jax.Array:
     return sum(0.5 * l2 * jnp.sum(w**2) + l1 * jnp.sum(jnp.abs(w)) for w in weights)
 
 
+def _is_zero(value: Any) -> bool:
+    """Whether ``value`` is a concrete zero (a traced value, e.g. under ``vmap``, is not)."""
+    return not isinstance(value, jax.core.Tracer) and float(np.asarray(value)) == 0.0
+
+
+def _epoch_bits(key: jax.Array, epochs: int, n: int) -> jax.Array:
+    """The random words ``bits(fold_in(key, e), (n,))`` of every epoch ``e``, as rows of an
+    ``(epochs, n)`` array: one vectorised threefry call instead of one per epoch (the same
+    values; about 13x cheaper for 100 epochs of 1,797 samples)."""
+    return jax.vmap(lambda e: jax.random.bits(jax.random.fold_in(key, e), (n,)))(jnp.arange(epochs))
+
+
+def _order(bits: jax.Array) -> jax.Array:
+    """``argsort(bits)`` (stable: ties in ``bits`` keep index order), by two sorts of single
+    32-bit words, which XLA:CPU sorts without a comparator call (about 2.7x faster than the
+    two-operand sort of ``argsort``).
+
+    With ``b`` bits per index (``n <= 2^b``, ``2b <= 32``), ``lo``/``hi`` the low ``b`` and high
+    ``32 - b`` bits of each word: the first sort orders the samples by ``(lo, index)`` (keys
+    ``lo << b | index``, all distinct), giving each its rank ``r``; the second orders them by
+    ``(hi, r)`` (keys ``hi << b | r``), that is by ``(hi, lo, index) = (bits, index)``."""
+    n = bits.shape[-1]
+    b = max((n - 1).bit_length(), 1)
+    if 2 * b > 32:
+        return jnp.argsort(bits).astype(jnp.int32)
+    low = jnp.uint32((1 << b) - 1)
+    index = jnp.arange(n, dtype=jnp.uint32)
+    by_low = jnp.sort(((bits & low) << b) | index) & low
+    by_high = jnp.sort(((bits[by_low] >> b) << b) | index) & low
+    return by_low[by_high].astype(jnp.int32)
+
+
 def _metric(plan: Plan, outputs: jax.Array, y: jax.Array) -> jax.Array:
     if plan.task == "classification":
         return metrics.accuracy(outputs, y, plan.output)
@@ -160,9 +194,13 @@ def _metric(plan: Plan, outputs: jax.Array, y: jax.Array) -> jax.Array:
 
 @functools.lru_cache(maxsize=64)
 def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitResult]:
+    def penalty(params, l1, l2):
+        # l1 = l2 = 0 given as numbers: the penalty and its gradient are exactly 0; skipped
+        return _penalty(params, l1, l2) if plan.penalised else 0.0
+
     def batch_loss(params, X, y, w, l1, l2):
         values = loss(model.apply(params, X), y)
-        return jnp.sum(w * values) / jnp.maximum(jnp.sum(w), 1) + _penalty(params, l1, l2)
+        return jnp.sum(w * values) / jnp.maximum(jnp.sum(w), 1) + penalty(params, l1, l2)
 
     def full_loss(params, X, y, l1, l2):
         return batch_loss(params, X, y, jnp.ones(X.shape[0], X.dtype), l1, l2)
@@ -177,13 +215,20 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         _, shuffle_key = jax.random.split(jax.random.key(seed))
         total = plan.steps * plan.batch
         mask = (jnp.arange(total) < plan.n).astype(X.dtype).reshape(plan.steps, plan.batch)
+        # every epoch's random words at once, unless that array would be large (> 16 MB)
+        small = plan.shuffle and plan.epochs * plan.n <= _BITS_AT_ONCE
+        all_bits = _epoch_bits(shuffle_key, plan.epochs, plan.n) if small else None
 
         def epoch(c: _Loop) -> _Loop:
             e, params, state = c.epoch, c.params, c.state
-            # argsort of random bits: one sort (jax.random.permutation makes several)
-            bits = jax.random.bits(jax.random.fold_in(shuffle_key, e), (plan.n,))
-            order = jnp.argsort(bits).astype(jnp.int32)
-            if not plan.shuffle:
+            if plan.shuffle:
+                # argsort of random bits (jax.random.permutation makes several sorts)
+                if all_bits is None:
+                    bits = jax.random.bits(jax.random.fold_in(shuffle_key, e), (plan.n,))
+                else:
+                    bits = jax.lax.dynamic_index_in_dim(all_bits, e, 0, keepdims=False)
+                order = _order(bits)
+            else:
                 order = jnp.arange(plan.n)
             index = jnp.resize(order, (total,)).reshape(plan.steps, plan.batch)
 
@@ -206,7 +251,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             train_metric = _metric(plan, outputs, y)
             # the training loss of the parameters this epoch ends with (the mean batch loss
             # above is taken along the way, before the last steps)
-            end_loss = jnp.mean(loss(outputs, y)) + _penalty(params, l1, l2)
+            end_loss = jnp.mean(loss(outputs, y)) + penalty(params, l1, l2)
             finite = jnp.isfinite(jnp.sum(values) + end_loss) & jnp.isfinite(
                 sum(jnp.sum(p) for p in jax.tree.leaves(params))
             )
@@ -418,6 +463,7 @@ def fit(
         task=task,
         output=getattr(model, "output", "raw"),
         progress=bool(progress),
+        penalised=not (_is_zero(l1) and _is_zero(l2)),
     )
     opt_key, leaves = split(optimizer)
     run = _trainer(model, loss_fn, opt_key, plan)
