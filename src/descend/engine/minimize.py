@@ -48,7 +48,7 @@ from descend.optim.recipe import GradientStep, learning_rate_of, rebuild, split
 from descend.optim.transforms import global_norm, small_sum
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
-FLOOR_ULPS = 1000  # see precision_floor
+FLOOR_ULPS = 64  # see precision_floor
 MAX_RECORDS = 4097  # history records kept by default; a longer run is thinned to fit
 BLOCK_STEPS = 64  # steps per inner loop (see _block)
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
