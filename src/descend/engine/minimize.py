@@ -15,7 +15,7 @@ The program is compiled once per (function, optimizer structure, static options)
 points and every numeric hyperparameter are arguments of that program, so a second call
 with new values does not recompile, and ``jax.vmap`` over either runs many runs at once.
 Under ``vmap`` the loop costs time linear in the steps, history included (see
-:mod:`descend.engine.batching`), and the history is bounded by ``max_records``.
+:mod:`descend.engine.loop`), and the history is bounded by ``max_records``.
 """
 
 from __future__ import annotations
@@ -24,14 +24,25 @@ import functools
 import math
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax.custom_batching import custom_vmap
 
 from descend.engine import progress as progress_bar
-from descend.engine.batching import any_running, keep_if, update_rows
+from descend.engine.batching import any_running, update_rows
+from descend.engine.loop import (
+    Carry,
+    Consts,
+    Log,
+    Options,
+    Run,
+    block_steps,
+    history_of,
+    make_steps,
+    row_index,
+    thin,
+)
 from descend.engine.result import (
     DIVERGED,
     GRADIENT_TOL,
@@ -39,7 +50,6 @@ from descend.engine.result import (
     MAX_STEPS,
     PRECISION,
     RUNNING,
-    History,
     Result,
 )
 from descend.optim import validation as check
@@ -50,22 +60,7 @@ from descend.optim.transforms import global_norm, small_sum
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
 FLOOR_ULPS = 64  # see precision_floor
 MAX_RECORDS = 4097  # history records kept by default; a longer run is thinned to fit
-BLOCK_STEPS = 64  # steps per inner loop (see _block)
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
-
-
-class Options(NamedTuple):
-    """The static part of a run: a change here compiles a new program."""
-
-    max_steps: int
-    record_every: int
-    records: int
-    thinned: bool
-    record_path: bool
-    patience: int
-    maximize: bool
-    progress_every: int
-    use_ftol: bool
 
 
 def _all_finite(*values: Any) -> jax.Array:
@@ -98,209 +93,11 @@ def precision_floor(gn0: jax.Array) -> jax.Array:
     return FLOOR_ULPS * eps * jnp.maximum(gn0, 1.0)
 
 
-class _Run(NamedTuple):
-    """The per-run state of the loop: small, and masked on every step once the run stops."""
-
-    t: jax.Array
-    x: Any
-    state: Any
-    loss: jax.Array
-    grad: Any
-    best_x: Any
-    best_loss: jax.Array
-    stall: jax.Array | None  # None unless the loss-stall rule is on (a smaller carry is faster)
-    reason: jax.Array
-    grad_norm: jax.Array
-    since_best: jax.Array  # steps since the best loss last improved
-
-
-class _Log(NamedTuple):
-    """The history buffers: row ``i`` holds the loss, gradient norm, learning rate and point
-    at step ``i * every``; the row after the last multiple holds the latest step until that
-    step overwrites it. Rows not yet written hold NaN."""
-
-    loss: jax.Array
-    grad_norm: jax.Array
-    lr: jax.Array
-    path: Any
-
-
-class _Carry(NamedTuple):
-    """The loop's state. ``loops`` and ``every`` are the same for every run of a vmapped
-    batch (all running runs take step ``loops + 1`` together), so the history row a step
-    writes has one index for the whole batch: a slice update, not a scatter."""
-
-    loops: jax.Array
-    every: jax.Array
-    run: _Run
-    log: _Log
-
-
-def _row_index(t: jax.Array, every: jax.Array) -> jax.Array:
-    return (t + every - 1) // every
-
-
-def _halve(buffer: jax.Array) -> jax.Array:
-    """Rows 0, 2, 4, ... moved to the front; NaN after them."""
-    kept = buffer[0::2]
-    pad = jnp.full_like(buffer[: buffer.shape[0] - kept.shape[0]], jnp.nan)
-    return jnp.concatenate([kept, pad])
-
-
-def _thin(c: _Carry) -> _Carry:
-    """Drop every other record of the running runs and double the interval (a stopped run's
-    history is complete and stays as it is; :func:`_every_at` recovers its interval)."""
-    active = c.run.reason == RUNNING
-    return c._replace(every=c.every * 2, log=keep_if(active, jax.tree.map(_halve, c.log), c.log))
-
-
-def _every_at(t: jax.Array, options: Options) -> jax.Array:
-    """The record interval of the block holding step ``t``. The loop thins before each
-    block of steps ``n + 1 .. n + block`` (``n`` a multiple of ``block``) until its rows fit,
-    so the interval is the smallest ``record_every * 2^k`` with
-    ``ceil(min(n + block, max_steps) / interval) < records`` (a stopped run keeps it)."""
-    if not options.thinned:
-        return jnp.asarray(options.record_every, jnp.int32)
-    block = _block(options)
-    n = jnp.maximum(t - 1, 0) // block * block
-    last = jnp.minimum(n + block, options.max_steps)
-    candidates, e = [], options.record_every
-    while e < 2 * options.max_steps:
-        candidates.append(e)
-        e *= 2
-    intervals = jnp.asarray(candidates, jnp.int32)
-    fits = _row_index(last, intervals) < options.records
-    return intervals[jnp.argmax(fits)]
-
-
-def _history(end: _Carry, options: Options, lr_at: Callable[[jax.Array], Any]) -> History:
-    """The history of a finished run. The learning rate of each record is a function of its
-    step alone, so it is computed here for the recorded steps, not written in the loop."""
-    t = end.run.t
-    every = _every_at(t, options)
-    count = _row_index(t, every) + 1
-    rows = jnp.arange(options.records, dtype=jnp.int32)
-    step = jnp.where(rows == count - 1, t, rows * every)
-    step = jnp.where(rows < count, step, -1)  # -1 marks the unfilled records
-    log = end.log
-    lr = jnp.where(step >= 0, jax.vmap(lr_at)(step), jnp.nan).astype(log.loss.dtype)
-    return History(
-        step=step.astype(jnp.int32),
-        loss=log.loss,
-        grad_norm=log.grad_norm,
-        lr=lr,
-        path=log.path,
-        count=count.astype(jnp.int32),
-    )
-
-
-def _block(options: Options) -> int:
-    """Steps per inner loop: the rows it writes are gathered in a block of this many rows,
-    small enough for XLA:CPU to compile the inner loop as one function."""
-    if not options.thinned:
-        return BLOCK_STEPS
-    return max(1, min(BLOCK_STEPS, (options.records - 1) // 2))
-
-
-class _Consts(NamedTuple):
-    """What a step needs besides the run's state: per run, and batched under vmap."""
-
-    leaves: Any
-    tol: jax.Array
-    ftol: jax.Array
-    divergence: jax.Array
-    loss0: jax.Array
-    floor: jax.Array
-
-
-def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
-    """The inner loop in explicit batch form: the leaves of ``run`` and ``consts`` have a
-    leading axis of runs, those of ``window`` are ``(rows, runs, ...)``, so the row that all
-    running runs write at a step is one contiguous slice. Runs step while any is running and
-    ``loops < stop``; a stopped run keeps its state (and writes it again: the caller copies
-    only each run's rows up to its last step)."""
-    n = jax.tree.leaves(run.reason)[0].shape[0]
-
-    def mask(active: jax.Array, a: jax.Array) -> jax.Array:
-        return jnp.reshape(active, (n,) + (1,) * (jnp.ndim(a) - 1))
-
-    def body(c):
-        loops, run, window = c
-        active = run.reason == RUNNING  # every running run takes step loops + 1
-        new = jax.vmap(step_fn)(run, consts)
-        run = jax.tree.map(lambda a, b: jnp.where(mask(active, a), a, b), new, run)
-        loops = loops + 1
-        index = _row_index(loops, every) - base
-        values = jax.vmap(row_fn)(run, consts)
-
-        def put(w: jax.Array, v: jax.Array) -> jax.Array:
-            return jax.lax.dynamic_update_index_in_dim(w, v.astype(w.dtype), index, 0)
-
-        return loops, run, jax.tree.map(put, window, values)
-
-    def cond(c):
-        return any_running(jnp.any(c[1].reason == RUNNING)) & (c[0] < stop)
-
-    loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
-    return run, window, loops
-
-
-def _make_steps(step_fn, row_fn):
-    """Up to ``stop - loops`` steps of one run, each writing its history row to ``window``;
-    under ``jax.vmap``, :func:`_steps_loop` in explicit batch form (``jax.vmap`` itself would
-    keep the runs on the leading axis of the window, and each step's row would be a strided
-    write of one number per run)."""
-
-    @custom_vmap
-    def steps(run, consts, window, loops, every, base, stop):
-        # one run: it steps only while it is running, so nothing is masked, and the loop
-        # stays small enough for XLA:CPU to compile it as one function
-        def body(c):
-            loops, run, window = c
-            run, loops = step_fn(run, consts), loops + 1
-            index = _row_index(loops, every) - base
-            put = lambda w, v: jax.lax.dynamic_update_index_in_dim(w, v, index, 0)  # noqa: E731
-            return loops, run, jax.tree.map(put, window, row_fn(run, consts))
-
-        def cond(c):
-            return (c[1].reason == RUNNING) & (c[0] < stop)
-
-        loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
-        return run, window, loops
-
-    @steps.def_vmap
-    def _batched(axis_size, in_batched, run, consts, window, loops, every, base, stop):
-        run_b, consts_b, window_b, *shared_b = in_batched
-        if any(shared_b):
-            raise RuntimeError("descend: the step counter of a vmapped run must be shared")
-
-        def full(a: jax.Array, batched: bool) -> jax.Array:
-            return a if batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
-
-        run = jax.tree.map(full, run, run_b)
-        consts = jax.tree.map(full, consts, consts_b)
-
-        def runs_second(w: jax.Array, batched: bool) -> jax.Array:
-            if batched:
-                return jnp.moveaxis(w, 0, 1)
-            return jnp.broadcast_to(w[:, None], (w.shape[0], axis_size, *w.shape[1:]))
-
-        window = jax.tree.map(runs_second, window, window_b)
-        run, window, loops = _steps_loop(
-            step_fn, row_fn, run, consts, window, loops, every, base, stop
-        )
-        window = jax.tree.map(lambda w: jnp.moveaxis(w, 1, 0), window)
-        batched = lambda tree: jax.tree.map(lambda _: True, tree)  # noqa: E731
-        return (run, window, loops), (batched(run), batched(window), False)
-
-    return steps
-
-
 @functools.lru_cache(maxsize=256)
 def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callable[..., Result]:
     sign = -1.0 if options.maximize else 1.0
     capacity = options.records
-    block = _block(options)
+    block = block_steps(options)
     window = min(block, capacity)
     objective = lambda x: sign * f(x)  # noqa: E731
     value_and_grad = jax.value_and_grad(objective)
@@ -315,7 +112,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         lr = learning_rate_of(rebuild(key, leaves))
         return jnp.nan if lr is None else value_at(lr, t)
 
-    def verdict(k: _Consts, t, loss, x, gn, prev_loss, stall, since_best):
+    def verdict(k: Consts, t, loss, x, gn, prev_loss, stall, since_best):
         finite = _all_finite(loss, gn, x)
         blown = loss - k.loss0 > k.divergence * jnp.maximum(jnp.abs(k.loss0), 1.0)
         reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
@@ -329,7 +126,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         reason = jnp.where(finite & ~blown, reason, DIVERGED)
         return reason.astype(jnp.int32), stall
 
-    def step(c: _Run, k: _Consts) -> _Run:
+    def step(c: Run, k: Consts) -> Run:
         x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad)
         loss, g = value_and_grad(x)
         t = c.t + 1
@@ -338,7 +135,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         since_best = jnp.where(improved, 0, c.since_best + 1)
         reason, stall = verdict(k, t, loss, x, gn, c.loss, c.stall, since_best)
         better = improved & (reason != DIVERGED)
-        return _Run(
+        return Run(
             t=t,
             x=x,
             state=state,
@@ -352,20 +149,20 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             since_best=since_best,
         )
 
-    def row(run: _Run, k: _Consts) -> _Log:
+    def row(run: Run, k: Consts) -> Log:
         del k
-        return _Log(sign * run.loss, run.grad_norm, None, run.x if options.record_path else None)
+        return Log(sign * run.loss, run.grad_norm, None, run.x if options.record_path else None)
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
         loss0, g0 = value_and_grad(x0)
         float_type = jnp.result_type(loss0)
         gn0 = global_norm(g0)
-        k = _Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
+        k = Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
         t0 = jnp.zeros([], jnp.int32)
         stall0 = t0 if options.use_ftol else None
         reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, t0)
-        run0 = _Run(
+        run0 = Run(
             t=t0,
             x=x0,
             state=optimizer.init(x0),
@@ -384,22 +181,22 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
         first = row(run0, k)
         log0 = jax.tree.map(lambda r: empty(r).at[0].set(r), first)
-        start = _Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
-        inner_steps = _make_steps(step, row)
+        start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
+        inner_steps = make_steps(step, row)
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
-        def steps(c: _Carry) -> _Carry:
+        def steps(c: Carry) -> Carry:
             """Up to ``block`` steps, their rows written to a small window (the inner loop
             touches only small arrays), then copied into the history: the rows of steps
             ``n + 1 .. n + block`` are at most ``window``, all below ``capacity``. A run
             that stops keeps writing its final state; only its rows up to its last step are
             copied, so the rows after it stay unfilled."""
-            first = _row_index(c.loops + 1, c.every)
+            first = row_index(c.loops + 1, c.every)
             base = jnp.minimum(first, capacity - window)
             blank = jax.tree.map(lambda a: jnp.zeros((window, *a.shape[1:]), a.dtype), c.log)
             run, rows, loops = inner_steps(c.run, k, blank, c.loops, c.every, base, c.loops + block)
             index = base + jnp.arange(window)
-            last = _row_index(run.t, c.every)
+            last = row_index(run.t, c.every)
             fresh = (c.run.reason == RUNNING) & (index >= first) & (index <= last)
 
             def put(history: jax.Array, new: jax.Array) -> jax.Array:
@@ -409,18 +206,18 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
             return c._replace(loops=loops, run=run, log=jax.tree.map(put, c.log, rows))
 
-        def segment(c: _Carry) -> _Carry:
+        def segment(c: Carry) -> Carry:
             if options.thinned:
                 last = jnp.minimum(c.loops + block, options.max_steps)
-                overflows = lambda c: _row_index(last, c.every) >= capacity  # noqa: E731
-                c = jax.lax.while_loop(overflows, _thin, c)
+                overflows = lambda c: row_index(last, c.every) >= capacity  # noqa: E731
+                c = jax.lax.while_loop(overflows, thin, c)
             before = c.loops
             c = steps(c)
             if options.progress_every:
                 every = options.progress_every
                 crossed = (c.loops // every > before // every) | ~running(c)
 
-                def report(c: _Carry) -> _Carry:
+                def report(c: Carry) -> Carry:
                     jax.debug.callback(progress_bar.report, c.run.t, sign * c.run.loss)
                     return c
 
@@ -438,7 +235,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             steps=run.t,
             reason=run.reason,
             diverged_at=jnp.where(run.reason == DIVERGED, run.t, -1).astype(jnp.int32),
-            history=_history(end, options, lambda t: lr_at(leaves, t)),
+            history=history_of(end, options, lambda t: lr_at(leaves, t)),
         )
 
     return jax.jit(minimize_run)
