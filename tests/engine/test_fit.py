@@ -218,3 +218,34 @@ def test_resumed_run_records_the_learning_rates_it_used():
     again = ds.fit(models.linear(3), "mse", (X, y), opt, epochs=3, params=first.final_params,
                    opt_state=first.opt_state, start_step=int(first.steps))  # fmt: skip
     np.testing.assert_allclose(again.curves()["lr"], 0.1 / (1 + np.arange(3, 6)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "n, mask", [(1797, 0xFFFFFFFF), (5, 0xFFFFFFFF), (1797, 0xFF), (70_000, 0xFFF)]
+)
+def test_shuffle_order_is_the_stable_argsort_of_the_random_words(n, mask):
+    # the two single-word sorts (and, past 2^16 samples, the plain argsort) give argsort's
+    # order exactly, ties (forced by the mask) in index order
+    import importlib
+
+    fit_module = importlib.import_module("descend.engine.fit")
+    bits = jax.random.bits(jax.random.key(n), (n,)) & jnp.uint32(mask)
+    order = np.asarray(fit_module._order(bits))
+    np.testing.assert_array_equal(order, np.argsort(np.asarray(bits), kind="stable"))
+
+
+def test_a_zero_penalty_given_as_numbers_changes_nothing():
+    # l1 = l2 = 0 as numbers skips the penalty; as traced values it is computed (and is 0)
+    iris = data.load("iris")
+    model = models.mlp([4, 8, 3])
+
+    def run(l1, l2):
+        return ds.fit(model, "softmax_cross_entropy", iris, ds.adam(1e-2), batch_size=16,
+                      epochs=10, l1=l1, l2=l2)  # fmt: skip
+
+    plain = run(0.0, 0.0)
+    traced = jax.jit(run)(jnp.float32(0.0), jnp.float32(0.0))
+    np.testing.assert_allclose(plain.history.loss, traced.history.loss, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(plain.params), jax.tree.leaves(traced.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(run(0.0, 1.0).history.loss, plain.history.loss)

@@ -219,14 +219,17 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         small = plan.shuffle and plan.epochs * plan.n <= _BITS_AT_ONCE
         all_bits = _epoch_bits(shuffle_key, plan.epochs, plan.n) if small else None
 
-        def epoch(c: _Loop) -> _Loop:
+        def epoch(c: _Loop, shared: jax.Array) -> _Loop:
+            # `shared` is this epoch's index, the same for every running run: the order drawn
+            # from it (not from the per-run `c.epoch`) stays one order under vmap over
+            # anything but the seed, so the batches are gathered once for all runs
             e, params, state = c.epoch, c.params, c.state
             if plan.shuffle:
                 # argsort of random bits (jax.random.permutation makes several sorts)
                 if all_bits is None:
-                    bits = jax.random.bits(jax.random.fold_in(shuffle_key, e), (plan.n,))
+                    bits = jax.random.bits(jax.random.fold_in(shuffle_key, shared), (plan.n,))
                 else:
-                    bits = jax.lax.dynamic_index_in_dim(all_bits, e, 0, keepdims=False)
+                    bits = jax.lax.dynamic_index_in_dim(all_bits, shared, 0, keepdims=False)
                 order = _order(bits)
             else:
                 order = jnp.arange(plan.n)
@@ -294,7 +297,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             # (a slice update, also under vmap), and a stopped run keeps its state
             loops, run, rows, step_rows = c
             active = run.reason == RUNNING
-            run = keep_if(active, epoch(run), run)
+            run = keep_if(active, epoch(run, loops), run)
             rows = write_row(rows, loops, active, run.row)
             step_rows = write_row(step_rows, loops, active, run.step_loss)
             return loops + 1, run, rows, step_rows
