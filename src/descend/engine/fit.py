@@ -155,8 +155,9 @@ def _penalty(params: Any, l1: jax.Array, l2: jax.Array) -> jax.Array:
 
 
 def _is_zero(value: Any) -> bool:
-    """Whether ``value`` is a concrete zero (a traced value, e.g. under ``vmap``, is not)."""
-    return not isinstance(value, jax.core.Tracer) and float(np.asarray(value)) == 0.0
+    """Whether ``value`` is a concrete zero, or an array of them (a traced value, e.g. under
+    ``vmap``, is not)."""
+    return not isinstance(value, jax.core.Tracer) and not np.any(np.asarray(value) != 0)
 
 
 def _epoch_bits(key: jax.Array, epochs: int, n: int) -> jax.Array:
