@@ -26,10 +26,11 @@ import jax
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
-from descend.engine.batching import any_running, keep_if
+from descend.engine.batching import any_running, keep_if, update_rows
 from descend.engine.result import RUNNING, History
 
-BLOCK_STEPS = 64  # steps per inner loop (see block_steps)
+BLOCK_STEPS = 1024  # steps per segment (see block_steps)
+WINDOW_ROWS = 64  # steps per window of a vmapped segment (see make_steps)
 
 
 class Options(NamedTuple):
@@ -143,11 +144,15 @@ def history_of(end: Carry, options: Options, lr_at: Callable[[jax.Array], Any]) 
 
 
 def block_steps(options: Options) -> int:
-    """Steps per inner loop: the rows it writes are gathered in a block of this many rows,
-    small enough for XLA:CPU to compile the inner loop as one function."""
-    if not options.thinned:
-        return BLOCK_STEPS
-    return max(1, min(BLOCK_STEPS, (options.records - 1) // 2))
+    """Steps per segment: the thinning check and the progress report run between segments,
+    so a segment's rows must fit (at most half the rows once the history is thinned) and a
+    segment is at most one progress interval long."""
+    block = BLOCK_STEPS
+    if options.progress_every:
+        block = min(block, options.progress_every)
+    if options.thinned:
+        block = min(block, (options.records - 1) // 2)
+    return max(1, block)
 
 
 class Consts(NamedTuple):
@@ -194,31 +199,34 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
 
 
 def make_steps(step_fn, row_fn):
-    """Up to ``stop - loops`` steps of one run, each writing its history row to ``window``;
-    under ``jax.vmap``, :func:`_steps_loop` in explicit batch form (``jax.vmap`` itself would
-    keep the runs on the leading axis of the window, and each step's row would be a strided
-    write of one number per run)."""
+    """``steps(run, consts, log, loops, every, stop)``: the run steps while it is running
+    and ``loops < stop``, writing each step's row into the history ``log`` at
+    ``row_index(loops, every)``.
+
+    For one run, the rows go straight into the history (nothing is masked: the loop runs
+    only while the run does). Under ``jax.vmap`` the batching rule runs windows of
+    ``WINDOW_ROWS`` steps in explicit batch form (:func:`_steps_loop`, rows contiguous
+    across runs) and copies each window into the history, keeping each run's rows only up
+    to its own last step."""
 
     @custom_vmap
-    def steps(run, consts, window, loops, every, base, stop):
-        # one run: it steps only while it is running, so nothing is masked, and the loop
-        # stays small enough for XLA:CPU to compile it as one function
+    def steps(run, consts, log, loops, every, stop):
         def body(c):
-            loops, run, window = c
+            loops, run, log = c
             run, loops = step_fn(run, consts), loops + 1
-            index = row_index(loops, every) - base
-            put = lambda w, v: jax.lax.dynamic_update_index_in_dim(w, v, index, 0)  # noqa: E731
-            return loops, run, jax.tree.map(put, window, row_fn(run, consts))
+            index = row_index(loops, every)
+            put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v, index, 0)  # noqa: E731
+            return loops, run, jax.tree.map(put, log, row_fn(run, consts))
 
         def cond(c):
             return (c[1].reason == RUNNING) & (c[0] < stop)
 
-        loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
-        return run, window, loops
+        loops, run, log = jax.lax.while_loop(cond, body, (loops, run, log))
+        return run, log, loops
 
     @steps.def_vmap
-    def _batched(axis_size, in_batched, run, consts, window, loops, every, base, stop):
-        run_b, consts_b, window_b, *shared_b = in_batched
+    def _batched(axis_size, in_batched, run, consts, log, loops, every, stop):
+        run_b, consts_b, log_b, *shared_b = in_batched
         if any(shared_b):
             raise RuntimeError("descend: the step counter of a vmapped run must be shared")
 
@@ -227,18 +235,39 @@ def make_steps(step_fn, row_fn):
 
         run = jax.tree.map(full, run, run_b)
         consts = jax.tree.map(full, consts, consts_b)
+        log = jax.tree.map(full, log, log_b)
+        capacity = jax.tree.leaves(log)[0].shape[1]
+        window = min(WINDOW_ROWS, capacity)
 
-        def runs_second(w: jax.Array, batched: bool) -> jax.Array:
-            if batched:
-                return jnp.moveaxis(w, 0, 1)
-            return jnp.broadcast_to(w[:, None], (w.shape[0], axis_size, *w.shape[1:]))
+        def one_window(c):
+            loops, run, log = c
+            first = row_index(loops + 1, every)
+            base = jnp.minimum(first, capacity - window)
+            blank = jax.tree.map(
+                lambda b: jnp.zeros((window, axis_size, *b.shape[2:]), b.dtype), log
+            )
+            end = jnp.minimum(loops + window, stop)
+            new_run, rows, new_loops = _steps_loop(
+                step_fn, row_fn, run, consts, blank, loops, every, base, end
+            )
+            index = base + jnp.arange(window)
+            last = row_index(new_run.t, every)
+            fresh = (run.reason == RUNNING)[:, None] & (index >= first) & (index <= last[:, None])
 
-        window = jax.tree.map(runs_second, window, window_b)
-        run, window, loops = _steps_loop(
-            step_fn, row_fn, run, consts, window, loops, every, base, stop
-        )
-        window = jax.tree.map(lambda w: jnp.moveaxis(w, 1, 0), window)
+            def put(history: jax.Array, rows: jax.Array) -> jax.Array:
+                rows = jnp.moveaxis(rows, 0, 1)  # (runs, window, ...)
+                old = jax.lax.dynamic_slice_in_dim(history, base, window, 1)
+                keep = jnp.reshape(fresh, fresh.shape + (1,) * (rows.ndim - 2))
+                new = jnp.where(keep, rows, old)
+                return jax.vmap(lambda h, n: update_rows(h, base, n))(history, new)
+
+            return new_loops, new_run, jax.tree.map(put, log, rows)
+
+        def go_on(c):
+            return any_running(jnp.any(c[1].reason == RUNNING)) & (c[0] < stop)
+
+        loops, run, log = jax.lax.while_loop(go_on, one_window, (loops, run, log))
         batched = lambda tree: jax.tree.map(lambda _: True, tree)  # noqa: E731
-        return (run, window, loops), (batched(run), batched(window), False)
+        return (run, log, loops), (batched(run), batched(log), False)
 
     return steps

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from descend.engine import progress as progress_bar
-from descend.engine.batching import any_running, update_rows
+from descend.engine.batching import any_running
 from descend.engine.loop import (
     Carry,
     Consts,
@@ -98,7 +98,6 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
     sign = -1.0 if options.maximize else 1.0
     capacity = options.records
     block = block_steps(options)
-    window = min(block, capacity)
     objective = lambda x: sign * f(x)  # noqa: E731
     value_and_grad = jax.value_and_grad(objective)
 
@@ -186,25 +185,9 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
-            """Up to ``block`` steps, their rows written to a small window (the inner loop
-            touches only small arrays), then copied into the history: the rows of steps
-            ``n + 1 .. n + block`` are at most ``window``, all below ``capacity``. A run
-            that stops keeps writing its final state; only its rows up to its last step are
-            copied, so the rows after it stay unfilled."""
-            first = row_index(c.loops + 1, c.every)
-            base = jnp.minimum(first, capacity - window)
-            blank = jax.tree.map(lambda a: jnp.zeros((window, *a.shape[1:]), a.dtype), c.log)
-            run, rows, loops = inner_steps(c.run, k, blank, c.loops, c.every, base, c.loops + block)
-            index = base + jnp.arange(window)
-            last = row_index(run.t, c.every)
-            fresh = (c.run.reason == RUNNING) & (index >= first) & (index <= last)
-
-            def put(history: jax.Array, new: jax.Array) -> jax.Array:
-                old = jax.lax.dynamic_slice_in_dim(history, base, window, 0)
-                keep = jnp.reshape(fresh, (window,) + (1,) * (new.ndim - 1))
-                return update_rows(history, base, jnp.where(keep, new, old))
-
-            return c._replace(loops=loops, run=run, log=jax.tree.map(put, c.log, rows))
+            stop = c.loops + block
+            run, log, loops = inner_steps(c.run, k, c.log, c.loops, c.every, stop)
+            return c._replace(loops=loops, run=run, log=log)
 
         def segment(c: Carry) -> Carry:
             if options.thinned:
