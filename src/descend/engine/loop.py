@@ -45,6 +45,7 @@ class Options(NamedTuple):
     maximize: bool
     progress_every: int
     use_ftol: bool
+    use_floor: bool  # the precision stop, with the gradient rule (tol > 0)
 
 
 class Run(NamedTuple):
@@ -59,8 +60,7 @@ class Run(NamedTuple):
     best_loss: jax.Array
     stall: jax.Array | None  # None unless the loss-stall rule is on (a smaller carry is faster)
     reason: jax.Array
-    grad_norm: jax.Array
-    since_best: jax.Array  # steps since the best loss last improved
+    since_best: jax.Array | None  # steps since the best loss improved (with use_floor)
 
 
 class Log(NamedTuple):
@@ -166,9 +166,10 @@ class Consts(NamedTuple):
     floor: jax.Array
 
 
-def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
-    """The inner loop in explicit batch form: the leaves of ``run`` and ``consts`` have a
-    leading axis of runs, those of ``window`` are ``(rows, runs, ...)``, so the row that all
+def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every, base, stop):
+    """The inner loop in explicit batch form: the leaves of ``run`` (and those of ``consts``
+    whose axis in ``consts_axes`` is 0) have a leading axis of runs, those of ``window`` are
+    ``(rows, runs, ...)``, so the row that all
     running runs write at a step is one contiguous slice. Runs step while any is running and
     ``loops < stop``; a stopped run keeps its state (and writes it again: the caller copies
     only each run's rows up to its last step)."""
@@ -180,11 +181,11 @@ def _steps_loop(step_fn, row_fn, run, consts, window, loops, every, base, stop):
     def body(c):
         loops, run, window = c
         active = run.reason == RUNNING  # every running run takes step loops + 1
-        new = jax.vmap(step_fn)(run, consts)
+        new = jax.vmap(step_fn, in_axes=(0, consts_axes))(run, consts)
         run = jax.tree.map(lambda a, b: jnp.where(mask(active, a), a, b), new, run)
         loops = loops + 1
         index = row_index(loops, every) - base
-        values = jax.vmap(row_fn)(run, consts)
+        values = jax.vmap(row_fn, in_axes=(0, consts_axes))(run, consts)
 
         def put(w: jax.Array, v: jax.Array) -> jax.Array:
             return jax.lax.dynamic_update_index_in_dim(w, v.astype(w.dtype), index, 0)
@@ -205,24 +206,26 @@ def make_steps(step_fn, row_fn):
 
     For one run, the rows go straight into the history (nothing is masked: the loop runs
     only while the run does). Under ``jax.vmap`` the batching rule runs windows of
-    ``WINDOW_ROWS`` steps in explicit batch form (:func:`_steps_loop`, rows contiguous
-    across runs) and copies each window into the history, keeping each run's rows only up
-    to its own last step."""
+    ``WINDOW_ROWS`` rows (``WINDOW_ROWS - 1`` record intervals of steps) in explicit batch
+    form (:func:`_steps_loop`, rows contiguous across runs) and copies each window into the
+    history, keeping each run's rows only up to its own last step."""
 
-    @custom_vmap
-    def steps(run, consts, log, loops, every, stop):
+    def plain(run, consts, log, loops, every, stop):
+        # one run: its step count is the loop's (a stopped run does not step)
         def body(c):
-            loops, run, log = c
-            run, loops = step_fn(run, consts), loops + 1
-            index = row_index(loops, every)
+            run, log = c
+            run = step_fn(run, consts)
+            index = row_index(run.t, every)
             put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v, index, 0)  # noqa: E731
-            return loops, run, jax.tree.map(put, log, row_fn(run, consts))
+            return run, jax.tree.map(put, log, row_fn(run, consts))
 
         def cond(c):
-            return (c[1].reason == RUNNING) & (c[0] < stop)
+            return (c[0].reason == RUNNING) & (c[0].t < stop)
 
-        loops, run, log = jax.lax.while_loop(cond, body, (loops, run, log))
-        return run, log, loops
+        run, log = jax.lax.while_loop(cond, body, (run, log))
+        return run, log, jnp.maximum(run.t, loops)
+
+    steps = custom_vmap(plain)
 
     @steps.def_vmap
     def _batched(axis_size, in_batched, run, consts, log, loops, every, stop):
@@ -234,8 +237,14 @@ def make_steps(step_fn, row_fn):
             return a if batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
 
         run = jax.tree.map(full, run, run_b)
-        consts = jax.tree.map(full, consts, consts_b)
+        # hyperparameters shared by all runs stay scalars (constants of the step)
+        consts_axes = jax.tree.map(lambda b: 0 if b else None, consts_b)
         log = jax.tree.map(full, log, log_b)
+        if not jax.tree.leaves(log):  # nothing recorded: JAX's own batching of the loop
+            axes = (0, consts_axes, None, None, None, None)
+            run, _, each = jax.vmap(plain, in_axes=axes)(run, consts, log, loops, every, stop)
+            # the loop went on while any run did: a stopped run's counter stopped with it
+            return (run, log, jnp.max(each)), (jax.tree.map(lambda _: True, run), log, False)
         capacity = jax.tree.leaves(log)[0].shape[1]
         window = min(WINDOW_ROWS, capacity)
 
@@ -246,9 +255,10 @@ def make_steps(step_fn, row_fn):
             blank = jax.tree.map(
                 lambda b: jnp.zeros((window, axis_size, *b.shape[2:]), b.dtype), log
             )
-            end = jnp.minimum(loops + window, stop)
+            # steps whose rows fit the window: (window - 1) intervals past the first row
+            end = stop if window == capacity else jnp.minimum(loops + (window - 1) * every, stop)
             new_run, rows, new_loops = _steps_loop(
-                step_fn, row_fn, run, consts, blank, loops, every, base, end
+                step_fn, row_fn, run, consts, consts_axes, blank, loops, every, base, end
             )
             index = base + jnp.arange(window)
             last = row_index(new_run.t, every)

@@ -119,8 +119,9 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
             stall = jnp.where((t > 0) & (change < k.ftol), stall + 1, 0)
             reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
-        at_floor = (gn <= k.floor) & (since_best >= options.patience) & (k.tol > 0)
-        reason = jnp.where(at_floor, PRECISION, reason)
+        if since_best is not None:
+            at_floor = (gn <= k.floor) & (since_best >= options.patience)
+            reason = jnp.where(at_floor, PRECISION, reason)
         reason = jnp.where(gn <= k.tol, GRADIENT_TOL, reason)
         reason = jnp.where(finite & ~blown, reason, DIVERGED)
         return reason.astype(jnp.int32), stall
@@ -131,7 +132,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         t = c.t + 1
         gn = global_norm(g)
         improved = loss < c.best_loss
-        since_best = jnp.where(improved, 0, c.since_best + 1)
+        since_best = None if c.since_best is None else jnp.where(improved, 0, c.since_best + 1)
         reason, stall = verdict(k, t, loss, x, gn, c.loss, c.stall, since_best)
         better = improved & (reason != DIVERGED)
         return Run(
@@ -144,13 +145,13 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             best_loss=jnp.where(better, loss, c.best_loss),
             stall=stall,
             reason=reason,
-            grad_norm=gn,
             since_best=since_best,
         )
 
     def row(run: Run, k: Consts) -> Log:
         del k
-        return Log(sign * run.loss, run.grad_norm, None, run.x if options.record_path else None)
+        path = run.x if options.record_path else None
+        return Log(sign * run.loss, global_norm(run.grad), None, path)
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
@@ -160,7 +161,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         k = Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
         t0 = jnp.zeros([], jnp.int32)
         stall0 = t0 if options.use_ftol else None
-        reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, t0)
+        reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, None)
         run0 = Run(
             t=t0,
             x=x0,
@@ -171,8 +172,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(float_type),
             stall=stall0,
             reason=reason0,
-            grad_norm=gn0,
-            since_best=t0,
+            since_best=t0 if options.use_floor else None,
         )
 
         def empty(a: jax.Array) -> jax.Array:
@@ -180,12 +180,19 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
         first = row(run0, k)
         log0 = jax.tree.map(lambda r: empty(r).at[0].set(r), first)
+        # with two rows (record_every >= max_steps) the second is the last step: written
+        # once after the loop, so the loop records nothing
+        ends_only = capacity == 2
+        nothing = Log(None, None, None, None)
         start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
-        inner_steps = make_steps(step, row)
+        inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row)
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
             stop = c.loops + block
+            if ends_only:
+                run, _, loops = inner_steps(c.run, k, nothing, c.loops, c.every, stop)
+                return c._replace(loops=loops, run=run)
             run, log, loops = inner_steps(c.run, k, c.log, c.loops, c.every, stop)
             return c._replace(loops=loops, run=run, log=log)
 
@@ -209,12 +216,16 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
         end = jax.lax.while_loop(running, segment, start)
         run = end.run
+        if ends_only:  # the last step's row, unless the run stopped at its start
+            last = row(run, k)
+            write = lambda b, v: b.at[1].set(jnp.where(run.t > 0, v, b[1]))  # noqa: E731
+            end = end._replace(log=jax.tree.map(write, end.log, last))
         return Result(
             x=run.x,
             loss=sign * run.loss,
             best_x=run.best_x,
             best_loss=sign * run.best_loss,
-            grad_norm=run.grad_norm,
+            grad_norm=global_norm(run.grad),
             steps=run.t,
             reason=run.reason,
             diverged_at=jnp.where(run.reason == DIVERGED, run.t, -1).astype(jnp.int32),
@@ -397,6 +408,7 @@ def minimize(
         maximize=bool(maximize),
         progress_every=every,
         use_ftol=ftol > 0,
+        use_floor=tol > 0,
     )
     key, leaves = split(optimizer)
     run = _runner(f, key, options)
