@@ -147,6 +147,8 @@ def block_steps(options: Options) -> int:
     """Steps per segment: the thinning check and the progress report run between segments,
     so a segment's rows must fit (at most half the rows once the history is thinned) and a
     segment is at most one progress interval long."""
+    if not (options.thinned or options.progress_every):
+        return options.max_steps  # one segment: the step limit is the max_steps rule's
     block = BLOCK_STEPS
     if options.progress_every:
         block = min(block, options.progress_every)
@@ -199,7 +201,7 @@ def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every,
     return run, window, loops
 
 
-def make_steps(step_fn, row_fn):
+def make_steps(step_fn, row_fn, bounded: bool = True):
     """``steps(run, consts, log, loops, every, stop)``: the run steps while it is running
     and ``loops < stop``, writing each step's row into the history ``log`` at
     ``row_index(loops, every)``.
@@ -208,7 +210,9 @@ def make_steps(step_fn, row_fn):
     only while the run does). Under ``jax.vmap`` the batching rule runs windows of
     ``WINDOW_ROWS`` rows (``WINDOW_ROWS - 1`` record intervals of steps) in explicit batch
     form (:func:`_steps_loop`, rows contiguous across runs) and copies each window into the
-    history, keeping each run's rows only up to its own last step."""
+    history, keeping each run's rows only up to its own last step. With ``bounded=False``
+    no segment ends before ``max_steps``, whose own stop rule ends the loop, and one run's
+    loop does not test ``stop``."""
 
     def plain(run, consts, log, loops, every, stop):
         # one run: its step count is the loop's (a stopped run does not step)
@@ -220,7 +224,8 @@ def make_steps(step_fn, row_fn):
             return run, jax.tree.map(put, log, row_fn(run, consts))
 
         def cond(c):
-            return (c[0].reason == RUNNING) & (c[0].t < stop)
+            running = c[0].reason == RUNNING
+            return running & (c[0].t < stop) if bounded else running
 
         run, log = jax.lax.while_loop(cond, body, (run, log))
         return run, log, jnp.maximum(run.t, loops)

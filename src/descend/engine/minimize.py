@@ -185,7 +185,8 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         ends_only = capacity == 2
         nothing = Log(None, None, None, None)
         start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
-        inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row)
+        bounded = bool(options.thinned or options.progress_every)
+        inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
