@@ -204,3 +204,16 @@ def test_race_on_himmelblau_reports_where_each_optimizer_converged(cli):
     rows = {r["optimizer"]: r for r in json.loads(out)["results"]}
     for name in ("gd", "momentum", "nesterov", "adam"):
         assert rows[name]["stop"] == "converged" and rows[name]["steps"] < 2000, rows[name]
+
+
+def test_update_rows_writes_a_block_per_run_with_a_shared_or_own_start():
+    from descend.engine.batching import update_rows
+
+    buffers, rows = jnp.zeros((3, 5)), jnp.arange(1.0, 7.0).reshape(3, 2)
+    shared = jax.vmap(update_rows, in_axes=(0, None, 0))(buffers, 2, rows)
+    own = jax.vmap(update_rows)(buffers, jnp.array([0, 1, 3]), rows)
+    for out, starts in ((shared, [2, 2, 2]), (own, [0, 1, 3])):
+        want = np.zeros((3, 5))
+        for i, s in enumerate(starts):
+            want[i, s : s + 2] = np.asarray(rows[i])
+        np.testing.assert_array_equal(out, want)

@@ -82,8 +82,10 @@ def _update_rows_batched(axis_size: int, in_batched: Any, buffer: Any, start: An
     buffer_batched, start_batched, rows_batched = in_batched
     if start_batched:  # a start per run: JAX's own batching (a scatter)
         axes = (0 if buffer_batched else None, 0, 0 if rows_batched else None)
-        plain = update_rows.fun if hasattr(update_rows, "fun") else None
-        update = plain or (lambda b, s, r: jax.lax.dynamic_update_slice_in_dim(b, r, s, 0))
+
+        def update(b: jax.Array, s: jax.Array, r: jax.Array) -> jax.Array:
+            return jax.lax.dynamic_update_slice_in_dim(b, r, s, 0)
+
         return jax.vmap(update, in_axes=axes)(buffer, start, rows.astype(buffer.dtype)), True
     if not buffer_batched:
         buffer = jnp.broadcast_to(buffer, (axis_size, *buffer.shape))
