@@ -9,8 +9,9 @@ on every step although each step writes one row.
 The engine's loops avoid that by doing the reduction themselves: their predicate is
 :func:`any_running` of the per-run flags, which reduces over the batch inside ``vmap`` (so
 the predicate is the same for every run and ``vmap`` keeps the loop as it is), and each
-step masks only the small per-run state and the one history row it writes
-(:func:`keep_if`). Both are plain (no masking at all) for a single run.
+step masks only the small per-run state (:func:`keep_if`, plain for a single run) and
+writes its rows with a slice update (:func:`write_row`, :func:`update_rows`; the loop of
+:func:`descend.minimize` writes its rows in windows, see :mod:`descend.engine.loop`).
 """
 
 from __future__ import annotations

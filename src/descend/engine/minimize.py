@@ -190,12 +190,9 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
-            stop = c.loops + block
-            if ends_only:
-                run, _, loops = inner_steps(c.run, k, nothing, c.loops, c.every, stop)
-                return c._replace(loops=loops, run=run)
-            run, log, loops = inner_steps(c.run, k, c.log, c.loops, c.every, stop)
-            return c._replace(loops=loops, run=run, log=log)
+            written = nothing if ends_only else c.log
+            run, log, loops = inner_steps(c.run, k, written, c.loops, c.every, c.loops + block)
+            return c._replace(loops=loops, run=run, log=c.log if ends_only else log)
 
         def segment(c: Carry) -> Carry:
             if options.thinned:
