@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 from collections.abc import Callable
 from typing import Any
@@ -377,9 +378,13 @@ def minimize(
         )
     max_steps = check.positive_int("max_steps", max_steps)
     record_every = check.positive_int("record_every", record_every)
-    max_records = check.positive_int("max_records", max_records)
-    if max_records < 3:
-        raise ValueError(f"max_records must be at least 3; got {max_records}")
+    if (
+        isinstance(max_records, bool)
+        or not isinstance(max_records, numbers.Integral)
+        or (max_records < 3)
+    ):
+        raise ValueError(f"max_records must be an integer >= 3; got {max_records!r}")
+    max_records = int(max_records)
     patience = check.positive_int("patience", patience)
     check.nonnegative("tol", tol)
     check.nonnegative("ftol", ftol)
