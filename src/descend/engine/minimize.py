@@ -378,11 +378,9 @@ def minimize(
         )
     max_steps = check.positive_int("max_steps", max_steps)
     record_every = check.positive_int("record_every", record_every)
-    if (
-        isinstance(max_records, bool)
-        or not isinstance(max_records, numbers.Integral)
-        or (max_records < 3)
-    ):
+    if isinstance(max_records, bool) or not isinstance(max_records, numbers.Integral):
+        raise TypeError(f"max_records must be an integer >= 3; got {max_records!r}")
+    if max_records < 3:
         raise ValueError(f"max_records must be an integer >= 3; got {max_records!r}")
     max_records = int(max_records)
     patience = check.positive_int("patience", patience)
