@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
 LINT_PATHS := $(wildcard src tests benchmarks)
 
 .PHONY: test demo bench lint install clean
@@ -11,9 +12,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# the demo needs only descend itself (jax and numpy); the tests need the extras too
+$(CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(CORE) $(STAMP)
 
 install: $(STAMP)
 
@@ -21,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/descend race
 
 # torch comes from its CPU wheel, pinned: a bare `pip install torch` would pull CUDA builds
