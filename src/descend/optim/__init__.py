@@ -6,7 +6,7 @@ can reproduce, and :func:`from_library` to build an optimizer the way PyTorch, O
 Keras defines it.
 """
 
-from descend.optim import schedules
+from descend.optim import registry, schedules  # registry: names() and get(name), not in __all__
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw, amsgrad
 from descend.optim.base import HyperParam, Schedule, Transform, apply_updates, value_at

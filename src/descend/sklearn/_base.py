@@ -12,7 +12,6 @@ or ``optimizer_params`` value is data, not structure, and compiles nothing new e
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -28,18 +27,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from descend import optim
 from descend.engine.fit import DIVERGED, MAX_EPOCHS, STALLED, fit
+from descend.optim import registry
 from descend.problems import models
 from descend.problems.data.prepare import Standardizer
 from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
-#: The update rules ``optimizer`` may name (each takes the learning rate first).
-OPTIMIZERS = {
-    name: getattr(optim, name)
-    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "adamw",
-                 "nadam")
-}  # fmt: skip
+#: The update rules ``optimizer`` may name: every rule of ``descend.optim.registry`` (each
+#: takes the learning rate first).
+OPTIMIZERS = {name: registry.get(name).constructor for name in registry.names()}
 
 #: ``learning_rate="auto"`` by model: ``SGDRegressor``'s and ``SGDClassifier``'s ``eta0`` for
 #: the linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
@@ -207,7 +203,9 @@ class DescendEstimator(BaseEstimator):
         rate = learning_rate_schedule(self.schedule, self._rate(), float(self.power_t), total_steps)
         extra = dict(self.optimizer_params or {})
         rule = OPTIMIZERS[self.optimizer]
-        accepted = [p for p in inspect.signature(rule).parameters if p != "lr"]
+        entry = registry.get(self.optimizer)
+        accepted = [n for n in entry.hyperparameter_names() if n != "lr"]
+        accepted += [o.name for o in entry.options]
         if "lr" in extra:
             raise ValueError(
                 "optimizer_params must not hold 'lr': pass the learning rate as learning_rate "

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from descend.cli._common import UsageError
 from descend.insight.diagnose import diagnose, read_log
 
 EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class DiagnoseUsageError(Exception):
-    """Bad input: printed as one line by the CLI, exit status 2."""
 
 
 def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
@@ -29,11 +25,13 @@ def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
         log = read_log(path, column)
         result = diagnose(log)
     except FileNotFoundError:
-        raise DiagnoseUsageError(f"no such file: {path}") from None
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder; give a CSV or JSON log file") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise DiagnoseUsageError(f"cannot read {path}: {err}") from None
+        raise UsageError(f"cannot read {path}: {err}") from None
     except (ValueError, TypeError) as err:
-        raise DiagnoseUsageError(str(err)) from None
+        raise UsageError(str(err)) from None
     return {
         "file": path,
         "column": log["column"],
@@ -55,11 +53,20 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"advice: {report['advice']}")
 
 
-def add_parser(sub: Any, run: Any) -> None:
+def run(args: argparse.Namespace) -> int:
+    report = run_diagnose(args.file, args.column)
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print_report(report)
+    return EXIT_OK if report["ok"] else EXIT_PROBLEM
+
+
+def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "diagnose",
         help="diagnose a loss curve from a CSV or JSON log",
-        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        description=__doc__.split("\n\n")[0].replace("\n", " ").replace("``", ""),
         epilog=(
             "examples:\n  descend diagnose metrics.csv\n  descend diagnose history.json "
             "--column loss\n  descend diagnose trainer_state.json --json\n\n"
@@ -76,16 +83,3 @@ def add_parser(sub: Any, run: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     p.set_defaults(run=run)
-
-
-def cmd_diagnose(args: argparse.Namespace) -> int:
-    try:
-        report = run_diagnose(args.file, args.column)
-    except DiagnoseUsageError as err:
-        print(f"descend diagnose: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.json:
-        print(json.dumps(report, indent=2, default=float))
-    else:
-        print_report(report)
-    return EXIT_OK if report["ok"] else EXIT_PROBLEM

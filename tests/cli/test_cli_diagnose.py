@@ -7,16 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from descend import cli_diagnose
+from descend.cli import main as cli_main
 
 
 def main(argv):
-    """The subcommand registered the way descend.cli registers its commands."""
-    parser = argparse.ArgumentParser(prog="descend")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    cli_diagnose.add_parser(sub, cli_diagnose.cmd_diagnose)
-    args = parser.parse_args(argv)
-    return args.run(args)
+    """The command line, in-process."""
+    return cli_main(argv)
 
 
 def run(capsys, *argv):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from typing import Any
 
@@ -27,22 +26,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend.cli._common import (
+    ACTIVATIONS,
+    GENERATED,
+    MODELS,
+    UsageError,
+    build_model,
+    check_loss,
+    int_list,
+    integer,
+    load_data,
+    loss_by_name,
+    optimizer_from_spec,
+    parse_optimizer,
+    real,
+)
 from descend.engine import fit
 from descend.engine.fit import MAX_EPOCHS
 from descend.problems import data as data_lib
-from descend.problems import losses, metrics, models
+from descend.problems import metrics
 from descend.problems.data.prepare import target_scaler
 
-GENERATED = {
-    "moons": data_lib.moons,
-    "circles": data_lib.circles,
-    "xor": data_lib.xor,
-    "spiral": data_lib.spiral,
-    "blobs": data_lib.blobs,
-    "linear": data_lib.linear_regression,
-    "polynomial": data_lib.polynomial_regression,
-}
-MODELS = ("auto", "linear", "logistic", "softmax", "mlp")
 #: The learning rate of ``-o NAME`` without ``lr``, by ``--model`` (``descend.sklearn``'s
 #: ``learning_rate="auto"``): ``SGD*``'s ``eta0`` for the linear models, ``MLP*``'s
 #: ``learning_rate_init`` for an MLP.
@@ -50,56 +54,7 @@ AUTO_RATES = {"auto": 1e-2, "linear": 1e-2, "logistic": 1e-2, "softmax": 1e-2, "
 #: The default of ``--tol`` (scikit-learn's ``MLP*.tol``), and the fall per epoch above which
 #: a run stopped by ``--epochs`` is reported as not converged when ``--tol none``.
 TOL = 1e-4
-
-
-class FitUsageError(Exception):
-    """Bad input: printed as one line by the CLI, exit status 2."""
-
-
-def load_data(name: str, target: str | None) -> Any:
-    """A bundled set, a generated one, or a CSV file (which needs ``--target``)."""
-    if name.lower().endswith(".csv") or os.path.sep in name or os.path.exists(name):
-        if not target:
-            raise FitUsageError(f"--target is required for a CSV file ({name})")
-        try:
-            return data_lib.read_csv(name, target)
-        except (ValueError, FileNotFoundError) as err:
-            raise FitUsageError(str(err)) from None
-    if name in GENERATED:
-        return GENERATED[name]()
-    if name in data_lib.names():
-        try:
-            return data_lib.load(name)
-        except ImportError as err:
-            raise FitUsageError(str(err)) from None
-    valid = sorted([*data_lib.names(), *GENERATED])
-    raise FitUsageError(
-        f"unknown data set {name!r}; valid names: {', '.join(valid)}, or a path to a CSV file"
-    )
-
-
-def build_model(kind: str, dataset: Any, hidden: list[int], activation: str) -> tuple[Any, str]:
-    """The model and its default loss for the task."""
-    d = dataset.n_features
-    if dataset.task == "regression":
-        if kind in ("logistic", "softmax"):
-            raise FitUsageError(f"--model {kind} is for classification; this data is regression")
-        if kind == "mlp":
-            return models.mlp([d, *hidden, 1], activation=activation), "mse"
-        return models.linear(d), "mse"
-    k = dataset.n_classes
-    binary = k == 2
-    if kind == "linear":
-        raise FitUsageError("--model linear is for regression; use logistic, softmax or mlp")
-    if kind == "mlp":
-        out = 1 if binary else k
-        loss = "binary_cross_entropy" if binary else "softmax_cross_entropy"
-        return models.mlp([d, *hidden, out], activation=activation), loss
-    if kind == "logistic" and not binary:
-        raise FitUsageError(f"--model logistic needs 2 classes; this data has {k} (use softmax)")
-    if kind == "softmax" or not binary:
-        return models.softmax(d, k), "softmax_cross_entropy"
-    return models.logistic(d), "binary_cross_entropy"
+BATCH_WORDS = ("auto", "full", "none")
 
 
 def evaluate(
@@ -142,22 +97,27 @@ def auto_batch(n: int) -> int:
     return max(1, min(200, math.ceil(n / 10)))
 
 
-def _batch(text: str, n: int) -> int | None:
-    """``--batch-size``: ``auto``, ``full`` (None: batch gradient descent) or 1..n."""
+def _batch_error(text: str, upper: str) -> UsageError:
+    return UsageError(
+        f"--batch-size must be auto, full or an integer in 1..{upper}"
+        f"{' (the training samples)' if upper != 'n' else ''}; got {text!r}"
+    )
+
+
+def _batch(text: str, n: int | None) -> int | None:
+    """``--batch-size``: ``auto``, ``full`` (None: batch gradient descent) or 1..n (any
+    integer >= 1 while ``n`` is not known yet)."""
     word = text.strip().lower()
     if word == "auto":
-        return auto_batch(n)
+        return auto_batch(n) if n is not None else 1
     if word in ("full", "none"):
         return None
     try:
         batch = int(word)
     except ValueError:
         batch = 0
-    if not 1 <= batch <= n:
-        raise FitUsageError(
-            f"--batch-size must be auto, full or an integer in 1..{n} (the training samples); "
-            f"got {text!r}"
-        )
+    if not 1 <= batch <= (n if n is not None else batch):
+        raise _batch_error(text, str(n) if n is not None else "n")
     return batch
 
 
@@ -181,53 +141,63 @@ def _tol(text: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number >= 0 or 'none'; got {text!r}"
-        ) from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'none'; got {text!r}")
+        value = math.nan
+    if not value >= 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 or 'none'; got {text!r}")
     return value
 
 
-def run_fit(args: argparse.Namespace, optimizer_from_spec: Any) -> dict[str, Any]:
+def _check_args(args: argparse.Namespace) -> tuple[list[int], str]:
+    """Everything that can be checked before the data are loaded: the hidden layers, the
+    activation, the batch size's form and the optimizer."""
+    if args.validation + args.test >= 1:
+        raise UsageError("--validation and --test must be in [0, 1) and sum to less than 1")
+    mlp = args.model == "mlp"
+    if not mlp and (args.hidden is not None or args.activation is not None):
+        option = "--hidden" if args.hidden is not None else "--activation"
+        raise UsageError(f"{option} shapes an mlp; add --model mlp (the model is {args.model})")
+    hidden = int_list(args.hidden, "--hidden") if args.hidden is not None else [32]
+    _batch(args.batch_size, None)
+    lr = args.lr if args.lr is not None or _has_lr(args.optimizer) else AUTO_RATES[args.model]
+    spec = _with_lr(args.optimizer, lr)
+    parse_optimizer(spec)
+    return hidden, spec
+
+
+def run_fit(args: argparse.Namespace) -> dict[str, Any]:
+    """Check the input, load and split the data, train, and report on each split."""
+    hidden, spec = _check_args(args)
+    name, hyper, optimizer = optimizer_from_spec(spec)
+    given_loss = loss_by_name(args.loss) if args.loss else None
     dataset = load_data(args.data, args.target)
     fractions = [1 - args.validation - args.test, args.validation, args.test]
-    if not (0 <= args.validation < 1 and 0 <= args.test < 1 and fractions[0] > 0):
-        raise FitUsageError("--validation and --test must be in [0, 1) and sum to less than 1")
     kept = [f for f in fractions if f > 0]
-    parts = data_lib.split(dataset, tuple(kept), seed=args.seed)
+    try:
+        parts = data_lib.split(dataset, tuple(kept), seed=args.seed)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     named = dict(zip([n for n, f in zip(("train", "validation", "test"), fractions, strict=True)
                       if f > 0], parts, strict=True))  # fmt: skip
+    model, default_loss = build_model(args.model, dataset, hidden, args.activation or "relu")
+    loss = given_loss or loss_by_name(default_loss)
+    check_loss(loss, dataset, default_loss)
     scaler = target_scaler(named["train"]) if args.standardize else None
     if args.standardize:
-        standardized = data_lib.standardize(*named.values(), targets=True)
-        named_std = dict(zip(named, standardized, strict=True))
+        named_std = dict(zip(named, data_lib.standardize(*named.values(), targets=True),
+                             strict=True))  # fmt: skip
     else:
         named_std = named
-    hidden = [int(h) for h in args.hidden.split(",") if h.strip()] if args.hidden else [32]
-    model, default_loss = build_model(args.model, dataset, hidden, args.activation)
-    try:
-        loss = losses.get(args.loss or default_loss)
-    except (ValueError, TypeError) as err:
-        raise FitUsageError(str(err)) from None
-    if args.lr is not None and not args.lr > 0:
-        raise FitUsageError(f"--lr must be a number > 0; got {args.lr}")
-    lr = args.lr if args.lr is not None or _has_lr(args.optimizer) else AUTO_RATES[args.model]
-    name, hyper, optimizer = optimizer_from_spec(_with_lr(args.optimizer, lr))
-    n_train = named_std["train"].n_samples
-    batch = _batch(args.batch_size, n_train)
+    batch = _batch(args.batch_size, named_std["train"].n_samples)
     options = dict(batch_size=batch, epochs=args.epochs, seed=args.seed,
                    tol=args.tol, n_iter_no_change=args.patience,
                    validation=named_std.get("validation"), task=dataset.task,
                    early_stopping=args.early_stopping and "validation" in named)  # fmt: skip
-    if args.epochs < 1:
-        raise FitUsageError(f"--epochs must be an integer >= 1; got {args.epochs}")
     started = time.perf_counter()
     try:
         res = fit(model, loss, named_std["train"], optimizer, progress=args.progress, **options)
         res = jax.block_until_ready(res)
     except (ValueError, TypeError) as err:
-        raise FitUsageError(str(err)) from None
+        raise UsageError(str(err)) from None
     seconds = time.perf_counter() - started
     table = {
         part: evaluate(model, res.params, loss, named_std[part].X, ds.y, dataset.task, scaler)
@@ -282,11 +252,20 @@ def print_report(report: dict[str, Any]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-def add_parser(sub: Any, run: Any) -> None:
+def run(args: argparse.Namespace) -> int:
+    report = run_fit(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "fit",
         help="train a model on a data set",
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0].replace("``", ""),
         epilog=("examples:\n  descend fit\n  descend fit --data digits --model mlp --hidden 32 "
                 "-o adam:lr=0.001 --batch-size 32 --epochs 100\n  descend fit --data my.csv "
                 "--target price --model linear --json\n\ndata sets: "
@@ -294,7 +273,7 @@ def add_parser(sub: Any, run: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     p.add_argument("--data", "-d", default="iris", help="data set name or CSV path (default iris)")
-    p.add_argument("--target", help="target column of a CSV file")
+    p.add_argument("--target", help="target column of a CSV file (only for a CSV file)")
     p.add_argument(
         "--model",
         "-m",
@@ -303,7 +282,11 @@ def add_parser(sub: Any, run: Any) -> None:
         help="auto: logistic/softmax for classification, linear for regression",
     )
     p.add_argument("--hidden", help="hidden layer sizes of an mlp, e.g. 32,16 (default 32)")
-    p.add_argument("--activation", default="relu", help="mlp activation: relu, tanh, sigmoid")
+    p.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        help=f"mlp activation: {', '.join(ACTIVATIONS)} (default relu)",
+    )
     p.add_argument("--loss", help="loss name (default: by task); see descend.losses.names()")
     p.add_argument(
         "--optimizer",
@@ -318,13 +301,15 @@ def add_parser(sub: Any, run: Any) -> None:
         help="an integer (1 = stochastic), 'full' (batch GD) or 'auto' (the default): "
         "min(200, ceil(n / 10)), at least 10 steps an epoch",
     )
-    p.add_argument("--epochs", "-e", type=int, default=200, help="maximum epochs (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="split, shuffle and init seed")
-    p.add_argument("--validation", type=float, default=0.15, help="validation share (0.15)")
-    p.add_argument("--test", type=float, default=0.15, help="test share (0.15)")
+    p.add_argument(
+        "--epochs", "-e", type=integer(1), default=200, help="maximum epochs (default 200)"
+    )
+    p.add_argument("--seed", type=integer(0), default=0, help="split, shuffle and init seed")
+    p.add_argument("--validation", type=real(0, 1), default=0.15, help="validation share (0.15)")
+    p.add_argument("--test", type=real(0, 1), default=0.15, help="test share (0.15)")
     p.add_argument(
         "--lr",
-        type=float,
+        type=real(0, low_open=True),
         default=None,
         help="the learning rate (overrides an lr in --optimizer)",
     )
@@ -335,7 +320,9 @@ def add_parser(sub: Any, run: Any) -> None:
         help=f"stop when the loss has not fallen by tol for --patience epochs ({TOL:g}); "
         "'none' runs every epoch",
     )
-    p.add_argument("--patience", type=int, default=10, help="epochs without improvement (10)")
+    p.add_argument(
+        "--patience", type=integer(1), default=10, help="epochs without improvement (10)"
+    )
     p.add_argument(
         "--early-stopping",
         action="store_true",
@@ -350,13 +337,4 @@ def add_parser(sub: Any, run: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
-    p.set_defaults(run=run)  # fmt: skip
-
-
-def cmd_fit(args: argparse.Namespace, optimizer_from_spec: Any) -> int:
-    report = run_fit(args, optimizer_from_spec)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_report(report)
-    return 0
+    p.set_defaults(run=run)

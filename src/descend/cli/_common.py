@@ -1,0 +1,381 @@
+"""What the commands share: the usage error, the parser that reports in one line, the parsing
+of numbers, lists, optimizer specs and output paths, and the loading of data and models.
+
+Every check here runs before a command starts its work, so that bad input costs nothing and
+says, in one line on standard error, what was wrong and what is allowed (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import jax.numpy as jnp
+import numpy as np
+
+from descend.engine import annealing, lookahead_nesterov
+from descend.optim import registry
+from descend.problems import data as data_lib
+from descend.problems import losses, models, surfaces
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2. ``prog`` is the
+    command it belongs to when known (``descend race``)."""
+
+    def __init__(self, message: str, prog: str | None = None) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line (no usage block) and reach ``main``
+    as a :class:`UsageError` instead of exiting: ``descend race: error: --steps must be an
+    integer >= 1; got 0 (see descend race --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        # "argument --steps: must be ..." (from the types below) reads "--steps must be ..."
+        message = re.sub(r"^argument ([^/\s:]+)(?:/\S+)?: must be", r"\1 must be", message)
+        raise UsageError(f"{message} (see {self.prog} --help)", prog=self.prog)
+
+
+# -- numbers and lists -------------------------------------------------------------------------
+
+
+def _bound(low: float | None, high: float | None, low_open: bool, kind: str) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {low:g}")
+    if high is not None:
+        parts.append(f"< {high:g}")
+    return f"{kind} {' and '.join(parts)}".strip()
+
+
+def integer(low: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer, at least ``low`` when given."""
+    allowed = _bound(low, None, False, "an integer")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {value}")
+        return value
+
+    return parse
+
+
+def real(
+    low: float | None = None, high: float | None = None, *, low_open: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[low, high)`` (``(low, high)`` when
+    ``low_open``); either bound may be absent."""
+    allowed = _bound(low, high, low_open, "a number")
+
+    def parse(text: str) -> float:
+        value = number(text, None)
+        if not np.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}")
+        too_low = low is not None and (value <= low if low_open else value < low)
+        if too_low or (high is not None and value >= high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {value!r}")
+        return value
+
+    return parse
+
+
+def number(text: str, what: str | None) -> float:
+    """``text`` as a float; a one-line error naming ``what`` (argparse's when None)."""
+    try:
+        return float(text)
+    except ValueError:
+        if what is None:
+            raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+        raise UsageError(f"{what}: {text!r} is not a number") from None
+
+
+def int_list(text: str, option: str, low: int = 1) -> list[int]:
+    """``"32,16"`` -> ``[32, 16]``: comma-separated integers, each at least ``low``."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    try:
+        values = [int(t) for t in items]
+    except ValueError:
+        values = []
+    if not values or min(values) < low:
+        raise UsageError(
+            f"{option} must be comma-separated integers >= {low}, e.g. 32,16; got {text!r}"
+        )
+    return values
+
+
+# -- output files ------------------------------------------------------------------------------
+
+
+def output_path(option: str, path: str, suffixes: Sequence[str] = ()) -> str:
+    """Check, before any work, that ``path`` can be written: its suffix is one of
+    ``suffixes`` (when given), it is not a folder, and a file can be created there (missing
+    parent folders are created, as the writers would). Returns ``path``."""
+    p = Path(path)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
+    if p.is_dir():
+        raise UsageError(f"{option}: {path!r} is a folder; give a file name")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        existed = p.exists()
+        with open(p, "ab"):
+            pass
+        if not existed:
+            p.unlink()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise UsageError(f"{option}: cannot write {path!r}: {reason.lower()}") from None
+    return path
+
+
+def need_matplotlib() -> None:
+    """Figures need matplotlib: a one-line error naming the extra when it is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("figures need matplotlib: pip install 'descend[plots]'") from None
+
+
+# -- optimizers --------------------------------------------------------------------------------
+
+# Momentum methods get 0.3x the surface's gradient-descent rate. A GD rate may be as high as
+# 2/L; Nesterov with beta = 0.9 is stable only for lr*L < 2(1 + beta)/(1 + 2 beta) = 1.36, so
+# 0.3 * 2/L = 0.6/L keeps every surface stable. Measured over the catalogue (5,000 steps):
+# no divergence at 0.3 (Beale diverges at 0.5), and momentum still beats GD on Rosenbrock,
+# the plateau and the ill-conditioned quadratic.
+MOMENTUM_LR_FACTOR = 0.3
+
+
+def _loss_scale(s: Any) -> float:
+    """The loss gap between the surface's start and its minimum (1 when unknown or less)."""
+    start = float(s(jnp.asarray(s.start)))
+    return max(1.0, abs(start - s.min_value) if s.min_value is not None else abs(start))
+
+
+def _width(s: Any) -> float:
+    return float(np.mean([hi - lo for lo, hi in s.domain]))
+
+
+def _momentum(s: Any) -> dict[str, float]:
+    return {"lr": MOMENTUM_LR_FACTOR * s.lr, "beta": 0.9}
+
+
+#: The face's policy: each rule's hyperparameters for a race on the surface ``s`` (rates in
+#: the surface's units); the rules' own defaults apply everywhere else.
+SURFACE_DEFAULTS: dict[str, Callable[[Any], dict[str, float]]] = {
+    "gd": lambda s: {"lr": s.lr},
+    "momentum": _momentum,
+    "nesterov": _momentum,
+    "lookahead-nesterov": _momentum,
+    "adagrad": lambda s: {"lr": 10 * s.adaptive_lr},
+    "rmsprop": lambda s: {"lr": s.adaptive_lr, "decay": 0.9},
+    "adam": lambda s: {"lr": s.adaptive_lr, "b1": 0.9, "b2": 0.999},
+    "amsgrad": lambda s: {"lr": s.adaptive_lr},
+    "nadam": lambda s: {"lr": s.adaptive_lr},
+    "adamw": lambda s: {"lr": s.adaptive_lr, "weight_decay": 0.0},
+    # the settings of benchmarks/global_search.py, in the surface's units
+    "annealing": lambda s: {"lr": s.lr, "temperature": _loss_scale(s) * 0.3,
+                            "cooling": 0.998, "noise": 0.02 * _width(s)},
+}  # fmt: skip
+
+#: Engine strategies the race offers beside the registry's update rules.
+STRATEGIES: dict[str, Callable[..., Any]] = {
+    "lookahead-nesterov": lookahead_nesterov,
+    "annealing": annealing,
+}
+
+
+def _table() -> dict[str, tuple[Callable[..., Any], Callable[[Any], dict[str, float]]]]:
+    names = registry.names()
+    names.insert(names.index("nesterov") + 1, "lookahead-nesterov")
+    names.append("annealing")
+    build = {**{n: registry.get(n).constructor for n in registry.names()}, **STRATEGIES}
+    return {n: (build[n], SURFACE_DEFAULTS[n]) for n in names}
+
+
+#: name -> (constructor, its hyperparameters for a surface): the registry's update rules and
+#: the engine's strategies, in the order the command line lists them.
+OPTIMIZERS = _table()
+DEFAULT_RACE = ("gd", "momentum", "nesterov", "rmsprop", "adam")
+
+
+def hyperparameter_names(name: str) -> list[str]:
+    """The numeric hyperparameters ``-o NAME:KEY=VALUE`` accepts, in the constructor's order."""
+    if name in STRATEGIES:
+        params = inspect.signature(STRATEGIES[name]).parameters.values()
+        return [p.name for p in params if isinstance(p.default, float)]
+    return registry.get(name).hyperparameter_names()
+
+
+def parse_optimizer(spec: str) -> tuple[str, dict[str, float]]:
+    """``adam`` or ``adam:lr=0.01,b1=0.9`` -> ("adam", {"lr": 0.01, "b1": 0.9}); the name
+    and the hyperparameters' names are checked, their values are the constructor's."""
+    name, _, rest = spec.partition(":")
+    name = name.strip().lower().replace("_", "-")
+    if name not in OPTIMIZERS:
+        raise UsageError(f"unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
+    values: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"optimizer {name}: write hyperparameters as key=value; got {item!r}")
+        values[key.strip()] = number(value.strip(), f"optimizer {name}, {key.strip()}")
+    allowed = hyperparameter_names(name)
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise UsageError(
+            f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(allowed)}"
+        )
+    return name, values
+
+
+def build_optimizer(name: str, hyper: dict[str, float]) -> Any:
+    """The optimizer ``name`` with ``hyper``; a bad value is a one-line usage error."""
+    try:
+        return OPTIMIZERS[name][0](**hyper)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"optimizer {name}: {err}") from None
+
+
+def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, float], Any]:
+    """``"adam:lr=0.01"`` -> ("adam", {"lr": 0.01}, descend.adam(lr=0.01)); with a
+    ``surface``, the given values over the face's defaults for that surface."""
+    name, given = parse_optimizer(spec)
+    hyper = {**(SURFACE_DEFAULTS[name](surface) if surface is not None else {}), **given}
+    return name, hyper, build_optimizer(name, hyper)
+
+
+def format_hyper(values: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in values.items())
+
+
+# -- problems: surfaces, data sets, models, losses ---------------------------------------------
+
+
+def surface_by_name(name: str, params: Sequence[str] = ()) -> Any:
+    """A surface by name with ``KEY=VALUE`` parameters (numbers or true/false)."""
+    kwargs: dict[str, Any] = {}
+    for item in params:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"--param: write surface parameters as key=value; got {item!r}")
+        text = value.strip()
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            kwargs[key.strip()] = lowered == "true"
+        else:
+            value_ = number(text, f"--param {key.strip()}")
+            kwargs[key.strip()] = int(value_) if value_.is_integer() and "." not in text else value_
+    try:
+        return surfaces.get(name, **kwargs)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+
+
+GENERATED = {
+    "moons": data_lib.moons,
+    "circles": data_lib.circles,
+    "xor": data_lib.xor,
+    "spiral": data_lib.spiral,
+    "blobs": data_lib.blobs,
+    "linear": data_lib.linear_regression,
+    "polynomial": data_lib.polynomial_regression,
+}
+MODELS = ("auto", "linear", "logistic", "softmax", "mlp")
+ACTIVATIONS = tuple(models.ACTIVATIONS)
+
+
+def is_csv(name: str) -> bool:
+    return name.lower().endswith(".csv") or "/" in name or Path(name).exists()
+
+
+def load_data(name: str, target: str | None) -> Any:
+    """A bundled set, a generated one, or a CSV file (which needs ``--target``, and only it
+    does); a classification set needs at least two classes."""
+    if is_csv(name):
+        if not target:
+            raise UsageError(f"--target is required for a CSV file ({name})")
+        try:
+            dataset = data_lib.read_csv(name, target)
+        except (ValueError, FileNotFoundError, IsADirectoryError) as err:
+            raise UsageError(str(err)) from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"cannot read {name}: {err}") from None
+    elif target:
+        raise UsageError(f"--target names a column of a CSV file; {name!r} is a bundled set")
+    elif name in GENERATED:
+        dataset = GENERATED[name]()
+    elif name in data_lib.names():
+        try:
+            dataset = data_lib.load(name)
+        except ImportError as err:
+            raise UsageError(str(err)) from None
+    else:
+        valid = sorted([*data_lib.names(), *GENERATED])
+        raise UsageError(
+            f"unknown data set {name!r}; valid names: {', '.join(valid)}, or a path to a CSV file"
+        )
+    if dataset.task == "classification" and dataset.n_classes < 2:
+        raise UsageError(
+            f"{name}: the target has {dataset.n_classes} class; classification needs at "
+            "least 2 (a numeric target is read as regression when it has many values)"
+        )
+    return dataset
+
+
+def build_model(kind: str, dataset: Any, hidden: list[int], activation: str) -> tuple[Any, str]:
+    """The model and its default loss for the task."""
+    d = dataset.n_features
+    if dataset.task == "regression":
+        if kind in ("logistic", "softmax"):
+            raise UsageError(f"--model {kind} is for classification; this data is regression")
+        if kind == "mlp":
+            return models.mlp([d, *hidden, 1], activation=activation), "mse"
+        return models.linear(d), "mse"
+    k = dataset.n_classes
+    binary = k == 2
+    if kind == "linear":
+        raise UsageError("--model linear is for regression; use logistic, softmax or mlp")
+    if kind == "mlp":
+        out = 1 if binary else k
+        loss = "binary_cross_entropy" if binary else "softmax_cross_entropy"
+        return models.mlp([d, *hidden, out], activation=activation), loss
+    if kind == "logistic" and not binary:
+        raise UsageError(f"--model logistic needs 2 classes; this data has {k} (use softmax)")
+    if kind == "softmax" or not binary:
+        return models.softmax(d, k), "softmax_cross_entropy"
+    return models.logistic(d), "binary_cross_entropy"
+
+
+def loss_by_name(name: str) -> Any:
+    try:
+        return losses.get(name)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"--loss: {err}") from None
+
+
+def check_loss(loss: Any, dataset: Any, default: str) -> None:
+    """The loss must serve the data's task and the model's output (that of ``default``, the
+    model's own loss): no cross-entropy on a regression target, and so on."""
+    want = losses.get(default).task
+    if loss.task == want or (loss.task == "regression" and dataset.task == "regression"):
+        return
+    if dataset.task == "regression":
+        problem = f"is a {loss.task} classification loss; this data is regression"
+    elif loss.task == "regression":
+        problem = "is a regression loss; this data is classification"
+    else:
+        problem = f"is for {loss.task} outputs; this model's are {want} (default loss {default})"
+    raise UsageError(f"--loss {loss.name} {problem}")

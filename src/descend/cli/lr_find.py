@@ -1,0 +1,177 @@
+"""``descend lr-find``: the learning-rate range test on a surface or a model on data.
+
+Prints the suggestions (valley, steep, minimum/10), the rates where the loss starts to fall
+and blows up (every suggestion lies between them), and the curve as a table of learning
+rate, loss and smoothed loss; ``--json`` for machine-readable output. Data are standardised
+as ``descend fit`` trains on them (the features, and a regression target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from descend.cli._common import (
+    MODELS,
+    OPTIMIZERS,
+    UsageError,
+    build_model,
+    integer,
+    load_data,
+    parse_optimizer,
+    real,
+    surface_by_name,
+)
+from descend.insight import lr_find
+from descend.problems import data as data_lib
+
+METHODS = ("sequential", "parallel")
+MIN_STEPS = 5
+
+
+def _check_args(args: argparse.Namespace) -> tuple[str, dict[str, float], int | None]:
+    """The rule, its fixed hyperparameters and the batch size, checked before the test."""
+    name, given = parse_optimizer(args.optimizer)
+    if "lr" in given:
+        raise UsageError("the range test sweeps lr itself: leave it out of -o")
+    if not args.end > args.start:
+        raise UsageError(f"--end must be greater than --start; got --start {args.start:g}, "
+                         f"--end {args.end:g}")  # fmt: skip
+    if not args.data:
+        for option, value in (("--target", args.target), ("--model", args.model),
+                              ("--batch-size", args.batch_size)):  # fmt: skip
+            if value is not None:
+                raise UsageError(f"{option} applies to a model on --data; this test runs on "
+                                 f"the surface {args.surface}")  # fmt: skip
+        return name, given, None
+    text = args.batch_size or "32"
+    if text.strip().lower() in ("full", "none"):
+        return name, given, None
+    try:
+        batch = int(text)
+    except ValueError:
+        batch = 0
+    if batch < 1:
+        raise UsageError(f"--batch-size must be an integer >= 1 or 'full'; got {text!r}")
+    return name, given, batch
+
+
+def run_lr_find(args: argparse.Namespace) -> dict[str, Any]:
+    name, given, batch = _check_args(args)
+    rule = OPTIMIZERS[name][0]
+    common = dict(start=args.start, end=args.end, num_steps=args.steps, method=args.method,
+                  **given)  # fmt: skip
+    if args.data:
+        dataset = load_data(args.data, args.target)
+        if batch is not None and batch > dataset.n_samples:
+            raise UsageError(f"--batch-size must be at most the {dataset.n_samples} samples of "
+                             f"{args.data}; got {batch}")  # fmt: skip
+        train = data_lib.standardize(dataset, targets=True)[0]  # as descend fit trains
+        model, loss = build_model(args.model or "auto", train, [32], "relu")
+        problem = f"{model.name} on {args.data}"
+    else:
+        surface = surface_by_name(args.surface)
+        problem = surface.name
+    try:
+        if args.data:
+            res = lr_find(model, rule=rule, data=train, loss=loss, batch_size=batch, **common)
+        else:
+            res = lr_find(surface, None, rule, **common)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    return {
+        "problem": problem,
+        "optimizer": name,
+        "fixed_hyperparameters": given,
+        "method": res.method,
+        "suggestions": res.suggestions,
+        "fall_start": _finite(res.fall_start),
+        "blow_up": _finite(res.blow_up),
+        "stopped_early": res.stopped_early,
+        "curve": [{"lr": a, "loss": b, "smoothed": c} for a, b, c in res.table(args.rows)],
+        "points": len(res.lrs),
+    }
+
+
+def _finite(value: float) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    return float(value) if np.isfinite(value) else None
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"descend lr-find: {report['optimizer']} on {report['problem']} "
+          f"({report['method']}, {report['points']} points"
+          f"{', stopped when the loss blew up' if report['stopped_early'] else ''})\n")  # fmt: skip
+    s = report["suggestions"]
+    print(f"suggested learning rate: {s['valley']:.3g} (valley)")
+    print(f"  steepest descent: {s['steep']:.3g}   minimum/10: {s['minimum']:.3g}")
+    fall, up = report["fall_start"], report["blow_up"]
+    if fall is None:
+        print("the loss did not fall beyond its noise: try a larger --end or more --steps\n")
+    else:
+        where = f"blows up from {up:.3g}" if up is not None else "did not blow up"
+        print(f"the loss starts to fall at {fall:.3g} and {where}\n")
+    print(f"{'lr':>10}  {'loss':>11}  {'smoothed':>11}")
+    for p in report["curve"]:
+        loss = "nan" if not np.isfinite(p["loss"]) else f"{p['loss']:.4e}"
+        print(f"{p['lr']:>10.3g}  {loss:>11}  {p['smoothed']:>11.4e}")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = run_lr_find(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "lr-find",
+        help="find a learning rate with the range test",
+        description=__doc__.splitlines()[0].replace("``", ""),
+        epilog="examples:\n  descend lr-find\n  descend lr-find --surface quadratic -o gd\n"
+        "  descend lr-find --data digits --model mlp -o adam --batch-size 32",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--surface", "-s", default="rosenbrock", help="surface (default rosenbrock)")
+    p.add_argument("--data", "-d", help="a data set or CSV (then a model is trained instead)")
+    p.add_argument("--target", help="with --data: the target column of a CSV file")
+    p.add_argument(
+        "--model",
+        "-m",
+        choices=MODELS,
+        help="with --data: the model to train (default auto: logistic/softmax for "
+        "classification, linear for regression; mlp has one hidden layer of 32)",
+    )
+    p.add_argument("--batch-size", "-b", help="with --data: an integer or 'full' (default 32)")
+    p.add_argument(
+        "--optimizer",
+        "-o",
+        default="gd",
+        help="the rule, with fixed hyperparameters other than lr, e.g. adam:b1=0.8",
+    )
+    p.add_argument(
+        "--start", type=real(0, low_open=True), default=1e-7, help="first learning rate (1e-7)"
+    )
+    p.add_argument(
+        "--end", type=real(0, low_open=True), default=10.0, help="last learning rate (10)"
+    )
+    p.add_argument(
+        "--steps", type=integer(MIN_STEPS), default=100, help="learning rates tried (100)"
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="sequential",
+        help="sequential: one run whose rate grows each step (the classic test); parallel: "
+        "every rate trained side by side for a few steps in one vmapped program "
+        "(default sequential)",
+    )
+    p.add_argument("--rows", type=integer(1), default=12, help="rows of the curve to print (12)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=run)

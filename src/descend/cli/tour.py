@@ -1,0 +1,47 @@
+"""``descend tour``: measure the claims of the gradient-descent texts and write one
+self-contained HTML page (figures embedded), printing one line per claim with its verdict."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from descend.cli._common import need_matplotlib, output_path
+
+
+def run(args: argparse.Namespace) -> int:
+    output_path("--out", args.out)  # before minutes of measuring, not after
+    need_matplotlib()
+    from matplotlib import pyplot as plt
+
+    from descend.insight.tour import build_tour, render_html
+
+    start = time.perf_counter()
+    claims = build_tour(quick=args.quick)
+    page = render_html(claims)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    for c in claims:
+        print(f"{c.number:2d}. {c.title}: {c.verdict}")
+    plt.close("all")
+    print(f"wrote {args.out} ({len(claims)} claims, {time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "tour",
+        help="measure the claims about gradient descent and write an HTML tour",
+        description=__doc__.split("\n\n")[0].replace("\n", " ").replace("``", ""),
+        epilog="examples:\n  descend tour\n  descend tour --out report/tour.html --quick",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--out",
+        default=os.path.join("tour", "index.html"),
+        help="the HTML file to write (default: tour/index.html)",
+    )
+    p.add_argument("--quick", action="store_true", help="smaller runs (for tests)")
+    p.set_defaults(run=run)
