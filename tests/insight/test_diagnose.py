@@ -497,10 +497,9 @@ def test_hostile_logs_give_one_line_errors(tmp_path, name, content, message):
 
 
 def test_a_run_the_engine_stopped_at_float_precision_has_converged():
-    from descend.engine.result import PRECISION, REASONS
     from descend.insight.diagnose import Curve
 
     loss = 1.0 + 1e-7 * np.cos(np.arange(50))  # stalled at a float32 floor, no shape to read
-    curve = Curve(loss, None, np.arange(50), stop_reason=REASONS[PRECISION])
+    curve = Curve(loss, None, np.arange(50), reason=ds.StopReason.PRECISION)
     d = diagnose(curve)
     assert d.label == "converged" and "float precision" in " ".join(d.evidence)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from descend.insight import tour
-from descend.insight.tour import claims_a, claims_b
+from descend.insight.tour import gradients, learning_rate
 from descend.insight.tour import verdicts as v
 from descend.insight.tour.core import Claim, Context
 
@@ -145,20 +145,20 @@ def test_html_is_self_contained_and_lists_every_claim():
 
 def test_quick_claims_compute_their_verdicts(monkeypatch):
     ctx = Context(quick=True)
-    c1 = claims_a.claim_01(ctx)
+    c1 = learning_rate.claim_01(ctx)
     assert c1.verdict == "holds" and c1.measurements["rises_small"] == 0
     assert c1.figure is not None
-    c14 = claims_b.claim_14(ctx)
+    c14 = gradients.claim_14(ctx)
     assert c14.verdict == "holds" and c14.measurements["ascent_vs_mle"] < 1e-3
 
     # the verdict follows the measurements: make claim 1's run look as if the loss rose
-    monkeypatch.setattr(claims_a, "loss_rises", lambda result: 7)
-    bad = claims_a.claim_01(ctx)
+    monkeypatch.setattr(learning_rate, "loss_rises", lambda result: 7)
+    bad = learning_rate.claim_01(ctx)
     assert bad.measurements["rises_small"] == 7
     assert bad.verdict == "does not hold" and "7" in bad.explanation
 
 
-def test_build_tour_selects_and_lists_pending(tmp_path):
+def test_build_tour_selects_claims_in_order(tmp_path):
     claims = tour.build_tour(quick=True, numbers=[12, 14])
     assert [c.number for c in claims] == [12, 14]
     assert claims[0].verdict == "holds" and claims[1].verdict == "holds"

@@ -6,6 +6,7 @@ from descend.engine.lookahead import lookahead_nesterov
 from descend.engine.minimize import minimize
 from descend.engine.restarts import Restarts, restarts
 from descend.engine.result import History, Result
+from descend.engine.stop import StopReason
 from descend.engine.sweep import Sweep, compare, sweep
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "History",
     "Restarts",
     "Result",
+    "StopReason",
     "Sweep",
     "annealing",
     "compare",

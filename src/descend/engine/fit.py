@@ -33,20 +33,22 @@ import numpy as np
 
 from descend.engine import progress as progress_bar
 from descend.engine.batching import any_running, keep_if, write_row
+from descend.engine.reprs import run_repr, traced
+from descend.engine.stop import Stopped, StopReason
 from descend.optim import validation as check
 from descend.optim.base import apply_updates, value_at
 from descend.optim.recipe import learning_rate_of, rebuild, split
 from descend.problems import losses as loss_lib
 from descend.problems import metrics
 
-RUNNING, MAX_EPOCHS, STALLED, DIVERGED = 0, 1, 2, 3
+# the stop codes a training run ends with (one StopReason for fit and minimize alike)
+RUNNING, MAX_EPOCHS, STALLED, DIVERGED = (
+    StopReason.RUNNING,
+    StopReason.MAX_EPOCHS,
+    StopReason.STALLED,
+    StopReason.DIVERGED,
+)
 _BITS_AT_ONCE = 1 << 22  # random words drawn before the loop: at most 16 MB
-REASONS = {
-    RUNNING: "running",
-    MAX_EPOCHS: "max_epochs",
-    STALLED: "converged (no improvement > tol for n_iter_no_change epochs)",
-    DIVERGED: "diverged",
-}
 
 
 @jax.tree_util.register_dataclass
@@ -66,16 +68,20 @@ class FitHistory:
     step_loss: jax.Array
 
     def trimmed(self, epochs: int) -> dict[str, np.ndarray]:
-        """The first ``epochs`` rows as NumPy arrays; ``step_loss`` flattened."""
-        cut = {k: np.asarray(getattr(self, k))[:epochs] for k in
+        """The first ``epochs`` rows as NumPy arrays; ``step_loss`` flattened. A batched
+        history (from ``jax.vmap``) keeps its batch axes first and is cut along the epochs."""
+        lead = np.ndim(self.loss) - 1  # the batch axes come before the epochs
+        rows = (slice(None),) * lead + (slice(0, epochs),)
+        cut = {k: np.asarray(getattr(self, k))[rows] for k in
                ("loss", "val_loss", "train_metric", "val_metric", "lr")}  # fmt: skip
-        cut["step_loss"] = np.asarray(self.step_loss)[:epochs].reshape(-1)
+        steps = np.asarray(self.step_loss)[rows]
+        cut["step_loss"] = steps.reshape((*steps.shape[:lead], -1))
         return cut
 
 
 @jax.tree_util.register_dataclass
-@dataclass(frozen=True)
-class FitResult:
+@dataclass(frozen=True, repr=False)
+class FitResult(Stopped):
     """What :func:`fit` returns.
 
     ``params`` are the parameters to use: with early stopping the best on the validation
@@ -84,7 +90,9 @@ class FitResult:
     ``opt_state`` is the optimizer state after the last step (pass it back with
     ``fit(..., params=result.final_params, opt_state=result.opt_state)`` to continue).
     ``best_epoch`` is the epoch whose parameters are the best (0: the start); ``diverged_at``
-    the epoch where divergence was detected (-1 if none).
+    the epoch where divergence was detected (-1 if none); ``reason`` the stop code, a
+    :class:`~descend.engine.stop.StopReason` (in words: :attr:`stop_reason`). Its repr is a
+    summary (reason, epochs, losses, shapes), also of a batch of runs from ``jax.vmap``.
     """
 
     params: Any
@@ -97,17 +105,22 @@ class FitResult:
     best_epoch: jax.Array
     history: FitHistory
 
-    @property
-    def stop_reason(self) -> str:
-        return REASONS[int(self.reason)]
-
-    @property
-    def diverged(self) -> bool:
-        return int(self.reason) == DIVERGED
-
     def curves(self) -> dict[str, np.ndarray]:
-        """The history of the epochs run, as NumPy arrays."""
-        return self.history.trimmed(int(self.epochs))
+        """The history of the epochs run, as NumPy arrays. For a batch of runs (from
+        ``jax.vmap``) each array has the batch axes first and runs as long as the longest
+        run; the epochs after a shorter run stopped hold NaN."""
+        epochs = np.asarray(self.epochs)
+        return self.history.trimmed(int(epochs.max(initial=0)))
+
+    def __repr__(self) -> str:
+        if traced(self):
+            return run_repr("FitResult", self.reason, {}, {})
+        last = np.asarray(self.epochs)[..., None] - 1  # the loss of each run's last epoch
+        loss = np.asarray(self.history.loss)
+        final = np.take_along_axis(loss, np.maximum(last, 0), axis=-1)[..., 0]
+        final = np.where(last[..., 0] >= 0, final, np.nan)
+        numbers = {"epochs": self.epochs, "steps": self.steps, "loss": final}
+        return run_repr("FitResult", self.reason, numbers, {"params": self.params})
 
 
 class Plan(NamedTuple):

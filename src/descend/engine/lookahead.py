@@ -7,8 +7,10 @@ This needs the objective *function* (to take its gradient away from the current 
 :class:`~descend.optim.recipe.GradientStep` that :func:`descend.minimize` drives. Its
 iterates ``theta_t`` and those of :func:`descend.nesterov` (the reparametrised form of
 PyTorch and Optax, whose iterates are the look-ahead points) are related by
-``phi_{t+1} = theta_{t+1} + beta * (theta_{t+1} - theta_t)``. (Seed text 000 writes the
-look-ahead point without the learning rate; this is the exact form of Sutskever et al. 2013.)
+``phi_{t+1} = theta_{t+1} + beta * (theta_{t+1} - theta_t)``. (Informal introductions,
+such as the post "The Intuition Behind Gradient Descent", write the look-ahead point without
+the learning rate, ``theta_t - beta * u_{t-1}``; this is the exact form of Sutskever et al.
+2013.)
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
 from descend.engine.batching import any_running, keep_if, update_rows
-from descend.engine.result import RUNNING, History
+from descend.engine.result import History
+from descend.engine.stop import StopReason
 
 BLOCK_STEPS = 1024  # steps per segment (see block_steps)
 WINDOW_ROWS = 64  # steps per window of a vmapped segment (see make_steps)
@@ -99,7 +100,7 @@ def _halve(buffer: jax.Array) -> jax.Array:
 def thin(c: Carry) -> Carry:
     """Drop every other record of the running runs and double the interval (a stopped run's
     history is complete and stays as it is; :func:`every_at` recovers its interval)."""
-    active = c.run.reason == RUNNING
+    active = c.run.reason == StopReason.RUNNING
     return c._replace(every=c.every * 2, log=keep_if(active, jax.tree.map(_halve, c.log), c.log))
 
 
@@ -182,7 +183,7 @@ def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every,
 
     def body(c):
         loops, run, window = c
-        active = run.reason == RUNNING  # every running run takes step loops + 1
+        active = run.reason == StopReason.RUNNING  # every running run takes step loops + 1
         new = jax.vmap(step_fn, in_axes=(0, consts_axes))(run, consts)
         run = jax.tree.map(lambda a, b: jnp.where(mask(active, a), a, b), new, run)
         loops = loops + 1
@@ -195,7 +196,7 @@ def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every,
         return loops, run, jax.tree.map(put, window, values)
 
     def cond(c):
-        return any_running(jnp.any(c[1].reason == RUNNING)) & (c[0] < stop)
+        return any_running(jnp.any(c[1].reason == StopReason.RUNNING)) & (c[0] < stop)
 
     loops, run, window = jax.lax.while_loop(cond, body, (loops, run, window))
     return run, window, loops
@@ -224,7 +225,7 @@ def make_steps(step_fn, row_fn, bounded: bool = True):
             return run, jax.tree.map(put, log, row_fn(run, consts))
 
         def cond(c):
-            running = c[0].reason == RUNNING
+            running = c[0].reason == StopReason.RUNNING
             return running & (c[0].t < stop) if bounded else running
 
         run, log = jax.lax.while_loop(cond, body, (run, log))
@@ -267,7 +268,11 @@ def make_steps(step_fn, row_fn, bounded: bool = True):
             )
             index = base + jnp.arange(window)
             last = row_index(new_run.t, every)
-            fresh = (run.reason == RUNNING)[:, None] & (index >= first) & (index <= last[:, None])
+            fresh = (
+                (run.reason == StopReason.RUNNING)[:, None]
+                & (index >= first)
+                & (index <= last[:, None])
+            )
 
             def put(history: jax.Array, rows: jax.Array) -> jax.Array:
                 rows = jnp.moveaxis(rows, 0, 1)  # (runs, window, ...)
@@ -279,7 +284,7 @@ def make_steps(step_fn, row_fn, bounded: bool = True):
             return new_loops, new_run, jax.tree.map(put, log, rows)
 
         def go_on(c):
-            return any_running(jnp.any(c[1].reason == RUNNING)) & (c[0] < stop)
+            return any_running(jnp.any(c[1].reason == StopReason.RUNNING)) & (c[0] < stop)
 
         loops, run, log = jax.lax.while_loop(go_on, one_window, (loops, run, log))
         batched = lambda tree: jax.tree.map(lambda _: True, tree)  # noqa: E731

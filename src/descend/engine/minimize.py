@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import os
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from descend import _validation as check
 from descend.engine import progress as progress_bar
 from descend.engine.batching import any_running
 from descend.engine.loop import (
@@ -44,16 +44,8 @@ from descend.engine.loop import (
     row_index,
     thin,
 )
-from descend.engine.result import (
-    DIVERGED,
-    GRADIENT_TOL,
-    LOSS_TOL,
-    MAX_STEPS,
-    PRECISION,
-    RUNNING,
-    Result,
-)
-from descend.optim import validation as check
+from descend.engine.result import Result
+from descend.engine.stop import StopReason
 from descend.optim.base import apply_updates, value_at
 from descend.optim.recipe import GradientStep, learning_rate_of, rebuild, split
 from descend.optim.transforms import global_norm, small_sum
@@ -71,11 +63,16 @@ def _all_finite(*values: Any) -> jax.Array:
     return jnp.isfinite(total)
 
 
+def records_needed(max_steps: int, record_every: int) -> int:
+    """History rows a run of ``max_steps`` needs to keep every record: one every
+    ``record_every`` steps (step 0 included) and the last step."""
+    return -(-max_steps // record_every) + 1
+
+
 def record_capacity(max_steps: int, record_every: int, max_records: int) -> int:
-    """History rows a run keeps: one every ``record_every`` steps and the last step, at
-    most ``max_records`` (odd, so that thinning keeps rows 0, 2, 4, ... exactly)."""
-    needed = -(-max_steps // record_every) + 1
-    return min(needed, max_records - (1 - max_records % 2))
+    """History rows a run keeps: :func:`records_needed`, at most ``max_records`` (made odd,
+    so that thinning keeps rows 0, 2, 4, ... exactly); fewer than needed means thinning."""
+    return min(records_needed(max_steps, record_every), max_records - (1 - max_records % 2))
 
 
 def precision_floor(gn0: jax.Array) -> jax.Array:
@@ -115,16 +112,16 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
     def verdict(k: Consts, t, loss, x, gn, prev_loss, stall, since_best):
         finite = _all_finite(loss, gn, x)
         blown = loss - k.loss0 > k.divergence * jnp.maximum(jnp.abs(k.loss0), 1.0)
-        reason = jnp.where(t >= options.max_steps, MAX_STEPS, RUNNING)
+        reason = jnp.where(t >= options.max_steps, StopReason.MAX_STEPS, StopReason.RUNNING)
         if stall is not None:
             change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
             stall = jnp.where((t > 0) & (change < k.ftol), stall + 1, 0)
-            reason = jnp.where(stall >= options.patience, LOSS_TOL, reason)
+            reason = jnp.where(stall >= options.patience, StopReason.LOSS_TOL, reason)
         if since_best is not None:
             at_floor = (gn <= k.floor) & (since_best >= options.patience)
-            reason = jnp.where(at_floor, PRECISION, reason)
-        reason = jnp.where(gn <= k.tol, GRADIENT_TOL, reason)
-        reason = jnp.where(finite & ~blown, reason, DIVERGED)
+            reason = jnp.where(at_floor, StopReason.PRECISION, reason)
+        reason = jnp.where(gn <= k.tol, StopReason.GRADIENT_TOL, reason)
+        reason = jnp.where(finite & ~blown, reason, StopReason.DIVERGED)
         return reason.astype(jnp.int32), stall
 
     def step(c: Run, k: Consts) -> Run:
@@ -135,7 +132,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         improved = loss < c.best_loss
         since_best = None if c.since_best is None else jnp.where(improved, 0, c.since_best + 1)
         reason, stall = verdict(k, t, loss, x, gn, c.loss, c.stall, since_best)
-        better = improved & (reason != DIVERGED)
+        better = improved & (reason != StopReason.DIVERGED)
         return Run(
             t=t,
             x=x,
@@ -188,7 +185,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         bounded = bool(options.thinned or options.progress_every)
         inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
-        running = lambda c: any_running(c.run.reason == RUNNING)  # noqa: E731
+        running = lambda c: any_running(c.run.reason == StopReason.RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
             written = nothing if ends_only else c.log
@@ -227,7 +224,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             grad_norm=global_norm(run.grad),
             steps=run.t,
             reason=run.reason,
-            diverged_at=jnp.where(run.reason == DIVERGED, run.t, -1).astype(jnp.int32),
+            diverged_at=jnp.where(run.reason == StopReason.DIVERGED, run.t, -1).astype(jnp.int32),
             history=history_of(end, options, lambda t: lr_at(leaves, t)),
         )
 
@@ -378,11 +375,7 @@ def minimize(
         )
     max_steps = check.positive_int("max_steps", max_steps)
     record_every = check.positive_int("record_every", record_every)
-    if isinstance(max_records, bool) or not isinstance(max_records, numbers.Integral):
-        raise TypeError(f"max_records must be an integer >= 3; got {max_records!r}")
-    if max_records < 3:
-        raise ValueError(f"max_records must be an integer >= 3; got {max_records!r}")
-    max_records = int(max_records)
+    max_records = check.integer("max_records", max_records, 3)
     patience = check.positive_int("patience", patience)
     check.nonnegative("tol", tol)
     check.nonnegative("ftol", ftol)
@@ -392,7 +385,6 @@ def minimize(
         raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
     x0 = _as_float_tree(x0)
     _check_function(f, x0)
-    needed = -(-max_steps // record_every) + 1
     records = record_capacity(max_steps, record_every, max_records)
     size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
     if record_path is None:
@@ -403,7 +395,7 @@ def minimize(
         max_steps=max_steps,
         record_every=record_every,
         records=records,
-        thinned=records < needed,
+        thinned=records < records_needed(max_steps, record_every),
         record_path=bool(record_path),
         patience=patience,
         maximize=bool(maximize),

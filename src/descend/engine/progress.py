@@ -1,9 +1,10 @@
 """A progress bar (steps, loss) fed from inside a compiled run.
 
-The compiled loop calls :func:`report` through ``jax.debug.callback`` every few hundredth
-of the run (the step interval is a static option of the run), so the loop itself pays
-for a host callback only about 200 times per run. :func:`active` installs the bar that
-receives those calls for the duration of one run.
+The compiled loop calls :func:`report` through ``jax.debug.callback`` every fiftieth of
+the run (``minimize.PROGRESS_REPORTS``; the step interval is a static option of the run),
+so the loop itself pays for a host callback only about 50 times per run; a training run
+(:func:`descend.fit`) reports once per epoch. :func:`active` installs the bar that receives
+those calls for the duration of one run.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine.minimize import _surface_parts, minimize
-from descend.engine.result import DIVERGED, Result
+from descend.engine.result import Result
+from descend.engine.stop import StopReason
 from descend.optim import validation as check
 
 
@@ -28,6 +29,15 @@ class Restarts:
     starts: np.ndarray
     results: Result
     best_index: int
+
+    def __repr__(self) -> str:
+        """How many starts, which run is best, then the results' summary."""
+        if self.best_index < 0:
+            best = "every run diverged"
+        else:
+            loss = float(np.asarray(self.results.best_loss)[self.best_index])
+            best = f"best run {self.best_index} (best_loss {loss:.4g})"
+        return f"Restarts({len(self.starts)} starts, {best}; results={self.results!r})"
 
     @property
     def best(self) -> Result:
@@ -42,7 +52,7 @@ class Restarts:
         best = np.asarray(self.results.best_x, float)
         pts = np.asarray(points, float).reshape(len(points), -1)
         dist = np.linalg.norm(best[:, None, :] - pts[None, :, :], axis=-1)
-        ok = np.asarray(self.results.reason) != DIVERGED
+        ok = np.asarray(self.results.reason) != StopReason.DIVERGED
         return np.any((dist <= within) & ok[:, None], axis=0)
 
 
@@ -86,6 +96,6 @@ def restarts(
     batch = jnp.asarray(starts, jnp.result_type(float))
     results = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))(batch)
     best = np.asarray(results.best_loss, float)
-    usable = (np.asarray(results.reason) != DIVERGED) & np.isfinite(best)
+    usable = (np.asarray(results.reason) != StopReason.DIVERGED) & np.isfinite(best)
     index = int(np.argmin(np.where(usable, best, np.inf))) if usable.any() else -1
     return Restarts(starts=starts, results=results, best_index=index)

@@ -1,8 +1,9 @@
 """What a run returns: `Result` and its `History`, both pytrees of arrays (so they vmap).
 
-The stop reason is an integer code inside the compiled run; :attr:`Result.stop_reason`
-names it. A run never reports success after a divergence: ``diverged`` is its own reason,
-with the step where it happened, and the history up to that point is kept.
+The stop reason is an integer code inside the compiled run (a
+:class:`~descend.engine.stop.StopReason`); :attr:`Result.stop_reason` names it. A run never
+reports success after a divergence: ``diverged`` is its own reason, with the step where it
+happened, and the history up to that point is kept.
 """
 
 from __future__ import annotations
@@ -13,27 +14,12 @@ from typing import Any
 import jax
 import numpy as np
 
-RUNNING, GRADIENT_TOL, LOSS_TOL, MAX_STEPS, DIVERGED, PRECISION = 0, 1, 2, 3, 4, 5
-REASONS = {
-    RUNNING: "running",
-    GRADIENT_TOL: "converged (gradient norm <= tol)",
-    LOSS_TOL: "converged (loss change < ftol)",
-    MAX_STEPS: "max_steps",
-    DIVERGED: "diverged",
-    PRECISION: "converged (gradient norm at float precision)",
-}
-SHORT_REASONS = {
-    RUNNING: "running",
-    GRADIENT_TOL: "converged",
-    LOSS_TOL: "stalled",
-    MAX_STEPS: "max_steps",
-    DIVERGED: "diverged",
-    PRECISION: "converged",
-}
+from descend.engine.reprs import run_repr, shape_of, span, traced
+from descend.engine.stop import Stopped
 
 
 @jax.tree_util.register_dataclass
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class History:
     """Records taken every ``record_every`` steps (and at step 0); a run longer than
     ``max_records`` records is thinned (every other record dropped, the interval doubled).
@@ -65,16 +51,26 @@ class History:
             "path": None if self.path is None else jax.tree.map(cut, self.path),
         }
 
+    def __repr__(self) -> str:
+        if traced(self.count):
+            return "History(traced)"
+        batch = np.shape(self.count)
+        head = f"batch={batch}, " if batch else ""
+        path = "None" if self.path is None else shape_of(self.path)
+        return f"History({head}records {span(self.count)}, path {path})"
+
 
 @jax.tree_util.register_dataclass
-@dataclass(frozen=True)
-class Result:
+@dataclass(frozen=True, repr=False)
+class Result(Stopped):
     """The outcome of :func:`descend.minimize`.
 
     ``x``/``loss``: the final point and its objective value; ``best_x``/``best_loss``: the
     best finite point seen (the highest objective when maximizing); ``steps``: updates
-    applied; ``reason``: the stop code (see :attr:`stop_reason`); ``diverged_at``: the step
-    where divergence was detected (-1 if it was not); ``grad_norm``: at the final point.
+    applied; ``reason``: the stop code, a :class:`~descend.engine.stop.StopReason` (in words:
+    :attr:`stop_reason`); ``diverged_at``: the step where divergence was detected (-1 if it
+    was not); ``grad_norm``: at the final point. Its repr is a summary (reason, steps,
+    losses, shapes), also of a batch of runs from ``jax.vmap``.
     """
 
     x: Any
@@ -86,26 +82,6 @@ class Result:
     reason: jax.Array
     diverged_at: jax.Array
     history: History
-
-    @property
-    def stop_reason(self) -> str:
-        """The stop reason in words (one run)."""
-        return REASONS[int(self.reason)]
-
-    @property
-    def short_reason(self) -> str:
-        """One word: converged, stalled, max_steps or diverged."""
-        return SHORT_REASONS[int(self.reason)]
-
-    @property
-    def converged(self) -> bool:
-        """Stopped by the gradient or loss tolerance (one run)."""
-        return int(self.reason) in (GRADIENT_TOL, LOSS_TOL, PRECISION)
-
-    @property
-    def diverged(self) -> bool:
-        """Stopped because the run diverged (one run)."""
-        return int(self.reason) == DIVERGED
 
     def __getitem__(self, index: Any) -> Result:
         """One run (or a slice) of a batched result: ``results[3]``."""
@@ -119,3 +95,13 @@ class Result:
             f"{float(self.loss):.6g} (best {float(self.best_loss):.6g}), gradient norm "
             f"{float(self.grad_norm):.3g}"
         )
+
+    def __repr__(self) -> str:
+        numbers = {
+            "steps": self.steps,
+            "loss": self.loss,
+            "best_loss": self.best_loss,
+            "grad_norm": self.grad_norm,
+            "records": self.history.count,
+        }
+        return run_repr("Result", self.reason, numbers, {"x": self.x})

@@ -13,7 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine.minimize import _surface_parts, minimize
-from descend.engine.result import DIVERGED, Result
+from descend.engine.reprs import span
+from descend.engine.result import Result
+from descend.engine.stop import StopReason
 from descend.optim.recipe import recipe_of
 from descend.optim.validation import validate
 
@@ -30,11 +32,16 @@ class Sweep:
     def __len__(self) -> int:
         return len(next(iter(self.grid.values())))
 
+    def __repr__(self) -> str:
+        """The grid's size and ranges, then the results' summary (never every array)."""
+        grid = ", ".join(f"{name} {span(values)}" for name, values in self.grid.items())
+        return f"Sweep({len(self)} configurations: {grid}; results={self.results!r})"
+
     def best(self) -> tuple[dict[str, float], Result]:
         """The configuration (and run) with the lowest final loss among runs that did not
         diverge. With several starts, a configuration's score is its median final loss."""
         loss = np.asarray(self.results.loss, dtype=float)
-        ok = np.asarray(self.results.reason) != DIVERGED
+        ok = np.asarray(self.results.reason) != StopReason.DIVERGED
         score = np.where(ok & np.isfinite(loss), loss, np.inf)
         if score.ndim == 2:
             score = np.median(score, axis=1)

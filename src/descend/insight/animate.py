@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 from matplotlib import animation
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from descend.insight.plots._common import (
@@ -77,6 +75,7 @@ def animate_race(
     longest = max(len(p) for _, p, _, _ in data)
     idx = frame_indices(longest, frames)
     fig = Figure(figsize=(11.0, 4.6))
+    FigureCanvasAgg(fig)  # this figure's own canvas: the user's backend is left alone
     ax, lax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     xs, ys, zs = grid(surface, 150)
     contour(ax, xs, ys, zs, levels=25, log=True, offset=surface.min_value)

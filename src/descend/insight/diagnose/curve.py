@@ -11,6 +11,7 @@ import numpy as np
 
 from descend.engine.fit import FitResult
 from descend.engine.result import History, Result
+from descend.engine.stop import StopReason
 
 MIN_POINTS = 3  # fewer losses than this say nothing about the shape of a curve
 
@@ -19,20 +20,27 @@ MIN_POINTS = 3  # fewer losses than this say nothing about the shape of a curve
 class Curve:
     """A loss curve: ``loss[i]`` was recorded at ``steps[i]`` (``unit`` says whether steps are
     optimizer steps or epochs); ``grad_norm`` is aligned with ``loss`` or None; ``diverged``
-    and ``stop_reason`` are the verdict of the engine that ran it, when there was one."""
+    and ``reason`` (a :class:`~descend.engine.stop.StopReason`) are the verdict of the engine
+    that ran it, when there was one."""
 
     loss: np.ndarray
     grad_norm: np.ndarray | None
     steps: np.ndarray
     unit: str = "step"
     diverged: bool = False
-    stop_reason: str | None = None
+    reason: StopReason | None = None
     deterministic: bool = False  # a descend.minimize run: no mini-batch noise to average out
 
     @property
+    def stop_reason(self) -> str | None:
+        """The engine's stop reason in words (None when no engine ran the curve)."""
+        return None if self.reason is None else StopReason(self.reason).text
+
+    @property
     def engine_converged(self) -> bool:
-        """The engine stopped the run because its gradient-norm tolerance was met."""
-        return bool(self.stop_reason) and "gradient norm" in str(self.stop_reason)
+        """The engine stopped the run because its gradient norm reached the tolerance (or
+        the floor of float precision)."""
+        return self.reason is not None and StopReason(self.reason).small_gradient
 
 
 def _vector(name: str, values: Any) -> np.ndarray:
@@ -58,7 +66,7 @@ def _from_result(res: Result) -> dict[str, Any]:
         "grad_norm": h["grad_norm"],
         "step": h["step"],
         "diverged": res.diverged,
-        "stop_reason": res.stop_reason,
+        "reason": res.stop,
         "deterministic": True,
     }
 
@@ -72,7 +80,7 @@ def _from_fit(res: FitResult) -> dict[str, Any]:
         "step": np.arange(1, len(loss) + 1),
         "unit": "epoch",
         "diverged": res.diverged,
-        "stop_reason": res.stop_reason,
+        "reason": res.stop,
     }
 
 
@@ -103,7 +111,7 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
             "step": source.steps,
             "unit": source.unit,
             "diverged": source.diverged,
-            "stop_reason": source.stop_reason,
+            "reason": source.reason,
             "deterministic": source.deterministic,
         }
     elif isinstance(source, Result):
@@ -139,7 +147,7 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
         steps=step,
         unit=parts.get("unit", "step"),
         diverged=bool(parts.get("diverged", False)),
-        stop_reason=parts.get("stop_reason"),
+        reason=parts.get("reason"),
         deterministic=bool(parts.get("deterministic", False)),
     )
 
@@ -226,7 +234,7 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
         curve.steps[np.concatenate([[0], ends])],
         curve.unit,
         curve.diverged,
-        curve.stop_reason,
+        curve.reason,
         curve.deterministic,
     )
     size = n // SMOOTH_BLOCKS

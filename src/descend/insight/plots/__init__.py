@@ -1,6 +1,7 @@
-"""Figures drawn from what the engine computed (matplotlib, Agg backend). Each function
-returns a :class:`matplotlib.figure.Figure` and, given ``path``, saves it as PNG or SVG (by the
-suffix), creating the parent folders."""
+"""Figures drawn from what the engine computed (matplotlib). Each function returns a
+:class:`matplotlib.figure.Figure`, made without pyplot (so it needs no backend and importing
+these modules leaves the user's backend alone), and, given ``path``, saves it as PNG or SVG
+(by the suffix), creating the parent folders."""
 
 from descend.insight.plots.curves import (
     heavy_ball_optimum,

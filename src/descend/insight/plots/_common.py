@@ -1,5 +1,9 @@
-"""Shared pieces of the figures: the Agg backend, saving, the surface grid, hyperparameter
-labels and the arrays a run or a fit hands over."""
+"""Shared pieces of the figures: saving, the surface grid, the markers of known points and
+the arrays a run or a fit hands over.
+
+Figures are :class:`matplotlib.figure.Figure` objects made directly, never through pyplot,
+so drawing and saving them needs no backend and importing this module leaves the user's
+matplotlib backend as it was."""
 
 from __future__ import annotations
 
@@ -7,18 +11,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import jax
 import jax.numpy as jnp
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 SUFFIXES = (".png", ".svg")
-COLORS = plt.cm.tab10.colors
+COLORS = matplotlib.colormaps["tab10"].colors
 
 
 def save(fig: Figure, path: Any, *, dpi: int = 110) -> Figure:
@@ -125,12 +126,6 @@ def mark_points(ax: Any, surface: Any, bounds: Any = None) -> None:
     if len(loc):
         ax.plot(loc[:, 0], loc[:, 1], "D", color="white", ms=6, mec="k", ls="none",
                 label="local minimum", zorder=5, gid="local_minima")  # fmt: skip
-
-
-def hyper_label(name: str, hyper: Mapping[str, Any] | None) -> str:
-    if not hyper:
-        return name
-    return f"{name} ({', '.join(f'{k}={float(v):g}' for k, v in hyper.items())})"
 
 
 def run_path(run: Any) -> np.ndarray:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from descend.engine import sweep
-from descend.engine.result import DIVERGED, GRADIENT_TOL, LOSS_TOL, PRECISION
+from descend.engine.stop import StopReason, converged_mask
 from descend.insight.plots._common import COLORS, new_figure, run_curve, save
 from descend.optim import momentum
 from descend.problems import surfaces
@@ -113,7 +113,7 @@ def lr_sensitivity(
         rule, fixed = spec if isinstance(spec, tuple) else (spec, None)
         res = sweep(surface, None, rule, fixed=fixed, lr=lrs, max_steps=max_steps, tol=tol).results
         reason = np.asarray(res.reason)
-        diverged = (reason == DIVERGED) | ~np.isfinite(np.asarray(res.loss, dtype=float))
+        diverged = (reason == StopReason.DIVERGED) | ~np.isfinite(np.asarray(res.loss, dtype=float))
         color = COLORS[i % len(COLORS)]
         if metric == "loss":
             y = np.asarray(res.loss, dtype=float) - (fmin if gap else 0.0)
@@ -123,7 +123,7 @@ def lr_sensitivity(
         ok = ~diverged
         ax.plot(lrs[ok], y[ok], "o-", color=color, ms=4, lw=1.5, label=name, gid=f"rule:{name}")
         if metric == "steps":
-            stuck = ok & ~np.isin(reason, (GRADIENT_TOL, LOSS_TOL, PRECISION))
+            stuck = ok & ~converged_mask(reason)
             if stuck.any():
                 ax.plot(lrs[stuck], y[stuck], "o", mfc="white", mec=color, ms=7, zorder=4)
         if diverged.any():
@@ -190,7 +190,7 @@ def momentum_map(
     T = np.maximum(np.asarray(res.steps, dtype=float), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = (np.linalg.norm(x, axis=-1) / x0) ** (1.0 / T)
-    diverged = (np.asarray(res.reason) == DIVERGED) | ~np.isfinite(rate)
+    diverged = (np.asarray(res.reason) == StopReason.DIVERGED) | ~np.isfinite(rate)
     shape = (lrs.size, betas.size)  # sweep's grid is in "ij" order over (lr, beta)
     rate, diverged = rate.reshape(shape).T, diverged.reshape(shape).T
     fig, ax = new_figure((7.5, 5.5))

@@ -1,8 +1,11 @@
 """The pieces every claim of the tour shares: the :class:`Claim` record, the run
-:class:`Context` (how large the runs are) and small measurements of a run's history."""
+:class:`Context` (how large the runs are), the :func:`claim` decorator that turns a
+measurement into a judged claim, and small measurements of a run's history."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +37,32 @@ class Context:
     def budget(self, full: int, quick: int) -> int:
         """A step budget: ``full`` normally, ``quick`` under ``--quick``."""
         return quick if self.quick else full
+
+
+#: What a claim's measurement returns: the numbers (by name) and a figure (or None).
+Measured = tuple[Mapping[str, Any], Any]
+#: A claim's rule: the numbers in, ``(verdict, explanation)`` out (see :mod:`.verdicts`).
+Verdict = Callable[[Mapping[str, float]], tuple[str, str]]
+
+
+def claim(
+    number: int, title: str, text: str, verdict: Verdict
+) -> Callable[[Callable[[Context], Measured]], Callable[[Context], Claim]]:
+    """Decorate ``measure(ctx) -> (numbers, figure)`` into the claim ``ctx -> Claim``: the
+    numbers as floats, judged by ``verdict`` (a pure function of them), with the claim's
+    ``number``, ``title`` and ``text`` (the texts' words)."""
+
+    def wrap(measure: Callable[[Context], Measured]) -> Callable[[Context], Claim]:
+        @functools.wraps(measure)
+        def run(ctx: Context) -> Claim:
+            numbers, figure = measure(ctx)
+            m = {k: float(x) for k, x in numbers.items()}
+            judged, why = verdict(m)
+            return Claim(number, title, text, m, judged, why, figure)
+
+        return run
+
+    return wrap
 
 
 def history(result: Any) -> dict[str, Any]:

@@ -1,0 +1,134 @@
+"""Why a run stopped: one code for every run, compiled (:func:`descend.minimize`) or trained
+(:func:`descend.fit`).
+
+Inside a compiled run the reason is an ``int32`` array (so the loop stays jittable and
+vmappable: a batch of runs carries one code per run); :class:`StopReason` names those codes.
+Compare a reason with the members (``result.reason == StopReason.DIVERGED``, which also works
+on a batched array), never with a number or with the words. :class:`Stopped` gives a result
+type the properties that read its ``reason`` field.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+
+class StopReason(IntEnum):
+    """The stop codes. ``minimize`` ends with ``GRADIENT_TOL``, ``PRECISION``, ``LOSS_TOL``,
+    ``MAX_STEPS`` or ``DIVERGED``; ``fit`` with ``STALLED``, ``MAX_EPOCHS`` or ``DIVERGED``.
+    ``RUNNING`` is the code of a run that has not stopped yet.
+
+    ``text`` is the reason in words (what ``Result.stop_reason`` says), ``short`` one word,
+    ``converged`` whether a tolerance stopped the run, and ``small_gradient`` whether it was
+    the gradient norm's.
+    """
+
+    RUNNING = 0
+    GRADIENT_TOL = 1  # gradient norm <= tol
+    LOSS_TOL = 2  # the loss changed by less than ftol for `patience` steps
+    MAX_STEPS = 3  # the step budget is spent
+    DIVERGED = 4  # a non-finite loss or point, or a loss far above its start
+    PRECISION = 5  # the gradient norm stopped falling at the dtype's precision
+    MAX_EPOCHS = 6  # the epoch budget is spent
+    STALLED = 7  # fit: no improvement > tol for n_iter_no_change epochs
+
+    @property
+    def text(self) -> str:
+        """The reason in words, naming the rule that fired."""
+        return _TEXT[self]
+
+    @property
+    def short(self) -> str:
+        """One word: running, converged, stalled, max_steps, max_epochs or diverged."""
+        return _SHORT[self]
+
+    @property
+    def converged(self) -> bool:
+        """Whether a tolerance (on the gradient or on the loss) stopped the run."""
+        return self in (
+            StopReason.GRADIENT_TOL,
+            StopReason.LOSS_TOL,
+            StopReason.PRECISION,
+            StopReason.STALLED,
+        )
+
+    @property
+    def small_gradient(self) -> bool:
+        """Whether the run stopped because its gradient norm was at or below tolerance (or
+        at the floor that float precision allows)."""
+        return self in (StopReason.GRADIENT_TOL, StopReason.PRECISION)
+
+
+_TEXT = {
+    StopReason.RUNNING: "running",
+    StopReason.GRADIENT_TOL: "converged (gradient norm <= tol)",
+    StopReason.LOSS_TOL: "converged (loss change < ftol)",
+    StopReason.MAX_STEPS: "max_steps",
+    StopReason.DIVERGED: "diverged",
+    StopReason.PRECISION: "converged (gradient norm at float precision)",
+    StopReason.MAX_EPOCHS: "max_epochs",
+    StopReason.STALLED: "converged (no improvement > tol for n_iter_no_change epochs)",
+}
+_SHORT = {
+    StopReason.RUNNING: "running",
+    StopReason.GRADIENT_TOL: "converged",
+    StopReason.LOSS_TOL: "stalled",
+    StopReason.MAX_STEPS: "max_steps",
+    StopReason.DIVERGED: "diverged",
+    StopReason.PRECISION: "converged",
+    StopReason.MAX_EPOCHS: "max_epochs",
+    StopReason.STALLED: "converged",
+}
+
+
+def converged_mask(reason: Any) -> np.ndarray:
+    """Elementwise over a (batched) array of codes: whether each run converged (see
+    :attr:`StopReason.converged`)."""
+    return np.isin(np.asarray(reason), [r for r in StopReason if r.converged])
+
+
+def tally(reason: Any) -> str:
+    """The reasons of a batch of runs counted by their one-word form, most common first
+    (ties in the order of the codes):
+    ``"converged 12/diverged 4"``."""
+    codes, counts = np.unique(np.asarray(reason).reshape(-1), return_counts=True)
+    words: dict[str, int] = {}
+    for code, count in zip(codes, counts, strict=True):
+        word = StopReason(int(code)).short
+        words[word] = words.get(word, 0) + int(count)
+    return "/".join(f"{w} {c}" for w, c in sorted(words.items(), key=lambda wc: -wc[1]))
+
+
+class Stopped:
+    """The stop-reason properties of a result with an integer ``reason`` field (one run;
+    index a batched result first)."""
+
+    reason: Any
+
+    @property
+    def stop(self) -> StopReason:
+        """The stop reason as a :class:`StopReason`."""
+        return StopReason(int(self.reason))
+
+    @property
+    def stop_reason(self) -> str:
+        """The stop reason in words."""
+        return self.stop.text
+
+    @property
+    def short_reason(self) -> str:
+        """The stop reason in one word (see :attr:`StopReason.short`)."""
+        return self.stop.short
+
+    @property
+    def converged(self) -> bool:
+        """Stopped by a tolerance on the gradient or on the loss."""
+        return self.stop.converged
+
+    @property
+    def diverged(self) -> bool:
+        """Stopped because the run diverged."""
+        return self.stop is StopReason.DIVERGED
