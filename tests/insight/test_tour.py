@@ -170,11 +170,11 @@ def test_build_tour_selects_claims_in_order(tmp_path):
 def test_cli_writes_the_page(tmp_path, monkeypatch, capsys):
     import argparse
 
-    from descend import cli_tour
+    from descend.cli import tour as cli_tour
 
     monkeypatch.setattr(tour, "CLAIMS", {12: tour.CLAIMS[12]})
     parser = argparse.ArgumentParser()
-    cli_tour.add_parser(parser.add_subparsers(), cli_tour.cmd_tour)
+    cli_tour.add_parser(parser.add_subparsers())
     out = tmp_path / "sub" / "index.html"
     args = parser.parse_args(["tour", "--out", str(out), "--quick"])
     assert args.run(args) == 0
