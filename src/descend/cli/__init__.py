@@ -61,8 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     command = None
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
         command = args.command
+        if extra:  # reported by the command they were given to, not by "descend"
+            prog = f"descend {command}" if command else "descend"
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
         if command is None:
             parser.print_help()
             return EXIT_USAGE

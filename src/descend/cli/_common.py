@@ -126,6 +126,11 @@ def output_path(option: str, path: str, suffixes: Sequence[str] = ()) -> str:
         raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
     if p.is_dir():
         raise UsageError(f"{option}: {path!r} is a folder; give a file name")
+    above = p.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise UsageError(f"{option}: cannot write {path!r}: {str(above)!r} is a file, not a folder")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         existed = p.exists()

@@ -97,16 +97,9 @@ def auto_batch(n: int) -> int:
     return max(1, min(200, math.ceil(n / 10)))
 
 
-def _batch_error(text: str, upper: str) -> UsageError:
-    return UsageError(
-        f"--batch-size must be auto, full or an integer in 1..{upper}"
-        f"{' (the training samples)' if upper != 'n' else ''}; got {text!r}"
-    )
-
-
 def _batch(text: str, n: int | None) -> int | None:
     """``--batch-size``: ``auto``, ``full`` (None: batch gradient descent) or 1..n (any
-    integer >= 1 while ``n`` is not known yet)."""
+    integer >= 1 while ``n``, the training samples, is not known yet)."""
     word = text.strip().lower()
     if word == "auto":
         return auto_batch(n) if n is not None else 1
@@ -116,8 +109,13 @@ def _batch(text: str, n: int | None) -> int | None:
         batch = int(word)
     except ValueError:
         batch = 0
-    if not 1 <= batch <= (n if n is not None else batch):
-        raise _batch_error(text, str(n) if n is not None else "n")
+    if n is None and batch < 1:
+        raise UsageError(f"--batch-size must be auto, full or an integer >= 1; got {text!r}")
+    if n is not None and not 1 <= batch <= n:
+        raise UsageError(
+            f"--batch-size must be auto, full or an integer in 1..{n} (the training samples); "
+            f"got {text!r}"
+        )
     return batch
 
 

@@ -1,0 +1,141 @@
+"""Every command's bad input: one line on standard error naming the problem and what is
+allowed, exit status 2, nothing on standard output and never a traceback; checked before any
+work starts (an unwritable output fails at once, not after the run)."""
+
+import pytest
+
+#: argv, and a fragment the one-line message must hold (it names the bad thing).
+BAD_INPUTS = [
+    # race
+    (["race", "--steps", "abc"], "--steps must be an integer >= 1; got 'abc'"),
+    (["race", "--steps", "1.5"], "--steps must be an integer >= 1; got '1.5'"),
+    (["race", "--tol", "x"], "--tol must be a number; got 'x'"),
+    (["race", "--tol", "-1"], "--tol must be a number >= 0; got -1.0"),
+    (["race", "--seed", "x"], "--seed must be an integer >= 0; got 'x'"),
+    (["race", "--restarts", "-2"], "--restarts must be an integer >= 1; got -2"),
+    (["race", "-p", "dim"], "write surface parameters as key=value; got 'dim'"),
+    (["race", "-p", "dim=x"], "--param dim: 'x' is not a number"),
+    (["race", "--start", "a,b"], "--start: 'a' is not a number"),
+    (["race", "-o", "adam:b1=1"], "optimizer adam: b1 must be a number in [0, 1); got 1.0"),
+    (["race", "-o", "lookahead-nesterov:gamma=1"], "unknown hyperparameter(s) gamma; valid: lr"),
+    (["race", "--plot", "r.pdf"], "--plot must end in .png or .svg; got 'r.pdf'"),
+    (["race", "--animate", "r.avi"], "--animate must end in .gif or .mp4; got 'r.avi'"),
+    (["race", "--plot", "afile/r.png"], "--plot: cannot write 'afile/r.png': 'afile' is a file"),
+    (["race", "--animate", "afile/r.gif"], "--animate: cannot write 'afile/r.gif'"),
+    (["race", "--plot", "figs"], "--plot must end in .png or .svg; got 'figs'"),
+    (["race", "--bogus"], "unrecognized arguments: --bogus"),
+    # fit
+    (
+        ["fit", "--batch-size", "abc"],
+        "--batch-size must be auto, full or an integer >= 1; got 'abc'",
+    ),
+    (
+        ["fit", "--batch-size", "1.5"],
+        "--batch-size must be auto, full or an integer >= 1; got '1.5'",
+    ),
+    (["fit", "--model", "mlp", "--hidden", "32,abc"], "--hidden must be comma-separated integers"),
+    (["fit", "--model", "mlp", "--hidden", "0"], "--hidden must be comma-separated integers >= 1"),
+    (["fit", "--hidden", "32"], "--hidden shapes an mlp; add --model mlp"),
+    (["fit", "--model", "mlp", "--activation", "softplus"], "invalid choice: 'softplus'"),
+    (["fit", "--data", "one.csv", "--target", "y"], "has 1 class; classification needs at least 2"),
+    (["fit", "--data", "iris", "--target", "y"], "--target names a column of a CSV file; 'iris'"),
+    (
+        ["fit", "--data", "reg.csv", "--target", "y", "--loss", "bce"],
+        "--loss binary_cross_entropy is a binary classification loss; this data is regression",
+    ),
+    (["fit", "--loss", "mse"], "--loss mse is a regression loss; this data is classification"),
+    (["fit", "--loss", "triplet"], "--loss triplet is for embedding outputs"),
+    (["fit", "--loss", "nope"], "--loss: unknown loss 'nope'; valid names: "),
+    (["fit", "--epochs", "0"], "--epochs must be an integer >= 1; got 0"),
+    (["fit", "--epochs", "x"], "--epochs must be an integer >= 1; got 'x'"),
+    (["fit", "--seed", "-1"], "--seed must be an integer >= 0; got -1"),
+    (["fit", "--patience", "0"], "--patience must be an integer >= 1; got 0"),
+    (["fit", "--validation", "1.5"], "--validation must be a number >= 0 and < 1; got 1.5"),
+    (["fit", "--test", "abc"], "--test must be a number; got 'abc'"),
+    (["fit", "--lr", "0"], "--lr must be a number > 0; got 0.0"),
+    (["fit", "--tol", "-1"], "--tol must be a number >= 0 or 'none'; got '-1'"),
+    (["fit", "--model", "cnn"], "invalid choice: 'cnn'"),
+    (["fit", "-o", "adam:b1=2"], "optimizer adam: b1 must be a number in [0, 1); got 2.0"),
+    (["fit", "--data", "reg.csv", "--target", "price"], "no target column 'price'"),
+    (["fit", "--data", "afile/x.csv", "--target", "y"], "afile/x.csv"),
+    # lr-find
+    (["lr-find", "--start", "0"], "--start must be a number > 0; got 0.0"),
+    (["lr-find", "--start", "x"], "--start must be a number; got 'x'"),
+    (["lr-find", "--end", "1e-9"], "--end must be greater than --start"),
+    (["lr-find", "--steps", "2"], "--steps must be an integer >= 5; got 2"),
+    (["lr-find", "--rows", "0"], "--rows must be an integer >= 1; got 0"),
+    (["lr-find", "--method", "fast"], "invalid choice: 'fast'"),
+    (["lr-find", "--model", "mlp"], "--model applies to a model on --data"),
+    (["lr-find", "--target", "y"], "--target applies to a model on --data"),
+    (["lr-find", "--data", "iris", "-b", "abc"], "--batch-size must be an integer >= 1 or 'full'"),
+    (["lr-find", "--data", "iris", "-b", "10000"], "--batch-size must be at most the 150 samples"),
+    (["lr-find", "-o", "nope"], "unknown optimizer 'nope'; valid optimizers: gd, momentum"),
+    (["lr-find", "-s", "nope"], "unknown surface 'nope'; valid names: "),
+    (["lr-find", "--data", "nope"], "unknown data set 'nope'; valid names: "),
+    # diagnose
+    (["diagnose"], "the following arguments are required: file"),
+    (["diagnose", "nope.csv"], "no such file: nope.csv"),
+    (["diagnose", "."], ". is a folder"),
+    (["diagnose", "one.csv", "--column", "zz"], "no column 'zz'"),
+    # plot
+    (["plot"], "the following arguments are required: kind"),
+    (["plot", "nope"], "invalid choice: 'nope'"),
+    (["plot", "field", "--out", "afile/x.png"], "--out: cannot write 'afile/x.png'"),
+    (["plot", "field", "-o", "adam"], "-o applies to surface and lr-sensitivity"),
+    (["plot", "surface", "-o", "gd", "-o", "adam"], "surface draws one path; got 2 optimizers"),
+    (["plot", "surface", "-o", "gd:lr=-1"], "optimizer gd: lr must be"),
+    (["plot", "lr-sensitivity", "-o", "adam:lr=1"], "sweeps lr itself"),
+    (["plot", "lr-sensitivity", "-o", "adam:b1=3"], "b1 must be a number in [0, 1); got 3.0"),
+    (["plot", "momentum-map", "--kappa", "0.5"], "--kappa must be a number >= 1; got 0.5"),
+    (["plot", "flavours", "--seed", "x"], "--seed must be an integer >= 0; got 'x'"),
+    (["plot", "surface", "-s", "nope"], "unknown surface 'nope'"),
+    # tour
+    (["tour", "--out", "afile/x.html"], "--out: cannot write 'afile/x.html': 'afile' is a file"),
+    (["tour", "--out", "."], "--out: '.' is a folder; give a file name"),
+    # no command of that name
+    (["nope"], "invalid choice: 'nope'"),
+]
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """A one-class CSV, a regression CSV and a plain file where a folder is expected."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "one.csv").write_text("a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,8,1\n")
+    rows = "".join(f"{i},{1.37 * i + 0.1 * (i % 3):.3f}\n" for i in range(1, 31))
+    (tmp_path / "reg.csv").write_text("a,y\n" + rows)
+    (tmp_path / "afile").write_text("not a folder\n")
+    return tmp_path
+
+
+def test_the_table_is_broad():
+    commands = {argv[0] for argv, _ in BAD_INPUTS}
+    assert len(BAD_INPUTS) >= 40
+    assert commands >= {"race", "fit", "lr-find", "diagnose", "plot", "tour"}
+
+
+@pytest.mark.parametrize(("argv", "fragment"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_and_exit_2(files, cli, argv, fragment):
+    code, out, err = cli(*argv)
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err and err.endswith("\n") and err.count("\n") == 1
+    command = f"descend {argv[0]}" if argv[0] != "nope" else "descend"
+    assert err.startswith(f"{command}: error: ")
+    assert fragment in err
+
+
+def test_outputs_are_checked_before_the_work(files, cli):
+    # ten million steps, or minutes of tour, would run first if the path were checked after
+    code, _, err = cli("race", "-o", "gd", "--steps", "10000000", "--plot", "afile/r.png")
+    assert code == 2 and "--plot: cannot write" in err
+    assert not (files / "afile").is_dir()
+    code, _, err = cli("race", "-s", "styblinski_tang", "-p", "dim=3", "--steps", "10000000",
+                       "--plot", "r.png")  # fmt: skip
+    assert code == 2 and "2-D surfaces" in err
+
+
+def test_a_writable_output_is_not_left_behind_by_the_check(files, cli):
+    # the check creates the folders (as the writer would) but leaves no empty file
+    code, _, _ = cli("plot", "field", "-o", "adam", "--out", "figs/f.png")
+    assert code == 2 and not (files / "figs" / "f.png").exists()
