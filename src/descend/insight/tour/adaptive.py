@@ -1,9 +1,6 @@
 """The tour's claims about adaptive rates: RMSProp and Adam handle parameters of very
 different scales with one learning rate (10), and Adam with L2 reaches other weights than
-AdamW's decoupled decay (16).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+AdamW's decoupled decay (16)."""
 
 from __future__ import annotations
 
@@ -14,11 +11,7 @@ from matplotlib.figure import Figure
 import descend as ds
 from descend.insight import plots
 from descend.insight.tour import verdicts as v
-from descend.insight.tour.core import (
-    Context,
-    Measured,
-    claim,
-)
+from descend.insight.tour.core import Context, Measured, claim
 
 
 @claim(

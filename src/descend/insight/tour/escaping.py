@@ -1,9 +1,6 @@
 """The tour's claims about escaping: gradient noise leaves a shallow minimum (8), momentum
 and Adam leave a saddle sooner than gradient descent (9), and restarts and annealing find
-the global minimum more often than one run (13).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+the global minimum more often than one run (13)."""
 
 from __future__ import annotations
 
@@ -15,13 +12,7 @@ import descend as ds
 from descend.engine.restarts import draw_starts
 from descend.insight import plots
 from descend.insight.tour import verdicts as v
-from descend.insight.tour.core import (
-    Context,
-    Measured,
-    claim,
-    first_step_below,
-    path_of,
-)
+from descend.insight.tour.core import Context, Measured, claim, first_step_below, path_of
 
 
 def _near_global(surface, x, within: float = 1e-2) -> bool:

@@ -1,8 +1,5 @@
 """The tour's claim about the three flavours of descent on data: batch, stochastic and
-mini-batch (7).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+mini-batch (7)."""
 
 from __future__ import annotations
 
@@ -14,11 +11,7 @@ import numpy as np
 import descend as ds
 from descend.insight import plots
 from descend.insight.tour import verdicts as v
-from descend.insight.tour.core import (
-    Context,
-    Measured,
-    claim,
-)
+from descend.insight.tour.core import Context, Measured, claim
 
 
 @claim(

@@ -1,10 +1,7 @@
 """The tour's claims about what is done with the gradient: clipping it keeps a run stable
 (12), ascent on a likelihood reaches what descent on its negative does (14), a tolerance
 on its norm stops the run (15), and it vanishes in the first layers of a deep sigmoid
-network (17).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+network (17)."""
 
 from __future__ import annotations
 
@@ -16,11 +13,7 @@ from matplotlib.figure import Figure
 import descend as ds
 from descend.insight import plots
 from descend.insight.tour import verdicts as v
-from descend.insight.tour.core import (
-    Context,
-    Measured,
-    claim,
-)
+from descend.insight.tour.core import Context, Measured, claim
 
 
 @claim(

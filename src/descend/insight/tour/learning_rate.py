@@ -1,9 +1,6 @@
 """The tour's claims about the learning rate: small steps go downhill (1), too small a
 rate crawls and too large a one diverges (2), and with noisy gradients a decaying schedule
-goes lower than a constant rate (11).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+goes lower than a constant rate (11)."""
 
 from __future__ import annotations
 

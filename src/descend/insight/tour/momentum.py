@@ -1,9 +1,6 @@
 """The tour's claims about momentum: it crosses gentle slopes (3), damps the zig-zag of a
 narrow valley (4), is often 3x to 10x faster than plain descent (5), and overshoots where
-Nesterov does less (6).
-
-Each ``claim_NN`` runs descend and returns the numbers and a figure; ``verdict_NN`` (in
-:mod:`.verdicts`) judges them."""
+Nesterov does less (6)."""
 
 from __future__ import annotations
 
