@@ -170,7 +170,7 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"f": lambda x: float(np.sum(np.asarray(x)))}, ValueError, r"could not be evaluated"),
         ({"f": lambda x: jnp.sum(x) if x[0] > 0 else 0.0}, ValueError, r"f could not be evaluated"),
         ({"max_steps": 0}, ValueError, r"max_steps must be an integer >= 1; got 0"),
-        ({"max_steps": 10.5}, ValueError, r"max_steps must be an integer >= 1; got 10.5"),
+        ({"max_steps": 10.5}, TypeError, r"max_steps must be an integer >= 1; got 10.5"),
         ({"record_every": 0}, ValueError, r"record_every must be an integer >= 1"),
         ({"tol": -1.0}, ValueError, r"tol must be a finite number >= 0"),
         ({"optimizer": None}, TypeError, r"minimize needs an optimizer"),

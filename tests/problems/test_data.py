@@ -311,23 +311,58 @@ def test_sigmoid_neuron_data_is_the_texts_two_points():
 
 
 @pytest.mark.parametrize(
-    ("make", "kwargs", "match"),
+    ("make", "kwargs", "error", "match"),
     [
-        (data.moons, {"n_samples": 1}, r"moons: n_samples must be an integer >= 2; got 1"),
-        (data.blobs, {"n_samples": 10.0}, r"blobs: n_samples must be an integer"),
-        (data.xor, {"seed": -1}, r"xor: seed must be an integer >= 0; got -1"),
-        (data.circles, {"seed": 1.5}, r"circles: seed must be an integer"),
-        (data.moons, {"noise": -0.1}, r"moons: noise must be a finite number >= 0"),
-        (data.circles, {"factor": 1.0}, r"circles: factor must be a number in \(0, 1\)"),
-        (data.spiral, {"classes": 1}, r"spiral: classes must be an integer >= 2; got 1"),
-        (data.blobs, {"centers": [[0, 0, 0]]}, r"blobs: centers must be .*n_features=2"),
-        (data.blobs, {"cluster_std": float("nan")}, r"cluster_std must be a finite number"),
-        (data.linear_regression, {"n_features": 0}, r"n_features must be an integer >= 1"),
-        (data.polynomial_regression, {"degree": 0}, r"degree must be an integer >= 1; got 0"),
+        (
+            data.moons,
+            {"n_samples": 1},
+            ValueError,
+            r"moons: n_samples must be an integer >= 2; got 1",
+        ),
+        (data.blobs, {"n_samples": 10.0}, TypeError, r"blobs: n_samples must be an integer"),
+        (data.xor, {"seed": -1}, ValueError, r"xor: seed must be an integer >= 0; got -1"),
+        (data.circles, {"seed": 1.5}, TypeError, r"circles: seed must be an integer"),
+        (data.moons, {"noise": -0.1}, ValueError, r"moons: noise must be a finite number >= 0"),
+        (
+            data.circles,
+            {"factor": 1.0},
+            ValueError,
+            r"circles: factor must be a number in \(0, 1\)",
+        ),
+        (
+            data.spiral,
+            {"classes": 1},
+            ValueError,
+            r"spiral: classes must be an integer >= 2; got 1",
+        ),
+        (
+            data.blobs,
+            {"centers": [[0, 0, 0]]},
+            ValueError,
+            r"blobs: centers must be .*n_features=2",
+        ),
+        (
+            data.blobs,
+            {"cluster_std": float("nan")},
+            ValueError,
+            r"cluster_std must be a finite number",
+        ),
+        (
+            data.linear_regression,
+            {"n_features": 0},
+            ValueError,
+            r"n_features must be an integer >= 1",
+        ),
+        (
+            data.polynomial_regression,
+            {"degree": 0},
+            ValueError,
+            r"degree must be an integer >= 1; got 0",
+        ),
     ],
 )
-def test_generator_arguments_are_checked(make, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_generator_arguments_are_checked(make, kwargs, error, match):
+    with pytest.raises(error, match=match):
         make(**kwargs)
 
 
@@ -385,19 +420,23 @@ def test_stratified_split_of_skewed_classes():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        ({"fractions": (0.5, 0.4)}, r"2 or 3 positive numbers summing to 1; got \(0\.5, 0\.4\)"),
-        ({"fractions": (0.25,) * 4}, r"2 or 3 positive numbers"),
-        ({"fractions": (1.2, -0.2)}, r"2 or 3 positive numbers"),
-        ({"fractions": "ab"}, r"fractions must be 2 or 3 numbers"),
-        ({"fractions": (0.98, 0.01, 0.01)}, r"too few .*every part needs at least one"),
-        ({"seed": -3}, r"seed must be an integer >= 0; got -3"),
-        ({"stratify": "yes"}, r"stratify must be True, False or None"),
+        (
+            {"fractions": (0.5, 0.4)},
+            ValueError,
+            r"2 or 3 positive numbers summing to 1; got \(0\.5, 0\.4\)",
+        ),
+        ({"fractions": (0.25,) * 4}, ValueError, r"2 or 3 positive numbers"),
+        ({"fractions": (1.2, -0.2)}, ValueError, r"2 or 3 positive numbers"),
+        ({"fractions": "ab"}, TypeError, r"fractions must be 2 or 3 numbers"),
+        ({"fractions": (0.98, 0.01, 0.01)}, ValueError, r"too few .*every part needs at least one"),
+        ({"seed": -3}, ValueError, r"seed must be an integer >= 0; got -3"),
+        ({"stratify": "yes"}, TypeError, r"stratify must be True, False or None"),
     ],
 )
-def test_split_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_split_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
         data.split(data.moons(n_samples=20), **kwargs)
 
 

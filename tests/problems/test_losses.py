@@ -428,21 +428,33 @@ def test_labels_out_of_range_under_jit_give_nan():
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "error", "message"),
     [
-        (lambda: losses.huber(0.0), r"huber: delta must be a finite number > 0.0; got 0.0"),
-        (lambda: losses.huber(-1), r"huber: delta .* got -1"),
-        (lambda: losses.huber(math.inf), r"huber: delta .* got inf"),
-        (lambda: losses.focal(gamma=-1.0), r"focal: gamma must be .*>= 0.0; got -1.0"),
-        (lambda: losses.focal(alpha=1.5), r"focal: alpha must be .*<= 1.0; got 1.5"),
-        (lambda: losses.contrastive(margin=-0.1), r"contrastive: margin .* got -0.1"),
-        (lambda: losses.triplet(margin=math.nan), r"triplet: margin .* got nan"),
-        (lambda: losses.binary_cross_entropy(from_logits="yes"), r"from_logits .* got 'yes'"),
-        (lambda: losses.custom(np.abs, task="ranking"), r"task must be one of .*'ranking'"),
+        (
+            lambda: losses.huber(0.0),
+            ValueError,
+            r"huber: delta must be a finite number > 0.0; got 0.0",
+        ),
+        (lambda: losses.huber(-1), ValueError, r"huber: delta .* got -1"),
+        (lambda: losses.huber(math.inf), ValueError, r"huber: delta .* got inf"),
+        (lambda: losses.focal(gamma=-1.0), ValueError, r"focal: gamma must be .*>= 0.0; got -1.0"),
+        (lambda: losses.focal(alpha=1.5), ValueError, r"focal: alpha must be .*<= 1.0; got 1.5"),
+        (lambda: losses.contrastive(margin=-0.1), ValueError, r"contrastive: margin .* got -0.1"),
+        (lambda: losses.triplet(margin=math.nan), ValueError, r"triplet: margin .* got nan"),
+        (
+            lambda: losses.binary_cross_entropy(from_logits="yes"),
+            TypeError,
+            r"from_logits .* got 'yes'",
+        ),
+        (
+            lambda: losses.custom(np.abs, task="ranking"),
+            ValueError,
+            r"task must be one of .*'ranking'",
+        ),
     ],
 )
-def test_bad_parameters_are_named(build, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_parameters_are_named(build, error, message):
+    with pytest.raises(error, match=message):
         build()
 
 

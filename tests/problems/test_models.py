@@ -241,26 +241,46 @@ def test_jit_vmap_and_grad():
 
 
 @pytest.mark.parametrize(
-    ("build", "match"),
+    ("build", "error", "match"),
     [
-        (lambda: linear(0), r"linear: n_inputs must be an integer >= 1; got 0"),
-        (lambda: linear(3, -1), r"linear: n_outputs must be an integer >= 1; got -1"),
-        (lambda: linear(2.5), r"n_inputs must be an integer >= 1; got 2\.5"),
-        (lambda: logistic(True), r"logistic: n_inputs must be an integer >= 1; got True"),
-        (lambda: linear(3, init="glorot"), r"init must be one of 'xavier', 'he', .*'glorot'"),
-        (lambda: softmax(3, 1), r"softmax: n_classes must be an integer >= 2; got 1"),
-        (lambda: mlp([3]), r"mlp: sizes must have at least 2 entries"),
-        (lambda: mlp(3), r"mlp: sizes must be a list of integers >= 1; got 3"),
-        (lambda: mlp([3, 0, 1]), r"mlp: sizes\[1\] must be an integer >= 1; got 0"),
-        (lambda: mlp([3, 1], activation="gelu"), r"activation must be one of 'sigmoid', 'tanh'"),
-        (lambda: mlp([3, 1], init="kaiming"), r"mlp: init must be one of .*'he'.*'kaiming'"),
-        (lambda: mlp([3, 1], output_activation="softmax"), r"output_activation must be one of"),
-        (lambda: sigmoid_neuron(start=(1.0,)), r"start must be a pair of numbers"),
-        (lambda: sigmoid_neuron(start=(1.0, float("nan"))), r"start must be finite"),
+        (lambda: linear(0), ValueError, r"linear: n_inputs must be an integer >= 1; got 0"),
+        (lambda: linear(3, -1), ValueError, r"linear: n_outputs must be an integer >= 1; got -1"),
+        (lambda: linear(2.5), TypeError, r"n_inputs must be an integer >= 1; got 2\.5"),
+        (
+            lambda: logistic(True),
+            TypeError,
+            r"logistic: n_inputs must be an integer >= 1; got True",
+        ),
+        (
+            lambda: linear(3, init="glorot"),
+            ValueError,
+            r"init must be one of 'xavier', 'he', .*'glorot'",
+        ),
+        (lambda: softmax(3, 1), ValueError, r"softmax: n_classes must be an integer >= 2; got 1"),
+        (lambda: mlp([3]), ValueError, r"mlp: sizes must have at least 2 entries"),
+        (lambda: mlp(3), TypeError, r"mlp: sizes must be a list of integers >= 1; got 3"),
+        (lambda: mlp([3, 0, 1]), ValueError, r"mlp: sizes\[1\] must be an integer >= 1; got 0"),
+        (
+            lambda: mlp([3, 1], activation="gelu"),
+            ValueError,
+            r"activation must be one of 'sigmoid', 'tanh'",
+        ),
+        (
+            lambda: mlp([3, 1], init="kaiming"),
+            ValueError,
+            r"mlp: init must be one of .*'he'.*'kaiming'",
+        ),
+        (
+            lambda: mlp([3, 1], output_activation="softmax"),
+            ValueError,
+            r"output_activation must be one of",
+        ),
+        (lambda: sigmoid_neuron(start=(1.0,)), ValueError, r"start must be a pair of numbers"),
+        (lambda: sigmoid_neuron(start=(1.0, float("nan"))), ValueError, r"start must be finite"),
     ],
 )
-def test_bad_arguments_raise_clear_errors(build, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments_raise_clear_errors(build, error, match):
+    with pytest.raises(error, match=match):
         build()
 
 

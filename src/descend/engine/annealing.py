@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import HyperParam, PyTree, cast_like, value_at, zero_count
 from descend.optim.recipe import GradientStep, recorded
 
@@ -48,8 +48,7 @@ def annealing(
     check.positive("temperature", temperature)
     check.in_range("cooling", cooling, 0.0, 1.0 + 1e-12)
     check.nonnegative("noise", noise)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an integer; got {seed!r}")
+    seed = check.integer("seed", seed)
 
     def init(params: PyTree) -> AnnealingState:
         del params

@@ -31,11 +31,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
 from descend.engine import progress as progress_bar
 from descend.engine.batching import any_running, keep_if, write_row
 from descend.engine.reprs import run_repr, traced
 from descend.engine.stop import Stopped, StopReason
-from descend.optim import validation as check
 from descend.optim.base import apply_updates, value_at
 from descend.optim.recipe import learning_rate_of, rebuild, split
 from descend.problems import losses as loss_lib

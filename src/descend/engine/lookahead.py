@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import jax
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import HyperParam, PyTree, cast_like, tree_zeros_like, value_at, zero_count
 from descend.optim.recipe import GradientStep, recorded
 

@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
 from descend.engine.minimize import _surface_parts, minimize
 from descend.engine.result import Result
 from descend.engine.stop import StopReason
-from descend.optim import validation as check
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend._validation import validate
 from descend.engine.minimize import _surface_parts, minimize
 from descend.engine.reprs import span
 from descend.engine.result import Result
 from descend.engine.stop import StopReason
 from descend.optim.recipe import recipe_of
-from descend.optim.validation import validate
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
 from descend.engine import fit, minimize
 from descend.optim import gd, schedules
-from descend.optim import validation as check
 
 RULES = ("valley", "steep", "minimum")
 

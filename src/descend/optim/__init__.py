@@ -6,6 +6,7 @@ can reproduce, and :func:`from_library` to build an optimizer the way PyTorch, O
 Keras defines it.
 """
 
+from descend._validation import validate
 from descend.optim import registry, schedules  # registry: names() and get(name), not in __all__
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw, amsgrad
@@ -30,7 +31,6 @@ from descend.optim.transforms import (
     scale_by_schedule,
     weight_decay,
 )
-from descend.optim.validation import validate
 
 __all__ = [
     "HyperParam",

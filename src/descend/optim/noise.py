@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import HyperParam, PyTree, Transform, cast_like, value_at, zero_count
 from descend.optim.recipe import recorded
 

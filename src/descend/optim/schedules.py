@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import Schedule
 from descend.optim.recipe import checked
 

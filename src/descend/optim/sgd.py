@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import (
     HyperParam,
     PyTree,

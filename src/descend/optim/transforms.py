@@ -12,7 +12,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from descend.optim import validation as check
+from descend import _validation as check
 from descend.optim.base import (
     HyperParam,
     PyTree,

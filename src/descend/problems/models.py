@@ -46,7 +46,8 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+
+from descend import _validation as check
 
 PyTree = Any
 
@@ -122,21 +123,7 @@ class Model(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------
-# Checks
-
-
-def _size(where: str, value: Any) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{where} must be an integer >= 1; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{where} must be an integer >= 1; got {value!r}")
-    return int(value)
-
-
-def _choice(where: str, value: Any, table: dict[str, Any]) -> str:
-    if not isinstance(value, str) or value not in table:
-        raise ValueError(f"{where} must be one of {', '.join(map(repr, table))}; got {value!r}")
-    return value
+# Helpers
 
 
 def _dtype() -> Any:
@@ -172,14 +159,19 @@ def sigmoid_neuron(start: tuple[float, float] | None = None) -> Model:
     values whatever the key, or build ``{"w": jnp.float32(w0), "b": jnp.float32(b0)}`` yourself.
     """
     if start is not None:
+        message = f"sigmoid_neuron: start must be a pair of numbers (w, b); got {start!r}"
         try:
-            w0, b0 = (float(v) for v in start)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"sigmoid_neuron: start must be a pair of numbers (w, b); got {start!r}"
-            ) from None
-        if not (math.isfinite(w0) and math.isfinite(b0)):
-            raise ValueError(f"sigmoid_neuron: start must be finite; got {start!r}")
+            pair = tuple(start)
+        except TypeError:  # not a sequence
+            raise TypeError(message) from None
+        if len(pair) != 2:
+            raise ValueError(message)
+        try:
+            w0, b0 = (check.real("sigmoid_neuron: start", v) for v in pair)
+        except TypeError:  # not numbers
+            raise TypeError(message) from None
+        except ValueError:  # NaN or inf
+            raise ValueError(f"sigmoid_neuron: start must be finite; got {start!r}") from None
 
     def init(key: jax.Array) -> dict[str, jax.Array]:
         dtype = _dtype()
@@ -232,16 +224,14 @@ def softmax(n_inputs: int, n_classes: int, *, init: str = "zeros") -> Model:
     ``log_softmax``), so the model returns the logits (``output="raw"``). Parameters and
     ``init`` are those of ``linear(n_inputs, n_classes)``; ``n_classes`` must be at least 2.
     """
-    n_classes = _size("softmax: n_classes", n_classes)
-    if n_classes < 2:
-        raise ValueError(f"softmax: n_classes must be an integer >= 2; got {n_classes!r}")
+    n_classes = check.integer("softmax: n_classes", n_classes, 2)
     return _affine("softmax", n_inputs, n_classes, init)
 
 
 def _affine(name: str, n_inputs: Any, n_outputs: Any, init: Any) -> Model:
-    d = _size(f"{name}: n_inputs", n_inputs)
-    k = _size(f"{name}: n_outputs", n_outputs)
-    init = _choice(f"{name}: init", init, INITS)
+    d = check.integer(f"{name}: n_inputs", n_inputs, 1)
+    k = check.integer(f"{name}: n_outputs", n_outputs, 1)
+    init = check.choice(f"{name}: init", init, INITS)
     w_shape = (d,) if k == 1 else (d, k)
     b_shape = () if k == 1 else (k,)
 
@@ -279,20 +269,20 @@ def mlp(
     cut into the layers in order and scaled per layer.
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
-        raise ValueError(f"mlp: sizes must be a list of integers >= 1; got {sizes!r}")
-    sizes = [_size(f"mlp: sizes[{i}]", s) for i, s in enumerate(sizes)]
+        raise TypeError(f"mlp: sizes must be a list of integers >= 1; got {sizes!r}")
+    sizes = [check.integer(f"mlp: sizes[{i}]", s, 1) for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(
             "mlp: sizes must have at least 2 entries (inputs, ..., outputs); "
             f"got {len(sizes)}: {sizes!r}"
         )
-    act = ACTIVATIONS[_choice("mlp: activation", activation, ACTIVATIONS)]
+    act = ACTIVATIONS[check.choice("mlp: activation", activation, ACTIVATIONS)]
     if output_activation is None:
         output_activation = "identity"
-    out_act = ACTIVATIONS[_choice("mlp: output_activation", output_activation, ACTIVATIONS)]
+    out_act = ACTIVATIONS[check.choice("mlp: output_activation", output_activation, ACTIVATIONS)]
     if init is None:
         init = "he" if activation == "relu" else "xavier"
-    init = _choice("mlp: init", init, INITS)
+    init = check.choice("mlp: init", init, INITS)
     shapes = list(itertools.pairwise(sizes))
     n_in, n_out = sizes[0], sizes[-1]
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
+
 TASKS = ("regression", "classification")
 
 
@@ -20,7 +22,7 @@ def _float_array(name: str, value: Any) -> np.ndarray:
     if arr.dtype == np.float64:
         return arr.copy()
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_) or np.iscomplexobj(arr):
-        raise ValueError(f"Dataset: {name} must be a real numeric array; got dtype {arr.dtype}")
+        raise TypeError(f"Dataset: {name} must be a real numeric array; got dtype {arr.dtype}")
     return arr.astype(np.float32)
 
 
@@ -53,8 +55,7 @@ class Dataset:
     target_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise ValueError(f"Dataset: task must be one of {TASKS}; got {self.task!r}")
+        check.choice("Dataset: task", self.task, TASKS)
         X = _float_array("X", self.X)
         if X.ndim != 2:
             raise ValueError(f"Dataset: X must be 2-D (n_samples, n_features); got shape {X.shape}")

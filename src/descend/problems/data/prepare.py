@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend.problems.data.dataset import Dataset
 
 _PART_NAMES = {2: ("train", "test"), 3: ("train", "validation", "test")}
@@ -52,22 +53,22 @@ def split(
     if not isinstance(data, Dataset):
         raise TypeError(f"split: data must be a Dataset; got {type(data).__name__}")
     try:
-        fracs = [float(f) for f in fractions]
-    except (TypeError, ValueError):
-        raise ValueError(
+        fracs = [check.real("split: fractions", f) for f in fractions]
+    except TypeError:  # not a list of numbers ("ab", [0.5, "x"], 0.5)
+        raise TypeError(
             f"split: fractions must be 2 or 3 numbers summing to 1; got {fractions!r}"
         ) from None
+    except ValueError:  # NaN or inf: refused below, with the sizes
+        fracs = [math.nan]
     ok = len(fracs) in _PART_NAMES and all(math.isfinite(f) and f > 0 for f in fracs)
     if not ok or abs(sum(fracs) - 1.0) > 1e-6:
         raise ValueError(
             f"split: fractions must be 2 or 3 positive numbers summing to 1; got {fractions!r}"
         )
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"split: seed must be an integer >= 0; got {seed!r}")
+    seed = check.integer("split: seed", seed, 0)
+    stratify = check.boolean("split: stratify", stratify, none=True)
     if stratify is None:
         stratify = data.task == "classification"
-    elif not isinstance(stratify, (bool, np.bool_)):
-        raise ValueError(f"split: stratify must be True, False or None; got {stratify!r}")
     elif stratify and data.task != "classification":
         raise ValueError("split: stratify=True needs a classification Dataset; got regression")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from descend import _validation as check
 from descend.problems.data.dataset import TASKS, Dataset
 
 #: A target column of integers with at most this many distinct values is read as class labels.
@@ -52,11 +53,7 @@ def load(name: str) -> Dataset:
     ``ImportError`` (``pip install descend[sklearn]``). An unknown ``name`` raises
     ``ValueError`` listing the valid ones.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"load: name must be a string, one of {names()}; got {name!r}")
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    if key not in _BUNDLED:
-        raise ValueError(f"load: unknown data set {name!r}; valid names: {', '.join(names())}")
+    key = check.registry_key("data set", name, _BUNDLED, where="load: ")
     try:
         from sklearn import datasets
     except ImportError as err:
@@ -126,8 +123,7 @@ def read_csv(
     or infinite cells (naming their lines and columns), or non-integer labels when ``task`` is
     ``"classification"``. Lines are numbered as in an editor: the header is line 1.
     """
-    if task is not None and task not in TASKS:
-        raise ValueError(f"read_csv: task must be one of {TASKS} or None; got {task!r}")
+    check.choice("read_csv: task", task, (*TASKS, None))
     if not isinstance(target, str):
         raise TypeError(f"read_csv: target must be a column name (a string); got {target!r}")
     file = Path(path)

@@ -8,41 +8,25 @@ data mixes the classes. Points are computed in float64 and stored as float32.
 
 from __future__ import annotations
 
-import math
+import numbers
 from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend.problems.data.dataset import Dataset
 
 #: The bias of :func:`linear_regression`; its weights are ``np.arange(1, n_features + 1)``.
 LINEAR_REGRESSION_BIAS = 0.5
 
 
-def _integer(where: str, value: Any, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{where} must be an integer >= {low}; got {value!r}")
-    if value < low:
-        raise ValueError(f"{where} must be an integer >= {low}; got {value!r}")
-    return int(value)
-
-
-def _number(where: str, value: Any, low: float = 0.0) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if not ok or not math.isfinite(value) or value < low:
-        raise ValueError(f"{where} must be a finite number >= {low}; got {value!r}")
-    return float(value)
-
-
 def _rng(where: str, seed: Any) -> np.random.Generator:
-    return np.random.default_rng(_integer(f"{where}: seed", seed, 0))
+    return np.random.default_rng(check.integer(f"{where}: seed", seed, 0))
 
 
 def _counts(where: str, n_samples: Any, k: int) -> list[int]:
     """``n_samples`` split into ``k`` balanced class sizes (at least one sample per class)."""
-    n = _integer(f"{where}: n_samples", n_samples, k)
+    n = check.integer(f"{where}: n_samples", n_samples, k)
     return [n // k + (j < n % k) for j in range(k)]
 
 
@@ -74,19 +58,22 @@ def blobs(
     ``(k, n_features)`` of centres.
     """
     rng = _rng("blobs", seed)
-    d = _integer("blobs: n_features", n_features, 1)
-    std = _number("blobs: cluster_std", cluster_std)
-    if isinstance(centers, (int, np.integer)) and not isinstance(centers, (bool, np.bool_)):
-        k = _integer("blobs: centers", centers, 1)
+    d = check.integer("blobs: n_features", n_features, 1)
+    std = check.real("blobs: cluster_std", cluster_std, 0.0)
+    if isinstance(centers, (numbers.Integral, np.bool_)):  # a count (a bool: TypeError)
+        k = check.integer("blobs: centers", centers, 1)
         middles = rng.uniform(-10.0, 10.0, size=(k, d))
     else:
-        middles = np.asarray(centers, dtype=np.float64)
+        allowed = f"a number of clusters or a finite array of shape (k, n_features={d})"
+        try:
+            middles = np.asarray(centers, dtype=np.float64)
+        except (TypeError, ValueError):
+            middles = None
+        if middles is None or middles.ndim == 0:  # a string, a float, a ragged list
+            raise TypeError(f"blobs: centers must be {allowed}; got {centers!r}")
         bad = middles.ndim != 2 or middles.shape[0] < 1 or middles.shape[1] != d
         if bad or not np.all(np.isfinite(middles)):
-            raise ValueError(
-                f"blobs: centers must be a number of clusters or a finite array of shape "
-                f"(k, n_features={d}); got {centers!r}"
-            )
+            raise ValueError(f"blobs: centers must be {allowed}; got {centers!r}")
         k = len(middles)
     counts = _counts("blobs", n_samples, k)
     y = np.repeat(np.arange(k), counts)
@@ -102,7 +89,7 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """
     rng = _rng("moons", seed)
     n0, n1 = _counts("moons", n_samples, 2)
-    sigma = _number("moons: noise", noise)
+    sigma = check.real("moons: noise", noise, 0.0)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.concatenate(
         [np.stack([np.cos(t0), np.sin(t0)], 1), np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], 1)]
@@ -121,9 +108,8 @@ def circles(
     """
     rng = _rng("circles", seed)
     n0, n1 = _counts("circles", n_samples, 2)
-    sigma = _number("circles: noise", noise)
-    if not (isinstance(factor, (int, float, np.number)) and 0 < factor < 1):
-        raise ValueError(f"circles: factor must be a number in (0, 1); got {factor!r}")
+    sigma = check.real("circles: noise", noise, 0.0)
+    factor = check.real("circles: factor", factor, 0, 1, open_low=True, open_high=True)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
     X = np.concatenate(
@@ -143,7 +129,7 @@ def xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """
     rng = _rng("xor", seed)
     n0, n1 = _counts("xor", n_samples, 2)
-    sigma = _number("xor: noise", noise)
+    sigma = check.real("xor: noise", noise, 0.0)
     corners = {0: np.array([[1.0, 1.0], [-1.0, -1.0]]), 1: np.array([[1.0, -1.0], [-1.0, 1.0]])}
     X = np.concatenate([corners[c][np.arange(n) % 2] for c, n in ((0, n0), (1, n1))])
     X = X + sigma * rng.normal(size=X.shape)
@@ -158,9 +144,9 @@ def spiral(n_samples: int = 300, classes: int = 3, noise: float = 0.2, seed: int
     the angle, not the coordinates.
     """
     rng = _rng("spiral", seed)
-    k = _integer("spiral: classes", classes, 2)
+    k = check.integer("spiral: classes", classes, 2)
     counts = _counts("spiral", n_samples, k)
-    sigma = _number("spiral: noise", noise)
+    sigma = check.real("spiral: noise", noise, 0.0)
     parts = []
     for j, m in enumerate(counts):
         r = np.linspace(0.0, 1.0, m)
@@ -180,9 +166,9 @@ def linear_regression(
     Hessian is close to ``2 I``, a well-conditioned problem.
     """
     rng = _rng("linear_regression", seed)
-    n = _integer("linear_regression: n_samples", n_samples, 1)
-    d = _integer("linear_regression: n_features", n_features, 1)
-    sigma = _number("linear_regression: noise", noise)
+    n = check.integer("linear_regression: n_samples", n_samples, 1)
+    d = check.integer("linear_regression: n_features", n_features, 1)
+    sigma = check.real("linear_regression: noise", noise, 0.0)
     X = rng.normal(size=(n, d))
     y = X @ np.arange(1.0, d + 1) + LINEAR_REGRESSION_BIAS + sigma * rng.normal(size=n)
     features = tuple(f"x{j + 1}" for j in range(d))
@@ -200,9 +186,9 @@ def polynomial_regression(
     build the powers ``x^j`` as features yourself, or fit an MLP.
     """
     rng = _rng("polynomial_regression", seed)
-    n = _integer("polynomial_regression: n_samples", n_samples, 1)
-    k = _integer("polynomial_regression: degree", degree, 1)
-    sigma = _number("polynomial_regression: noise", noise)
+    n = check.integer("polynomial_regression: n_samples", n_samples, 1)
+    k = check.integer("polynomial_regression: degree", degree, 1)
+    sigma = check.real("polynomial_regression: noise", noise, 0.0)
     x = rng.uniform(-1.0, 1.0, size=n)
     y = np.polynomial.chebyshev.chebval(x, [0.0] * k + [1.0]) + sigma * rng.normal(size=n)
     return Dataset(

@@ -1,9 +1,9 @@
 """The ``Loss`` type, ``reduce`` (per-sample values to one number) and ``custom``, plus the
-input checks every loss shares."""
+checks of predictions and targets that every loss shares (checks of parameters, numbers,
+bools and names, come from :mod:`descend._validation`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +11,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from descend import _validation as check
+from descend._validation import as_float, is_concrete
 
 TASKS = ("regression", "binary", "multiclass", "embedding")
 REDUCTIONS = ("mean", "sum", "none")
@@ -34,12 +37,13 @@ class Loss:
     task: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
+        if not isinstance(self.name, str):
+            raise TypeError(f"Loss.name must be a non-empty string; got {self.name!r}")
+        if not self.name:
             raise ValueError(f"Loss.name must be a non-empty string; got {self.name!r}")
         if not callable(self.fn):
             raise TypeError(f"Loss.fn must be callable (pred, target) -> values; got {self.fn!r}")
-        if self.task not in TASKS:
-            raise ValueError(f"Loss.task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        check.choice("Loss.task", self.task, TASKS)
 
     def __call__(self, pred: Any, target: Any = None) -> jax.Array:
         """The per-sample loss values for predictions ``pred`` and targets ``target``."""
@@ -77,9 +81,7 @@ def reduce(values: Any, weights: Any = None, reduction: str = "mean") -> jax.Arr
     or ``(n, 1)`` (a trailing 1 is squeezed). Negative weights are rejected when the weights
     are concrete (not when traced under ``jit``, where values cannot be inspected).
     """
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        allowed = ", ".join(repr(r) for r in REDUCTIONS)
-        raise ValueError(f"reduce: reduction must be one of {allowed}; got {reduction!r}")
+    check.choice("reduce: reduction", reduction, REDUCTIONS)
     values = as_float(values)
     if weights is not None:
         w = jnp.asarray(weights)
@@ -110,20 +112,6 @@ def reduce(values: Any, weights: Any = None, reduction: str = "mean") -> jax.Arr
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the loss catalogues
-
-
-def is_concrete(x: Any) -> bool:
-    """Whether ``x`` has values we can look at now (it is not traced by jit, vmap or grad)."""
-    return not isinstance(x, jax.core.Tracer)
-
-
-def as_float(x: Any) -> jax.Array:
-    """``x`` as a JAX array of a floating dtype (integers and booleans become the default float
-    dtype: float32, or float64 with x64 enabled)."""
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
 
 
 def per_sample(values: jax.Array) -> jax.Array:
@@ -162,41 +150,6 @@ def check_unit_interval(where: str, target: jax.Array) -> None:
                 f"{where}: targets must lie in [0, 1] (labels 0/1 or probabilities); got values "
                 f"from {t.min()} to {t.max()}"
             )
-
-
-def check_number(
-    where: str, value: Any, low: float, high: float = math.inf, *, open_low: bool = False
-) -> Any:
-    """Check a numeric hyperparameter against ``[low, high]`` (``(low, high]`` if ``open_low``).
-
-    A concrete value (a Python number, a NumPy or JAX scalar) comes back as a Python ``float``,
-    which is weakly typed, so a float32 loss stays float32 even with x64 enabled; a traced value
-    (a hyperparameter under ``jit`` or ``vmap``) is returned unchecked, as data.
-    """
-    if not is_concrete(value):
-        return value
-    v = np.asarray(value)
-    if (
-        isinstance(value, (bool, np.bool_))
-        or v.shape != ()
-        or not np.issubdtype(v.dtype, np.number)
-        or np.iscomplexobj(v)
-    ):
-        raise TypeError(f"{where} must be a real scalar; got {value!r}")
-    x = float(v)
-    inside = (low < x if open_low else low <= x) and x <= high and math.isfinite(x)
-    if not inside:
-        bound = f"> {low}" if open_low else f">= {low}"
-        allowed = f"a finite number {bound}" + (f" and <= {high}" if high < math.inf else "")
-        raise ValueError(f"{where} must be {allowed}; got {value!r}")
-    return x
-
-
-def check_bool(where: str, value: Any) -> bool:
-    """``value`` if it is ``True`` or ``False``, else ``ValueError``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{where} must be True or False; got {value!r}")
-    return bool(value)
 
 
 def prob_eps(dtype: Any) -> float:

@@ -14,13 +14,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
+from descend._validation import as_float, is_concrete
 from descend.problems.losses.base import (
     Loss,
-    as_float,
-    check_bool,
-    check_number,
     check_unit_interval,
-    is_concrete,
     pair,
     per_sample,
     prob_eps,
@@ -57,7 +55,7 @@ def binary_cross_entropy(from_logits: bool = True) -> Loss:
     Concrete targets outside [0, 1] raise ``ValueError`` (labels in {-1, +1} belong to
     :func:`hinge`).
     """
-    from_logits = check_bool("binary_cross_entropy: from_logits", from_logits)
+    from_logits = check.boolean("binary_cross_entropy: from_logits", from_logits)
 
     def fn(pred: Any, target: Any) -> jax.Array:
         z, y = pair("binary_cross_entropy", pred, target)
@@ -179,10 +177,10 @@ def focal(gamma: Any = 2.0, alpha: Any = 0.25, from_logits: bool = True) -> Loss
     ``gamma >= 0``; ``alpha`` in [0, 1] or ``None`` (no alpha weighting). Both may be JAX
     scalars.
     """
-    gamma = check_number("focal: gamma", gamma, 0.0)
+    gamma = check.real("focal: gamma", gamma, 0.0)
     if alpha is not None:
-        alpha = check_number("focal: alpha", alpha, 0.0, 1.0)
-    from_logits = check_bool("focal: from_logits", from_logits)
+        alpha = check.real("focal: alpha", alpha, 0.0, 1.0)
+    from_logits = check.boolean("focal: from_logits", from_logits)
 
     def fn(pred: Any, target: Any) -> jax.Array:
         z, y = pair("focal", pred, target)

@@ -12,10 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
+from descend._validation import as_float
 from descend.problems.losses.base import (
     Loss,
-    as_float,
-    check_number,
     check_unit_interval,
     pair,
     per_sample,
@@ -47,7 +47,7 @@ def contrastive(margin: Any = 1.0) -> Loss:
 
     ``margin >= 0``; it may be a JAX scalar.
     """
-    margin = check_number("contrastive: margin", margin, 0.0)
+    margin = check.real("contrastive: margin", margin, 0.0)
 
     def fn(pred: Any, target: Any) -> jax.Array:
         x = _tuples("contrastive", pred, 2, "two")
@@ -74,7 +74,7 @@ def triplet(margin: Any = 1.0) -> Loss:
 
     ``margin >= 0``; it may be a JAX scalar.
     """
-    margin = check_number("triplet: margin", margin, 0.0)
+    margin = check.real("triplet: margin", margin, 0.0)
 
     def fn(pred: Any, target: Any = None) -> jax.Array:
         x = _tuples("triplet", pred, 3, "anchor, positive, negative")

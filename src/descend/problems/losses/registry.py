@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from descend import _validation as check
 from descend.problems.losses.base import Loss, custom
 from descend.problems.losses.classification import (
     binary_cross_entropy,
@@ -67,13 +68,7 @@ def get(name_or_loss: str | Loss | Callable[[Any, Any], Any], **params: Any) -> 
             )
         return name_or_loss
     if isinstance(name_or_loss, str):
-        key = name_or_loss.strip().lower().replace("-", "_").replace(" ", "_")
-        key = _ALIASES.get(key, key)
-        if key not in _FACTORIES:
-            raise ValueError(
-                f"unknown loss {name_or_loss!r}; valid names: {', '.join(names())} "
-                f"(aliases: {', '.join(sorted(_ALIASES))})"
-            )
+        key = check.registry_key("loss", name_or_loss, _FACTORIES, aliases=_ALIASES)
         factory = _FACTORIES[key]
         allowed = list(inspect.signature(factory).parameters)
         unknown = sorted(set(params) - set(allowed))

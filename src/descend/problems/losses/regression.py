@@ -13,7 +13,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from descend.problems.losses.base import Loss, check_number, pair, per_sample
+from descend import _validation as check
+from descend.problems.losses.base import Loss, pair, per_sample
 
 
 def mse() -> Loss:
@@ -57,7 +58,7 @@ def huber(delta: Any = 1.0) -> Loss:
 
     ``delta`` must be > 0; it may be a JAX scalar (and so vmapped over).
     """
-    delta = check_number("huber: delta", delta, 0.0, open_low=True)
+    delta = check.real("huber: delta", delta, 0.0, open_low=True)
 
     def fn(pred: Any, target: Any) -> jax.Array:
         p, t = pair("huber", pred, target)

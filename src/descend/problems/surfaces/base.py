@@ -18,18 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
+from descend._validation import as_float
+
 Point = tuple[float, ...]
-
-
-def as_float(x: Any) -> jax.Array:
-    """``x`` as a JAX array of a floating dtype (integers become the default float dtype)."""
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
 
 
 def _points(name: str, points: Iterable[Sequence[float]], dim: int) -> tuple[Point, ...]:
@@ -73,10 +67,8 @@ class Surface:
     description: str = ""
 
     def __post_init__(self) -> None:
-        dim = self.dim
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"Surface.dim must be an integer >= 1; got {dim!r}")
-        object.__setattr__(self, "dim", int(dim))
+        dim = check.integer("Surface.dim", self.dim, 1)
+        object.__setattr__(self, "dim", dim)
         domain = tuple((float(lo), float(hi)) for lo, hi in self.domain)
         if len(domain) != dim or any(not lo < hi for lo, hi in domain):
             raise ValueError(
@@ -140,62 +132,36 @@ class Surface:
 class Param:
     """A surface parameter: its default and a check that returns the normalised value.
 
-    ``check(where, value)`` raises ``ValueError`` (or ``TypeError``) naming ``where`` (e.g.
-    ``"rastrigin: dim"``), the value received and what is allowed.
+    ``check(where, value)`` raises ``TypeError`` (a value of the wrong type) or ``ValueError``
+    (out of range) naming ``where`` (e.g. ``"rastrigin: dim"``), the value received and what
+    is allowed: :func:`integer`, :func:`number` and :func:`boolean` below.
     """
 
     default: Any
     check: Callable[[str, Any], Any]
 
 
-def _is_int(value: Any) -> bool:
-    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
-
-
 def integer(low: int) -> Callable[[str, Any], int]:
-    """A check for a Python (or NumPy) integer ``>= low``."""
-
-    def check(where: str, value: Any) -> int:
-        if not _is_int(value) or value < low:
-            raise ValueError(f"{where} must be an integer >= {low}; got {value!r}")
-        return int(value)
-
-    return check
+    """The check of an integer parameter ``>= low`` (see :func:`descend._validation.integer`)."""
+    return functools.partial(check.integer, low=low)
 
 
 def number(low: float) -> Callable[[str, Any], float]:
-    """A check for a finite real number ``>= low``."""
-
-    def check(where: str, value: Any) -> float:
-        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-            value, (bool, np.bool_)
-        )
-        if not ok or not math.isfinite(value) or value < low:
-            raise ValueError(f"{where} must be a finite number >= {low}; got {value!r}")
-        return float(value)
-
-    return check
+    """The check of a finite real parameter ``>= low`` (see :func:`descend._validation.real`)."""
+    return functools.partial(check.real, low=low)
 
 
-def boolean(where: str, value: Any) -> bool:
-    """A check for ``True`` or ``False``."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{where} must be True or False; got {value!r}")
-    return bool(value)
-
+#: The check of a ``True``/``False`` parameter (see :func:`descend._validation.boolean`).
+boolean = check.boolean
 
 _REGISTRY: dict[str, tuple[Callable[..., Surface], dict[str, Param]]] = {}
-
-
-def _normalise(name: str) -> str:
-    return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
 def register(name: str, **params: Param) -> Callable[[Callable[..., Surface]], Callable]:
     """Register ``builder(**params) -> Surface`` under ``name`` (a decorator)."""
 
     def decorate(builder: Callable[..., Surface]) -> Callable[..., Surface]:
-        key = _normalise(name)
+        key = check.normalise(name)
         if key in _REGISTRY:
             raise ValueError(f"surface {key!r} is registered twice")
         _REGISTRY[key] = (builder, params)
@@ -216,14 +182,11 @@ def get(name: str, **params: Any) -> Surface:
     ``get("Six-Hump-Camel")`` is ``get("six_hump_camel")``. The same name and parameters
     (after defaults are filled in) always return the same object.
 
-    Raises ``ValueError`` for an unknown name (listing the valid ones) or an invalid parameter
-    value, and ``TypeError`` for a parameter the surface does not take.
+    Raises ``ValueError`` for an unknown name (listing the valid ones) or a parameter value
+    out of range, and ``TypeError`` for a name that is not a string, a parameter the surface
+    does not take or a value of the wrong type.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"surface name must be a string; got {name!r}; valid: {names()}")
-    key = _normalise(name)
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown surface {name!r}; valid names: {', '.join(names())}")
+    key = check.registry_key("surface", name, _REGISTRY)
     _builder, spec = _REGISTRY[key]
     unknown = sorted(set(params) - set(spec))
     if unknown:

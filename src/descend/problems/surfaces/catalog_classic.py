@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import jax
 
-from descend.problems.surfaces.base import Surface, as_float, register
+from descend._validation import as_float
+from descend.problems.surfaces.base import Surface, register
 
 
 @register("rosenbrock")

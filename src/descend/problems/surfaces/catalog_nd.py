@@ -19,11 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend._validation import as_float
 from descend.problems.surfaces.base import (
     Param,
     Point,
     Surface,
-    as_float,
     bisect_root,
     boolean,
     integer,

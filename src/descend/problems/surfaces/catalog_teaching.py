@@ -12,7 +12,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from descend.problems.surfaces.base import Surface, as_float, register
+from descend._validation import as_float
+from descend.problems.surfaces.base import Surface, register
 
 
 @register("saddle")

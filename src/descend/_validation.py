@@ -1,0 +1,331 @@
+"""The one module of argument checks, below every layer: optim, problems, engine and the faces
+all import it (it imports nothing from descend).
+
+scikit-learn's rule holds throughout: a value of the wrong *type* (a string where a number
+goes, a float where an integer goes, ``1`` where a bool goes, a number where a name goes)
+raises ``TypeError``; a value of the right type *out of range* (a negative learning rate, an
+unknown name, NaN) raises ``ValueError``. Both say ``"{name} must be {allowed}; got {value!r}"``:
+the parameter, what is allowed and the value received. Each check returns the value in its
+normalised form (a Python ``float``, ``int``, ``bool``, a registry key, ...).
+
+- Hyperparameters of update rules (:func:`number`, :func:`finite`, :func:`nonnegative`,
+  :func:`positive`, :func:`fraction`, :func:`in_range`, :func:`validate`) are *data*: a number,
+  an array (checked element by element, for a sweep's grid), a schedule (checked by its own
+  constructor) or a traced value (inside ``jit`` or ``vmap``, which cannot be inspected:
+  whoever builds the sweep checks the concrete grid first, with :func:`validate`).
+- Scalars (:func:`real`, :func:`integer`, :func:`boolean`, :func:`choice`): parameters of
+  losses, surfaces, data generators, models and the engine's own options.
+- Names (:func:`normalise`, :func:`registry_key`): registry look-ups, where case, ``-``,
+  ``_`` and spaces do not matter.
+- Arrays (:func:`as_float`, :func:`is_concrete`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Arrays
+
+
+def is_concrete(x: Any) -> bool:
+    """Whether ``x`` has values we can look at now (it is not traced by jit, vmap or grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def as_float(x: Any) -> jax.Array:
+    """``x`` as a JAX array of a floating dtype (integers and booleans become the default float
+    dtype: float32, or float64 with x64 enabled); a floating array keeps its dtype."""
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+# ---------------------------------------------------------------------------------------------
+# Hyperparameters: numbers, arrays, schedules or traced values
+
+ALLOWED = (
+    "a real number, an array of int, uint or float dtype, or a schedule (a function of "
+    "the step); not a bool, complex, string or object"
+)
+
+
+def _reject(name: str, value: Any) -> TypeError:
+    return TypeError(
+        f"{name}: expected a number, array or schedule; got {value!r} "
+        f"({type(value).__name__}); allowed: {ALLOWED}"
+    )
+
+
+def _real_dtype(dtype: Any) -> bool:
+    """Int, uint or float dtypes (bfloat16 included); not bool, complex, string or object."""
+    return bool(jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.floating))
+
+
+def number(name: str, value: Any, *, schedule: bool = True) -> Any:
+    """A numeric hyperparameter in its canonical form, or a TypeError naming ``name``.
+
+    Schedules (callables) and traced values are returned unchanged. Every other value must
+    be real: a Python or NumPy number, or an array (NumPy, JAX, or a nested list) of int,
+    uint or float dtype. It comes back as a Python ``float`` when it has no dimensions
+    (``np.array(1)``, ``np.float16(0.5)``, ``jnp.asarray(0.1)`` all become the float of the
+    same value) and as a float64 NumPy array otherwise. So an integer ``1`` or ``np.array(1)``
+    is the learning rate ``1.0``, computed in the run's float dtype; and every kind of
+    value gives the same compiled program. Bools (``True`` is not a learning rate), complex
+    numbers, strings, ``None`` and object arrays raise ``TypeError``. Finiteness and range
+    are the business of the checks below. With ``schedule=False`` (a ``float`` parameter,
+    read once rather than at each step) a callable raises ``TypeError`` too.
+    """
+    if type(value) is float:  # the common case first
+        return value
+    if not is_concrete(value) or (schedule and callable(value)):
+        return value
+    if _is_bool(value) or value is None or callable(value):
+        raise _reject(name, value)
+    if isinstance(value, numbers.Real):  # int, np.integer, np.floating, Fraction
+        return float(value)
+    if isinstance(value, (np.ndarray, jax.Array)):
+        dtype = value.dtype
+    elif isinstance(value, (list, tuple)):
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):  # ragged
+            raise _reject(name, value) from None
+    else:  # complex, str, bytes, Decimal, arbitrary objects
+        raise _reject(name, value)
+    if not _real_dtype(dtype):
+        raise _reject(name, value)
+    arr = np.asarray(value, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowed: str) -> Any:
+    """``value`` in canonical form (see :func:`number`) if it is allowed; else raise."""
+    if type(value) in (float, int):  # the common case, without NumPy's overhead
+        if math.isfinite(value) and ok(value):
+            return float(value)
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    value = number(name, value)
+    if callable(value) or not is_concrete(value):
+        return value
+    arr = np.asarray(value)
+    good = np.isfinite(arr) & ok(arr)
+    if not np.all(good):
+        shown = value if arr.ndim == 0 else arr[~good][:5].tolist()
+        what = "got" if arr.ndim == 0 else "got invalid entries"
+        raise ValueError(f"{name} must be {allowed}; {what} {shown!r}")
+    return value
+
+
+def finite(name: str, value: Any) -> Any:
+    """Any finite real number or array (a scale factor may be negative)."""
+    return _check(name, value, lambda a: np.ones_like(a, dtype=bool), "a finite number")
+
+
+def nonnegative(name: str, value: Any) -> Any:
+    """A finite number >= 0 (learning rates, weight decay, ...)."""
+    return _check(name, value, lambda a: a >= 0, "a finite number >= 0")
+
+
+def positive(name: str, value: Any) -> Any:
+    """A finite number > 0 (epsilon, clip thresholds, ...)."""
+    return _check(name, value, lambda a: a > 0, "a finite number > 0")
+
+
+def fraction(name: str, value: Any, *, closed: bool = False) -> Any:
+    """A number in [0, 1) (betas, decays), or in [0, 1] when ``closed``."""
+    if closed:
+        return _check(name, value, lambda a: (a >= 0) & (a <= 1), "a number in [0, 1]")
+    return _check(name, value, lambda a: (a >= 0) & (a < 1), "a number in [0, 1)")
+
+
+def in_range(name: str, value: Any, low: float, high: float) -> Any:
+    """A number in the open interval (low, high)."""
+    return _check(name, value, lambda a: (a > low) & (a < high), f"a number in ({low}, {high})")
+
+
+def nonzero(value: Any) -> bool:
+    """True if ``value`` is concrete and not zero everywhere (a schedule counts as nonzero;
+    a traced value as zero: it was checked when it was concrete)."""
+    if not is_concrete(value):
+        return False
+    if callable(value):
+        return True
+    return bool(np.any(np.asarray(value) != 0))
+
+
+def validate(rule: Callable[..., Any], **grid: Any) -> dict[str, np.ndarray]:
+    """Check a grid of hyperparameter values for ``rule`` before a vmapped sweep.
+
+    ``validate(descend.adam, lr=[1e-3, 1e-2], b1=[0.9, 0.99])`` runs the rule's own
+    construction-time checks on every value at once (they are applied element by element)
+    and returns the grid as float arrays, ready for ``jax.vmap``. Inside the sweep the values
+    are traced and cannot be checked, so this is where a bad value is caught.
+    """
+    arrays = {k: np.asarray(number(k, v), dtype=np.float64) for k, v in grid.items()}
+    rule(**arrays)
+    return arrays
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalars
+
+
+def _real_range(low: float, high: float, open_low: bool, open_high: bool) -> str:
+    """What :func:`real` allows, in words: an open interval as :func:`in_range` says it
+    (``a number in (0, 1)``), any other range as inequalities."""
+    if open_low and open_high and math.isfinite(low) and math.isfinite(high):
+        return f"a number in ({low}, {high})"
+    text = "a finite number"
+    if low > -math.inf:
+        text += f" > {low}" if open_low else f" >= {low}"
+    if high < math.inf:
+        text += (" and" if low > -math.inf else "") + (f" < {high}" if open_high else f" <= {high}")
+    return text
+
+
+def real(
+    name: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> Any:
+    """A finite real scalar in ``[low, high]`` (an end open when ``open_low``/``open_high``).
+
+    A concrete value (a Python number, a NumPy or JAX scalar) comes back as a Python ``float``,
+    which is weakly typed, so a float32 computation stays float32 even with x64 enabled; a
+    traced value (a parameter under ``jit`` or ``vmap``) is returned unchecked, as data.
+    A bool, string, complex number, ``None`` or an array with dimensions is a ``TypeError``;
+    NaN, inf or a value out of range a ``ValueError``.
+    """
+    if not is_concrete(value):
+        return value
+    allowed = _real_range(low, high, open_low, open_high)
+    if type(value) not in (float, int):
+        try:
+            arr = None if _is_bool(value) or isinstance(value, str) else np.asarray(value)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.shape != () or not _real_dtype(arr.dtype):
+            raise TypeError(
+                f"{name} must be a real scalar ({allowed}); got {value!r} ({type(value).__name__})"
+            )
+        x = float(arr)
+    else:
+        x = float(value)
+    inside = (low < x if open_low else low <= x) and (x < high if open_high else x <= high)
+    if not (math.isfinite(x) and inside):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return x
+
+
+def integer(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
+    """A Python or NumPy integer in ``[low, high]`` (either end optional), as an ``int``.
+
+    A bool (``True`` is not a count), a float (even ``2.0``) or a string is a ``TypeError``; an
+    integer out of range a ``ValueError``. Both messages say the same thing.
+    """
+    allowed = "an integer"
+    if low is not None and high is not None:
+        allowed += f" in [{low}, {high}]"
+    elif low is not None:
+        allowed += f" >= {low}"
+    elif high is not None:
+        allowed += f" <= {high}"
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return int(value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """A Python integer >= 1 (step counts, periods, patience + 1, ...)."""
+    return integer(name, value, 1)
+
+
+def nonnegative_int(name: str, value: Any) -> int:
+    """A Python integer >= 0 (seeds, cooldowns, ...)."""
+    return integer(name, value, 0)
+
+
+def boolean(name: str, value: Any, *, none: bool = False) -> bool | None:
+    """A Python bool (structural switches cannot be traced); ``None`` too when ``none``.
+
+    Anything else, ``1`` and ``"yes"`` included, is a ``TypeError``.
+    """
+    if none and value is None:
+        return None
+    if not _is_bool(value):
+        allowed = "True, False or None" if none else "True or False"
+        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+    return bool(value)
+
+
+def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """One of ``allowed`` (convention names, modes, ...), returned as it is.
+
+    When every allowed value is a string (or ``None``), a value that is neither is a
+    ``TypeError``; a string not among them (or any other value not among them) a
+    ``ValueError``.
+    """
+    allowed = tuple(allowed)
+    message = f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
+    names_only = all(isinstance(a, str) or a is None for a in allowed)
+    if names_only and not (isinstance(value, str) or value is None):
+        raise TypeError(message)
+    if value not in allowed:
+        raise ValueError(message)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+def normalise(name: str) -> str:
+    """A registry key: lower case, ends stripped, ``-`` and spaces as ``_``
+    (``"Six-Hump Camel"`` is ``"six_hump_camel"``)."""
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def registry_key(
+    kind: str,
+    name: Any,
+    valid: Iterable[str],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    where: str = "",
+) -> str:
+    """The key of ``name`` in a registry of ``kind`` (``"surface"``, ``"loss"``, ...).
+
+    ``name`` is normalised (see :func:`normalise`) and looked up among ``valid`` and then
+    ``aliases`` (alias -> key). A non-string is a ``TypeError``; an unknown name a
+    ``ValueError``; both list the valid names. ``where`` prefixes the message (``"load: "``).
+    """
+    valid = sorted(valid)
+    listed = ", ".join(valid)
+    if aliases:
+        listed += f" (aliases: {', '.join(sorted(aliases))})"
+    if not isinstance(name, str):
+        raise TypeError(f"{where}{kind} name must be a string, one of {listed}; got {name!r}")
+    key = normalise(name)
+    key = (aliases or {}).get(key, key)
+    if key not in valid:
+        raise ValueError(f"{where}unknown {kind} {name!r}; valid names: {listed}")
+    return key

@@ -1,0 +1,199 @@
+"""The one validation module: each check passes and normalises a good value, raises TypeError
+for a value of the wrong type and ValueError for one out of range, naming the parameter, the
+value and what is allowed; and every layer answers the same bad value with the same error."""
+
+import math
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import descend as ds
+from descend import _validation as check
+from descend.problems import data, losses, models, surfaces
+
+# ---------------------------------------------------------------------------------------------
+# Each check: good values, normalised
+
+
+def test_real_returns_a_python_float_for_every_real_scalar():
+    for value in (1, 1.5, np.float32(1.5), np.int64(2), jnp.asarray(0.25), np.array(3.0)):
+        out = check.real("p", value, 0.0)
+        assert type(out) is float and out == float(value)
+
+
+def test_real_leaves_a_traced_value_to_the_caller():
+    assert jax.jit(lambda v: check.real("p", v, 0.0) * 2)(-1.0) == -2.0
+
+
+def test_integer_accepts_python_and_numpy_integers():
+    for value in (3, np.int32(3), np.uint8(3)):
+        out = check.integer("n", value, 1, 5)
+        assert type(out) is int and out == 3
+
+
+def test_boolean_accepts_python_and_numpy_bools():
+    assert check.boolean("b", np.bool_(True)) is True
+    assert check.boolean("b", False) is False
+    assert check.boolean("b", None, none=True) is None
+
+
+def test_choice_returns_the_value():
+    assert check.choice("mode", "rel", ("rel", "abs")) == "rel"
+    assert check.choice("max_of", None, (None, "raw")) is None
+
+
+def test_registry_key_normalises_case_dashes_spaces_and_aliases():
+    valid = ("six_hump_camel", "binary_cross_entropy")
+    assert check.normalise("  Six-Hump Camel ") == "six_hump_camel"
+    assert check.registry_key("surface", "Six-Hump-Camel", valid) == "six_hump_camel"
+    aliases = {"bce": "binary_cross_entropy"}
+    assert check.registry_key("loss", "BCE", valid, aliases=aliases) == "binary_cross_entropy"
+
+
+def test_as_float_makes_integers_and_bools_floating_and_keeps_float_dtypes():
+    assert jnp.issubdtype(check.as_float([1, 2]).dtype, jnp.floating)
+    assert jnp.issubdtype(check.as_float(True).dtype, jnp.floating)
+    assert check.as_float(jnp.ones(2, jnp.bfloat16)).dtype == jnp.bfloat16
+
+
+def test_number_gives_floats_and_float64_arrays_and_passes_schedules():
+    assert check.number("lr", np.array(1)) == 1.0 and type(check.number("lr", 1)) is float
+    grid = check.number("lr", [1, 2])
+    assert grid.dtype == np.float64 and grid.tolist() == [1.0, 2.0]
+    schedule = ds.schedules.constant(0.1)
+    assert check.number("lr", schedule) is schedule
+
+
+# ---------------------------------------------------------------------------------------------
+# Each check: wrong type -> TypeError, out of range -> ValueError; the message names all three
+
+WRONG_TYPE = [
+    (lambda: check.real("huber: delta", "1", 0.0), "huber: delta", "'1'", "a finite number"),
+    (lambda: check.real("p", True), "p", "True", "a real scalar"),
+    (lambda: check.real("p", np.ones(2)), "p", "array", "a real scalar"),
+    (lambda: check.real("p", 1j), "p", "1j", "a real scalar"),
+    (lambda: check.integer("n", 2.0, 1), "n", "2.0", "an integer >= 1"),
+    (lambda: check.integer("n", True, 1), "n", "True", "an integer >= 1"),
+    (lambda: check.integer("n", "3", 1), "n", "'3'", "an integer >= 1"),
+    (lambda: check.positive_int("steps", 1.5), "steps", "1.5", "an integer >= 1"),
+    (lambda: check.boolean("flag", 1), "flag", "1", "True or False"),
+    (lambda: check.boolean("flag", "yes", none=True), "flag", "'yes'", "True, False or None"),
+    (lambda: check.choice("mode", 3, ("rel", "abs")), "mode", "3", "one of 'rel', 'abs'"),
+    (lambda: check.registry_key("surface", 3, ("a", "b")), "surface name", "3", "one of a, b"),
+    (lambda: check.nonnegative("lr", "fast"), "lr", "'fast'", "a real number"),
+    (lambda: check.number("lr", None), "lr", "None", "a real number"),
+]
+
+OUT_OF_RANGE = [
+    (lambda: check.real("p", -1.0, 0.0), "p", "-1.0", "a finite number >= 0.0"),
+    (lambda: check.real("p", 0.0, 0.0, open_low=True), "p", "0.0", "a finite number > 0.0"),
+    (lambda: check.real("p", 2.0, 0.0, 1.0), "p", "2.0", ">= 0.0 and <= 1.0"),
+    (lambda: check.real("f", 1, 0, 1, open_low=True, open_high=True), "f", "1", "in (0, 1)"),
+    (lambda: check.real("p", math.nan), "p", "nan", "a finite number"),
+    (lambda: check.real("p", np.float32(math.inf)), "p", "inf", "a finite number"),
+    (lambda: check.integer("n", 0, 1), "n", "0", "an integer >= 1"),
+    (lambda: check.integer("n", 6, 1, 5), "n", "6", "an integer in [1, 5]"),
+    (lambda: check.nonnegative_int("seed", -1), "seed", "-1", "an integer >= 0"),
+    (lambda: check.choice("mode", "max", ("rel", "abs")), "mode", "'max'", "one of 'rel', 'abs'"),
+    (lambda: check.choice("k", 3, (1, 2)), "k", "3", "one of 1, 2"),
+    (lambda: check.registry_key("loss", "l2", ("mse",)), "unknown loss", "'l2'", "mse"),
+    (lambda: check.positive("eps", 0.0), "eps", "0.0", "a finite number > 0"),
+    (lambda: check.fraction("b1", 1.0), "b1", "1.0", "a number in [0, 1)"),
+    (lambda: check.in_range("factor", 1.0, 0.0, 1.0), "factor", "1.0", "(0.0, 1.0)"),
+]
+
+
+def _raises(error, build, name, value, allowed):
+    with pytest.raises(error) as info:
+        build()
+    text = str(info.value)
+    for part in (name, value, allowed):
+        assert part in text, (part, text)
+    assert type(info.value) is error  # not a subclass standing in for the other
+
+
+@pytest.mark.parametrize(("build", "name", "value", "allowed"), WRONG_TYPE)
+def test_a_value_of_the_wrong_type_is_a_type_error(build, name, value, allowed):
+    _raises(TypeError, build, name, value, allowed)
+
+
+@pytest.mark.parametrize(("build", "name", "value", "allowed"), OUT_OF_RANGE)
+def test_a_value_out_of_range_is_a_value_error(build, name, value, allowed):
+    _raises(ValueError, build, name, value, allowed)
+
+
+def test_arrays_are_checked_element_by_element_and_name_the_bad_entries():
+    with pytest.raises(ValueError, match=re.escape("lr must be a finite number >= 0; got")):
+        check.nonnegative("lr", np.array([0.1, -1.0, math.nan]))
+    out = check.nonnegative("lr", [0.1, 0.2])
+    assert isinstance(out, np.ndarray) and out.tolist() == [0.1, 0.2]
+
+
+def test_validate_is_still_public_in_descend_and_descend_optim():
+    assert ds.validate is ds.optim.validate is check.validate
+    assert ds.validate(ds.gd, lr=[0.1, 0.2])["lr"].tolist() == [0.1, 0.2]
+
+
+# ---------------------------------------------------------------------------------------------
+# Every layer: the same bad value gives the same error type
+
+
+def _run(max_steps):
+    return ds.minimize(lambda x: jnp.sum(x**2), jnp.ones(2), ds.gd(0.1), max_steps=max_steps)
+
+
+# (what is wrong, the error every layer must give, {layer: a call with that bad value})
+ACROSS_LAYERS = [
+    ("1 where True/False goes", TypeError, {
+        "optimizer": lambda: ds.adagrad(0.1, eps_in_sqrt=1),
+        "loss": lambda: losses.binary_cross_entropy(from_logits=1),
+        "surface": lambda: surfaces.get("quadratic", rotate=1),
+        "data": lambda: data.split(data.moons(n_samples=20), stratify=1),
+    }),
+    ("a float where an integer goes", TypeError, {
+        "optimizer": lambda: ds.schedules.cosine(0.1, steps=10.0),
+        "surface": lambda: surfaces.get("rastrigin", dim=2.0),
+        "data": lambda: data.moons(n_samples=20.0),
+        "model": lambda: models.linear(2.0),
+        "engine": lambda: _run(10.0),
+    }),
+    ("a string where a number goes", TypeError, {
+        "optimizer": lambda: ds.adam(lr="0.1"),
+        "loss": lambda: losses.huber("1"),
+        "surface": lambda: surfaces.get("quadratic", kappa="10"),
+        "data": lambda: data.moons(noise="0.1"),
+        "model": lambda: models.sigmoid_neuron(start=("1", "2")),
+    }),
+    ("a number out of range", ValueError, {
+        "optimizer": lambda: ds.adam(lr=-1.0),
+        "loss": lambda: losses.huber(-1.0),
+        "surface": lambda: surfaces.get("quadratic", kappa=0.5),
+        "data": lambda: data.moons(noise=-0.1),
+        "model": lambda: models.linear(0),
+        "engine": lambda: _run(0),
+    }),
+    ("an unknown name", ValueError, {
+        "surface": lambda: surfaces.get("rosenbrok"),
+        "loss": lambda: losses.get("l2"),
+        "data": lambda: data.load("mnist"),
+        "model": lambda: models.mlp([2, 1], activation="gelu"),
+    }),
+    ("a number where a name goes", TypeError, {
+        "surface": lambda: surfaces.get(3),
+        "data": lambda: data.load(3),
+        "model": lambda: models.mlp([2, 1], activation=3),
+    }),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("wrong", "error", "calls"), ACROSS_LAYERS, ids=lambda p: str(p)[:30])
+def test_the_same_bad_value_gives_the_same_error_in_every_layer(wrong, error, calls):
+    got = {}
+    for layer, build in calls.items():
+        with pytest.raises((TypeError, ValueError)) as info:
+            build()
+        got[layer] = type(info.value)
+    assert got == dict.fromkeys(calls, error), wrong
