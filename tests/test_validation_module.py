@@ -197,3 +197,19 @@ def test_the_same_bad_value_gives_the_same_error_in_every_layer(wrong, error, ca
             build()
         got[layer] = type(info.value)
     assert got == dict.fromkeys(calls, error), wrong
+
+
+def test_the_estimators_keep_the_rule_for_what_scikit_learn_does_not_check():
+    sklearn_estimators = pytest.importorskip("descend.sklearn")
+    X, y = np.ones((6, 2)), np.arange(6.0)
+    cases = [
+        ({"hidden_layer_sizes": (4.5,)}, TypeError),
+        ({"hidden_layer_sizes": (4, 0)}, ValueError),
+        ({"optimizer_params": {"b1": "0.9"}}, TypeError),
+        ({"optimizer_params": {"b1": 2.0}}, ValueError),
+    ]
+    for params, error in cases:
+        reg = sklearn_estimators.DescendRegressor(model="mlp", epochs=1, **params)
+        with pytest.raises(error) as info:
+            reg.fit(X, y)
+        assert type(info.value) is error and next(iter(params)) in str(info.value)

@@ -170,12 +170,14 @@ class DescendEstimator(BaseEstimator):
 
     def _hidden(self) -> tuple[int, ...]:
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        ok = sizes.ndim == 1 and sizes.size > 0 and np.issubdtype(sizes.dtype, np.integer)
-        if not ok or np.any(sizes < 1):
-            raise ValueError(
-                "hidden_layer_sizes must be an integer >= 1 or a non-empty sequence of them; "
-                f"got {self.hidden_layer_sizes!r}"
-            )
+        message = (
+            "hidden_layer_sizes must be an integer >= 1 or a non-empty sequence of them; "
+            f"got {self.hidden_layer_sizes!r}"
+        )
+        if not np.issubdtype(sizes.dtype, np.integer):  # floats, bools, strings: TypeError
+            raise TypeError(message)
+        if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
+            raise ValueError(message)
         return tuple(int(s) for s in sizes)
 
     def _rate(self) -> float:
@@ -219,8 +221,8 @@ class DescendEstimator(BaseEstimator):
             )
         try:
             return rule(rate, **extra)
-        except (TypeError, ValueError) as err:
-            raise ValueError(
+        except (TypeError, ValueError) as err:  # keep the type: wrong type or out of range
+            raise (TypeError if isinstance(err, TypeError) else ValueError)(
                 f"optimizer_params={self.optimizer_params!r} are not valid for "
                 f"optimizer={self.optimizer!r}: {err}"
             ) from None
