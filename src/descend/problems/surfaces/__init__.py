@@ -13,13 +13,23 @@ Himmelblau, six-hump camel, Goldstein-Price), functions in any dimension (:mod:`
 Rastrigin, Ackley, Styblinski-Tang, an ill-conditioned quadratic) and teaching surfaces
 (:mod:`.catalog_teaching`: a saddle, a monkey saddle, a plateau, a tilted double well and the
 error surface of one sigmoid neuron, whose data are ``SIGMOID_NEURON_X`` and
-``SIGMOID_NEURON_Y``).
+``SIGMOID_NEURON_Y``). Typed functions: ``from_expression("x^2 + 10*y^2")`` parses a formula
+of ``x`` and ``y`` (never evaluating it) into a surface (:mod:`.expression`).
 """
 
 from descend.problems.surfaces import catalog_classic, catalog_nd, catalog_teaching
 from descend.problems.surfaces.base import Surface, get, names
 from descend.problems.surfaces.catalog_teaching import SIGMOID_NEURON_X, SIGMOID_NEURON_Y
+from descend.problems.surfaces.expression import ExpressionError, from_expression
 
-__all__ = ["SIGMOID_NEURON_X", "SIGMOID_NEURON_Y", "Surface", "get", "names"]
+__all__ = [
+    "SIGMOID_NEURON_X",
+    "SIGMOID_NEURON_Y",
+    "ExpressionError",
+    "Surface",
+    "from_expression",
+    "get",
+    "names",
+]
 
 del catalog_classic, catalog_nd, catalog_teaching
