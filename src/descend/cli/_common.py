@@ -263,6 +263,7 @@ def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, 
 
 
 def format_hyper(values: dict[str, float]) -> str:
+    """``{"lr": 0.01, "b1": 0.9}`` -> ``"lr=0.01, b1=0.9"`` (the tables' and labels' form)."""
     return ", ".join(f"{k}={v:g}" for k, v in values.items())
 
 
@@ -303,6 +304,8 @@ ACTIVATIONS = tuple(models.ACTIVATIONS)
 
 
 def is_csv(name: str) -> bool:
+    """Whether ``--data`` names a file (a .csv name, a path, or an existing file) rather
+    than a bundled or generated set."""
     return name.lower().endswith(".csv") or "/" in name or Path(name).exists()
 
 
@@ -365,6 +368,7 @@ def build_model(kind: str, dataset: Any, hidden: list[int], activation: str) -> 
 
 
 def loss_by_name(name: str) -> Any:
+    """The loss called ``name`` (aliases included); a one-line error listing the names."""
     try:
         return losses.get(name)
     except (ValueError, TypeError) as err:

@@ -7,7 +7,8 @@ Keras defines it.
 """
 
 from descend._validation import validate
-from descend.optim import registry, schedules  # registry: names() and get(name), not in __all__
+from descend.optim import registry as registry  # names() and get(name); kept out of __all__
+from descend.optim import schedules
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw, amsgrad
 from descend.optim.base import HyperParam, Schedule, Transform, apply_updates, value_at
