@@ -29,6 +29,7 @@ NUMERIC = [
     (ds.adam, "b2", 0.9),
     (ds.adam, "eps", 1e-3),
     (ds.adam, "eps_root", 1e-3),
+    (ds.adamw, "lr", 0.1),
     (ds.adamw, "weight_decay", 0.2),
     (ds.adamw, "schedule", 0.5),
     (ds.nadam, "b1", 0.7),

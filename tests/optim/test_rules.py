@@ -297,3 +297,50 @@ def test_float32_state_stays_float32_with_float64_hyperparameters():
         opt = ds.adam(lr)
         u, s = opt.update(x, opt.init(x), x)
         assert u.dtype == jnp.float32 and s.m.dtype == jnp.float32
+
+
+# -- the shared pieces: one momentum buffer, AdamW from transforms ---------------------------
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("form", ["sum", "ema", "velocity"])
+def test_the_momentum_piece_every_rule_shares(form, nesterov):
+    from descend.optim._moments import trace
+
+    lr, beta = 0.1, 0.8
+    buf, got = np.zeros(4), jnp.zeros(4)
+    for i, g in enumerate(GRADS):
+        first = jnp.asarray(i == 0) if form == "sum" else None
+        u, got = trace(jnp.asarray(g), got, beta, lr, form=form, nesterov=nesterov, first=first)
+        if form == "velocity":
+            buf = beta * buf - lr * g
+            want = beta * buf - lr * g if nesterov else buf
+        elif form == "ema":
+            buf = beta * buf + (1 - beta) * g
+            want = -lr * ((1 - beta) * g + beta * buf if nesterov else buf)
+        else:
+            buf = g.copy() if i == 0 else beta * buf + g
+            want = -lr * (g + beta * buf if nesterov else buf)
+        np.testing.assert_allclose(u, want, rtol=1e-13)
+        np.testing.assert_allclose(got, buf, rtol=1e-13)
+
+
+def test_rmsprop_with_the_lr_in_the_buffer_keeps_the_velocity():
+    """lr_in_momentum=True is the "velocity" form: its buffer is -lr times PyTorch's."""
+    lr, states = 0.05, {}
+    for inside in (False, True):
+        opt = ds.rmsprop(lr, 0.9, momentum=0.7, lr_in_momentum=inside)
+        state = opt.init(jnp.zeros(4))
+        for g in GRADS:
+            _, state = opt.update(jnp.asarray(g), state)
+        states[inside] = np.asarray(state.momentum)
+    np.testing.assert_allclose(states[True], -lr * states[False], rtol=1e-12)
+
+
+@pytest.mark.parametrize("coupling", ["lr", "schedule"])
+def test_adamw_is_adam_then_decoupled_decay_then_the_schedule(coupling):
+    lr, wd, eta = 0.01, 0.1, 0.5
+    rate = lr * wd if coupling == "lr" else wd
+    pieces = ds.chain(ds.adam(lr), ds.decoupled_weight_decay(rate), ds.scale_by_schedule(eta))
+    got = updates_of(ds.adamw(lr, weight_decay=wd, schedule=eta, coupling=coupling))
+    np.testing.assert_array_equal(got, updates_of(pieces))

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend.optim._moments import root
 from descend.optim.base import (
     HyperParam,
     PyTree,
@@ -66,9 +67,7 @@ def adagrad(
 
         def leaf(g: jax.Array, s: jax.Array) -> tuple[jax.Array, jax.Array]:
             s = s + jnp.square(g)
-            ee = cast_like(e, g)
-            denom = jnp.sqrt(s + ee) if eps_in_sqrt else jnp.sqrt(s) + ee
-            return -cast_like(step, g) * g / denom, s
+            return -cast_like(step, g) * g / root(s, cast_like(e, g), eps_in_sqrt), s
 
         updates, sums = map_unzip(leaf, 2, grads, state.sum_of_squares)
         return updates, AdagradState(t + 1, sums)

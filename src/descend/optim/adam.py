@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend.optim._moments import ema
 from descend.optim.base import (
     HyperParam,
     PyTree,
@@ -35,11 +36,14 @@ from descend.optim.base import (
     cast_like,
     decay_power,
     map_unzip,
+    times,
     tree_zeros_like,
     value_at,
     zero_count,
 )
+from descend.optim.combine import chain
 from descend.optim.recipe import recorded
+from descend.optim.transforms import decoupled_weight_decay, scale_by_schedule
 
 AMSGRAD_FORMS = (None, "raw", "corrected")
 WEIGHT_DECAY_COUPLINGS = ("lr", "schedule")
@@ -54,12 +58,18 @@ class AdamState(NamedTuple):
     v_max: PyTree  # () unless AMSGrad is on
 
 
-def _check_adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad) -> None:
+def check_moments(lr: Any, b1: Any, b2: Any, eps: Any, eps_root: Any) -> None:
+    """The checks Adam and NAdam share: ``lr, eps_root >= 0``, ``b1, b2`` in [0, 1),
+    ``eps > 0``."""
     check.nonnegative("lr", lr)
     check.fraction("b1", b1)
     check.fraction("b2", b2)
     check.positive("eps", eps)
     check.nonnegative("eps_root", eps_root)
+
+
+def _check_adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad) -> None:
+    check_moments(lr, b1, b2, eps, eps_root)
     check.boolean("eps_hat", eps_hat)
     check.choice("amsgrad", amsgrad, AMSGRAD_FORMS)
 
@@ -72,34 +82,24 @@ def _adam(
     eps_root: HyperParam,
     eps_hat: bool,
     amsgrad: str | None,
-    decay: HyperParam,
-    decay_scale: HyperParam,
-    multiplier: HyperParam,
 ) -> Transform:
-    """Adam with decoupled decay ``-multiplier_t * decay_scale_t * decay * theta`` added."""
-
-    # plain Adam (a literal 0 decay) skips the decay term: no zeros tree, no multiply per step
-    decoupled = not (isinstance(decay, (int, float)) and decay == 0)
+    """Adam's update ``-lr * m_hat / (sqrt(v_hat + eps_root) + eps)`` (module docstring)."""
 
     def init(params: PyTree) -> AdamState:
         zeros = tree_zeros_like(params)
         return AdamState(zero_count(), zeros, zeros, zeros if amsgrad else ())
 
     def update(grads: PyTree, state: AdamState, params: PyTree = None, **extra: Any):
-        del extra
+        del params, extra
         t = state.count
-        hp = [value_at(h, t) for h in (lr, b1, b2, eps, eps_root, decay, decay_scale, multiplier)]
-        a, beta1, beta2, e, e_root, lam, lam_scale, eta = hp
+        a, beta1, beta2, e, e_root = (value_at(h, t) for h in (lr, b1, b2, eps, eps_root))
         step = t + 1
         c1, c2 = 1 - decay_power(beta1, step), 1 - decay_power(beta2, step)
-        if decoupled and params is None:
-            raise ValueError("adamw needs the parameters: call update(grads, state, params)")
 
-        def leaf(g, m, v, v_max, p):
+        def leaf(g, m, v, v_max):
             cast = [cast_like(x, g) for x in (a, beta1, beta2, e, e_root, c1, c2)]
             aa, bb1, bb2, ee, ee_root, cc1, cc2 = cast
-            m = bb1 * m + (1 - bb1) * g
-            v = bb2 * v + (1 - bb2) * jnp.square(g)
+            m, v = ema(m, g, bb1), ema(v, jnp.square(g), bb2)
             if amsgrad == "raw":
                 v_max = jnp.maximum(v_max, v)
                 second = v_max / cc2
@@ -112,14 +112,10 @@ def _adam(
                 direction = (m / cc1) / (jnp.sqrt(second + ee_root) + ee / jnp.sqrt(cc2))
             else:
                 direction = (m / cc1) / (jnp.sqrt(second + ee_root) + ee)
-            u = -cast_like(eta, g) * aa * direction
-            if decoupled:
-                u = u - cast_like(eta * lam_scale * lam, g) * p
-            return u, m, v, v_max
+            return -aa * direction, m, v, v_max
 
         v_max_in = state.v_max if amsgrad else state.v  # a placeholder, unused without AMSGrad
-        p_in = params if decoupled else grads  # a placeholder, unused without decay
-        updates, m, v, v_max = map_unzip(leaf, 4, grads, state.m, state.v, v_max_in, p_in)
+        updates, m, v, v_max = map_unzip(leaf, 4, grads, state.m, state.v, v_max_in)
         return updates, AdamState(step, m, v, v_max if amsgrad else ())
 
     return Transform(init, update)
@@ -145,7 +141,7 @@ def adam(
         amsgrad: None, "raw" (PyTorch, Keras) or "corrected" (Optax); see :func:`amsgrad`.
     """
     _check_adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad)
-    return _adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad, 0.0, 0.0, 1.0)
+    return _adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad)
 
 
 @recorded
@@ -196,11 +192,17 @@ def adamw(
                              schedule multiplier only, so it does not shrink with ``lr``.
 
     ``lr`` itself may also be a schedule; in the paper's form it is the constant alpha and
-    the time dependence belongs in ``schedule``.
+    the time dependence belongs in ``schedule``. Built as Optax builds it, from pieces:
+    ``chain(adam(lr, ...), decoupled_weight_decay(rate), scale_by_schedule(schedule))`` with
+    ``rate = lr * weight_decay`` ("lr") or ``weight_decay`` ("schedule").
     """
     _check_adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad)
     check.nonnegative("weight_decay", weight_decay)
     check.choice("coupling", coupling, WEIGHT_DECAY_COUPLINGS)
     check.nonnegative("schedule", schedule)
-    scale = lr if coupling == "lr" else 1.0
-    return _adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad, weight_decay, scale, schedule)
+    rate = times(lr, weight_decay) if coupling == "lr" else weight_decay
+    return chain(
+        _adam(lr, b1, b2, eps, eps_root, eps_hat, amsgrad),
+        decoupled_weight_decay(rate),
+        scale_by_schedule(schedule),
+    )

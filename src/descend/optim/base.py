@@ -62,6 +62,14 @@ def value_at(hyperparam: HyperParam, count: jax.Array) -> jax.Array:
     return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
 
 
+def times(a: HyperParam, b: HyperParam) -> HyperParam:
+    """``a * b`` for two hyperparameters: a schedule ``t -> a_t * b_t`` if either is one
+    (a learning rate times a decay rate, as PyTorch's and Keras' decoupled weight decay)."""
+    if callable(a) or callable(b):
+        return lambda t: value_at(a, t) * value_at(b, t)
+    return a * b
+
+
 def decay_power(beta: Any, step: jax.Array) -> jax.Array:
     """``beta ** step`` for a decay rate ``beta`` in [0, 1] and a step count ``step >= 1``,
     as ``exp(step * log(beta))``.

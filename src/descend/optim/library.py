@@ -29,7 +29,7 @@ import numpy as np
 
 from descend.optim.adagrad import adagrad
 from descend.optim.adam import adam, adamw
-from descend.optim.base import HyperParam, Transform
+from descend.optim.base import Transform, times
 from descend.optim.combine import chain
 from descend.optim.nadam import nadam
 from descend.optim.rmsprop import rmsprop
@@ -44,11 +44,6 @@ from descend.optim.transforms import (
 )
 
 _TORCH_IGNORED = ("foreach", "fused", "capturable", "differentiable")
-
-
-def _times(lr: HyperParam, rate: float) -> HyperParam:
-    """``lr * rate``, where ``lr`` may be a schedule."""
-    return (lambda t: lr(t) * rate) if callable(lr) else lr * rate
 
 
 def _given(value: Any) -> bool:
@@ -75,7 +70,7 @@ def _torch_wrap(a: dict[str, Any], rule: Transform, decoupled: bool = False) -> 
         parts.append(weight_decay(a["weight_decay"]))
     parts.append(rule)
     if _given(a["weight_decay"]) and decoupled:
-        parts.append(decoupled_weight_decay(_times(a["lr"], a["weight_decay"])))
+        parts.append(decoupled_weight_decay(times(a["lr"], a["weight_decay"])))
     return parts[0] if len(parts) == 1 else chain(*parts)
 
 
@@ -190,7 +185,7 @@ def _optax_adamw(a: dict[str, Any]) -> Transform:
         )
     if a["nesterov"]:
         return chain(
-            _optax_adam(a), decoupled_weight_decay(_times(a["learning_rate"], a["weight_decay"]))
+            _optax_adam(a), decoupled_weight_decay(times(a["learning_rate"], a["weight_decay"]))
         )
     return adamw(
         a["learning_rate"], a["b1"], a["b2"], a["eps"], a["weight_decay"], eps_root=a["eps_root"]
@@ -267,7 +262,7 @@ def _keras_wrap(a: dict[str, Any], rule: Transform) -> Transform:
         parts.append(clip_by_global_norm(a["global_clipnorm"]))
     parts.append(rule)
     if a["weight_decay"] is not None and _given(a["weight_decay"]):
-        parts.append(decoupled_weight_decay(_times(a["learning_rate"], a["weight_decay"])))
+        parts.append(decoupled_weight_decay(times(a["learning_rate"], a["weight_decay"])))
     return parts[0] if len(parts) == 1 else chain(*parts)
 
 

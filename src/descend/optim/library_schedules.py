@@ -56,6 +56,24 @@ def _sequential(base: float, a: dict[str, Any]) -> Schedule:
 
 Builder = Callable[[float, dict[str, Any]], Schedule]
 
+
+def _decay(schedule: Callable[..., Schedule], init: str, steps: str):
+    """An entry for a decay that Optax and Keras both parametrise as (initial value,
+    ``decay_rate``, steps, ``staircase``), under their own names for the value and steps."""
+    defaults = {init: _REQUIRED, steps: _REQUIRED, "decay_rate": _REQUIRED, "staircase": False}
+    return defaults, lambda b, a: schedule(
+        a[init], a["decay_rate"], a[steps], staircase=a["staircase"]
+    )
+
+
+def _cosine(init: str):
+    """An entry for a cosine decay to ``alpha`` times the initial value (Optax, Keras)."""
+    return (
+        {init: _REQUIRED, "decay_steps": _REQUIRED, "alpha": 0.0},
+        lambda b, a: S.cosine(a[init], a["decay_steps"], a[init] * a["alpha"]),
+    )
+
+
 TORCH: dict[str, tuple[dict[str, Any], Builder]] = {
     "steplr": (
         {"step_size": _REQUIRED, "gamma": 0.1},
@@ -106,21 +124,8 @@ OPTAX: dict[str, tuple[dict[str, Any], Builder]] = {
         {"init_value": _REQUIRED, "end_value": _REQUIRED, "transition_steps": _REQUIRED},
         lambda b, a: S.linear(a["init_value"], a["end_value"], a["transition_steps"]),
     ),
-    "exponential_decay": (
-        {
-            "init_value": _REQUIRED,
-            "transition_steps": _REQUIRED,
-            "decay_rate": _REQUIRED,
-            "staircase": False,
-        },
-        lambda b, a: S.exponential(
-            a["init_value"], a["decay_rate"], a["transition_steps"], staircase=a["staircase"]
-        ),
-    ),
-    "cosine_decay_schedule": (
-        {"init_value": _REQUIRED, "decay_steps": _REQUIRED, "alpha": 0.0},
-        lambda b, a: S.cosine(a["init_value"], a["decay_steps"], a["init_value"] * a["alpha"]),
-    ),
+    "exponential_decay": _decay(S.exponential, "init_value", "transition_steps"),
+    "cosine_decay_schedule": _cosine("init_value"),
     "polynomial_schedule": (
         {
             "init_value": _REQUIRED,
@@ -149,34 +154,9 @@ OPTAX: dict[str, tuple[dict[str, Any], Builder]] = {
 }
 
 KERAS: dict[str, tuple[dict[str, Any], Builder]] = {
-    "exponentialdecay": (
-        {
-            "initial_learning_rate": _REQUIRED,
-            "decay_steps": _REQUIRED,
-            "decay_rate": _REQUIRED,
-            "staircase": False,
-        },
-        lambda b, a: S.exponential(
-            a["initial_learning_rate"], a["decay_rate"], a["decay_steps"], staircase=a["staircase"]
-        ),
-    ),
-    "inversetimedecay": (
-        {
-            "initial_learning_rate": _REQUIRED,
-            "decay_steps": _REQUIRED,
-            "decay_rate": _REQUIRED,
-            "staircase": False,
-        },
-        lambda b, a: S.inverse_time(
-            a["initial_learning_rate"], a["decay_rate"], a["decay_steps"], staircase=a["staircase"]
-        ),
-    ),
-    "cosinedecay": (
-        {"initial_learning_rate": _REQUIRED, "decay_steps": _REQUIRED, "alpha": 0.0},
-        lambda b, a: S.cosine(
-            a["initial_learning_rate"], a["decay_steps"], a["initial_learning_rate"] * a["alpha"]
-        ),
-    ),
+    "exponentialdecay": _decay(S.exponential, "initial_learning_rate", "decay_steps"),
+    "inversetimedecay": _decay(S.inverse_time, "initial_learning_rate", "decay_steps"),
+    "cosinedecay": _cosine("initial_learning_rate"),
     "polynomialdecay": (
         {
             "initial_learning_rate": _REQUIRED,

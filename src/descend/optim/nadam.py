@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend.optim._moments import ema
+from descend.optim.adam import check_moments
 from descend.optim.base import (
     HyperParam,
     PyTree,
@@ -65,13 +67,9 @@ def nadam(
         momentum_schedule: True for PyTorch and Keras, False for Optax.
         eps_root: added inside the square root (Optax), >= 0.
     """
-    check.nonnegative("lr", lr)
-    check.fraction("b1", b1)
-    check.fraction("b2", b2)
-    check.positive("eps", eps)
+    check_moments(lr, b1, b2, eps, eps_root)
     check.nonnegative("momentum_decay", momentum_decay)
     check.boolean("momentum_schedule", momentum_schedule)
-    check.nonnegative("eps_root", eps_root)
 
     def init(params: PyTree) -> NAdamState:
         zeros = tree_zeros_like(params)
@@ -102,8 +100,7 @@ def nadam(
 
         def leaf(g, m, v):
             bb1, bb2 = cast_like(beta1, g), cast_like(beta2, g)
-            m = bb1 * m + (1 - bb1) * g
-            v = bb2 * v + (1 - bb2) * jnp.square(g)
+            m, v = ema(m, g, bb1), ema(v, jnp.square(g), bb2)
             denom = jnp.sqrt(v / cast_like(c2, g) + cast_like(e_root, g)) + cast_like(e, g)
             direction = (cast_like(coef_g, g) * g + cast_like(coef_m, g) * m) / denom
             return -cast_like(a, g) * direction, m, v

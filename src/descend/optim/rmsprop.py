@@ -12,6 +12,9 @@ and then, with momentum m (the buffer b starts at 0):
     b <- m*b + lr*s,    theta <- theta - b        lr_in_momentum=True   (Keras, Optax)
 
 The two momentum forms agree for a constant learning rate and differ under a schedule.
+They are the "sum" and "velocity" forms of the momentum piece that :func:`descend.momentum`
+shares (:func:`descend.optim._moments.trace`); with ``lr_in_momentum`` the state holds the
+velocity ``v = -b``.
 Hinton's lecture 6e (2012); centered form from Graves (2013). Library defaults: PyTorch
 ``RMSprop(lr=0.01, alpha=0.99, eps=1e-8)``, Keras ``RMSprop(learning_rate=0.001, rho=0.9,
 epsilon=1e-7)``, Optax ``rmsprop(decay=0.9, eps=1e-8)``.
@@ -25,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend.optim._moments import ema, root, trace
 from descend.optim.base import (
     HyperParam,
     PyTree,
@@ -40,7 +44,8 @@ from descend.optim.recipe import recorded
 
 
 class RMSPropState(NamedTuple):
-    """Update count, mean square ``nu``, mean ``mu`` (centered) and momentum buffer."""
+    """Update count, mean square ``nu``, mean ``mu`` (centered) and momentum buffer (``b``,
+    or the velocity ``-b`` with ``lr_in_momentum``)."""
 
     count: jax.Array
     nu: PyTree
@@ -89,6 +94,8 @@ def rmsprop(
     ]:
         check.boolean(name, flag)
     check.nonnegative("initial_scale", initial_scale)
+    # the learning rate inside the buffer is the "velocity" form (its buffer is -b)
+    momentum_form = "velocity" if lr_in_momentum else "sum"
 
     def init(params: PyTree) -> RMSPropState:
         zeros = tree_zeros_like(params)
@@ -103,16 +110,14 @@ def rmsprop(
         def leaf(g, nu, mu, buf):
             r, aa, ee, mm = (cast_like(h, g) for h in (rho, a, e, m))
             c = cast_like(correction, g)
-            nu = r * nu + (1 - r) * jnp.square(g)
+            nu = ema(nu, jnp.square(g), r)
             var = nu / c
             if centered:
-                mu = r * mu + (1 - r) * g
+                mu = ema(mu, g, r)
                 var = var - jnp.square(mu / c)
-            s = g / jnp.sqrt(var + ee) if eps_in_sqrt else g / (jnp.sqrt(var) + ee)
-            x = aa * s if lr_in_momentum else s
-            buf = mm * buf + x
-            direction = mm * buf + x if nesterov else buf
-            return (-direction if lr_in_momentum else -aa * direction), nu, mu, buf
+            s = g / root(var, ee, eps_in_sqrt)
+            update, buf = trace(s, buf, mm, aa, form=momentum_form, nesterov=nesterov)
+            return update, nu, mu, buf
 
         updates, nu, mu, buf = map_unzip(leaf, 4, grads, state.nu, state.mu, state.momentum)
         return updates, RMSPropState(t + 1, nu, mu, buf)

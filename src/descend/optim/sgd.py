@@ -27,9 +27,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from descend import _validation as check
+from descend.optim._moments import TRACE_FORMS, trace
 from descend.optim.base import (
     HyperParam,
     PyTree,
@@ -43,7 +43,7 @@ from descend.optim.base import (
 from descend.optim.recipe import recorded
 from descend.optim.transforms import scale_by_learning_rate
 
-MOMENTUM_FORMS = ("sum", "ema", "velocity")
+MOMENTUM_FORMS = TRACE_FORMS
 
 
 class MomentumState(NamedTuple):
@@ -100,19 +100,12 @@ def momentum(
         del params, extra
         t = state.count
         b, a, d = value_at(beta, t), value_at(lr, t), value_at(dampening, t)
+        first = t == 0 if form == "sum" else None  # PyTorch: the first step sets u <- g
 
         def leaf(g: jax.Array, u: jax.Array) -> tuple[jax.Array, jax.Array]:
             bb, aa, dd = cast_like(b, g), cast_like(a, g), cast_like(d, g)
-            if form == "sum":
-                u = jnp.where(t == 0, g, bb * u + (1 - dd) * g)
-                direction = g + bb * u if nesterov else u
-                return -aa * direction, u
-            if form == "ema":
-                u = bb * u + (1 - bb) * g
-                direction = (1 - bb) * g + bb * u if nesterov else u
-                return -aa * direction, u
-            v = bb * u - aa * g
-            return (bb * v - aa * g if nesterov else v), v
+            damp = dd if form == "sum" else None
+            return trace(g, u, bb, aa, form=form, nesterov=nesterov, dampening=damp, first=first)
 
         updates, buffer = map_unzip(leaf, 2, grads, state.buffer)
         return updates, MomentumState(t + 1, buffer)

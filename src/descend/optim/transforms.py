@@ -9,6 +9,8 @@ momentum=0.9, weight_decay=wd, maximize=True)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -24,21 +26,29 @@ from descend.optim.base import (
 from descend.optim.recipe import recorded
 
 
-def _need_params(name: str, params: PyTree) -> None:
-    if params is None:
-        raise ValueError(f"{name} needs the parameters: call update(grads, state, params)")
+def _leafwise(
+    fn: Callable[..., jax.Array], hyperparam: HyperParam, *, params_of: str | None = None
+) -> Transform:
+    """A transform (its state: the count) that maps each leaf ``g`` to ``fn(g, h)``, with
+    ``h`` the hyperparameter's value at the update count. With ``params_of`` (the
+    transform's name) it maps ``fn(g, h, theta)`` and needs the parameters."""
+
+    def tree_fn(grads: PyTree, params: PyTree, count: jax.Array) -> PyTree:
+        h = value_at(hyperparam, count)
+        if params_of is None:
+            return jax.tree.map(lambda g: fn(g, h), grads)
+        if params is None:
+            raise ValueError(f"{params_of} needs the parameters: call update(grads, state, params)")
+        return jax.tree.map(lambda g, p: fn(g, h, p), grads, params)
+
+    return stateless_with_count(tree_fn)
 
 
 @recorded
 def scale(factor: HyperParam) -> Transform:
     """``u = factor * g``; ``factor`` may be a schedule of the update count."""
 
-    def fn(grads: PyTree, params: PyTree, count: jax.Array) -> PyTree:
-        del params
-        f = value_at(factor, count)
-        return jax.tree.map(lambda g: cast_like(f, g) * g, grads)
-
-    return stateless_with_count(fn)
+    return _leafwise(lambda g, f: cast_like(f, g) * g, factor)
 
 
 @recorded
@@ -63,12 +73,7 @@ def clip_by_value(max_abs: HyperParam) -> Transform:
     """``g <- clip(g, -c, c)`` element-wise: ``torch.nn.utils.clip_grad_value_``, ``optax.clip``."""
     check.positive("max_abs", max_abs)
 
-    def fn(grads: PyTree, params: PyTree, count: jax.Array) -> PyTree:
-        del params
-        c = value_at(max_abs, count)
-        return jax.tree.map(lambda g: jnp.clip(g, -cast_like(c, g), cast_like(c, g)), grads)
-
-    return stateless_with_count(fn)
+    return _leafwise(lambda g, c: jnp.clip(g, -cast_like(c, g), cast_like(c, g)), max_abs)
 
 
 SMALL = 16  # leaves up to this size are summed by unrolled adds (fuses with the loop body)
@@ -121,18 +126,12 @@ def clip_by_norm(max_norm: HyperParam) -> Transform:
     """Rescale each leaf separately so its norm is at most ``max_norm`` (Keras' ``clipnorm``)."""
     check.positive("max_norm", max_norm)
 
-    def fn(grads: PyTree, params: PyTree, count: jax.Array) -> PyTree:
-        del params
-        c = value_at(max_norm, count)
+    def clip(g: jax.Array, c: jax.Array) -> jax.Array:
+        norm = jnp.sqrt(jnp.sum(jnp.square(g)))
+        factor = jnp.where(norm > c, c / jnp.where(norm == 0, 1.0, norm), 1.0)
+        return cast_like(factor, g) * g
 
-        def clip(g: jax.Array) -> jax.Array:
-            norm = jnp.sqrt(jnp.sum(jnp.square(g)))
-            factor = jnp.where(norm > c, c / jnp.where(norm == 0, 1.0, norm), 1.0)
-            return cast_like(factor, g) * g
-
-        return jax.tree.map(clip, grads)
-
-    return stateless_with_count(fn)
+    return _leafwise(clip, max_norm)
 
 
 @recorded
@@ -146,12 +145,7 @@ def weight_decay(rate: HyperParam) -> Transform:
     """
     check.nonnegative("rate", rate)
 
-    def fn(grads: PyTree, params: PyTree, count: jax.Array) -> PyTree:
-        _need_params("weight_decay", params)
-        r = value_at(rate, count)
-        return jax.tree.map(lambda g, p: g + cast_like(r, g) * p, grads, params)
-
-    return stateless_with_count(fn)
+    return _leafwise(lambda g, r, p: g + cast_like(r, g) * p, rate, params_of="weight_decay")
 
 
 @recorded
@@ -164,12 +158,9 @@ def decoupled_weight_decay(rate: HyperParam) -> Transform:
     """
     check.nonnegative("rate", rate)
 
-    def fn(updates: PyTree, params: PyTree, count: jax.Array) -> PyTree:
-        _need_params("decoupled_weight_decay", params)
-        r = value_at(rate, count)
-        return jax.tree.map(lambda u, p: u - cast_like(r, u) * p, updates, params)
-
-    return stateless_with_count(fn)
+    return _leafwise(
+        lambda u, r, p: u - cast_like(r, u) * p, rate, params_of="decoupled_weight_decay"
+    )
 
 
 @recorded
