@@ -11,6 +11,10 @@ part and passes the leaves as arguments, so ``minimize(f, x0, adam(1e-3))`` foll
 
 A transform without a recipe (an optax transform, a hand-written one) is static as a
 whole: it still runs, it is just compiled again for each new object.
+
+The recipe is also how a transform prints: ``repr(adam(0.01))`` is the call
+``adam(lr=0.01, b1=0.9, b2=0.999, eps=1e-08, eps_root=0.0)`` (see :func:`call_text`), and a
+schedule made by a :func:`checked` constructor prints as its call too (:class:`NamedSchedule`).
 """
 
 from __future__ import annotations
@@ -37,11 +41,18 @@ class GradientStep(NamedTuple):
 
 
 class _RecordedTransform(Transform):
-    """A Transform that also knows its recipe (instances get a ``__dict__``)."""
+    """A Transform that also knows its recipe (instances get a ``__dict__``), and prints as
+    the call that made it."""
+
+    def __repr__(self) -> str:
+        return call_text(self.recipe)
 
 
 class _RecordedStep(GradientStep):
-    """A GradientStep that also knows its recipe."""
+    """A GradientStep that also knows its recipe, and prints as the call that made it."""
+
+    def __repr__(self) -> str:
+        return call_text(self.recipe)
 
 
 _RECORDED = {Transform: _RecordedTransform, GradientStep: _RecordedStep}
@@ -57,6 +68,88 @@ class Recipe(NamedTuple):
 
 #: Annotations that mark a constructor's parameter as a numeric hyperparameter (data).
 NUMERIC_ANNOTATIONS = ("HyperParam", "float", HyperParam, float)
+
+
+class NamedSchedule:
+    """A schedule ``t -> value`` that prints as the call that made it, for example
+    ``cosine(init=0.1, steps=100, final=0.0)``. Calling it calls the schedule.
+
+    The call is kept as ``made_by``, not ``recipe``: a schedule stays one static object for
+    :func:`split` (its arguments are not traced), as a plain function would."""
+
+    __slots__ = ("__weakref__", "fn", "made_by")
+
+    def __init__(self, fn: Callable[[Any], Any], made_by: Recipe) -> None:
+        self.fn = fn
+        self.made_by = made_by
+
+    def __call__(self, t: Any) -> Any:
+        return self.fn(t)
+
+    def __repr__(self) -> str:
+        return call_text(self.made_by)
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether an argument equals its default (an array or a function never does, unless it
+    is the default object itself)."""
+    if value is default:
+        return True
+    if isinstance(value, (np.ndarray, jax.Array)) or callable(value):
+        return False
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
+def describe(value: Any) -> str:
+    """A short, Python-looking text for an argument of a recipe: a transform or schedule as
+    its call, a number as itself, an array with dimensions (or a traced value) as its dtype
+    and shape (``float64[3]``), a function as its name, an optax transform as its type."""
+    made = recipe_of(value)
+    if made is not None:
+        return call_text(made)
+    if isinstance(value, NamedSchedule):
+        return repr(value)
+    if isinstance(value, jax.core.Tracer):
+        return f"traced({value.dtype}[{','.join(map(str, value.shape))}])"
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        if np.ndim(value) == 0:
+            return str(np.asarray(value)[()])
+        return f"{value.dtype}[{','.join(map(str, np.shape(value)))}]"
+    if isinstance(value, list):
+        return f"[{', '.join(describe(v) for v in value)}]"
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if callable(getattr(value, "init", None)) and callable(getattr(value, "update", None)):
+        return f"{type(value).__name__}(...)"  # an optax or hand-made transform
+    if callable(value) and not isinstance(value, type):
+        name = getattr(value, "__name__", "")
+        return name if name.isidentifier() else "lambda t: ..."
+    return repr(value)
+
+
+def call_text(recipe: Recipe) -> str:
+    """The call a recipe stands for, as Python: ``name(arg=value, ...)``. Numeric
+    hyperparameters are always shown, other arguments only where they differ from the
+    constructor's default; a chain's transforms are shown in order."""
+    signature = inspect.signature(recipe.build)
+    bound = signature.bind(*recipe.args, **dict(recipe.kwargs))
+    numeric = hyperparameters(recipe.build)
+    parts = []
+    for name, param in signature.parameters.items():
+        if name not in bound.arguments:
+            continue
+        value = bound.arguments[name]
+        if param.kind is param.VAR_POSITIONAL:
+            parts += [describe(v) for v in value]
+        elif param.kind is param.VAR_KEYWORD:
+            parts += [f"{k}={describe(v)}" for k, v in value.items()]
+        elif name in numeric or param.default is param.empty or not _same(value, param.default):
+            parts.append(f"{name}={describe(value)}")
+    return f"{recipe.build.__name__}({', '.join(parts)})"
 
 
 def hyperparameters(build: Callable[..., Any]) -> tuple[str, ...]:
@@ -106,7 +199,12 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(build)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return bind(*args, **kwargs)[1]
+        bound, made = bind(*args, **kwargs)
+        if callable(made) and not hasattr(made, "_fields"):  # a schedule: print as its call
+            fn = made.fn if isinstance(made, NamedSchedule) else made
+            bound.apply_defaults()
+            return NamedSchedule(fn, Recipe(wrapper, bound.args, tuple(bound.kwargs.items())))
+        return made
 
     wrapper.hyperparameters = numeric  # type: ignore[attr-defined]
     wrapper.bind = bind  # type: ignore[attr-defined]
