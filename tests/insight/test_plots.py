@@ -160,3 +160,15 @@ def test_flavours_figure_three_paths(tmp_path):
     starts = {tuple(np.round([ln.get_xdata()[0], ln.get_ydata()[0]], 6)) for ln in lines}
     assert len(starts) == 1
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_race_figure_with_curves_draws_each_loss_above_the_minimum(rosen_runs):
+    surface, runs = rosen_runs
+    fig = plots.race_figure(surface, runs, curves=True)
+    loss_ax = next(a for a in fig.axes if a.get_title() == "loss per step")
+    assert loss_ax.get_yscale() == "log"
+    for name, res in runs.items():
+        (line,) = by_gid(loss_ax, f"loss:{name}")
+        h = res.history.trimmed()
+        np.testing.assert_allclose(line.get_xdata(), h["step"])
+        np.testing.assert_allclose(line.get_ydata(), np.asarray(h["loss"]) - surface.min_value)

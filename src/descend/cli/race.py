@@ -184,7 +184,7 @@ def race_figures(args: Any, surface: Any, x0: Any, rows: list[dict]) -> None:
     said = sys.stderr if args.json else sys.stdout
     try:
         if args.plot:
-            race_figure(surface, runs, labels=labels, path=args.plot)
+            race_figure(surface, runs, labels=labels, path=args.plot, curves=True)
             print(f"wrote {args.plot}", file=said)
         if args.animate:
             animate_race(surface, runs, labels=labels, path=args.animate)

@@ -36,6 +36,7 @@ def race_figure(
     log: bool = True,
     labels: Mapping[str, str] | None = None,
     title: str | None = None,
+    curves: bool = False,
 ) -> Figure:
     """The paths of several runs over the contour map of ``surface``.
 
@@ -45,13 +46,21 @@ def race_figure(
     are log-spaced in ``f - min f`` when ``log`` and the values span more than two decades.
     Each run is one line (its ``gid`` is ``"path:<name>"``); its start is a black dot, its end
     a cross; global minima are gold stars, local minima white diamonds.
+
+    ``curves=True`` adds a second panel beside the map: each run's loss above the surface's
+    minimum, ``f - f_min``, against the step (its ``gid`` is ``"loss:<name>"``; a log axis
+    when the values are positive), for the runs that are Results with a history.
     """
     check_2d(surface)
     if not runs:
         raise ValueError("runs must name at least one run; got an empty mapping")
     labels = dict(labels or {})
     xs, ys, zs = grid(surface)
-    fig, ax = new_figure((8.0, 6.0))
+    if curves:
+        fig, (ax, loss_ax) = new_figure((13.0, 5.4), ncols=2,
+                                        gridspec_kw={"width_ratios": [1.3, 1]})  # fmt: skip
+    else:
+        fig, ax = new_figure((8.0, 6.0))
     cs = contour(ax, xs, ys, zs, levels=levels, log=log, offset=surface.min_value)
     xn, yn = axis_names(surface)
     colorbar(fig, ax, cs, f"f({xn}, {yn})")
@@ -74,8 +83,32 @@ def race_figure(
     ax.set_title(title or f"Optimizer race on {surface.name}: paths from the start "
                  "(x = last point)")  # fmt: skip
     ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    if curves:
+        _loss_panel(loss_ax, surface, runs)
     fig.tight_layout()
     return save(fig, path)
+
+
+def _loss_panel(ax: Any, surface: Any, runs: Mapping[str, Any]) -> None:
+    """Each run's ``f - f_min`` against the step, in the colours of the map's paths."""
+    offset = surface.min_value if surface.min_value is not None else 0.0
+    drawn = []
+    for i, (name, run) in enumerate(runs.items()):
+        if not hasattr(run, "history"):
+            continue
+        h = run.history.trimmed()
+        gap = np.asarray(h["loss"], dtype=float) - offset
+        ax.plot(h["step"], gap, "-", color=COLORS[i % len(COLORS)], lw=1.4, label=name,
+                gid=f"loss:{name}")  # fmt: skip
+        drawn.append(gap)
+    values = np.concatenate(drawn) if drawn else np.ones(1)
+    finite = values[np.isfinite(values)]
+    log = finite.size > 0 and bool(np.all(finite > 0))
+    if log:
+        ax.set_yscale("log")
+    label = "f - f_min" if surface.min_value is not None else "f"
+    ax.set(xlabel="step", ylabel=label + (" (log scale)" if log else ""), title="loss per step")
+    ax.grid(alpha=0.3, which="both")
 
 
 def surface_3d(surface: Any, run: Any = None, *, path: Any = None, n: int = 80) -> Figure:
