@@ -201,7 +201,7 @@ def evaluate(split: str = "tuning", path: str | Path = DATA) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------
-# fitting the rate model (descend.insight.diagnose.model) on the tuning parts of both corpora
+# fitting the rate model (descend.insight.diagnose._model) on the tuning parts of both corpora
 
 FIT_L2 = (0.01, 0.1, 1.0, 10.0, 100.0)  # the penalties cross-validation chooses among
 CORE = ("progress_z", "log_level", "slope_share", "rebound_z", "spike_z", "log_noise",
@@ -249,7 +249,7 @@ def _rows(curves: list[dict[str, Any]]) -> tuple[np.ndarray, list[dict[str, Any]
     """Feature rows and, per row, the rules' own rate verdict; curves a hard rule decides
     (non-finite, blown up, too short) are left out, as the model never reads them."""
     from descend.insight.diagnose import _read, features
-    from descend.insight.diagnose.rules import decide
+    from descend.insight.diagnose._rules import decide
 
     X, meta = [], []
     for c in curves:
@@ -280,8 +280,8 @@ def cross_validate(X: np.ndarray, meta: list[dict[str, Any]]) -> dict[str, Any]:
     """Leave-one-task-out cross-validation of the model for every penalty in ``FIT_L2`` and
     two feature sets (all, ``CORE``): balanced accuracy on the foreign rows, accuracy on the
     own rows, and the rules' figures on the same rows."""
-    from descend.insight.diagnose import model
-    from descend.insight.diagnose.features import NAMES
+    from descend.insight.diagnose import _model as model
+    from descend.insight.diagnose._features import NAMES
 
     tasks = sorted({m["task"] for m in meta})
     y = [m["truth"] for m in meta]
@@ -316,8 +316,8 @@ def fit_model() -> int:
     import os
     import pickle
 
-    from descend.insight.diagnose import model
-    from descend.insight.diagnose.features import NAMES
+    from descend.insight.diagnose import _model as model
+    from descend.insight.diagnose._features import NAMES
 
     cache = os.environ.get("FIT_CACHE")
     if cache and Path(cache).exists():

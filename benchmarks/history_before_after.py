@@ -8,13 +8,15 @@ two interleaved in one run. Run: ``.venv/bin/python -m benchmarks.history_before
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -28,14 +30,20 @@ X0 = jnp.array([-1.2, 1.0])
 
 
 def load_before() -> Any:
-    code = subprocess.run(["git", "show", f"{BEFORE}:src/descend/engine/minimize.py"],
-                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
-        fh.write(code)
-    spec = importlib.util.spec_from_file_location("minimize_before", fh.name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``engine/minimize.py`` as it was at ``BEFORE``, with the rest of that commit's package
+    beside it (renamed ``descend_before``, so both versions live in one process)."""
+    folder = Path(tempfile.mkdtemp())
+    archive = subprocess.run(["git", "archive", BEFORE, "src/descend"], capture_output=True,
+                             check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    package = folder / "descend_before"
+    (folder / "src" / "descend").rename(package)
+    for source in package.rglob("*.py"):
+        text = source.read_text()
+        text = re.sub(r"\b(from|import) descend\b", r"\1 descend_before", text)
+        source.write_text(text.replace("descend.", "descend_before."))
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("descend_before.engine.minimize")
 
 
 def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
@@ -56,7 +64,7 @@ def sweep(module: Any, f: Callable, steps: int, **options: Any) -> Callable[[jax
 
 
 def main() -> int:
-    before, after = load_before(), sys.modules["descend.engine.minimize"]
+    before, after = load_before(), sys.modules["descend.engine._minimize"]
     f = ds.surfaces.get("rosenbrock").f
     print("| case | before | after | after / before |\n|---|---:|---:|---:|")
 

@@ -27,7 +27,6 @@ from descend.engine import (
 )
 from descend.optim import *  # noqa: F403
 from descend.optim import __all__ as _optim_all
-from descend.optim import schedules
 from descend.problems import data, losses, metrics, models, surfaces
 
 __version__ = "0.1.0"
@@ -50,7 +49,6 @@ __all__ = [
     "minimize",
     "models",
     "restarts",
-    "schedules",
     "surfaces",
     "sweep",
 ]

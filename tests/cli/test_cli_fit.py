@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
 
-from descend.cli import fit as cli_fit
+from descend.cli import _fit as cli_fit
 from descend.problems import data as data_lib
 
 

@@ -228,7 +228,7 @@ def test_shuffle_order_is_the_stable_argsort_of_the_random_words(n, mask):
     # order exactly, ties (forced by the mask) in index order
     import importlib
 
-    fit_module = importlib.import_module("descend.engine.fit")
+    fit_module = importlib.import_module("descend.engine._fit")
     bits = jax.random.bits(jax.random.key(n), (n,)) & jnp.uint32(mask)
     order = np.asarray(fit_module._order(bits))
     np.testing.assert_array_equal(order, np.argsort(np.asarray(bits), kind="stable"))

@@ -9,7 +9,8 @@ import optax
 import pytest
 
 import descend as ds
-from descend.engine import lookahead_nesterov, minimize, progress
+from descend.engine import _progress as progress
+from descend.engine import lookahead_nesterov, minimize
 
 A = jnp.array([1.0, 10.0])
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.engine.stop import StopReason, converged_mask, tally
+from descend.engine._stop import StopReason, converged_mask, tally
 from descend.insight.diagnose import as_curve
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.engine.restarts import draw_starts
+from descend.engine._restarts import draw_starts
 
 
 def test_restarts_find_all_four_minima_of_himmelblau():

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.engine.batching import any_running, keep_if
+from descend.engine._batching import any_running, keep_if
 
 
 def rosenbrock(x):
@@ -22,7 +22,7 @@ def rosenbrock(x):
 
 
 X0 = jnp.array([-1.2, 1.0])
-minimize_module = importlib.import_module("descend.engine.minimize")
+minimize_module = importlib.import_module("descend.engine._minimize")
 
 
 def _selects_in_loops(jaxpr, rows: int) -> list[tuple[int, ...]]:
@@ -210,7 +210,7 @@ def test_race_on_himmelblau_reports_where_each_optimizer_converged(cli):
 
 
 def test_update_rows_writes_a_block_per_run_with_a_shared_or_own_start():
-    from descend.engine.batching import update_rows
+    from descend.engine._batching import update_rows
 
     buffers, rows = jnp.zeros((3, 5)), jnp.arange(1.0, 7.0).reshape(3, 2)
     shared = jax.vmap(update_rows, in_axes=(0, None, 0))(buffers, 2, rows)

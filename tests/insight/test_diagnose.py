@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.insight.diagnose import Diagnosis, diagnose, read_log, read_losses, rules
+from descend.insight.diagnose import Diagnosis, diagnose, read_log, read_losses
+from descend.insight.diagnose import _rules as rules
 
 T = np.arange(500.0)
 

@@ -6,7 +6,7 @@ import pytest
 
 import descend as ds
 from descend.insight import lr_find
-from descend.insight.lr_find import (
+from descend.insight._lr_find import (
     falling_range,
     smooth,
     steep,
@@ -14,7 +14,7 @@ from descend.insight.lr_find import (
     suggest,
     valley,
 )
-from descend.problems.data.prepare import standardize
+from descend.problems.data._prepare import standardize
 
 
 def test_smoothing_is_the_bias_corrected_ema():

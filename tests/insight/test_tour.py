@@ -8,9 +8,10 @@ import re
 import pytest
 
 from descend.insight import tour
-from descend.insight.tour import gradients, learning_rate
-from descend.insight.tour import verdicts as v
-from descend.insight.tour.core import Claim, Context
+from descend.insight.tour import _gradients as gradients
+from descend.insight.tour import _learning_rate as learning_rate
+from descend.insight.tour import _verdicts as v
+from descend.insight.tour._core import Claim, Context
 
 GOOD = {
     "01": {"rises_small": 0, "steps_small": 100, "start_loss": 5.0, "final_small": 1.0},
@@ -170,7 +171,7 @@ def test_build_tour_selects_claims_in_order(tmp_path):
 def test_cli_writes_the_page(tmp_path, monkeypatch, capsys):
     import argparse
 
-    from descend.cli import tour as cli_tour
+    from descend.cli import _tour as cli_tour
 
     monkeypatch.setattr(tour, "CLAIMS", {12: tour.CLAIMS[12]})
     parser = argparse.ArgumentParser()

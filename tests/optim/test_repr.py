@@ -8,7 +8,7 @@ import pytest
 
 import descend as ds
 from descend.optim import schedules as S
-from descend.optim.recipe import split
+from descend.optim._recipe import split
 
 NAMESPACE = {**vars(ds), **{n: getattr(S, n) for n in dir(S) if not n.startswith("_")}}
 

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import descend as ds
-from descend.optim.recipe import GradientStep, hyperparameters, rebuild, split
+from descend.optim._recipe import GradientStep, hyperparameters, rebuild, split
 
 X0 = jnp.array([1.0, -2.0, 0.5])
 STEPS = 2

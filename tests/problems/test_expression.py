@@ -21,11 +21,11 @@ import pytest
 from hypothesis import given, settings
 
 import descend as ds
-from descend.engine.stop import StopReason
+from descend.engine._stop import StopReason
 from descend.problems.surfaces import ExpressionError, Surface, from_expression
-from descend.problems.surfaces import expression as expression_module
-from descend.problems.surfaces.expression import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, normalise
-from descend.problems.surfaces.expression_parser import MAX_TEXT, parse
+from descend.problems.surfaces import _expression as expression_module
+from descend.problems.surfaces._expression import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, normalise
+from descend.problems.surfaces._expression_parser import MAX_TEXT, parse
 
 POINTS = [(3.0, 2.0), (-1.5, 0.25), (0.7, -2.2)]
 

@@ -1,12 +1,12 @@
 """descend on the command line (also python -m descend): one module per command.
 
 - race: several optimizers from one start on one surface, a table of how each did
-  (:mod:`descend.cli.race`);
-- fit: train a model on a data set (:mod:`descend.cli.fit`);
-- lr-find: the learning-rate range test (:mod:`descend.cli.lr_find`);
-- diagnose FILE: read a loss curve (:mod:`descend.cli.diagnose`);
-- plot KIND: draw a figure (:mod:`descend.cli.plot`);
-- tour: a self-contained HTML report that measures the texts' claims (:mod:`descend.cli.tour`).
+  (:mod:`descend.cli._race`);
+- fit: train a model on a data set (:mod:`descend.cli._fit`);
+- lr-find: the learning-rate range test (:mod:`descend.cli._lr_find`);
+- diagnose FILE: read a loss curve (:mod:`descend.cli._diagnose`);
+- plot KIND: draw a figure (:mod:`descend.cli._plot`);
+- tour: a self-contained HTML report that measures the texts' claims (:mod:`descend.cli._tour`).
 
 What they share (the usage error, option parsing, optimizer specs, data and models) is in
 :mod:`descend.cli._common`; no command imports another.
@@ -23,7 +23,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from descend.cli import diagnose, fit, lr_find, plot, race, tour
+from descend.cli import _diagnose as diagnose
+from descend.cli import _fit as fit
+from descend.cli import _lr_find as lr_find
+from descend.cli import _plot as plot
+from descend.cli import _race as race
+from descend.cli import _tour as tour
 from descend.cli._common import DEFAULT_RACE, OPTIMIZERS, Parser, UsageError
 
 #: The exit status of a command whose reader closed the pipe (128 + SIGPIPE, as the shell's).

@@ -3,7 +3,7 @@
 (:mod:`descend.insight.plots`, needs matplotlib) and the race animation
 (:func:`descend.insight.animate.animate_race`)."""
 
+from descend.insight._lr_find import LRFind, lr_find
 from descend.insight.diagnose import Diagnosis, diagnose, read_losses
-from descend.insight.lr_find import LRFind, lr_find
 
 __all__ = ["Diagnosis", "LRFind", "diagnose", "lr_find", "read_losses"]

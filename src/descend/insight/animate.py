@@ -21,6 +21,8 @@ from descend.insight.plots._common import (
     run_path,
 )
 
+__all__ = ["animate_race", "frame_indices"]
+
 
 def frame_indices(n: int, frames: int) -> np.ndarray:
     """``frames`` record indices spread evenly over ``0 .. n-1`` (all of them when ``n`` is

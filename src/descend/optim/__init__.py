@@ -9,18 +9,18 @@ Keras defines it.
 from descend._validation import validate
 from descend.optim import registry as registry  # names() and get(name); kept out of __all__
 from descend.optim import schedules
-from descend.optim.adagrad import adagrad
-from descend.optim.adam import adam, adamw, amsgrad
-from descend.optim.base import HyperParam, Schedule, Transform, apply_updates, value_at
-from descend.optim.combine import chain, identity
-from descend.optim.library import from_library
-from descend.optim.library_schedules import schedule_from_library
-from descend.optim.nadam import nadam
-from descend.optim.noise import add_noise
-from descend.optim.plateau import reduce_on_plateau
-from descend.optim.rmsprop import rmsprop
-from descend.optim.sgd import gd, momentum, nesterov
-from descend.optim.transforms import (
+from descend.optim._adagrad import adagrad
+from descend.optim._adam import adam, adamw, amsgrad
+from descend.optim._base import HyperParam, Schedule, Transform, apply_updates, value_at
+from descend.optim._combine import chain, identity
+from descend.optim._library import from_library
+from descend.optim._library_schedules import schedule_from_library
+from descend.optim._nadam import nadam
+from descend.optim._noise import add_noise
+from descend.optim._plateau import reduce_on_plateau
+from descend.optim._rmsprop import rmsprop
+from descend.optim._sgd import gd, momentum, nesterov
+from descend.optim._transforms import (
     clip_by_global_norm,
     clip_by_norm,
     clip_by_value,

@@ -29,12 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from descend.optim.adagrad import adagrad
-from descend.optim.adam import adam, adamw, amsgrad
-from descend.optim.base import Transform
-from descend.optim.nadam import nadam
-from descend.optim.rmsprop import rmsprop
-from descend.optim.sgd import gd, momentum, nesterov
+from descend.optim._adagrad import adagrad
+from descend.optim._adam import adam, adamw, amsgrad
+from descend.optim._base import Transform
+from descend.optim._nadam import nadam
+from descend.optim._rmsprop import rmsprop
+from descend.optim._sgd import gd, momentum, nesterov
 
 INF = math.inf
 SCALES = ("log", "linear")

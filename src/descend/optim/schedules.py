@@ -7,7 +7,7 @@ and as Optax's schedules. Any hyperparameter of any descend rule accepts a sched
 ``descend.adam(b1=one_cycle_momentum(...))`` cycles its beta1.
 
 Every numeric argument takes any real number, NumPy scalar or 0-d array (int, uint or float
-dtype), as the float of the same value (see :func:`descend.optim.recipe.checked`).
+dtype), as the float of the same value (see :func:`descend.optim._recipe.checked`).
 
 For the loss-driven "reduce on plateau" see :func:`descend.optim.reduce_on_plateau`.
 """
@@ -20,8 +20,26 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
-from descend.optim.base import Schedule
-from descend.optim.recipe import checked
+from descend.optim._base import Schedule
+from descend.optim._recipe import checked
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "cosine",
+    "cosine_warm_restarts",
+    "exponential",
+    "inverse_time",
+    "join",
+    "linear",
+    "multistep",
+    "one_cycle",
+    "one_cycle_momentum",
+    "polynomial",
+    "power",
+    "step",
+    "warmup",
+]
 
 
 def _float(t: jax.Array) -> jax.Array:

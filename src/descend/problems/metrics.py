@@ -11,6 +11,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+__all__ = ["accuracy", "predicted_labels", "r2"]
+
 
 def predicted_labels(outputs: jax.Array, output: str = "raw") -> jax.Array:
     """Class labels from outputs: ``argmax`` over classes, or for one output per sample

@@ -27,10 +27,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from descend.engine.fit import DIVERGED, MAX_EPOCHS, STALLED, fit
+from descend.engine._fit import DIVERGED, MAX_EPOCHS, STALLED, fit
 from descend.optim import registry
 from descend.problems import models
-from descend.problems.data.prepare import Standardizer
+from descend.problems.data._prepare import Standardizer
 from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
 #: The update rules ``optimizer`` may name: every rule of ``descend.optim.registry`` (each

@@ -15,8 +15,8 @@ involved) and advice in plain words. The labels:
 
 A noisy curve (per-step mini-batch losses) is read through block means, so that its trend
 is judged rather than its noise. The statistics are in
-:mod:`~descend.insight.diagnose.statistics`, the rules, their order and their thresholds in
-:mod:`~descend.insight.diagnose.rules`; :func:`read_losses` reads a loss column from a CSV or
+:mod:`~descend.insight.diagnose._statistics`, the rules, their order and their thresholds in
+:mod:`~descend.insight.diagnose._rules`; :func:`read_losses` reads a loss column from a CSV or
 JSON log (``descend diagnose FILE`` on the command line). ``benchmarks/diagnosis_corpus.py``
 measures the labels against learning-rate sweeps whose best rate is known.
 """
@@ -28,18 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from descend.insight.diagnose.curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
-from descend.insight.diagnose.features import curve_features
-from descend.insight.diagnose.logs import read_log, read_losses
-from descend.insight.diagnose.rules import (
+from descend.insight.diagnose._curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
+from descend.insight.diagnose._features import curve_features
+from descend.insight.diagnose._logs import read_log, read_losses
+from descend.insight.diagnose._rules import (
     ADVICE,
     decide,
     decide_short,
     first_nonfinite,
     nonfinite_evidence,
 )
-from descend.insight.diagnose.statistics import curve_statistics
-from descend.insight.diagnose.verdict import model_reads, model_verdict
+from descend.insight.diagnose._statistics import curve_statistics
+from descend.insight.diagnose._verdict import model_reads, model_verdict
 
 LABELS = ("diverged", "too_high", "too_low", "plateau", "converged", "healthy")
 OK_LABELS = ("converged", "healthy")
@@ -52,7 +52,7 @@ class Diagnosis:
     ``label`` is one of :data:`LABELS`; ``evidence`` lists the facts behind it, each naming a
     statistic, its value, its threshold and the steps involved; ``advice`` says what to do;
     ``statistics`` holds every number computed (see
-    :mod:`descend.insight.diagnose.statistics`). ``ok`` is True for ``converged`` and
+    :mod:`descend.insight.diagnose._statistics`). ``ok`` is True for ``converged`` and
     ``healthy``.
     """
 
@@ -146,7 +146,7 @@ def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, d
 
 
 def features(source: Any, *, grad_norm: Any = None, steps: Any = None) -> np.ndarray | None:
-    """The features of the rate model (:mod:`~descend.insight.diagnose.features`) of one
+    """The features of the rate model (:mod:`~descend.insight.diagnose._features`) of one
     curve, or None when a hard rule decides it (non-finite, diverged, too short)."""
     read = _read(source, grad_norm, steps)
     if isinstance(read, Diagnosis):

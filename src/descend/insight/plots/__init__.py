@@ -3,14 +3,14 @@
 these modules leaves the user's backend alone), and, given ``path``, saves it as PNG or SVG
 (by the suffix), creating the parent folders."""
 
-from descend.insight.plots.curves import (
+from descend.insight.plots._curves import (
     heavy_ball_optimum,
     loss_curves,
     lr_sensitivity,
     momentum_map,
 )
-from descend.insight.plots.flavours import flavour_paths, flavours_figure
-from descend.insight.plots.surface import gradient_field, race_figure, surface_3d
+from descend.insight.plots._flavours import flavour_paths, flavours_figure
+from descend.insight.plots._surface import gradient_field, race_figure, surface_3d
 
 __all__ = [
     "flavour_paths",

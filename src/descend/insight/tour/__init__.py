@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from descend.insight.tour import verdicts
-from descend.insight.tour.adaptive import claim_10, claim_16
-from descend.insight.tour.core import Claim, Context
-from descend.insight.tour.escaping import claim_08, claim_09, claim_13
-from descend.insight.tour.flavours import claim_07
-from descend.insight.tour.gradients import claim_12, claim_14, claim_15, claim_17
-from descend.insight.tour.learning_rate import claim_01, claim_02, claim_11
-from descend.insight.tour.momentum import claim_03, claim_04, claim_05, claim_06
-from descend.insight.tour.render import render_html
+from descend.insight.tour import _verdicts as verdicts
+from descend.insight.tour._adaptive import claim_10, claim_16
+from descend.insight.tour._core import Claim, Context
+from descend.insight.tour._escaping import claim_08, claim_09, claim_13
+from descend.insight.tour._flavours import claim_07
+from descend.insight.tour._gradients import claim_12, claim_14, claim_15, claim_17
+from descend.insight.tour._learning_rate import claim_01, claim_02, claim_11
+from descend.insight.tour._momentum import claim_03, claim_04, claim_05, claim_06
+from descend.insight.tour._render import render_html
 
 CLAIMS: dict[int, Callable[[Context], Claim]] = {
     1: claim_01,

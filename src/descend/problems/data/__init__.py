@@ -15,10 +15,10 @@ int32 labels ``0 .. k-1`` for classification), its task and names. Randomness co
 the ``seed`` arguments. Mini-batching is the training loop's job, not this module's.
 """
 
-from descend.problems.data.dataset import TASKS, Dataset
-from descend.problems.data.prepare import Standardizer, split, standardize
-from descend.problems.data.sources import MAX_INFERRED_CLASSES, load, names, read_csv
-from descend.problems.data.synthetic import (
+from descend.problems.data._dataset import TASKS, Dataset
+from descend.problems.data._prepare import Standardizer, split, standardize
+from descend.problems.data._sources import MAX_INFERRED_CLASSES, load, names, read_csv
+from descend.problems.data._synthetic import (
     LINEAR_REGRESSION_BIAS,
     blobs,
     circles,

@@ -24,17 +24,17 @@ Shapes: regression and binary losses take ``pred`` of shape ``(n,)`` or ``(n, 1)
 averaged per sample. Each docstring gives the formula and the library or paper it follows.
 """
 
-from descend.problems.losses.base import TASKS, Loss, custom, reduce
-from descend.problems.losses.classification import (
+from descend.problems.losses._base import TASKS, Loss, custom, reduce
+from descend.problems.losses._classification import (
     binary_cross_entropy,
     focal,
     hinge,
     softmax_cross_entropy,
     squared_hinge,
 )
-from descend.problems.losses.embedding import contrastive, triplet
-from descend.problems.losses.registry import get, names
-from descend.problems.losses.regression import huber, mae, mse
+from descend.problems.losses._embedding import contrastive, triplet
+from descend.problems.losses._registry import get, names
+from descend.problems.losses._regression import huber, mae, mse
 
 __all__ = [
     "TASKS",

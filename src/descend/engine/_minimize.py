@@ -1,0 +1,413 @@
+"""`minimize`: a whole optimisation as one compiled XLA program, stop rules included.
+
+With ``L_t = f(x_t)`` and ``g_t = grad f(x_t)`` (``-f`` when maximizing), the loop is
+
+    x_{t+1} = x_t + update(g_t)              the optimizer, any Transform
+    stop at the first t where, in this order of precedence:
+      diverged   L_t, x_t or g_t is not finite, or L_t - L_0 > divergence * max(|L_0|, 1)
+      converged  ||g_t|| <= tol
+      precision  ||g_t|| <= FLOOR_ULPS * eps * max(||g_0||, 1) and the best loss has not
+                 improved for `patience` steps (rounding noise; see precision_floor)
+      stalled    |L_t - L_{t-1}| / max(|L_{t-1}|, tiny) < ftol for `patience` steps in a row
+      max_steps  t == max_steps
+
+The program is compiled once per (function, optimizer structure, static options); start
+points and every numeric hyperparameter are arguments of that program, so a second call
+with new values does not recompile, and ``jax.vmap`` over either runs many runs at once.
+Under ``vmap`` the loop costs time linear in the steps, history included (see
+:mod:`descend.engine._loop`), and the history is bounded by ``max_records``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from descend import _validation as check
+from descend.engine import _progress as progress_bar
+from descend.engine._batching import any_running
+from descend.engine._loop import (
+    Carry,
+    Consts,
+    Log,
+    Options,
+    Run,
+    block_steps,
+    history_of,
+    make_steps,
+    row_index,
+    thin,
+)
+from descend.engine._result import Result
+from descend.engine._stop import StopReason
+from descend.optim._base import apply_updates, value_at
+from descend.optim._recipe import GradientStep, learning_rate_of, rebuild, split
+from descend.optim._transforms import global_norm, small_sum
+
+PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
+FLOOR_ULPS = 64  # see precision_floor
+MAX_RECORDS = 4097  # history records kept by default; a longer run is thinned to fit
+PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
+
+
+def _all_finite(*values: Any) -> jax.Array:
+    """Whether every element of every leaf is finite: one sum, which is NaN or infinite as
+    soon as any term is (a finite overflow to inf only happens far past divergence)."""
+    total = sum(small_sum(x) for x in jax.tree.leaves(values))
+    return jnp.isfinite(total)
+
+
+def records_needed(max_steps: int, record_every: int) -> int:
+    """History rows a run of ``max_steps`` needs to keep every record: one every
+    ``record_every`` steps (step 0 included) and the last step."""
+    return -(-max_steps // record_every) + 1
+
+
+def record_capacity(max_steps: int, record_every: int, max_records: int) -> int:
+    """History rows a run keeps: :func:`records_needed`, at most ``max_records`` (made odd,
+    so that thinning keeps rows 0, 2, 4, ... exactly); fewer than needed means thinning."""
+    return min(records_needed(max_steps, record_every), max_records - (1 - max_records % 2))
+
+
+def precision_floor(gn0: jax.Array) -> jax.Array:
+    """``FLOOR_ULPS * eps * max(||g_0||, 1)`` in the float type of ``gn0``: a gradient
+    norm this small, with a loss that has stopped improving, is rounding noise.
+
+    In float32 the computed gradient near a minimum that is not exactly representable is a
+    difference of terms of the size of the gradient's parts, each off by ``eps``
+    (Himmelblau's bottoms out at 6e-6, above the default ``tol=1e-6``), and a step
+    ``lr * g`` under half an ulp of ``x`` leaves ``x`` where it is. A run whose gradient is
+    under this floor and whose best loss has not improved for ``patience`` steps stops as
+    ``converged (gradient norm at float precision)``. In float64 the floor is ~1e-13 and
+    the rule only fires with a ``tol`` below it; ``tol=0`` turns it off with the gradient
+    rule."""
+    eps = jnp.finfo(gn0.dtype).eps
+    return FLOOR_ULPS * eps * jnp.maximum(gn0, 1.0)
+
+
+@functools.lru_cache(maxsize=256)
+def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callable[..., Result]:
+    sign = -1.0 if options.maximize else 1.0
+    capacity = options.records
+    block = block_steps(options)
+    objective = lambda x: sign * f(x)  # noqa: E731
+    value_and_grad = jax.value_and_grad(objective)
+
+    def advance(optimizer, x, state, g):
+        if isinstance(optimizer, GradientStep):
+            return optimizer.step(objective, x, state)
+        updates, state = optimizer.update(g, state, x)
+        return apply_updates(x, updates), state
+
+    def lr_at(leaves, t):
+        lr = learning_rate_of(rebuild(key, leaves))
+        return jnp.nan if lr is None else value_at(lr, t)
+
+    def verdict(k: Consts, t, loss, x, gn, prev_loss, stall, since_best):
+        finite = _all_finite(loss, gn, x)
+        blown = loss - k.loss0 > k.divergence * jnp.maximum(jnp.abs(k.loss0), 1.0)
+        reason = jnp.where(t >= options.max_steps, StopReason.MAX_STEPS, StopReason.RUNNING)
+        if stall is not None:
+            change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
+            stall = jnp.where((t > 0) & (change < k.ftol), stall + 1, 0)
+            reason = jnp.where(stall >= options.patience, StopReason.LOSS_TOL, reason)
+        if since_best is not None:
+            at_floor = (gn <= k.floor) & (since_best >= options.patience)
+            reason = jnp.where(at_floor, StopReason.PRECISION, reason)
+        reason = jnp.where(gn <= k.tol, StopReason.GRADIENT_TOL, reason)
+        reason = jnp.where(finite & ~blown, reason, StopReason.DIVERGED)
+        return reason.astype(jnp.int32), stall
+
+    def step(c: Run, k: Consts) -> Run:
+        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad)
+        loss, g = value_and_grad(x)
+        t = c.t + 1
+        gn = global_norm(g)
+        improved = loss < c.best_loss
+        since_best = None if c.since_best is None else jnp.where(improved, 0, c.since_best + 1)
+        reason, stall = verdict(k, t, loss, x, gn, c.loss, c.stall, since_best)
+        better = improved & (reason != StopReason.DIVERGED)
+        return Run(
+            t=t,
+            x=x,
+            state=state,
+            loss=loss,
+            grad=g,
+            best_x=jax.tree.map(lambda b, n: jnp.where(better, n, b), c.best_x, x),
+            best_loss=jnp.where(better, loss, c.best_loss),
+            stall=stall,
+            reason=reason,
+            since_best=since_best,
+        )
+
+    def row(run: Run, k: Consts) -> Log:
+        del k
+        path = run.x if options.record_path else None
+        return Log(sign * run.loss, global_norm(run.grad), None, path)
+
+    def minimize_run(x0, leaves, tol, ftol, divergence):
+        optimizer = rebuild(key, leaves)
+        loss0, g0 = value_and_grad(x0)
+        float_type = jnp.result_type(loss0)
+        gn0 = global_norm(g0)
+        k = Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
+        t0 = jnp.zeros([], jnp.int32)
+        stall0 = t0 if options.use_ftol else None
+        reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, None)
+        run0 = Run(
+            t=t0,
+            x=x0,
+            state=optimizer.init(x0),
+            loss=loss0,
+            grad=g0,
+            best_x=x0,
+            best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(float_type),
+            stall=stall0,
+            reason=reason0,
+            since_best=t0 if options.use_floor else None,
+        )
+
+        def empty(a: jax.Array) -> jax.Array:
+            return jnp.full((capacity, *jnp.shape(a)), jnp.nan, float_type)
+
+        first = row(run0, k)
+        log0 = jax.tree.map(lambda r: empty(r).at[0].set(r), first)
+        # with two rows (record_every >= max_steps) the second is the last step: written
+        # once after the loop, so the loop records nothing
+        ends_only = capacity == 2
+        nothing = Log(None, None, None, None)
+        start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
+        bounded = bool(options.thinned or options.progress_every)
+        inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
+        running = lambda c: any_running(c.run.reason == StopReason.RUNNING)  # noqa: E731
+
+        def steps(c: Carry) -> Carry:
+            written = nothing if ends_only else c.log
+            run, log, loops = inner_steps(c.run, k, written, c.loops, c.every, c.loops + block)
+            return c._replace(loops=loops, run=run, log=c.log if ends_only else log)
+
+        def segment(c: Carry) -> Carry:
+            if options.thinned:
+                last = jnp.minimum(c.loops + block, options.max_steps)
+                overflows = lambda c: row_index(last, c.every) >= capacity  # noqa: E731
+                c = jax.lax.while_loop(overflows, thin, c)
+            before = c.loops
+            c = steps(c)
+            if options.progress_every:
+                every = options.progress_every
+                crossed = (c.loops // every > before // every) | ~running(c)
+
+                def report(c: Carry) -> Carry:
+                    jax.debug.callback(progress_bar.report, c.run.t, sign * c.run.loss)
+                    return c
+
+                c = jax.lax.cond(crossed, report, lambda c: c, c)
+            return c
+
+        end = jax.lax.while_loop(running, segment, start)
+        run = end.run
+        if ends_only:  # the last step's row, unless the run stopped at its start
+            last = row(run, k)
+            write = lambda b, v: b.at[1].set(jnp.where(run.t > 0, v, b[1]))  # noqa: E731
+            end = end._replace(log=jax.tree.map(write, end.log, last))
+        return Result(
+            x=run.x,
+            loss=sign * run.loss,
+            best_x=run.best_x,
+            best_loss=sign * run.best_loss,
+            grad_norm=global_norm(run.grad),
+            steps=run.t,
+            reason=run.reason,
+            diverged_at=jnp.where(run.reason == StopReason.DIVERGED, run.t, -1).astype(jnp.int32),
+            history=history_of(end, options, lambda t: lr_at(leaves, t)),
+        )
+
+    return jax.jit(minimize_run)
+
+
+def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
+    """Refuse, before compiling, a history that cannot fit in memory."""
+    itemsize = max((jnp.result_type(a).itemsize for a in jax.tree.leaves(x0)), default=4)
+    need = records * (3 + path_size) * itemsize
+    limit = _memory_bytes() // 2
+    if need > limit:
+        raise ValueError(
+            f"the history would need {need / 2**30:.1f} GiB ({records} records of "
+            f"{3 + path_size} numbers), more than half of this machine's memory; pass "
+            f"record_path=False or a smaller max_records"
+        )
+
+
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume a small machine
+        return 8 * 2**30
+
+
+def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
+    """Unpack a Surface (anything with ``f``, ``dim`` and ``start``): its function, and its
+    recommended start when ``x0`` is None; check the start's shape against its dimension."""
+    if hasattr(f, "f") and hasattr(f, "dim") and hasattr(f, "start"):
+        surface = f
+        x0 = jnp.asarray(surface.start) if x0 is None else x0
+        shape = jnp.shape(x0)
+        if shape != (surface.dim,):
+            raise ValueError(
+                f"x0 must have shape ({surface.dim},) for surface {surface.name!r}; got {shape}"
+            )
+        return surface.f, x0
+    if x0 is None:
+        raise ValueError("x0 is required unless f is a surface (which has a start point)")
+    return f, x0
+
+
+def _as_float_tree(x0: Any) -> Any:
+    """x0 with float leaves; a flat list or tuple of numbers is taken as a vector."""
+    if isinstance(x0, (list, tuple)) and x0 and all(isinstance(v, (int, float)) for v in x0):
+        x0 = jnp.asarray(x0)
+
+    def leaf(a: Any) -> jax.Array:
+        if isinstance(a, jax.Array) and jnp.issubdtype(a.dtype, jnp.floating):
+            return a
+        a = jnp.asarray(a)
+        if not jnp.issubdtype(a.dtype, jnp.floating):
+            a = a.astype(jnp.result_type(float))
+        return a
+
+    try:
+        return jax.tree.map(leaf, x0)
+    except TypeError as err:
+        raise TypeError(f"x0 must be an array or a pytree of arrays; got {x0!r}") from err
+
+
+def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> None:
+    """Trace f (shapes only, nothing is computed) to catch a non-scalar or non-float result
+    and a function JAX cannot differentiate, with a message instead of a deep traceback.
+    The verdict is cached per function and argument shapes."""
+    leaves, treedef = jax.tree.flatten(x0)
+    shapes = tuple((jnp.shape(a), jnp.result_type(a)) for a in leaves)
+    _check_traced(f, treedef, shapes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) -> None:
+    spec = treedef.unflatten([jax.ShapeDtypeStruct(s, d) for s, d in shapes])
+
+    def first_line(err: Exception) -> str:
+        text = str(err)
+        return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"
+
+    try:
+        out = jax.eval_shape(f, spec)
+    except Exception as err:  # the user's function failed under tracing
+        raise ValueError(f"f could not be evaluated at x0 with JAX: {first_line(err)}") from err
+    if not hasattr(out, "shape") or out.shape != ():
+        shape = getattr(out, "shape", type(out).__name__)
+        raise ValueError(f"f must return a scalar; it returned {shape}")
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise ValueError(f"f must return a real floating-point scalar; it returned {out.dtype}")
+    try:
+        jax.eval_shape(jax.grad(f), spec)
+    except Exception as err:
+        raise ValueError(f"f is not differentiable with JAX at x0: {first_line(err)}") from err
+
+
+def minimize(
+    f: Any,
+    x0: Any = None,
+    optimizer: Any = None,
+    *,
+    max_steps: int = 10_000,
+    tol: float = 1e-6,
+    ftol: float = 0.0,
+    patience: int = 10,
+    divergence: float = 1e4,
+    maximize: bool = False,
+    record_every: int = 1,
+    record_path: bool | None = None,
+    max_records: int = MAX_RECORDS,
+    progress: Any = False,
+) -> Result:
+    """Minimize (or, with ``maximize=True``, maximize) ``f`` from ``x0`` with ``optimizer``.
+
+    Args:
+        f: a JAX-differentiable function of a pytree returning a scalar, or a surface from
+            :mod:`descend.surfaces` (then ``x0`` defaults to its recommended start).
+        x0: the start point (an array or a pytree of arrays).
+        optimizer: any Transform (descend's or optax's), or a GradientStep such as
+            :func:`descend.engine.lookahead_nesterov`.
+        max_steps: the most updates to apply, an integer >= 1.
+        tol: stop when the gradient norm is at most ``tol`` (0 disables it unless the
+            gradient is exactly zero). A run also stops, as ``converged (gradient norm at
+            float precision)``, when the norm reaches :func:`precision_floor`, the level
+            below which it is rounding noise (in float32 that floor can lie above ``tol``).
+        ftol, patience: stop when the relative change of the loss stays below ``ftol`` for
+            ``patience`` steps in a row (``ftol=0`` disables it).
+        divergence: report ``diverged`` when the loss rises more than ``divergence`` times
+            ``max(|L_0|, 1)`` above its start, or anything becomes non-finite.
+        maximize: climb ``f`` instead (gradient ascent); losses are reported as ``f``.
+        record_every: keep one history record every this many steps.
+        record_path: keep the points in the history; by default when it stays small.
+        max_records: the most history records kept (at least 3). A run that would need
+            more is thinned as it goes: every other record is dropped and ``record_every``
+            doubles, so memory and time follow the steps taken, not ``max_steps``.
+        progress: show a progress bar (steps, loss) while running: True for standard
+            error, or a text stream to write it to.
+
+    Returns:
+        A :class:`Result`; see its ``stop_reason``, ``history`` and ``summary()``.
+    """
+    if optimizer is None:
+        raise TypeError("minimize needs an optimizer, e.g. descend.adam(1e-2)")
+    if not (
+        hasattr(optimizer, "init") and (hasattr(optimizer, "update") or hasattr(optimizer, "step"))
+    ):
+        raise TypeError(
+            f"optimizer must be a Transform (such as descend.adam(1e-2) or an optax "
+            f"optimizer); got {type(optimizer).__name__}"
+        )
+    max_steps = check.positive_int("max_steps", max_steps)
+    record_every = check.positive_int("record_every", record_every)
+    max_records = check.integer("max_records", max_records, 3)
+    patience = check.positive_int("patience", patience)
+    check.nonnegative("tol", tol)
+    check.nonnegative("ftol", ftol)
+    check.positive("divergence", divergence)
+    f, x0 = _surface_parts(f, x0)
+    if not callable(f):
+        raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
+    x0 = _as_float_tree(x0)
+    _check_function(f, x0)
+    records = record_capacity(max_steps, record_every, max_records)
+    size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
+    if record_path is None:
+        record_path = size * records <= PATH_LIMIT
+    _check_history_fits(records, size if record_path else 0, x0)
+    every = -(-max_steps // PROGRESS_REPORTS) if progress else 0
+    options = Options(
+        max_steps=max_steps,
+        record_every=record_every,
+        records=records,
+        thinned=records < records_needed(max_steps, record_every),
+        record_path=bool(record_path),
+        patience=patience,
+        maximize=bool(maximize),
+        progress_every=every,
+        use_ftol=ftol > 0,
+        use_floor=tol > 0,
+    )
+    key, leaves = split(optimizer)
+    run = _runner(f, key, options)
+    stream = progress if hasattr(progress, "write") else None
+    with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
+        result = run(x0, leaves, tol, ftol, divergence)
+        if progress:  # keep the bar until the (asynchronously dispatched) run has finished
+            result = jax.block_until_ready(result)
+    return result

@@ -1,0 +1,101 @@
+"""Random restarts: N start points, all run in one vmapped program, the best kept.
+
+Starts are drawn uniformly in a box: the surface's domain (or ``domain``), or the cube of
+half-width ``radius`` around ``around``. The best run is the one with the lowest best loss
+(``Result.best_loss``) among the runs that did not diverge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from descend import _validation as check
+from descend.engine._minimize import _surface_parts, minimize
+from descend.engine._result import Result
+from descend.engine._stop import StopReason
+
+
+@dataclass(frozen=True)
+class Restarts:
+    """``starts[i]`` and ``results[i]`` (a batched Result) for each restart; ``best_index``
+    is the best non-diverged run (-1 when every run diverged)."""
+
+    starts: np.ndarray
+    results: Result
+    best_index: int
+
+    def __repr__(self) -> str:
+        """How many starts, which run is best, then the results' summary."""
+        if self.best_index < 0:
+            best = "every run diverged"
+        else:
+            loss = float(np.asarray(self.results.best_loss)[self.best_index])
+            best = f"best run {self.best_index} (best_loss {loss:.4g})"
+        return f"Restarts({len(self.starts)} starts, {best}; results={self.results!r})"
+
+    @property
+    def best(self) -> Result:
+        """The best run (raises when every run diverged)."""
+        if self.best_index < 0:
+            raise ValueError("every restart diverged; lower the learning rate")
+        return self.results[self.best_index]
+
+    def found(self, points: Sequence[Sequence[float]], within: float = 1e-2) -> np.ndarray:
+        """For each of ``points``, whether some run's best point lies within ``within``
+        of it (e.g. which of Himmelblau's four minima were found)."""
+        best = np.asarray(self.results.best_x, float)
+        pts = np.asarray(points, float).reshape(len(points), -1)
+        dist = np.linalg.norm(best[:, None, :] - pts[None, :, :], axis=-1)
+        ok = np.asarray(self.results.reason) != StopReason.DIVERGED
+        return np.any((dist <= within) & ok[:, None], axis=0)
+
+
+def draw_starts(n: int, domain: Sequence[tuple[float, float]], seed: int = 0) -> np.ndarray:
+    """``n`` points uniform in the box ``domain`` (a (low, high) pair per coordinate)."""
+    n = check.positive_int("n", n)
+    box = np.asarray(domain, float)
+    if box.ndim != 2 or box.shape[1] != 2 or np.any(box[:, 0] >= box[:, 1]):
+        raise ValueError(f"domain must be (low, high) pairs with low < high; got {domain}")
+    rng = np.random.default_rng(seed)
+    return rng.uniform(box[:, 0], box[:, 1], size=(n, len(box)))
+
+
+def restarts(
+    f: Any,
+    optimizer: Any,
+    n: int = 16,
+    *,
+    domain: Sequence[tuple[float, float]] | None = None,
+    around: Any = None,
+    radius: float | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> Restarts:
+    """Run ``optimizer`` from ``n`` random starts of ``f`` (a surface or a function of a
+    vector) in one vmapped program; options go to :func:`descend.minimize`."""
+    if around is not None:
+        if radius is None:
+            raise ValueError("around needs radius: the half-width of the box of starts")
+        check.positive("radius", radius)
+        center = np.asarray(around, float).reshape(-1)
+        box = [(c - radius, c + radius) for c in center]
+    elif domain is not None:
+        box = list(domain)
+    elif hasattr(f, "domain"):
+        box = list(f.domain)
+    else:
+        raise ValueError("restarts needs a domain (a surface has one), or around and radius")
+    starts = draw_starts(n, box, seed)
+    fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
+    batch = jnp.asarray(starts, jnp.result_type(float))
+    results = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))(batch)
+    best = np.asarray(results.best_loss, float)
+    usable = (np.asarray(results.reason) != StopReason.DIVERGED) & np.isfinite(best)
+    index = int(np.argmin(np.where(usable, best, np.inf))) if usable.any() else -1
+    return Restarts(starts=starts, results=results, best_index=index)

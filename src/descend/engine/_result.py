@@ -1,0 +1,107 @@
+"""What a run returns: `Result` and its `History`, both pytrees of arrays (so they vmap).
+
+The stop reason is an integer code inside the compiled run (a
+:class:`~descend.engine._stop.StopReason`); :attr:`Result.stop_reason` names it. A run never
+reports success after a divergence: ``diverged`` is its own reason, with the step where it
+happened, and the history up to that point is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import numpy as np
+
+from descend.engine._reprs import run_repr, shape_of, span, traced
+from descend.engine._stop import Stopped
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True, repr=False)
+class History:
+    """Records taken every ``record_every`` steps (and at step 0); a run longer than
+    ``max_records`` records is thinned (every other record dropped, the interval doubled).
+
+    ``step[i]`` is the step of record ``i``; ``loss``, ``grad_norm`` and ``lr`` are the loss
+    and gradient norm at that step's point and the learning rate of the update taken from it;
+    ``path`` holds the points (``None`` when not recorded). Only the first ``count`` records
+    are filled (the others hold NaN, and step -1); :meth:`trimmed` returns just those.
+    """
+
+    step: jax.Array
+    loss: jax.Array
+    grad_norm: jax.Array
+    lr: jax.Array
+    path: Any
+    count: jax.Array
+
+    def trimmed(self) -> dict[str, Any]:
+        """The filled records as NumPy arrays (``path`` as a pytree of arrays, or None)."""
+        if np.ndim(self.count) != 0:
+            raise ValueError("trimmed() works on one run; index a batched history first")
+        n = int(self.count)
+        cut = lambda a: np.asarray(a)[:n]  # noqa: E731
+        return {
+            "step": cut(self.step),
+            "loss": cut(self.loss),
+            "grad_norm": cut(self.grad_norm),
+            "lr": cut(self.lr),
+            "path": None if self.path is None else jax.tree.map(cut, self.path),
+        }
+
+    def __repr__(self) -> str:
+        if traced(self.count):
+            return "History(traced)"
+        batch = np.shape(self.count)
+        head = f"batch={batch}, " if batch else ""
+        path = "None" if self.path is None else shape_of(self.path)
+        return f"History({head}records {span(self.count)}, path {path})"
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True, repr=False)
+class Result(Stopped):
+    """The outcome of :func:`descend.minimize`.
+
+    ``x``/``loss``: the final point and its objective value; ``best_x``/``best_loss``: the
+    best finite point seen (the highest objective when maximizing); ``steps``: updates
+    applied; ``reason``: the stop code, a :class:`~descend.engine._stop.StopReason` (in words:
+    :attr:`stop_reason`); ``diverged_at``: the step where divergence was detected (-1 if it
+    was not); ``grad_norm``: at the final point. Its repr is a summary (reason, steps,
+    losses, shapes), also of a batch of runs from ``jax.vmap``.
+    """
+
+    x: Any
+    loss: jax.Array
+    best_x: Any
+    best_loss: jax.Array
+    grad_norm: jax.Array
+    steps: jax.Array
+    reason: jax.Array
+    diverged_at: jax.Array
+    history: History
+
+    def __getitem__(self, index: Any) -> Result:
+        """One run (or a slice) of a batched result: ``results[3]``."""
+        return jax.tree.map(lambda a: a[index], self)
+
+    def summary(self) -> str:
+        """A one-line account of the run."""
+        where = f" at step {int(self.diverged_at)}" if self.diverged else ""
+        return (
+            f"{self.stop_reason}{where} after {int(self.steps)} steps: loss "
+            f"{float(self.loss):.6g} (best {float(self.best_loss):.6g}), gradient norm "
+            f"{float(self.grad_norm):.3g}"
+        )
+
+    def __repr__(self) -> str:
+        numbers = {
+            "steps": self.steps,
+            "loss": self.loss,
+            "best_loss": self.best_loss,
+            "grad_norm": self.grad_norm,
+            "records": self.history.count,
+        }
+        return run_repr("Result", self.reason, numbers, {"x": self.x})

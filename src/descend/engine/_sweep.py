@@ -1,0 +1,120 @@
+"""Many runs in one call: a grid of hyperparameters (and start points) as one vmapped
+program, and a list of optimizers from one start."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from descend._validation import validate
+from descend.engine._minimize import _surface_parts, minimize
+from descend.engine._reprs import span
+from descend.engine._result import Result
+from descend.engine._stop import StopReason
+from descend.optim._recipe import recipe_of
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A grid sweep: ``grid[name][i]`` is the value of hyperparameter ``name`` in
+    configuration ``i``; ``results`` is a batched :class:`Result` whose leading axis is the
+    configuration (and whose second axis is the start point when several were given)."""
+
+    grid: dict[str, np.ndarray]
+    results: Result
+
+    def __len__(self) -> int:
+        return len(next(iter(self.grid.values())))
+
+    def __repr__(self) -> str:
+        """The grid's size and ranges, then the results' summary (never every array)."""
+        grid = ", ".join(f"{name} {span(values)}" for name, values in self.grid.items())
+        return f"Sweep({len(self)} configurations: {grid}; results={self.results!r})"
+
+    def best(self) -> tuple[dict[str, float], Result]:
+        """The configuration (and run) with the lowest final loss among runs that did not
+        diverge. With several starts, a configuration's score is its median final loss."""
+        loss = np.asarray(self.results.loss, dtype=float)
+        ok = np.asarray(self.results.reason) != StopReason.DIVERGED
+        score = np.where(ok & np.isfinite(loss), loss, np.inf)
+        if score.ndim == 2:
+            score = np.median(score, axis=1)
+        i = int(np.argmin(score))
+        return {k: float(v[i]) for k, v in self.grid.items()}, self.results[i]
+
+
+def sweep(
+    f: Any,
+    x0: Any,
+    rule: Callable[..., Any],
+    *,
+    starts: Any = None,
+    fixed: Mapping[str, Any] | None = None,
+    **options_and_grid: Any,
+) -> Sweep:
+    """Run ``rule`` over the full grid of the hyperparameter values given, in one program.
+
+    ``sweep(f, x0, descend.adam, lr=[1e-3, 1e-2, 1e-1], b1=[0.8, 0.9])`` runs the 6
+    combinations; ``starts`` (an array whose first axis lists start points) runs each
+    configuration from each start. ``fixed`` holds other arguments of ``rule``
+    (``fixed={"form": "ema"}``). Keyword arguments that :func:`minimize` takes
+    (``max_steps``, ``tol``, ...) go to it; the rest are the grid. The grid is checked with
+    the rule's own validation before anything runs.
+    """
+    minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
+    options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
+    grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options}
+    if not grid:
+        raise ValueError("sweep needs at least one hyperparameter with a list of values")
+    fixed = dict(fixed or {})
+    axes = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in grid.items()}
+    for name, values in axes.items():
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"{name}: give a non-empty list of values; got shape {values.shape}")
+    validate(lambda **kw: rule(**fixed, **kw), **axes)
+    mesh = np.meshgrid(*axes.values(), indexing="ij")
+    flat = {k: m.ravel() for k, m in zip(axes, mesh, strict=True)}
+    f, x0 = _surface_parts(f, x0)
+
+    def one(values: dict[str, jax.Array], start: Any) -> Result:
+        return minimize(f, start, rule(**fixed, **values), **options)
+
+    if starts is None:
+        results = jax.vmap(lambda v: one(v, x0))(flat)
+    else:
+        starts = jnp.asarray(starts)
+        results = jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts))(flat)
+    return Sweep(grid=flat, results=results)
+
+
+def _name(optimizer: Any, index: int) -> str:
+    recipe = recipe_of(optimizer)
+    return getattr(recipe.build, "__name__", f"optimizer{index}") if recipe else f"optimizer{index}"
+
+
+def compare(
+    f: Any,
+    x0: Any,
+    optimizers: Mapping[str, Any] | Sequence[Any],
+    **options: Any,
+) -> dict[str, Result]:
+    """Run each optimizer from the same start; ``{name: Result}`` in the order given.
+
+    ``optimizers`` is a mapping of names to transforms, or a list (named after the rule
+    that built each one). Options go to :func:`minimize`."""
+    if isinstance(optimizers, Mapping):
+        items = list(optimizers.items())
+    else:
+        items, seen = [], set()
+        for i, opt in enumerate(optimizers):
+            name = _name(opt, i)
+            name = name if name not in seen else f"{name}#{i}"
+            seen.add(name)
+            items.append((name, opt))
+    return {name: minimize(f, x0, opt, **options) for name, opt in items}

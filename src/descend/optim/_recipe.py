@@ -1,0 +1,370 @@
+"""How a transform was built, so that a compiled run can take its hyperparameters as data.
+
+Every public constructor in :mod:`descend.optim` is wrapped by :func:`recorded`: the transform
+it returns still is a plain ``Transform(init, update)`` (and unpacks as one), but it also
+carries the constructor and the arguments it was called with. :func:`split` separates those
+arguments into *static* ones (strings, booleans, integers, schedules, the structure of a
+chain) and *numeric leaves* (floats and float arrays); :func:`rebuild` makes the transform
+again from the same static part and new leaves. The engine compiles one program per static
+part and passes the leaves as arguments, so ``minimize(f, x0, adam(1e-3))`` followed by
+``minimize(f, x0, adam(1e-2))`` compiles once.
+
+A transform without a recipe (an optax transform, a hand-written one) is static as a
+whole: it still runs, it is just compiled again for each new object.
+
+The recipe is also how a transform prints: ``repr(adam(0.01))`` is the call
+``adam(lr=0.01, b1=0.9, b2=0.999, eps=1e-08, eps_root=0.0)`` (see :func:`call_text`), and a
+schedule made by a :func:`checked` constructor prints as its call too (:class:`NamedSchedule`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from descend import _validation as check
+from descend.optim._base import HyperParam, Transform
+
+
+class GradientStep(NamedTuple):
+    """A rule that needs the objective *function*, not one gradient: the engine calls
+    ``x, state = step(objective, x, state)`` with the scalar objective it minimises (``-f``
+    when maximizing). Used for the look-ahead Nesterov form and for simulated annealing."""
+
+    init: Callable[[Any], Any]
+    step: Callable[..., tuple[Any, Any]]
+
+
+class _RecordedTransform(Transform):
+    """A Transform that also knows its recipe (instances get a ``__dict__``), and prints as
+    the call that made it."""
+
+    def __repr__(self) -> str:
+        return call_text(self.recipe)
+
+
+class _RecordedStep(GradientStep):
+    """A GradientStep that also knows its recipe, and prints as the call that made it."""
+
+    def __repr__(self) -> str:
+        return call_text(self.recipe)
+
+
+_RECORDED = {Transform: _RecordedTransform, GradientStep: _RecordedStep}
+
+
+class Recipe(NamedTuple):
+    """A constructor and the arguments it was called with."""
+
+    build: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+
+
+#: Annotations that mark a constructor's parameter as a numeric hyperparameter (data).
+NUMERIC_ANNOTATIONS = ("HyperParam", "float", HyperParam, float)
+
+
+class NamedSchedule:
+    """A schedule ``t -> value`` that prints as the call that made it, for example
+    ``cosine(init=0.1, steps=100, final=0.0)``. Calling it calls the schedule.
+
+    The call is kept as ``made_by``, not ``recipe``: a schedule stays one static object for
+    :func:`split` (its arguments are not traced), as a plain function would."""
+
+    __slots__ = ("__weakref__", "fn", "made_by")
+
+    def __init__(self, fn: Callable[[Any], Any], made_by: Recipe) -> None:
+        self.fn = fn
+        self.made_by = made_by
+
+    def __call__(self, t: Any) -> Any:
+        return self.fn(t)
+
+    def __repr__(self) -> str:
+        return call_text(self.made_by)
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether an argument equals its default (an array or a function never does, unless it
+    is the default object itself)."""
+    if value is default:
+        return True
+    if isinstance(value, (np.ndarray, jax.Array)) or callable(value):
+        return False
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
+def describe(value: Any) -> str:
+    """A short, Python-looking text for an argument of a recipe: a transform or schedule as
+    its call, a number as itself, an array with dimensions (or a traced value) as its dtype
+    and shape (``float64[3]``), a function as its name, an optax transform as its type."""
+    made = recipe_of(value)
+    if made is not None:
+        return call_text(made)
+    if isinstance(value, NamedSchedule):
+        return repr(value)
+    if isinstance(value, jax.core.Tracer):
+        return f"traced({value.dtype}[{','.join(map(str, value.shape))}])"
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        if np.ndim(value) == 0:
+            return str(np.asarray(value)[()])
+        return f"{value.dtype}[{','.join(map(str, np.shape(value)))}]"
+    if isinstance(value, list):
+        return f"[{', '.join(describe(v) for v in value)}]"
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if callable(getattr(value, "init", None)) and callable(getattr(value, "update", None)):
+        return f"{type(value).__name__}(...)"  # an optax or hand-made transform
+    if callable(value) and not isinstance(value, type):
+        name = getattr(value, "__name__", "")
+        return name if name.isidentifier() else "lambda t: ..."
+    return repr(value)
+
+
+def call_text(recipe: Recipe) -> str:
+    """The call a recipe stands for, as Python: ``name(arg=value, ...)``. Numeric
+    hyperparameters are always shown, other arguments only where they differ from the
+    constructor's default; a chain's transforms are shown in order."""
+    signature = inspect.signature(recipe.build)
+    bound = signature.bind(*recipe.args, **dict(recipe.kwargs))
+    numeric = hyperparameters(recipe.build)
+    parts = []
+    for name, param in signature.parameters.items():
+        if name not in bound.arguments:
+            continue
+        value = bound.arguments[name]
+        if param.kind is param.VAR_POSITIONAL:
+            parts += [describe(v) for v in value]
+        elif param.kind is param.VAR_KEYWORD:
+            parts += [f"{k}={describe(v)}" for k, v in value.items()]
+        elif name in numeric or param.default is param.empty or not _same(value, param.default):
+            parts.append(f"{name}={describe(value)}")
+    return f"{recipe.build.__name__}({', '.join(parts)})"
+
+
+def hyperparameters(build: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of ``build``'s numeric hyperparameters: the parameters annotated
+    ``HyperParam`` or ``float``. These take any real number, real array or schedule (see
+    :func:`descend.optim.validation.number`); every other parameter is structure."""
+    return tuple(
+        name
+        for name, p in inspect.signature(build).parameters.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        and any(p.annotation is a or p.annotation == a for a in NUMERIC_ANNOTATIONS)
+    )
+
+
+def checked(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a constructor so that its numeric hyperparameters (see :func:`hyperparameters`)
+    arrive in canonical form (:func:`descend.optim.validation.number`): a Python float for a
+    number, NumPy scalar or 0-d array of any real dtype, a float64 array for an n-d one; a
+    schedule (for a ``HyperParam``; a ``float`` parameter takes none) or a traced value as
+    it is. A bool, complex number, string or object array raises ``TypeError`` naming the
+    parameter. After ``build`` (whose own checks give the range messages), a NaN or
+    infinite hyperparameter that ``build`` did not check still raises ``ValueError``.
+    ``wrapper.bind(*args, **kwargs)`` returns the canonical bound arguments and the result.
+    """
+
+    signature = inspect.signature(build)
+    numeric = hyperparameters(build)
+    takes_schedule = {
+        name: signature.parameters[name].annotation in ("HyperParam", HyperParam)
+        for name in numeric
+    }
+
+    def bind(*args: Any, **kwargs: Any) -> tuple[inspect.BoundArguments, Any]:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{build.__name__}(): {err}") from None
+        given = bound.arguments
+        for name in numeric:
+            if name in given:
+                given[name] = check.number(name, given[name], schedule=takes_schedule[name])
+        made = build(*bound.args, **bound.kwargs)
+        for name in numeric:
+            if name in given:
+                check.finite(name, given[name])
+        return bound, made
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bound, made = bind(*args, **kwargs)
+        if callable(made) and not hasattr(made, "_fields"):  # a schedule: print as its call
+            fn = made.fn if isinstance(made, NamedSchedule) else made
+            bound.apply_defaults()
+            return NamedSchedule(fn, Recipe(wrapper, bound.args, tuple(bound.kwargs.items())))
+        return made
+
+    wrapper.hyperparameters = numeric  # type: ignore[attr-defined]
+    wrapper.bind = bind  # type: ignore[attr-defined]
+    return wrapper
+
+
+def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a constructor so that what it returns carries its :class:`Recipe`.
+
+    The arguments are first put in canonical form by :func:`checked`, so ``gd(np.array(1))``,
+    ``gd(1)`` and ``gd(1.0)`` are the same transform with the same recipe, and the transform
+    made directly and the one :func:`rebuild` makes inside a compiled run take the same
+    values.
+    """
+
+    bind = checked(build).bind
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bound, made = bind(*args, **kwargs)
+        for plain, with_recipe in _RECORDED.items():
+            if type(made) in (plain, with_recipe):
+                # every argument, defaults included, so that passing a default explicitly
+                # describes the same program as leaving it out
+                bound.apply_defaults()
+                out = with_recipe(*made)
+                out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
+                return out
+        return made
+
+    wrapper.hyperparameters = hyperparameters(build)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def recipe_of(transform: Any) -> Recipe | None:
+    """The recipe a transform was built from, or None."""
+    return getattr(transform, "recipe", None)
+
+
+def _is_leaf(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_, int, np.integer)) or value is None:
+        return False
+    if isinstance(value, (float, np.floating, jax.core.Tracer)):
+        return True
+    if isinstance(value, (np.ndarray, jax.Array)):
+        return np.issubdtype(value.dtype, np.floating)
+    return False
+
+
+class _ByIdentity:
+    """An unhashable static argument, keyed by identity and kept alive with the key (so
+    that :func:`rebuild` can hand back the object itself)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ByIdentity) and other.value is self.value
+
+
+class _Leaf(NamedTuple):
+    index: int
+
+
+class _Sub(NamedTuple):
+    key: Any
+
+
+def _static(value: Any) -> Any:
+    """A hashable stand-in for a static argument."""
+    if isinstance(value, list):
+        return ("__list__", *(_static(v) for v in value))
+    if isinstance(value, tuple):
+        return ("__tuple__", *(_static(v) for v in value))
+    if isinstance(value, dict):
+        return ("__dict__", *sorted((k, _static(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return _ByIdentity(value)
+    return value
+
+
+def split(transform: Any) -> tuple[Any, list[Any]]:
+    """``(key, leaves)``: a hashable static description and the numeric hyperparameters."""
+    leaves: list[Any] = []
+
+    def walk(value: Any) -> Any:
+        recipe = recipe_of(value)
+        if recipe is not None:
+            return _Sub(
+                (
+                    recipe.build,
+                    tuple(walk(a) for a in recipe.args),
+                    tuple((k, walk(v)) for k, v in recipe.kwargs),
+                )
+            )
+        if isinstance(value, (list, tuple)) and any(_is_leaf(v) or recipe_of(v) for v in value):
+            kind = "__list__" if isinstance(value, list) else "__tuple__"
+            return (kind, *(walk(v) for v in value))
+        if _is_leaf(value):
+            leaves.append(value)
+            return _Leaf(len(leaves) - 1)
+        return _static(value)
+
+    key = walk(transform)
+    if not isinstance(key, _Sub):  # no recipe: the object itself is the key
+        return ("__opaque__", transform), []
+    return key, leaves
+
+
+def rebuild(key: Any, leaves: list[Any]) -> Any:
+    """The transform described by ``key`` with the numeric hyperparameters ``leaves``."""
+    if isinstance(key, tuple) and len(key) == 2 and key[0] == "__opaque__":
+        return key[1]
+
+    def make(value: Any) -> Any:
+        if isinstance(value, _Leaf):
+            return leaves[value.index]
+        if isinstance(value, _ByIdentity):
+            return value.value
+        if isinstance(value, _Sub):
+            build, args, kwargs = value.key
+            return build(*(make(a) for a in args), **{k: make(v) for k, v in kwargs})
+        if isinstance(value, tuple) and value and value[0] in ("__list__", "__tuple__"):
+            items = [make(v) for v in value[1:]]
+            return items if value[0] == "__list__" else tuple(items)
+        if isinstance(value, tuple) and value and value[0] == "__dict__":
+            return {k: make(v) for k, v in value[1:]}
+        return value
+
+    return make(key)
+
+
+def learning_rate_of(transform: Any) -> Any:
+    """The ``lr`` (or ``learning_rate``) a transform was built with: the first one found
+    walking its recipe (a chain's parts in order); None if there is none, or if it is an
+    array with dimensions (per-coordinate rates have no single value to record)."""
+    recipe = recipe_of(transform)
+    if recipe is None:
+        return None
+    try:
+        bound = inspect.signature(recipe.build).bind(*recipe.args, **dict(recipe.kwargs))
+        bound.apply_defaults()
+    except TypeError:
+        return None
+    for name in ("lr", "learning_rate"):
+        if name in bound.arguments:
+            found = bound.arguments[name]
+            # an array of rates (one per coordinate) has no single value to record
+            return None if not callable(found) and np.ndim(found) > 0 else found
+    for value in bound.arguments.values():
+        parts = value if isinstance(value, (list, tuple)) else (value,)
+        for part in parts:
+            found = learning_rate_of(part)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,58 @@
+"""The public surface is deliberate: `docs/api.md` lists exactly the names each public
+namespace exports (its `__all__`), and every other module is private (a leading underscore)."""
+
+import importlib
+import re
+from pathlib import Path
+
+import descend as ds
+
+ROOT = Path(__file__).resolve().parents[1]
+API = ROOT / "docs" / "api.md"
+#: the modules a user imports by name; every other module file is private
+PUBLIC_MODULES = {
+    "descend/optim/schedules.py",
+    "descend/optim/registry.py",
+    "descend/problems/models.py",
+    "descend/problems/metrics.py",
+    "descend/insight/animate.py",
+}
+
+
+def documented() -> dict[str, list[str]]:
+    sections, current = {}, None
+    for line in API.read_text().splitlines():
+        if m := re.fullmatch(r"## `([\w.]+)`", line):
+            current = sections.setdefault(m[1], [])
+        elif current is not None and (m := re.match(r"\| `(\w+)` \|", line)):
+            current.append(m[1])
+    return sections
+
+
+def namespace(name: str):
+    return getattr(ds, name[3:]) if name.startswith("ds.") else importlib.import_module(name)
+
+
+def test_every_public_namespace_is_documented_name_for_name():
+    sections = documented()
+    assert {"descend", "ds.surfaces", "descend.sklearn", "descend.cli"} <= set(sections)
+    for name, listed in sections.items():
+        exported = [n for n in namespace(name).__all__ if not n.startswith("__")]
+        assert sorted(listed) == sorted(set(exported)), name
+        for n in exported:
+            assert hasattr(namespace(name), n), f"{name}.{n} is in __all__ but missing"
+
+
+def test_the_star_import_gives_exactly_the_documented_names():
+    scope: dict = {}
+    exec("from descend import *", scope)  # the test's own fixed text
+    assert sorted(k for k in scope if not k.startswith("__")) == sorted(documented()["descend"])
+
+
+def test_modules_are_private_unless_public_by_design():
+    src = ROOT / "src"
+    for path in (src / "descend").rglob("*.py"):
+        rel = path.relative_to(src).as_posix()
+        if path.name.startswith("_") or path.parent == src / "descend":
+            continue
+        assert rel in PUBLIC_MODULES, f"{rel}: a module with a public name that is not listed"
