@@ -270,13 +270,13 @@ def test_the_reported_cases_run_in_a_chain(kind):
 
 LIBRARY_CASES = [
     (lib, name)
-    for lib, table in sorted(ds.optim.library.LIBRARIES.items())
+    for lib, table in sorted(ds.optim._library.LIBRARIES.items())
     for name in sorted(table)
 ]
 
 
 def _numeric_args(lib, name):
-    defaults = ds.optim.library.LIBRARIES[lib][name][0]
+    defaults = ds.optim._library.LIBRARIES[lib][name][0]
     return sorted(
         arg
         for arg, default in defaults.items()
