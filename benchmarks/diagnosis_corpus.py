@@ -73,6 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import descend as ds
+from benchmarks.foreign_corpus import per_label
 from descend.insight.diagnose import diagnose
 
 LABELS = ("diverged", "too_high", "too_low", "plateau", "ok")
@@ -473,16 +474,7 @@ def scored(label: str) -> str:
 def score(truth: Sequence[str], said: Sequence[str]) -> dict[str, Any]:
     """Precision, recall and support per label, the confusion counts and the accuracy."""
     truth, said = list(truth), [scored(x) for x in said]
-    table = {}
-    for label in LABELS:
-        tp = sum(t == label and s == label for t, s in zip(truth, said, strict=True))
-        n_true = sum(t == label for t in truth)
-        n_said = sum(s == label for s in said)
-        table[label] = {
-            "precision": tp / n_said if n_said else math.nan,
-            "recall": tp / n_true if n_true else math.nan,
-            "support": n_true,
-        }
+    table = per_label(truth, said, LABELS)
     confusion = {t: {s: 0 for s in LABELS} for t in LABELS}
     for t, s in zip(truth, said, strict=True):
         if s in confusion[t]:

@@ -135,20 +135,29 @@ def per_epoch(loss: Sequence[float], steps_per_epoch: int) -> np.ndarray:
     return np.array([float(np.mean(x[i : i + k])) for i in range(0, len(x), k)])
 
 
-def score(truth: Sequence[str], said: Sequence[str]) -> dict[str, Any]:
-    """Per truth label precision, recall and support; the confusion counts (rows: truth,
-    columns: the doctor's raw label); accuracy and balanced accuracy (mean recall)."""
-    as_rate = [AS_RATE.get(s, "unreadable") for s in said]
+def per_label(
+    truth: Sequence[str], said: Sequence[str], labels: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Precision, recall and support of each of ``labels`` (nan where nothing to divide by);
+    also ``benchmarks.diagnosis_corpus``'s."""
     table = {}
-    for label in TRUTHS:
-        tp = sum(t == label and s == label for t, s in zip(truth, as_rate, strict=True))
+    for label in labels:
+        tp = sum(t == label and s == label for t, s in zip(truth, said, strict=True))
         n_true = sum(t == label for t in truth)
-        n_said = sum(s == label for s in as_rate)
+        n_said = sum(s == label for s in said)
         table[label] = {
             "precision": tp / n_said if n_said else math.nan,
             "recall": tp / n_true if n_true else math.nan,
             "support": n_true,
         }
+    return table
+
+
+def score(truth: Sequence[str], said: Sequence[str]) -> dict[str, Any]:
+    """Per truth label precision, recall and support; the confusion counts (rows: truth,
+    columns: the doctor's raw label); accuracy and balanced accuracy (mean recall)."""
+    as_rate = [AS_RATE.get(s, "unreadable") for s in said]
+    table = per_label(truth, as_rate, TRUTHS)
     raw = sorted(set(said))
     confusion = {t: {s: 0 for s in raw} for t in TRUTHS}
     for t, s in zip(truth, said, strict=True):

@@ -216,18 +216,24 @@ def takes_schedule(fn, param):
     return inspect.signature(fn).parameters[param].annotation in ("HyperParam", ds.HyperParam)
 
 
+def draw_kind(data, fn, param, *, nd, schedule):
+    """One kind of value for ``param`` of ``fn`` (fractional kinds, and integral ones where the
+    parameter takes a whole number), drawn by Hypothesis; and ``fn``'s other required args."""
+    whole, frac = _values(fn, param)
+    choices = kinds(frac, integral=False, nd=nd, schedule=schedule)
+    if whole is not None:
+        choices += kinds(whole, integral=True, nd=nd, schedule=schedule)
+    _label, value = data.draw(st.sampled_from(choices), label="kind")
+    return value, required(fn, skip=(param,))
+
+
 @settings(max_examples=1, deadline=None)
 @given(data=st.data())
 @pytest.mark.parametrize(("name", "param"), CASES, ids=lambda p: p)
 def test_each_value_kind_of_each_rule_runs_as_the_float(name, param, data):
     fn = RECORDED[name]
-    whole, frac = _values(fn, param)
     how = {"nd": name not in NO_ND, "schedule": takes_schedule(fn, param)}
-    choices = kinds(frac, integral=False, **how)
-    if whole is not None:
-        choices += kinds(whole, integral=True, **how)
-    _label, value = data.draw(st.sampled_from(choices), label="kind")
-    base = required(fn, skip=(param,))
+    value, base = draw_kind(data, fn, param, **how)
 
     def build(v):
         return fn(**base, **{param: v})
@@ -242,12 +248,7 @@ def test_each_value_kind_of_each_rule_runs_as_the_float(name, param, data):
 def test_each_value_kind_of_each_schedule_runs_as_the_float(name, param, data):
     """Schedules are scalar functions of the step: their arguments are 0-d values."""
     fn = SCHEDULES[name]
-    whole, frac = _values(fn, param)
-    choices = [c for c in kinds(frac, integral=False, nd=False) if c[0] != "schedule"]
-    if whole is not None:
-        choices += [c for c in kinds(whole, integral=True, nd=False) if c[0] != "schedule"]
-    _label, value = data.draw(st.sampled_from(choices), label="kind")
-    base = required(fn, skip=(param,))
+    value, base = draw_kind(data, fn, param, nd=False, schedule=False)
     sched, ref = fn(**base, **{param: value}), fn(**base, **{param: as_float(value)})
     t = jnp.arange(12)
     close(np.asarray(sched(t)), np.asarray(ref(t)))

@@ -420,42 +420,31 @@ TORCH_CONFIGS = [
     ),
 ]
 
+
+def sgd_configs(name: str) -> list:
+    """The SGD cases that Optax and Keras share (both name the arguments ``learning_rate``,
+    ``momentum`` and ``nesterov``): plain at two rates, then heavy-ball and Nesterov momentum."""
+
+    def moment(nesterov: bool) -> list:
+        extra = {"nesterov": True} if nesterov else {}
+        return [
+            ("m0.9", {"learning_rate": per(2e-4, 0.05, 0.1), "momentum": 0.9, **extra}, None),
+            ("m0.8", {"learning_rate": per(4e-4, 0.1, 0.2), "momentum": 0.8, **extra}, None),
+        ]
+
+    plain = [
+        ("lr-a", {"learning_rate": per(1e-3, 0.2, 0.2)}, None),
+        ("lr-b", {"learning_rate": per(1.5e-3, 0.5, 0.5)}, None),
+    ]
+    return [
+        (name, name, "f", plain),
+        (f"{name}-momentum", name, "f", moment(nesterov=False)),
+        (f"{name}-nesterov", name, "f", moment(nesterov=True)),
+    ]
+
+
 OPTAX_CONFIGS = [
-    (
-        "sgd",
-        "sgd",
-        "f",
-        [
-            ("lr-a", {"learning_rate": per(1e-3, 0.2, 0.2)}, None),
-            ("lr-b", {"learning_rate": per(1.5e-3, 0.5, 0.5)}, None),
-        ],
-    ),
-    (
-        "sgd-momentum",
-        "sgd",
-        "f",
-        [
-            ("m0.9", {"learning_rate": per(2e-4, 0.05, 0.1), "momentum": 0.9}, None),
-            ("m0.8", {"learning_rate": per(4e-4, 0.1, 0.2), "momentum": 0.8}, None),
-        ],
-    ),
-    (
-        "sgd-nesterov",
-        "sgd",
-        "f",
-        [
-            (
-                "m0.9",
-                {"learning_rate": per(2e-4, 0.05, 0.1), "momentum": 0.9, "nesterov": True},
-                None,
-            ),
-            (
-                "m0.8",
-                {"learning_rate": per(4e-4, 0.1, 0.2), "momentum": 0.8, "nesterov": True},
-                None,
-            ),
-        ],
-    ),
+    *sgd_configs("sgd"),
     (
         "adam",
         "adam",
@@ -599,41 +588,7 @@ OPTAX_CONFIGS = [
 ]
 
 KERAS_CONFIGS = [
-    (
-        "SGD",
-        "SGD",
-        "f",
-        [
-            ("lr-a", {"learning_rate": per(1e-3, 0.2, 0.2)}, None),
-            ("lr-b", {"learning_rate": per(1.5e-3, 0.5, 0.5)}, None),
-        ],
-    ),
-    (
-        "SGD-momentum",
-        "SGD",
-        "f",
-        [
-            ("m0.9", {"learning_rate": per(2e-4, 0.05, 0.1), "momentum": 0.9}, None),
-            ("m0.8", {"learning_rate": per(4e-4, 0.1, 0.2), "momentum": 0.8}, None),
-        ],
-    ),
-    (
-        "SGD-nesterov",
-        "SGD",
-        "f",
-        [
-            (
-                "m0.9",
-                {"learning_rate": per(2e-4, 0.05, 0.1), "momentum": 0.9, "nesterov": True},
-                None,
-            ),
-            (
-                "m0.8",
-                {"learning_rate": per(4e-4, 0.1, 0.2), "momentum": 0.8, "nesterov": True},
-                None,
-            ),
-        ],
-    ),
+    *sgd_configs("SGD"),
     (
         "RMSprop",
         "RMSprop",
