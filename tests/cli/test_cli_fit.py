@@ -49,28 +49,6 @@ def test_csv_regression(tmp_path, cli):
     assert report["metrics"]["train"]["r2"] > 0.99
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["fit", "--data", "mnist"], "unknown data set 'mnist'; valid names: "),
-        (["fit", "--data", "missing.csv", "--target", "y"], "missing.csv"),
-        (["fit", "--data", "x.csv"], "--target is required for a CSV file"),
-        (["fit", "--data", "diabetes", "--model", "logistic"], "is for classification"),
-        (["fit", "--data", "iris", "--model", "linear"], "is for regression"),
-        (["fit", "--data", "iris", "--model", "logistic"], "needs 2 classes; this data has 3"),
-        (["fit", "-b", "1000"], "--batch-size must be auto, full or an integer in 1..105"),
-        (["fit", "-b", "half"], "got 'half'"),
-        (["fit", "--lr", "-1"], "--lr must be a number > 0; got -1.0"),
-        (["fit", "-o", "adamx"], "unknown optimizer 'adamx'"),
-        (["fit", "--loss", "kl"], "kl"),
-        (["fit", "--validation", "0.6", "--test", "0.5"], "sum to less than 1"),
-    ],
-)
-def test_bad_input_exits_2(cli, argv, message):
-    code, _, err = cli(*argv)
-    assert code == 2 and message in err and "Traceback" not in err
-
-
 def test_csv_errors_name_the_problem(tmp_path, cli):
     path = tmp_path / "bad.csv"
     path.write_text("a,b,y\n1,2,0\n3,oops,1\n")
