@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -150,6 +151,16 @@ def need_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise UsageError("figures need matplotlib: pip install 'descend[plots]'") from None
+
+
+def print_report_or_json(
+    report: dict[str, Any], as_json: bool, print_report: Callable[[dict[str, Any]], None]
+) -> None:
+    """Print a command's report as indented JSON (``--json``) or with its ``print_report``."""
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_report(report)
 
 
 # -- optimizers --------------------------------------------------------------------------------

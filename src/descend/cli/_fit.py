@@ -17,7 +17,6 @@ more than ``tol`` an epoch (averaged over the last ``patience`` epochs) ends wit
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from typing import Any
@@ -39,6 +38,7 @@ from descend.cli._common import (
     loss_by_name,
     optimizer_from_spec,
     parse_optimizer,
+    print_report_or_json,
     real,
 )
 from descend.engine import fit
@@ -251,11 +251,7 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = run_fit(args)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_report(report)
+    print_report_or_json(run_fit(args), args.json, print_report)
     return 0
 
 

@@ -9,7 +9,6 @@ as ``descend fit`` trains on them (the features, and a regression target).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from descend.cli._common import (
     integer,
     load_data,
     parse_optimizer,
+    print_report_or_json,
     real,
     surface_by_name,
 )
@@ -121,11 +121,7 @@ def print_report(report: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = run_lr_find(args)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_report(report)
+    print_report_or_json(run_lr_find(args), args.json, print_report)
     return 0
 
 
