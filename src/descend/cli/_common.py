@@ -47,6 +47,28 @@ class Parser(argparse.ArgumentParser):
 # -- numbers and lists -------------------------------------------------------------------------
 
 
+def command_parser(
+    sub: Any,
+    name: str,
+    *,
+    help: str,
+    doc: str,
+    examples: Sequence[str],
+    before: str = "",
+    after: str = "",
+    description: str | None = None,
+) -> Any:
+    """One command's parser, built the same way for every command: the description is the
+    first paragraph of the command module's docstring in plain text (or ``description``), and
+    the epilog holds ``before``, the examples and ``after``."""
+    if description is None:
+        description = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
+    parts = [before, "examples:\n" + "\n".join(f"  {line}" for line in examples), after]
+    return sub.add_parser(name, help=help, description=description,
+                          epilog="\n\n".join(s for s in parts if s),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+
+
 def _bound(low: float | None, high: float | None, low_open: bool, kind: str) -> str:
     parts = []
     if low is not None:

@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import Any
 
-from descend.cli._common import UsageError
+from descend.cli._common import UsageError, command_parser
 from descend.insight.diagnose import diagnose, read_log
 
 EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT = 0, 1, 2
@@ -63,17 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "diagnose",
-        help="diagnose a loss curve from a CSV or JSON log",
-        description=__doc__.split("\n\n")[0].replace("\n", " ").replace("``", ""),
-        epilog=(
-            "examples:\n  descend diagnose metrics.csv\n  descend diagnose history.json "
-            "--column loss\n  descend diagnose trainer_state.json --json\n\n"
-            "exit status: 0 converged or healthy, 1 a problem found, 2 bad input"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(
+        sub, "diagnose", help="diagnose a loss curve from a CSV or JSON log", doc=__doc__,
+        examples=["descend diagnose metrics.csv", "descend diagnose history.json --column loss",
+                  "descend diagnose trainer_state.json --json"],
+        after="exit status: 0 converged or healthy, 1 a problem found, 2 bad input",
+    )  # fmt: skip
     p.add_argument("file", help="a CSV (header row) or JSON log of losses")
     p.add_argument(
         "--column",

@@ -32,6 +32,7 @@ from descend.cli._common import (
     UsageError,
     build_model,
     check_loss,
+    command_parser,
     int_list,
     integer,
     load_data,
@@ -256,15 +257,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "fit",
-        help="train a model on a data set",
-        description=__doc__.splitlines()[0].replace("``", ""),
-        epilog=("examples:\n  descend fit\n  descend fit --data digits --model mlp --hidden 32 "
-                "-o adam:lr=0.001 --batch-size 32 --epochs 100\n  descend fit --data my.csv "
-                "--target price --model linear --json\n\ndata sets: "
-                + ", ".join(sorted([*data_lib.names(), *GENERATED])) + ", or a CSV path"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = command_parser(
+        sub, "fit", help="train a model on a data set", doc=__doc__,
+        examples=["descend fit", "descend fit --data digits --model mlp --hidden 32 "
+                  "-o adam:lr=0.001 --batch-size 32 --epochs 100",
+                  "descend fit --data my.csv --target price --model linear --json"],
+        after="data sets: " + ", ".join(sorted([*data_lib.names(), *GENERATED]))
+        + ", or a CSV path",
     )  # fmt: skip
     p.add_argument("--data", "-d", default="iris", help="data set name or CSV path (default iris)")
     p.add_argument("--target", help="target column of a CSV file (only for a CSV file)")

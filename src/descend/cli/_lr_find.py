@@ -18,6 +18,7 @@ from descend.cli._common import (
     OPTIMIZERS,
     UsageError,
     build_model,
+    command_parser,
     integer,
     load_data,
     parse_optimizer,
@@ -126,14 +127,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "lr-find",
-        help="find a learning rate with the range test",
-        description=__doc__.splitlines()[0].replace("``", ""),
-        epilog="examples:\n  descend lr-find\n  descend lr-find --surface quadratic -o gd\n"
-        "  descend lr-find --data digits --model mlp -o adam --batch-size 32",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(
+        sub, "lr-find", help="find a learning rate with the range test", doc=__doc__,
+        examples=["descend lr-find", "descend lr-find --surface quadratic -o gd",
+                  "descend lr-find --data digits --model mlp -o adam --batch-size 32"],
+    )  # fmt: skip
     p.add_argument("--surface", "-s", default="rosenbrock", help="surface (default rosenbrock)")
     p.add_argument("--data", "-d", help="a data set or CSV (then a model is trained instead)")
     p.add_argument("--target", help="with --data: the target column of a CSV file")

@@ -19,6 +19,7 @@ from descend.cli._common import (
     OPTIMIZERS,
     UsageError,
     build_optimizer,
+    command_parser,
     integer,
     need_matplotlib,
     optimizer_from_spec,
@@ -87,16 +88,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "plot",
-        help="draw a figure: surface, field, lr-sensitivity, momentum-map, flavours",
-        description=__doc__.split("\n\n")[0].replace("``", ""),
-        epilog="kinds:\n  " + __doc__.split("\n\n")[1].replace("\n", "\n  ")
-        + "\n\nexamples:\n  descend plot surface --surface sigmoid_neuron -o momentum\n"
-        "  descend plot lr-sensitivity -o gd -o adam:b1=0.8\n"
-        "  descend plot momentum-map --kappa 1000 --out map.svg\n"
-        "  descend race --plot race.png --animate race.gif",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = command_parser(
+        sub, "plot", help="draw a figure: surface, field, lr-sensitivity, momentum-map, flavours",
+        doc=__doc__, before="kinds:\n  " + __doc__.split("\n\n")[1].strip().replace("\n", "\n  "),
+        examples=["descend plot surface --surface sigmoid_neuron -o momentum",
+                  "descend plot lr-sensitivity -o gd -o adam:b1=0.8",
+                  "descend plot momentum-map --kappa 1000 --out map.svg",
+                  "descend race --plot race.png --animate race.gif"],
     )  # fmt: skip
     p.add_argument("kind", choices=KINDS, help="which figure")
     p.add_argument("--surface", "-s", default="rosenbrock", help="surface (default rosenbrock)")

@@ -21,6 +21,7 @@ from descend.cli._common import (
     SURFACE_DEFAULTS,
     UsageError,
     build_optimizer,
+    command_parser,
     format_hyper,
     integer,
     need_matplotlib,
@@ -213,21 +214,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    race = sub.add_parser(
-        "race",
-        help="race optimizers from one start on a test surface",
-        description=(
-            "Run several optimizers from one start on one surface, each as one compiled "
-            "program, and print a table: stop reason, steps, final loss, distance to the "
-            "nearest known minimum and time."
-        ),
-        epilog=(
-            "examples:\n  descend race\n  descend race --surface himmelblau -o adam:lr=0.05 "
-            "-o momentum:lr=0.002,beta=0.95\n  descend race --surface quadratic --param "
-            "kappa=1000 --json\n\nsurfaces: " + ", ".join(surfaces.names())
-            + "\noptimizers: " + ", ".join(OPTIMIZERS)
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    race = command_parser(
+        sub, "race", help="race optimizers from one start on a test surface", doc=__doc__,
+        description="Run several optimizers from one start on one surface, each as one compiled "
+        "program, and print a table: stop reason, steps, final loss, distance to the nearest "
+        "known minimum and time.",
+        examples=["descend race", "descend race --surface himmelblau -o adam:lr=0.05 "
+                  "-o momentum:lr=0.002,beta=0.95",
+                  "descend race --surface quadratic --param kappa=1000 --json"],
+        after="surfaces: " + ", ".join(surfaces.names()) + "\noptimizers: " + ", ".join(OPTIMIZERS),
     )  # fmt: skip
     race.add_argument(
         "--surface", "-s", default="rosenbrock", help="surface name (default: rosenbrock)"

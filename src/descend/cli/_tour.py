@@ -8,13 +8,12 @@ import os
 import time
 from typing import Any
 
-from descend.cli._common import need_matplotlib, output_path
+from descend.cli._common import command_parser, need_matplotlib, output_path
 
 
 def run(args: argparse.Namespace) -> int:
     output_path("--out", args.out)  # before minutes of measuring, not after
     need_matplotlib()
-    from matplotlib import pyplot as plt
 
     from descend.insight.tour import build_tour, render_html
 
@@ -25,18 +24,17 @@ def run(args: argparse.Namespace) -> int:
         fh.write(page)
     for c in claims:
         print(f"{c.number:2d}. {c.title}: {c.verdict}")
-    plt.close("all")
     print(f"wrote {args.out} ({len(claims)} claims, {time.perf_counter() - start:.0f} s)")
     return 0
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser(
+    p = command_parser(
+        sub,
         "tour",
         help="measure the claims about gradient descent and write an HTML tour",
-        description=__doc__.split("\n\n")[0].replace("\n", " ").replace("``", ""),
-        epilog="examples:\n  descend tour\n  descend tour --out report/tour.html --quick",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
+        examples=["descend tour", "descend tour --out report/tour.html --quick"],
     )
     p.add_argument(
         "--out",

@@ -27,7 +27,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from descend.engine._fit import DIVERGED, MAX_EPOCHS, STALLED, fit
+from descend.engine import StopReason
+from descend.engine._fit import fit
 from descend.optim import registry
 from descend.problems import models
 from descend.problems.data._prepare import Standardizer
@@ -49,12 +50,6 @@ SCALE_ATTRIBUTES = ("feature_mean_", "feature_scale_", "target_mean_", "target_s
 
 #: Seeds are drawn in ``[0, SEED_LIMIT)`` (JAX's keys take 32-bit seeds).
 SEED_LIMIT = 2**31 - 1
-
-STOP_REASONS = {
-    MAX_EPOCHS: "max_epochs",
-    STALLED: "converged",
-    DIVERGED: "diverged",
-}
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -320,23 +315,23 @@ class DescendEstimator(BaseEstimator):
 
     def _record(self, result: Any, continuing: bool, early: bool, incremental: bool) -> None:
         curves = result.curves()
-        reason = int(result.reason)
+        reason = result.stop
         self.params_ = _numpy(result.params)
-        if reason == DIVERGED:  # the final parameters are not finite: restart from best
+        if reason is StopReason.DIVERGED:  # the final parameters are not finite: restart from best
             self._resume = (self.params_, None)
         else:
             self._resume = (_numpy(result.final_params), _numpy(result.opt_state))
         before = self.loss_curve_ if continuing and hasattr(self, "loss_curve_") else []
         self.loss_curve_ = [*before, *curves["loss"].tolist()]
         self.n_iter_ += int(result.epochs)
-        self.stop_reason_ = STOP_REASONS[reason]
+        self.stop_reason_ = reason.short
         finite = [v for v in self.loss_curve_ if math.isfinite(v)]
         self.best_loss_ = min(finite) if finite and not early else None
         if early:
             self.validation_scores_ = curves["val_metric"].tolist()
             self.best_validation_score_ = float(np.nanmax(curves["val_metric"]))
         name = type(self).__name__
-        if reason == DIVERGED:
+        if reason is StopReason.DIVERGED:
             start = self.n_iter_ - int(result.epochs)  # epochs run before this call
             best = int(result.best_epoch)
             kept = f"the parameters of epoch {start + best}" if best else "its starting parameters"
@@ -347,7 +342,7 @@ class DescendEstimator(BaseEstimator):
                 DivergenceWarning,
                 stacklevel=5,
             )
-        elif reason == MAX_EPOCHS and self.tol is not None and not incremental:
+        elif reason is StopReason.MAX_EPOCHS and self.tol is not None and not incremental:
             warnings.warn(
                 f"{name}: the maximum number of epochs ({self.epochs}) was reached and the "
                 "optimization has not converged yet (the loss still falls by more than "
