@@ -73,7 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import descend as ds
-from benchmarks.foreign_corpus import per_label
+from benchmarks.foreign_corpus import per_label, print_per_label
 from descend.insight.diagnose import diagnose
 
 LABELS = ("diverged", "too_high", "too_low", "plateau", "ok")
@@ -560,11 +560,7 @@ def sklearn_case(eta0: float = 0.3) -> dict[str, Any]:
 
 def print_table(name: str, result: dict[str, Any]) -> None:
     print(f"\n{name}: {result['runs']} runs, accuracy {result['accuracy']:.3f}")
-    print(f"  {'label':10s} {'precision':>9s} {'recall':>7s} {'support':>7s}")
-    for label, row in result["per_label"].items():
-        p = "-" if math.isnan(row["precision"]) else f"{row['precision']:.3f}"
-        r = "-" if math.isnan(row["recall"]) else f"{row['recall']:.3f}"
-        print(f"  {label:10s} {p:>9s} {r:>7s} {row['support']:>7d}")
+    print_per_label(result["per_label"])
     print("  confusion (rows: truth, columns: diagnosis)")
     print("  " + " " * 10 + "".join(f"{s:>9s}" for s in LABELS))
     for t in LABELS:

@@ -354,16 +354,21 @@ def fit_model() -> int:
     return 0
 
 
+def print_per_label(rows: dict[str, dict[str, Any]], heading: str = "label") -> None:
+    """Precision, recall and support per label, one line each ("-" where undefined)."""
+    print(f"  {heading:10s} {'precision':>9s} {'recall':>7s} {'support':>7s}")
+    for label, row in rows.items():
+        p = "-" if math.isnan(row["precision"]) else f"{row['precision']:.3f}"
+        r = "-" if math.isnan(row["recall"]) else f"{row['recall']:.3f}"
+        print(f"  {label:10s} {p:>9s} {r:>7s} {row['support']:>7d}")
+
+
 def _table(name: str, s: dict[str, Any]) -> None:
     print(
         f"\n{name}: {s['runs']} runs, balanced accuracy {s['balanced_accuracy']:.3f}, "
         f"accuracy {s['accuracy']:.3f}"
     )
-    print(f"  {'truth':9s} {'precision':>9s} {'recall':>7s} {'support':>7s}")
-    for label, row in s["per_label"].items():
-        p = "-" if math.isnan(row["precision"]) else f"{row['precision']:.3f}"
-        r = "-" if math.isnan(row["recall"]) else f"{row['recall']:.3f}"
-        print(f"  {label:9s} {p:>9s} {r:>7s} {row['support']:>7d}")
+    print_per_label(s["per_label"], "truth")
     print("  confusion (rows: truth, columns: the doctor's label)")
     for t, said in s["confusion"].items():
         print(f"  {t:9s} " + ", ".join(f"{k} {v}" for k, v in said.items() if v))
