@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CORE := $(VENV)/.installed-core
 LINT_PATHS := $(wildcard src tests benchmarks)
 
-.PHONY: test demo bench lint install clean
+.PHONY: test demo play bench lint install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,22 @@ lint: $(STAMP)
 demo: $(CORE)
 	$(BIN)/descend race
 
+# the browser playground: descend with its web extra, then `descend play`
+play: $(CORE)
+	$(BIN)/python -m pip install --quiet -e ".[web]"
+	$(BIN)/descend play --open
+
+# the browser tests drive Debian's Chromium through Playwright (browser downloads are not possible)
+browser:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
 # torch comes from its CPU wheel, pinned: a bare `pip install torch` would pull CUDA builds
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e ".[bench]"
 	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
 	$(BIN)/python -m benchmarks.history
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 clean:
