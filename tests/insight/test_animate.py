@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import descend as ds
-from descend.insight.animate import animate_race, frame_indices
+from descend.insight.animate import animate_race, frame_indices, frame_records
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,28 @@ def test_bad_suffix_and_missing_ffmpeg(race, tmp_path, monkeypatch):
     monkeypatch.setattr(animation.writers, "is_available", lambda name: False)
     with pytest.raises(RuntimeError, match="ffmpeg"):
         animate_race(surface, runs, path=tmp_path / "race.mp4", frames=3)
+
+
+def test_every_run_is_drawn_at_the_frame_step_though_histories_thin_differently(tmp_path):
+    """A 10,000-step run keeps every fourth record, a 3,000-step one every record: at each
+    frame both are drawn up to the same step (before, records were matched by index)."""
+    surface = ds.surfaces.get("rosenbrock")
+    runs = {
+        "long": ds.minimize(surface, None, ds.gd(1e-3), max_steps=10_000, tol=0.0,
+                            record_path=True, max_records=2_600),
+        "short": ds.minimize(surface, None, ds.gd(1e-3), max_steps=3_000, tol=0.0,
+                             record_path=True, max_records=2_600),
+    }  # fmt: skip
+    assert runs["long"].history.trimmed()["step"][1] > 1  # thinned
+    fig = animate_race(surface, runs, path=tmp_path / "race.gif", frames=5, fps=5)
+    assert fig.texts[0].get_text().endswith("step 10,000")
+    curves = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    assert curves["short"].get_xdata()[-1] == 3_000 and curves["long"].get_xdata()[-1] == 10_000
+
+
+def test_frames_match_records_by_step():
+    long, short = np.arange(0, 10_001, 4), np.arange(0, 3_001)
+    at, (i_short, i_long) = frame_records([short, long], 6)
+    np.testing.assert_array_equal(at, long[frame_indices(len(long), 6)])
+    np.testing.assert_array_equal(long[i_long], at)  # every frame step is one of long's
+    np.testing.assert_array_equal(short[i_short], np.minimum(at, 3_000))

@@ -21,7 +21,7 @@ from descend.insight.plots._common import (
     run_path,
 )
 
-__all__ = ["animate_race", "frame_indices"]
+__all__ = ["animate_race", "frame_indices", "frame_records"]
 
 
 def frame_indices(n: int, frames: int) -> np.ndarray:
@@ -30,6 +30,16 @@ def frame_indices(n: int, frames: int) -> np.ndarray:
     if n <= frames:
         return np.arange(n)
     return np.unique(np.round(np.linspace(0, n - 1, frames)).astype(int))
+
+
+def frame_records(steps: list[np.ndarray], frames: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The step of each frame, spread over the records of the run that went furthest, and for
+    each run the index of its last record at or before that step. Runs thin their histories
+    differently as they grow (a long run keeps every fourth step where a short one keeps
+    every step), so records are matched by step, never by position."""
+    far = max(steps, key=lambda s: s[-1] if len(s) else -1)
+    at = far[frame_indices(len(far), frames)]
+    return at, [np.maximum(np.searchsorted(s, at, side="right") - 1, 0) for s in steps]
 
 
 def animate_race(
@@ -59,7 +69,7 @@ def animate_race(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".gif":
-        writer: Any = animation.PillowWriter(fps=fps)
+        writer: Any = None  # written by _save_gif, frame by frame
     elif suffix == ".mp4":
         if not animation.writers.is_available("ffmpeg"):
             raise RuntimeError(
@@ -74,8 +84,7 @@ def animate_race(
     for name, run in runs.items():
         h = run.history.trimmed()
         data.append((name, run_path(run), np.asarray(h["step"]), np.asarray(h["loss"], float)))
-    longest = max(len(p) for _, p, _, _ in data)
-    idx = frame_indices(longest, frames)
+    frame_steps, shown = frame_records([s for _, _, s, _ in data], frames)
     fig = Figure(figsize=(11.0, 4.6))
     FigureCanvasAgg(fig)  # this figure's own canvas: the user's backend is left alone
     ax, lax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
@@ -112,20 +121,48 @@ def animate_race(
     title = fig.suptitle("")
 
     def draw(k: int) -> list[Any]:
-        j = int(idx[k])
-        step = 0
-        for (_, p, s, lo), (tr, pt, cv) in zip(data, artists, strict=True):
-            m = min(j, len(p) - 1)
+        step = int(frame_steps[k])
+        for (_, p, s, lo), (tr, pt, cv), at in zip(data, artists, shown, strict=True):
+            m = int(at[k])
             if trail:
                 tr.set_data(p[: m + 1, 0], p[: m + 1, 1])
             pt.set_data([p[m, 0]], [p[m, 1]])
             cv.set_data(s[: m + 1], lo[: m + 1])
-            step = max(step, int(s[m]))
         title.set_text(f"Optimizer race on {surface.name}: step {step:,}")
         return [a for trio in artists for a in trio] + [title]
 
     fig.tight_layout()
-    anim = animation.FuncAnimation(fig, draw, frames=len(idx), blit=False)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".gif":
+        moving = [a for trio in artists for a in trio] + [title]
+        _save_gif(fig, moving, draw, len(frame_steps), fps, path)
+        return fig
+    anim = animation.FuncAnimation(fig, draw, frames=len(frame_steps), blit=False)
     anim.save(str(path), writer=writer)
     return fig
+
+
+def _save_gif(fig: Figure, moving: list[Any], draw: Any, n: int, fps: int, path: Path) -> None:
+    """Write a GIF by blitting: the contour map, axes and legend are rendered once, and each
+    frame restores that background and draws only the ``moving`` artists (the paths, points,
+    loss curves and title), several times faster than re-rendering the whole figure a frame."""
+    from PIL import Image
+
+    canvas = fig.canvas
+    for artist in moving:
+        artist.set_animated(True)
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    images = []
+    for k in range(n):
+        canvas.restore_region(background)
+        draw(k)
+        for artist in moving:
+            fig.draw_artist(artist)
+        rgba = np.asarray(canvas.buffer_rgba())
+        images.append(Image.fromarray(rgba[..., :3].copy()))
+    for artist in moving:
+        artist.set_animated(False)
+    palette = [im.quantize(colors=255, method=Image.Quantize.MEDIANCUT) for im in images]
+    palette[0].save(path, save_all=True, append_images=palette[1:], duration=1000 / fps,
+                    loop=0, optimize=False)  # fmt: skip
