@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from descend.cli import _diagnose as diagnose
 from descend.cli import _fit as fit
 from descend.cli import _lr_find as lr_find
+from descend.cli import _play as play
 from descend.cli import _plot as plot
 from descend.cli import _race as race
 from descend.cli import _tour as tour
@@ -34,7 +35,7 @@ from descend.cli._common import DEFAULT_RACE, OPTIMIZERS, Parser, UsageError
 #: The exit status of a command whose reader closed the pipe (128 + SIGPIPE, as the shell's).
 EXIT_BROKEN_PIPE = 141
 EXIT_USAGE = 2
-COMMANDS = (race, fit, lr_find, diagnose, plot, tour)
+COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play)
 
 __all__ = ["DEFAULT_RACE", "OPTIMIZERS", "UsageError", "build_parser", "main"]
 

@@ -1,0 +1,209 @@
+"""Races: each optimizer one ``descend.minimize`` run, and a script that repeats them.
+
+``minimize`` compiles one program per (function, optimizer structure, static options) and
+takes the start, ``tol`` and every numeric hyperparameter as data, so a slider that changes a
+learning rate reruns the compiled program. The step budget is static in the engine, so the
+server buckets it (:func:`bucket`: 1, 2, 3, 4, 6, 8, 12, ... steps) and keeps every step's
+record; a run that goes past the requested count is cut there, which is exactly the run the
+engine makes with ``max_steps`` set to that count (its steps are the same computations; at the
+cut the stop rule would say ``max_steps``, since no other rule fired there).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import descend as ds
+from descend.engine._stop import StopReason
+from descend.problems import surfaces
+from descend.web import _build
+from descend.web._build import Built
+from descend.web._errors import ApiError
+from descend.web._limits import HISTORY_POINTS
+from descend.web._probe import curvature
+from descend.web._schemas import RaceRequest
+
+
+def bucket(steps: int) -> int:
+    """The compiled step budget for ``steps``: the least of 1, 2, 3, 4, 6, 8, 12, 16, ...
+    (powers of two and 1.5 times them) that is at least ``steps``."""
+    power = 1
+    while power < steps:
+        power *= 2
+    three_quarters = 3 * power // 4
+    return three_quarters if power >= 4 and three_quarters >= steps else power
+
+
+def nums(values: Any) -> list[Any]:
+    """An array as a (nested) list of floats, with ``None`` for non-finite values (JSON)."""
+    a = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    out = a.astype(object)
+    out[~finite] = None
+    return out.tolist()
+
+
+def num(value: Any) -> float | None:
+    """One number, ``None`` when it is not finite."""
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def thin(n: int, most: int = HISTORY_POINTS) -> np.ndarray:
+    """At most ``most`` row indices of ``n``, evenly spread, always the first and the last."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(np.int64))
+
+
+def start_of(body: RaceRequest, surface: surfaces.Surface) -> jax.Array:
+    """The start point as a float32 array (the request's, or the surface's own)."""
+    return jnp.asarray(surface.start if body.start is None else body.start, dtype=jnp.float32)
+
+
+def run_one(
+    surface: surfaces.Surface, x0: jax.Array, built: Built, steps: int, tol: float, where: str
+) -> dict[str, Any]:
+    """One optimizer's run, as the race answers it."""
+    cap = bucket(steps)
+    records = cap + 1 if cap % 2 == 0 else cap + 2  # odd and enough: no thinning in the engine
+    try:
+        result = ds.minimize(
+            surface.f,
+            x0,
+            built.transform,
+            max_steps=cap,
+            tol=tol,
+            record_path=True,
+            max_records=records,
+        )
+    except (TypeError, ValueError) as err:
+        raise ApiError(422, where, f"{built.name}: {err}") from None
+    r = jax.device_get(result)
+    h = r.history
+    taken = int(r.steps)
+    if taken > steps:  # past the requested budget: cut at it (row i is step i)
+        n, reason, diverged_at = steps + 1, StopReason.MAX_STEPS, None
+        final_x, final_loss = h.path[steps], h.loss[steps]
+    else:
+        n, reason = int(h.count), StopReason(int(r.reason))
+        diverged_at = int(r.diverged_at) if reason == StopReason.DIVERGED else None
+        final_x, final_loss = r.x, r.loss
+    keep = thin(n)
+    return {
+        "name": built.name,
+        "label": built.label,
+        "steps": min(taken, steps),
+        "stop_reason": reason.text,
+        "short": reason.short,
+        "diverged_at": diverged_at,
+        "step": np.asarray(h.step)[keep].tolist(),
+        "path": nums(np.asarray(h.path)[keep]),
+        "loss": nums(np.asarray(h.loss)[keep]),
+        "grad_norm": nums(np.asarray(h.grad_norm)[keep]),
+        "lr": nums(np.asarray(h.lr)[keep]),
+        "final_loss": num(final_loss),
+        "final_x": nums(final_x),
+    }
+
+
+def warnings_for(surface: surfaces.Surface, x0: jax.Array, builts: list[Built]) -> list[str]:
+    """Stability warnings from the Hessian at the start: gradient descent diverges on a
+    quadratic when ``lr > 2 / lambda_max``, the heavy ball when ``lr > 2 (1 + beta) /
+    lambda_max``."""
+    plain = [
+        b
+        for b in builts
+        if b.schedule is None
+        and (
+            b.name == "gd"
+            or (
+                b.name == "momentum"
+                and b.options.get("form") == "sum"
+                and not b.options.get("nesterov")
+                and b.hyper.get("dampening") == 0.0
+            )
+        )
+    ]
+    if not plain:
+        return []
+    top = curvature(surface, np.asarray(x0))["eigenvalues"][-1]
+    if top is None or top <= 0:
+        return []
+    out = []
+    for b in plain:
+        lr = b.hyper["lr"]
+        if b.name == "gd":
+            bound, text = 2.0 / top, "2/lambda_max"
+        else:
+            bound, text = 2.0 * (1.0 + b.hyper["beta"]) / top, "2(1 + beta)/lambda_max"
+        if lr > bound:
+            out.append(
+                f"{b.name}: lr {lr:g} is above {text} = {bound:.4g} at the start: expect divergence"
+            )
+    return out
+
+
+def race(body: RaceRequest) -> dict[str, Any]:
+    """``POST /api/race``: every optimizer's run, the warnings and the time taken."""
+    clock = time.perf_counter()
+    surface = _build.problem(body)
+    builts = [_build.optimizer(spec, i) for i, spec in enumerate(body.optimizers)]
+    x0 = start_of(body, surface)
+    warnings = warnings_for(surface, x0, builts)
+    runs = [
+        run_one(surface, x0, b, body.steps, body.tol, f"optimizers[{i}]")
+        for i, b in enumerate(builts)
+    ]
+    return {"runs": runs, "warnings": warnings, "seconds": time.perf_counter() - clock}
+
+
+# -- the same race as a script -----------------------------------------------------------------
+
+
+def _call(built: Built) -> str:
+    """``ds.adam(lr=0.01, b1=0.9, ...)``: the optimizer as descend code."""
+    args = {**{k: repr(v) for k, v in built.hyper.items()}}
+    if built.schedule is not None:
+        name, params = built.schedule
+        inner = ", ".join([repr(built.hyper["lr"]), *(f"{k}={v!r}" for k, v in params.items())])
+        args["lr"] = f"ds.schedules.{name}({inner})"
+    args.update({k: repr(v) for k, v in built.options.items()})
+    return f"ds.{built.name}({', '.join(f'{k}={v}' for k, v in args.items())})"
+
+
+def python(body: RaceRequest) -> dict[str, str]:
+    """``POST /api/python``: a descend script that reproduces the race."""
+    surface = _build.problem(body)
+    builts = [_build.optimizer(spec, i) for i, spec in enumerate(body.optimizers)]
+    x0 = [float(v) for v in np.asarray(start_of(body, surface))]
+    if body.expression is not None:
+        make = f"ds.surfaces.from_expression({surface.formula!r})"
+    else:
+        make = f"ds.surfaces.get({surface.name!r})"
+    lines = [
+        "import jax.numpy as jnp",
+        "import descend as ds",
+        "",
+        f"surface = {make}",
+        f"x0 = jnp.asarray({x0!r})",
+        "optimizers = [",
+        *(f"    {_call(b)}," for b in builts),
+        "]",
+        "results = []",
+        "for opt in optimizers:",
+        f"    res = ds.minimize(surface, x0, opt, max_steps={body.steps}, tol={body.tol!r},",
+        "                      record_path=True)",
+        "    results.append(res)",
+        "    print(f'{opt!r}: {res.summary()}')",
+        "",
+    ]
+    return {"code": "\n".join(lines)}

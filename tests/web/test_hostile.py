@@ -1,0 +1,196 @@
+"""Hostile and broken requests: each gets the right 4xx and the contract's error shape
+(never a 500, never a hang), nothing the user types is executed, and the server stays up."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+RACE = {"surface": "booth", "steps": 20, "optimizers": [{"name": "gd", "hyper": {"lr": 0.01}}]}
+GD = [{"name": "gd"}]
+
+
+def with_(**changes):
+    return {**RACE, **changes}
+
+
+def opt(**spec):
+    return with_(optimizers=[{"name": "adam", **spec}])
+
+
+def expr(text):
+    return {"text": text}
+
+
+NESTED = "(" * 5000 + "x" + ")" * 5000
+# (endpoint, body: dict -> JSON, bytes -> raw, status, field or None to skip the check)
+CASES = [
+    ("race", b"{" + b" " * 70_000 + b"}", 413, "body"),
+    ("grid", b'{"surface": "' + b"a" * 66_000 + b'"}', 413, "body"),
+    ("race", b'{"surface": "booth",', 422, "body"),
+    ("race", b"not json at all", 422, "body"),
+    ("race", b"\x00\x01\x02", 422, "body"),
+    ("race", b"[1, 2, 3]", 422, None),
+    ("race", b'{"surface": "booth", "steps": NaN, "optimizers": [{"name": "gd"}]}', 422, "steps"),
+    ("race", b'{"surface": "booth", "tol": NaN, "optimizers": [{"name": "gd"}]}', 422, "tol"),
+    (
+        "race",
+        b'{"surface": "booth", "start": [1e999, 0], "optimizers": [{"name": "gd"}]}',
+        422,
+        "start[0]",
+    ),
+    (
+        "race",
+        b'{"surface": "booth", "optimizers": [{"name": "gd", "hyper": {"lr": Infinity}}]}',
+        422,
+        "optimizers[0].hyper.lr",
+    ),
+    ("race", with_(steps=0), 422, "steps"),
+    ("race", with_(steps=10**9), 422, "steps"),
+    ("race", with_(steps="20"), 422, "steps"),
+    ("race", with_(steps=2.5), 422, "steps"),
+    ("race", with_(tol=-1), 422, "tol"),
+    ("race", with_(start=[1]), 422, "start"),
+    ("race", with_(start="1,2"), 422, "start"),
+    ("race", with_(optimizers=[]), 422, "optimizers"),
+    ("race", with_(optimizers=[{"name": "gd"}] * 11), 422, "optimizers"),
+    ("race", with_(optimizers="gd"), 422, "optimizers"),
+    ("race", with_(optimizers=[{"name": "sgd_of_doom"}]), 404, "optimizers[0].name"),
+    ("race", with_(optimizers=[{"name": "__import__('os')"}]), 404, "optimizers[0].name"),
+    ("race", opt(hyper={"lr": -1.0}), 422, "optimizers[0].hyper.lr"),
+    ("race", opt(hyper={"b1": 1.5}), 422, "optimizers[0].hyper.b1"),
+    ("race", opt(hyper={"__class__": 1.0}), 404, "optimizers[0].hyper.__class__"),
+    ("race", opt(hyper={"lr": "0.1"}), 422, "optimizers[0].hyper.lr"),
+    ("race", opt(options={"amsgrad": "maybe"}), 422, "optimizers[0].options.amsgrad"),
+    ("race", opt(options={"eps_hat": 1}), 422, "optimizers[0].options.eps_hat"),
+    ("race", opt(options={"nesterov": True}), 404, "optimizers[0].options.nesterov"),
+    ("race", opt(schedule={"name": "warp"}), 404, "optimizers[0].schedule.name"),
+    (
+        "race",
+        opt(schedule={"name": "cosine", "params": {"steps": 0}}),
+        422,
+        "optimizers[0].schedule.params.steps",
+    ),
+    (
+        "race",
+        opt(schedule={"name": "cosine", "params": {"speed": 1}}),
+        404,
+        "optimizers[0].schedule.params.speed",
+    ),
+    ("race", {"steps": 20, "optimizers": GD}, 422, "surface"),
+    ("race", {"surface": "booth", "expression": "x^2", "optimizers": GD}, 422, "surface"),
+    ("race", {"surface": "no_such_surface", "optimizers": GD}, 404, "surface"),
+    ("race", {"surface": "booth"}, 422, "optimizers"),
+    ("race", {"expression": "x" * 501, "optimizers": GD}, 422, "expression"),
+    (
+        "race",
+        {"expression": "__import__('os').system('true')", "optimizers": GD},
+        422,
+        "expression",
+    ),
+    ("race", {"expression": NESTED, "optimizers": GD}, 422, "expression"),
+    ("race", {"expression": 42, "optimizers": GD}, 422, "expression"),
+    ("expression", expr("__import__('os')"), 422, "expression"),
+    ("expression", expr("x.__class__"), 422, "expression"),
+    ("expression", expr("__builtins__"), 422, "expression"),
+    ("expression", expr("(lambda: 1)()"), 422, "expression"),
+    ("expression", expr("[x for x in y]"), 422, "expression"),
+    ("expression", expr("x; import os"), 422, "expression"),
+    ("expression", expr("x\x00 + y"), 422, "expression"),
+    ("expression", expr("х^2 + y"), 422, "expression"),  # Cyrillic x
+    ("expression", expr("x\u2212y"), 422, "expression"),  # the minus sign
+    ("expression", expr("ｘ + y"), 422, "expression"),  # full-width x
+    ("expression", expr("z + 1"), 422, "expression"),
+    ("expression", expr("sin(x, y)"), 422, "expression"),
+    ("expression", expr(""), 422, "expression"),
+    ("expression", expr("(" * 5000), 422, "text"),
+    ("expression", expr("(" * 200 + "x" + ")" * 200), 422, "expression"),
+    ("expression", expr("x" * 501), 422, "text"),
+    ("expression", {"txt": "x"}, 422, "text"),
+    ("grid", {"surface": "booth", "view": [1, 0, 0, 1]}, 422, "view"),
+    ("grid", {"surface": "booth", "view": [0, 1, 0, 1], "n": 201}, 422, "n"),
+    ("grid", {"surface": "booth", "view": [0, 1, 0, 1], "n": 9}, 422, "n"),
+    ("grid", {"surface": "booth", "view": [0, 1, 0]}, 422, "view"),
+    ("grid", {"surface": "booth", "view": [0, 1e300, 0, 1]}, 422, "view"),
+    ("curvature", {"surface": "booth", "point": [None, 1]}, 422, "point[0]"),
+    ("curvature", {"expression": "9**9**9**9", "point": [1, 1]}, 200, None),
+    ("inside", with_(step=21), 422, "step"),
+    ("inside", with_(step=-1), 422, "step"),
+    ("inside", RACE, 422, "step"),
+    (
+        "python",
+        b'{"surface": "booth", "optimizers": [{"name": "gd", "hyper": {"lr": 1e999}}]}',
+        422,
+        "optimizers[0].hyper.lr",
+    ),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "body", "status", "field"), CASES)
+def test_hostile_request(api_client, api_app, endpoint, body, status, field):
+    if isinstance(body, bytes):
+        r = api_client.post(f"/api/{endpoint}", content=body,
+                            headers={"content-type": "application/json"})  # fmt: skip
+    else:
+        r = api_client.post(f"/api/{endpoint}", json=body)
+    assert r.status_code == status, r.text
+    if status >= 400:
+        error = r.json()["error"]
+        assert set(error) >= {"field", "message", "limit"} and error["message"]
+        if field is not None:
+            assert error["field"] == field, error
+    assert api_app.state.unexpected == 0
+
+
+def test_the_table_is_long_enough():
+    assert len(CASES) >= 40
+
+
+def test_huge_power_is_computed_not_evaluated(api_client):
+    r = api_client.post("/api/race", json={"expression": "9**9**9**9 + x^2 + y^2",
+                                           "optimizers": GD, "steps": 5})  # fmt: skip
+    assert r.status_code == 200 and r.json()["runs"][0]["short"] == "diverged"
+
+
+def test_limits_are_named(api_client):
+    assert api_client.post("/api/race", json=with_(steps=10**9)).json()["error"]["limit"] == 1e5
+    big = api_client.post("/api/race", content=b" " * 70_000,
+                          headers={"content-type": "application/json"})  # fmt: skip
+    assert big.json()["error"]["limit"] == 65536
+    many = api_client.post("/api/race", json=with_(optimizers=GD * 11)).json()["error"]
+    assert many["limit"] == 10
+    unknown = api_client.post("/api/race", json=with_(optimizers=[{"name": "x"}])).json()
+    assert "adam" in unknown["error"]["message"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                  max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+keys = st.sampled_from(["surface", "expression", "start", "steps", "tol", "optimizers", "step",
+                        "view", "n", "point", "text", "name", "hyper"])  # fmt: skip
+bodies = st.dictionaries(keys, json_values, max_size=6) | json_values
+endpoints = st.sampled_from(["race", "inside", "grid", "curvature", "python", "expression"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(endpoint=endpoints, body=bodies)
+def test_fuzz_never_500(api_client, api_app, endpoint, body):
+    if isinstance(body, dict) and "steps" in body:
+        body["steps"] = 10  # keep runs short; the type checks are covered above
+    r = api_client.post(f"/api/{endpoint}", content=json.dumps(body),
+                        headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert "error" in r.json()
+    assert api_app.state.unexpected == 0
+
+
+def test_still_up_afterwards(api_client):
+    assert api_client.get("/api/catalog").status_code == 200
