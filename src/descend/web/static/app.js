@@ -733,7 +733,11 @@ async function validateExpression() {
     fnValid = false;
     const d = error instanceof ApiError ? error.detail : {};
     showExpressionError(error instanceof ApiError ? d.message : describe(error), d.column);
-    mapView.setGrid({ x: [0, 1], y: [0, 1], z: [[null, null], [null, null]], levels: [], zmin: 0 });
+    mapView.setGrid(null);
+    curvStart = null;
+    curvPoint = null;
+    renderCurvature();
+    $("surface-desc").textContent = "";
     runs = [];
     afterRace();
     return;

@@ -4,6 +4,7 @@ import { isoLines, paintBands, ticks } from "./contour.js";
 export const MAP_MARGIN = { left: 46, right: 10, top: 10, bottom: 38 };
 const CHART_MARGIN = { left: 54, right: 12, top: 12, bottom: 38 };
 const DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
+const MIN_ARROW = 22; // px: an update shorter than this is drawn this long, dashed
 
 export function fitCanvas(canvas, cssWidth, cssHeight) {
   const dpr = window.devicePixelRatio || 1;
@@ -42,7 +43,7 @@ export class MapView {
 
   setGrid(grid) {
     this.grid = grid;
-    this.iso = isoLines(grid);
+    this.iso = grid ? isoLines(grid) : null;
     this.bandKey = "";
   }
 
@@ -178,11 +179,18 @@ export class MapView {
 
   arrow(ctx, view, { from, to, colour }) {
     const [ax, ay] = this.toPixel(view, from[0], from[1]);
-    const [bx, by] = this.toPixel(view, to[0], to[1]);
-    const len = Math.hypot(bx - ax, by - ay);
-    if (!(len > 0.5) || !Number.isFinite(len)) return;
+    let [bx, by] = this.toPixel(view, to[0], to[1]);
+    let len = Math.hypot(bx - ax, by - ay);
+    if (!(len > 1e-9) || !Number.isFinite(len)) return;
     const ux = (bx - ax) / len;
     const uy = (by - ay) / len;
+    const magnified = len < MIN_ARROW;
+    if (magnified) {
+      // a tiny update still shows its direction: drawn at a readable length, dashed
+      len = MIN_ARROW;
+      bx = ax + ux * len;
+      by = ay + uy * len;
+    }
     const head = Math.min(10, len * 0.5 + 4);
     ctx.save();
     ctx.strokeStyle = "#111";
@@ -191,10 +199,12 @@ export class MapView {
     ctx.beginPath();
     ctx.moveTo(ax, ay);
     ctx.lineTo(bx - ux * head * 0.6, by - uy * head * 0.6);
+    if (magnified) ctx.setLineDash([3, 2]);
     ctx.stroke();
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2.2;
     ctx.stroke();
+    ctx.setLineDash([]);
     ctx.beginPath();
     ctx.moveTo(bx, by);
     ctx.lineTo(bx - ux * head - uy * head * 0.5, by - uy * head + ux * head * 0.5);
