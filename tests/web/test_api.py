@@ -281,3 +281,31 @@ def test_served_by_uvicorn():
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_runner_budget_bounds_the_engines_programs(api_client):
+    from descend.engine import _minimize
+    from descend.web._runs import RUNNERS, RunnerBudget
+
+    race(api_client, surface="booth", steps=10, optimizers=[{"name": "gd"}])
+    assert len(RUNNERS.seen) >= 1
+    budget = RunnerBudget(2)
+    budget.note("a")
+    budget.note("b")
+    budget.note("a")
+    assert budget.clears == 0 and _minimize._runner.cache_info().currsize > 0
+    budget.note("c")
+    assert budget.clears == 1 and budget.seen == {"c"}
+    assert _minimize._runner.cache_info().currsize == 0
+    # the server still answers, compiling again
+    assert race(api_client, surface="booth", steps=10, optimizers=[{"name": "gd"}])["runs"]
+
+
+def test_a_request_over_its_time_limit_is_a_503(api_client, monkeypatch):
+    from descend.web import _app
+
+    monkeypatch.setattr(_app, "TIME_LIMIT_S", 1e-4)
+    r = api_client.post("/api/race", json={"surface": "beale", "steps": 5000,
+                                           "optimizers": [{"name": "adagrad"}]})  # fmt: skip
+    assert r.status_code == 503
+    assert r.json()["error"]["limit"] == 1e-4 and "longer than" in r.json()["error"]["message"]

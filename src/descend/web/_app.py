@@ -8,7 +8,6 @@ in full; every error is a 4xx JSON body ``{"error": {"field", "message", "limit"
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -46,13 +45,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class Json(Response):
-    """A JSON answer written with the standard library, NaN refused (the server writes
-    non-finite numbers as null itself)."""
+    """A JSON answer, already encoded (in the worker thread, off the event loop)."""
 
     media_type = "application/json"
 
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+
+def encode(content: Any) -> bytes:
+    """JSON text of ``content``; NaN is refused (the server writes non-finite numbers as
+    null itself)."""
+    return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
 
 
 class BodyLimit:
@@ -123,7 +124,10 @@ def create_app() -> FastAPI:
         """Run ``fn(*args)`` in a worker thread under the time limit."""
         if "slots" not in limiter:
             limiter["slots"] = anyio.CapacityLimiter(WORKERS)
-        call = functools.partial(fn, *args)
+
+        def call() -> bytes:
+            return encode(fn(*args))
+
         try:
             with anyio.fail_after(TIME_LIMIT_S):
                 content = await anyio.to_thread.run_sync(

@@ -23,9 +23,9 @@ from descend.web._build import _Lru
 from descend.web._errors import ApiError
 from descend.web._limits import GRID_MAX, PROGRAMS
 
-GRIDS = _Lru(PROGRAMS)
-HESSIANS = _Lru(PROGRAMS)
-REPLAYS = _Lru(PROGRAMS)
+#: The server's own compiled programs (grids, Hessians, replays), at most PROGRAMS in all: a
+#: compiled program holds a few MiB, so this bound is what keeps memory flat.
+CACHE = _Lru(PROGRAMS)
 LEVELS = 20
 
 
@@ -57,7 +57,7 @@ def grid(surface: surfaces.Surface, view: tuple[float, ...], n: int) -> dict[str
     if max(abs(v) for v in view) > 1e15:
         raise ApiError(422, "view", f"view coordinates must be at most 1e15 in size; got "
                        f"{list(view)}", 1e15)  # fmt: skip
-    program = GRIDS.get(surface.f, lambda: _grid_program(surface.f))
+    program = CACHE.get(("grid", surface.f), lambda: _grid_program(surface.f))
     xs, ys, z = jax.device_get(program(jnp.asarray(view, jnp.float32), jnp.int32(n)))
     z = np.asarray(z, np.float64)[:n, :n]
     finite = z[np.isfinite(z)]
@@ -90,7 +90,7 @@ def _hessian_program(f: Callable[[jax.Array], jax.Array]) -> Callable[..., Any]:
 def curvature(surface: surfaces.Surface, point: Any) -> dict[str, Any]:
     """The Hessian at ``point``, its eigenvalues (ascending), the condition number and the
     stability bounds of gradient descent and of the heavy ball at beta = 0.9."""
-    program = HESSIANS.get(surface.f, lambda: _hessian_program(surface.f))
+    program = CACHE.get(("hessian", surface.f), lambda: _hessian_program(surface.f))
     h, eig = jax.device_get(program(jnp.asarray(point, jnp.float32)))
     eig = np.asarray(eig, np.float64)
     ok = bool(np.isfinite(eig).all())
@@ -175,7 +175,7 @@ def inside(surface: surfaces.Surface, x0: jax.Array, built: Any, k: int) -> dict
     """Step ``k`` of one optimizer: the point it was taken from, the gradient there, the
     optimizer's own state after ``k`` updates, the update and the rule with its numbers."""
     key, leaves = split(built.transform)
-    program = REPLAYS.get((surface.f, key), lambda: _replay_program(surface.f, key))
+    program = CACHE.get(("replay", surface.f, key), lambda: _replay_program(surface.f, key))
     x_after, state, x, g, u = jax.device_get(program(x0, leaves, jnp.int32(k)))
     lr = learning_rate_of(built.transform)
     lr_k = float(value_at(lr, jnp.int32(max(k - 1, 0)))) if lr is not None else None

@@ -12,6 +12,7 @@ cut the stop rule would say ``max_steps``, since no other rule fired there).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 
@@ -20,12 +21,14 @@ import jax.numpy as jnp
 import numpy as np
 
 import descend as ds
+from descend.engine import _minimize as engine
 from descend.engine._stop import StopReason
+from descend.optim._recipe import split
 from descend.problems import surfaces
 from descend.web import _build
 from descend.web._build import Built
 from descend.web._errors import ApiError
-from descend.web._limits import HISTORY_POINTS
+from descend.web._limits import HISTORY_POINTS, PROGRAMS
 from descend.web._probe import curvature
 from descend.web._schemas import RaceRequest
 
@@ -69,6 +72,37 @@ def start_of(body: RaceRequest, surface: surfaces.Surface) -> jax.Array:
     return jnp.asarray(surface.start if body.start is None else body.start, dtype=jnp.float32)
 
 
+class RunnerBudget:
+    """A bound on the engine's compiled runs that the server causes.
+
+    ``minimize`` keeps its compiled programs in an LRU of 256 (``engine._minimize._runner``),
+    and on the CPU each holds about 4 MiB, so a server that sees many typed functions,
+    optimizer structures and step buckets would grow to about 1 GiB. The budget counts the
+    distinct (function, optimizer structure, steps bucket, tol > 0) the server has run since
+    the last clear; when a new one would pass ``size``, the engine's program cache is
+    cleared (a program in use keeps running; later calls compile again)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.seen: set[Any] = set()
+        self.lock = threading.Lock()
+        self.clears = 0
+
+    def note(self, key: Any) -> None:
+        """Count the program ``key`` (hashable) before it is run."""
+        with self.lock:
+            if key in self.seen:
+                return
+            if len(self.seen) >= self.size:
+                engine._runner.cache_clear()
+                self.seen.clear()
+                self.clears += 1
+            self.seen.add(key)
+
+
+RUNNERS = RunnerBudget(PROGRAMS)
+
+
 def run_one(
     surface: surfaces.Surface, x0: jax.Array, built: Built, steps: int, tol: float, where: str
 ) -> dict[str, Any]:
@@ -76,6 +110,7 @@ def run_one(
     cap = bucket(steps)
     records = cap + 1 if cap % 2 == 0 else cap + 2  # odd and enough: no thinning in the engine
     try:
+        RUNNERS.note((surface.f, split(built.transform)[0], cap, tol > 0))
         result = ds.minimize(
             surface.f,
             x0,
