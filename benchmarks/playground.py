@@ -166,13 +166,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 s of load, 300 functions")
     parser.add_argument("--json", metavar="FILE", help="also save the figures as JSON")
     args = parser.parse_args()
-    client = TestClient(create_app())
-    figures = {
-        "slider": slider(client),
-        "new_function": new_function(client),
-        "load": load(10.0 if args.quick else 30.0),
-        "memory": memory(client, 300 if args.quick else 1000),
-    }
+    with TestClient(create_app()) as client:  # starts the app as uvicorn does
+        figures = {
+            "slider": slider(client),
+            "new_function": new_function(client),
+            "load": load(10.0 if args.quick else 30.0),
+            "memory": memory(client, 300 if args.quick else 1000),
+        }
     s, f, ld, m = (figures[k] for k in ("slider", "new_function", "load", "memory"))
     a_ = f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms"
     b_ = f"p50 {f['p50_s']:.2f} s, max {f['max_s']:.2f} s"
