@@ -101,3 +101,26 @@ def test_lr_find_on_a_surface_and_on_data(cli):
 def test_lr_find_rejects_a_fixed_lr(cli):
     code, _, err = cli("lr-find", "-o", "adam:lr=0.1")
     assert code == 2 and "sweeps lr itself" in err
+
+
+def test_race_on_a_typed_function(cli):
+    code, out, _ = cli("race", "--function", "(x-1)^2 + 10*(y+2)^2", "--start", "3,2",
+                       "-o", "gd", "-o", "adam", "--json")  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and data["start"] == [3.0, 2.0]
+    for row in data["results"]:  # the minimum of the typed function is (1, -2)
+        assert row["stop"] == "converged" and row["final_loss"] < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--function", "2x"], "--function: missing operator between '2' and 'x' at column 2"),
+        (["--function", "__import__('os')"], "--function: "),
+        (["--function", "x^2", "--surface", "rosenbrock"], "give --surface or --function"),
+        (["--function", "x^2", "-p", "dim=3"], "--param sets a catalogue surface's"),
+    ],
+)
+def test_a_bad_function_is_one_line(cli, argv, message):
+    code, out, err = cli("race", *argv)
+    assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1

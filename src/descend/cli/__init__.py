@@ -7,6 +7,7 @@
 - diagnose FILE: read a loss curve (:mod:`descend.cli._diagnose`);
 - plot KIND: draw a figure (:mod:`descend.cli._plot`);
 - tour: a self-contained HTML report that measures the texts' claims (:mod:`descend.cli._tour`).
+- play: the browser playground, served on 127.0.0.1 (:mod:`descend.cli._play`).
 
 What they share (the usage error, option parsing, optimizer specs, data and models) is in
 :mod:`descend.cli._common`; no command imports another.

@@ -323,6 +323,18 @@ def surface_by_name(name: str, params: Sequence[str] = ()) -> Any:
         raise UsageError(str(err)) from None
 
 
+def surface_from_function(text: str, params: Sequence[str] = ()) -> Any:
+    """A typed function of x and y (``--function "x^2 + 10*y^2"``) as a surface: parsed by
+    :func:`descend.surfaces.from_expression`, never evaluated."""
+    if params:
+        raise UsageError("--param sets a catalogue surface's parameters; it cannot go with "
+                         "--function (write the numbers into the function)")  # fmt: skip
+    try:
+        return surfaces.from_expression(text)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"--function: {err}") from None
+
+
 GENERATED = {
     "moons": data_lib.moons,
     "circles": data_lib.circles,

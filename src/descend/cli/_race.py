@@ -30,6 +30,7 @@ from descend.cli._common import (
     parse_optimizer,
     real,
     surface_by_name,
+    surface_from_function,
 )
 from descend.engine import minimize, restarts
 from descend.engine._result import Result
@@ -71,7 +72,12 @@ def _check_outputs(args: argparse.Namespace, surface: Any) -> None:
 
 def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, Any]]]:
     """Check every input, then run each optimizer: the surface, the start and one row each."""
-    surface = surface_by_name(args.surface, args.param or [])
+    if args.function is not None:
+        if args.surface is not None:
+            raise UsageError("give --surface or --function, not both")
+        surface = surface_from_function(args.function, args.param or [])
+    else:
+        surface = surface_by_name(args.surface or "rosenbrock", args.param or [])
     x0 = _start(args.start, surface)
     specs = list(args.optimizer or DEFAULT_RACE) + (["annealing"] if args.anneal else [])
     plan = []
@@ -221,12 +227,16 @@ def add_parser(sub: Any) -> None:
         "known minimum and time.",
         examples=["descend race", "descend race --surface himmelblau -o adam:lr=0.05 "
                   "-o momentum:lr=0.002,beta=0.95",
-                  "descend race --surface quadratic --param kappa=1000 --json"],
+                  "descend race --surface quadratic --param kappa=1000 --json",
+                  'descend race --function "x^2 + 10*y^2" --start 3,2'],
         after="surfaces: " + ", ".join(surfaces.names()) + "\noptimizers: " + ", ".join(OPTIMIZERS),
     )  # fmt: skip
+    race.add_argument("--surface", "-s", help="surface name (default: rosenbrock)")
     race.add_argument(
-        "--surface", "-s", default="rosenbrock", help="surface name (default: rosenbrock)"
-    )
+        "--function", "-f", metavar="TEXT",
+        help='a function of x and y to race on instead, e.g. "x^2 + 10*y^2" (parsed, never '
+        "evaluated; start it with --start X,Y)",
+    )  # fmt: skip
     race.add_argument(
         "--param",
         "-p",

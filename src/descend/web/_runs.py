@@ -182,7 +182,8 @@ def warnings_for(surface: surfaces.Surface, x0: jax.Array, builts: list[Built]) 
             bound, text = 2.0 * (1.0 + b.hyper["beta"]) / top, "2(1 + beta)/lambda_max"
         if lr > bound:
             out.append(
-                f"{b.name}: lr {lr:g} is above {text} = {bound:.4g} at the start: expect divergence"
+                f"{b.name}: lr {lr:g} is above {text} = {bound:.4g} at the start: "
+                "unstable there, it may diverge"
             )
     return out
 
