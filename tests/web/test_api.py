@@ -84,6 +84,18 @@ def test_converged_and_diverged_runs_report_the_engine_reason(api_client):
     assert bad["short"] == "diverged" and bad["diverged_at"] == bad["steps"]
     assert any(w.startswith("gd: lr 2.5 is above 2/lambda_max = 2 ") for w in out["warnings"])
     assert not any("lr 1 " in w for w in out["warnings"])
+    (said,) = out["warnings"]  # the warning names the divergence it predicted
+    assert said.endswith(f"it diverged at step {bad['diverged_at']}, as the bound predicts")
+
+
+def test_a_warning_says_when_the_run_got_through(api_client):
+    """On Rosenbrock the bound at the start is local: gd at the surface's own rate 0.0015 is
+    above 2/lambda_max = 0.00133 there, yet the run does not diverge, and the warning says so."""
+    out = race(api_client, surface="rosenbrock", start=[-1.2, 1.0], steps=500,
+               optimizers=[{"name": "gd", "hyper": {"lr": 0.0015}}])  # fmt: skip
+    (said,) = out["warnings"]
+    assert out["runs"][0]["short"] != "diverged"
+    assert "this run did not diverge (max_steps after 500 steps)" in said
 
 
 def test_typed_expression_converges_to_its_minimum(api_client):

@@ -150,10 +150,13 @@ def run_one(
     }
 
 
-def warnings_for(surface: surfaces.Surface, x0: jax.Array, builts: list[Built]) -> list[str]:
-    """Stability warnings from the Hessian at the start: gradient descent diverges on a
-    quadratic when ``lr > 2 / lambda_max``, the heavy ball when ``lr > 2 (1 + beta) /
-    lambda_max``."""
+def warnings_for(
+    surface: surfaces.Surface, x0: jax.Array, builts: list[Built]
+) -> list[tuple[int, str]]:
+    """Stability warnings from the Hessian at the start, with the optimizer's index: gradient
+    descent diverges on a quadratic when ``lr > 2 / lambda_max``, the heavy ball when
+    ``lr > 2 (1 + beta) / lambda_max``. Elsewhere the bound is local: the curvature can fall
+    along the path (:func:`race` says what the run then did)."""
     plain = [
         b
         for b in builts
@@ -174,18 +177,27 @@ def warnings_for(surface: surfaces.Surface, x0: jax.Array, builts: list[Built]) 
     if top is None or top <= 0:
         return []
     out = []
-    for b in plain:
+    checked = {id(b) for b in plain}
+    for i, b in enumerate(builts):
+        if id(b) not in checked:
+            continue
         lr = b.hyper["lr"]
         if b.name == "gd":
             bound, text = 2.0 / top, "2/lambda_max"
         else:
             bound, text = 2.0 * (1.0 + b.hyper["beta"]) / top, "2(1 + beta)/lambda_max"
         if lr > bound:
-            out.append(
-                f"{b.name}: lr {lr:g} is above {text} = {bound:.4g} at the start: "
-                "unstable there, it may diverge"
-            )
+            out.append((i, f"{b.name}: lr {lr:g} is above {text} = {bound:.4g} at the start"))
     return out
+
+
+def _outcome(warning: str, run: dict[str, Any]) -> str:
+    """A start-point warning with what the run then did: the divergence it predicted, or a
+    run that got through because the curvature is lower along its path."""
+    if run["short"] == "diverged":
+        return f"{warning}: it diverged at step {run['diverged_at']}, as the bound predicts"
+    return (f"{warning}: unstable there, yet this run did not diverge ({run['short']} after "
+            f"{run['steps']} steps): the curvature is lower along its path")  # fmt: skip
 
 
 def race(body: RaceRequest) -> dict[str, Any]:
@@ -194,11 +206,12 @@ def race(body: RaceRequest) -> dict[str, Any]:
     surface = _build.problem(body)
     builts = [_build.optimizer(spec, i) for i, spec in enumerate(body.optimizers)]
     x0 = start_of(body, surface)
-    warnings = warnings_for(surface, x0, builts)
+    warned = warnings_for(surface, x0, builts)
     runs = [
         run_one(surface, x0, b, body.steps, body.tol, f"optimizers[{i}]")
         for i, b in enumerate(builts)
     ]
+    warnings = [_outcome(text, runs[i]) for i, text in warned]
     return {"runs": runs, "warnings": warnings, "seconds": time.perf_counter() - clock}
 
 
