@@ -148,3 +148,17 @@ def test_curves_of_a_vmapped_fit_line_up_with_each_run_and_pad_with_nan(data):
         assert np.isnan(curves["loss"][i, n:]).all()  # after the run stopped
     text = repr(batch)
     assert text.startswith("FitResult(batch=(3,), reason: max_epochs 2/diverged 1, epochs ")
+
+
+def test_reason_properties_of_a_vmapped_result_are_one_per_run():
+    """A user reads ``stop_reason`` on a vmapped result: one value per run, not a JAX error."""
+    quad = ds.surfaces.get("quadratic")
+    lrs = jnp.array([0.5, 2.5, 1e-6])
+    res = jax.vmap(lambda lr: ds.minimize(quad, None, ds.gd(lr), max_steps=200))(lrs)
+    single = [ds.minimize(quad, None, ds.gd(float(lr)), max_steps=200) for lr in lrs]
+    assert res.stop_reason.shape == (3,)
+    assert list(res.stop_reason) == [r.stop_reason for r in single]
+    assert list(res.short_reason) == [r.short_reason for r in single]
+    assert res.converged.dtype == bool and list(res.converged) == [r.converged for r in single]
+    assert list(res.diverged) == [False, True, False]
+    assert list(res.stop) == [r.stop for r in single]

@@ -103,32 +103,39 @@ def tally(reason: Any) -> str:
 
 
 class Stopped:
-    """The stop-reason properties of a result with an integer ``reason`` field (one run;
-    index a batched result first)."""
+    """The stop-reason properties of a result with an integer ``reason`` field. For one run
+    each is a value; for a batch of runs (a vmapped result) a NumPy array of the batch's
+    shape, one value per run."""
 
     reason: Any
 
-    @property
-    def stop(self) -> StopReason:
-        """The stop reason as a :class:`StopReason`."""
-        return StopReason(int(self.reason))
+    def _each(self, read: Any, otype: type = object) -> Any:
+        codes = np.asarray(self.reason)
+        if codes.ndim == 0:
+            return read(StopReason(int(codes)))
+        return np.vectorize(lambda c: read(StopReason(int(c))), otypes=[otype])(codes)
 
     @property
-    def stop_reason(self) -> str:
+    def stop(self) -> Any:
+        """The stop reason as a :class:`StopReason` (an array of them for a batch)."""
+        return self._each(lambda r: r)
+
+    @property
+    def stop_reason(self) -> Any:
         """The stop reason in words."""
-        return self.stop.text
+        return self._each(lambda r: r.text)
 
     @property
-    def short_reason(self) -> str:
+    def short_reason(self) -> Any:
         """The stop reason in one word (see :attr:`StopReason.short`)."""
-        return self.stop.short
+        return self._each(lambda r: r.short)
 
     @property
-    def converged(self) -> bool:
+    def converged(self) -> Any:
         """Stopped by a tolerance on the gradient or on the loss."""
-        return self.stop.converged
+        return self._each(lambda r: r.converged, bool)
 
     @property
-    def diverged(self) -> bool:
+    def diverged(self) -> Any:
         """Stopped because the run diverged."""
-        return self.stop is StopReason.DIVERGED
+        return self._each(lambda r: r is StopReason.DIVERGED, bool)
