@@ -20,8 +20,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     claims = build_tour(quick=args.quick)
     page = render_html(claims)
-    with open(args.out, "w", encoding="utf-8") as fh:
+    partial = f"{args.out}.partial"  # a run killed while writing leaves no half page
+    with open(partial, "w", encoding="utf-8") as fh:
         fh.write(page)
+    os.replace(partial, args.out)
     for c in claims:
         print(f"{c.number:2d}. {c.title}: {c.verdict}")
     print(f"wrote {args.out} ({len(claims)} claims, {time.perf_counter() - start:.0f} s)")
