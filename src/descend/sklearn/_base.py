@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -82,6 +83,65 @@ def _numpy(tree: Any) -> Any:
     return jax.tree.map(np.asarray, tree)
 
 
+def estimator_init(default_model: str) -> Callable[..., None]:
+    """The estimators' ``__init__``, with ``model`` defaulting to ``default_model``.
+
+    scikit-learn reads an estimator's parameters and defaults from its own ``__init__``
+    signature and wants them stored unchanged; the two estimators differ only in the default
+    model, so the signature is written once here and each class takes its own copy."""
+
+    def __init__(  # noqa: N807 (it becomes the estimators' __init__)
+        self,
+        model=default_model,
+        *,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        loss=None,
+        optimizer="adam",
+        learning_rate="auto",
+        optimizer_params=None,
+        schedule="constant",
+        power_t=0.5,
+        batch_size="auto",
+        epochs=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        alpha=0.0,
+        l1=0.0,
+        shuffle=True,
+        standardize=True,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
+        self.model = model
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.optimizer_params = optimizer_params
+        self.schedule = schedule
+        self.power_t = power_t
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.alpha = alpha
+        self.l1 = l1
+        self.shuffle = shuffle
+        self.standardize = standardize
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    return __init__
+
+
 class DescendEstimator(BaseEstimator):
     """Shared machinery of :class:`DescendRegressor` and :class:`DescendClassifier` (see their
     docstrings for the parameters)."""
@@ -111,55 +171,6 @@ class DescendEstimator(BaseEstimator):
 
     # Set by the subclasses.
     _task = ""
-
-    def __init__(
-        self,
-        model,
-        *,
-        hidden_layer_sizes,
-        activation,
-        loss,
-        optimizer,
-        learning_rate,
-        optimizer_params,
-        schedule,
-        power_t,
-        batch_size,
-        epochs,
-        tol,
-        n_iter_no_change,
-        early_stopping,
-        validation_fraction,
-        alpha,
-        l1,
-        shuffle,
-        standardize,
-        random_state,
-        warm_start,
-        verbose,
-    ):
-        self.model = model
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.loss = loss
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.optimizer_params = optimizer_params
-        self.schedule = schedule
-        self.power_t = power_t
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.alpha = alpha
-        self.l1 = l1
-        self.shuffle = shuffle
-        self.standardize = standardize
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
 
     # -- pieces built from the parameters ------------------------------------------------------
 

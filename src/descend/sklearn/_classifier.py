@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from descend.sklearn._base import DescendEstimator
+from descend.sklearn._base import DescendEstimator, estimator_init
 from descend.sklearn._docs import parameters_doc
 
 #: Names of the cross-entropy (log) loss: binary cross-entropy for two classes, softmax
@@ -82,56 +82,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
     }
     _task = "classification"
 
-    def __init__(
-        self,
-        model="logistic",
-        *,
-        hidden_layer_sizes=(32,),
-        activation="relu",
-        loss=None,
-        optimizer="adam",
-        learning_rate="auto",
-        optimizer_params=None,
-        schedule="constant",
-        power_t=0.5,
-        batch_size="auto",
-        epochs=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        alpha=0.0,
-        l1=0.0,
-        shuffle=True,
-        standardize=True,
-        random_state=None,
-        warm_start=False,
-        verbose=False,
-    ):
-        super().__init__(
-            model,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            optimizer_params=optimizer_params,
-            schedule=schedule,
-            power_t=power_t,
-            batch_size=batch_size,
-            epochs=epochs,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            alpha=alpha,
-            l1=l1,
-            shuffle=shuffle,
-            standardize=standardize,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
+    __init__ = estimator_init("logistic")
 
     def fit(self, X, y):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) for up to

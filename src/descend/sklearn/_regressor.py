@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from descend.sklearn._base import DescendEstimator
+from descend.sklearn._base import DescendEstimator, estimator_init
 from descend.sklearn._docs import parameters_doc
 
 #: Losses a regressor may use (``descend.losses``' regression losses).
@@ -58,56 +58,7 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
     }
     _task = "regression"
 
-    def __init__(
-        self,
-        model="linear",
-        *,
-        hidden_layer_sizes=(32,),
-        activation="relu",
-        loss=None,
-        optimizer="adam",
-        learning_rate="auto",
-        optimizer_params=None,
-        schedule="constant",
-        power_t=0.5,
-        batch_size="auto",
-        epochs=200,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        alpha=0.0,
-        l1=0.0,
-        shuffle=True,
-        standardize=True,
-        random_state=None,
-        warm_start=False,
-        verbose=False,
-    ):
-        super().__init__(
-            model,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            optimizer_params=optimizer_params,
-            schedule=schedule,
-            power_t=power_t,
-            batch_size=batch_size,
-            epochs=epochs,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            alpha=alpha,
-            l1=l1,
-            shuffle=shuffle,
-            standardize=standardize,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
+    __init__ = estimator_init("linear")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

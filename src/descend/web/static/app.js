@@ -107,6 +107,16 @@ function scheduleUrl() {
   later("url", 250, writeUrl);
 }
 
+/** Append one <option> to `select` for each [value, text] pair. */
+function appendOptions(select, pairs) {
+  for (const [value, text] of pairs) {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    select.append(o);
+  }
+}
+
 // ---- errors and status -------------------------------------------------------------------
 
 function describe(error) {
@@ -500,12 +510,7 @@ function renderCurvRunSelect() {
   const select = $("curv-run");
   const old = select.value;
   select.replaceChildren();
-  runs.forEach((r, i) => {
-    const o = document.createElement("option");
-    o.value = String(i);
-    o.textContent = shortLabel(i);
-    select.append(o);
-  });
+  appendOptions(select, runs.map((r, i) => [String(i), shortLabel(i)]));
   if (old && Number(old) < runs.length) select.value = old;
 }
 
@@ -1040,20 +1045,8 @@ async function main() {
     $("race-error").textContent = `could not load the catalogue: ${describe(error)}`;
     return;
   }
-  const select = $("surface-select");
-  for (const s of catalog.surfaces) {
-    const o = document.createElement("option");
-    o.value = s.name;
-    o.textContent = s.name;
-    select.append(o);
-  }
-  const add = $("add-select");
-  for (const e of catalog.optimizers) {
-    const o = document.createElement("option");
-    o.value = e.name;
-    o.textContent = e.name;
-    add.append(o);
-  }
+  appendOptions($("surface-select"), catalog.surfaces.map((s) => [s.name, s.name]));
+  appendOptions($("add-select"), catalog.optimizers.map((e) => [e.name, e.name]));
   wireControls();
   wireMap();
   wireKeys();
