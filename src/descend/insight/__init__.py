@@ -3,7 +3,25 @@
 (:mod:`descend.insight.plots`, needs matplotlib) and the race animation
 (:func:`descend.insight.animate.animate_race`)."""
 
+from descend.insight._fair import FairEntry, FairRace, fair_race
+from descend.insight._fans import SeedFan, seed_fan
 from descend.insight._lr_find import LRFind, lr_find
+from descend.insight._maps import BasinMap, StabilityMap, basin_map, stability_map
 from descend.insight.diagnose import Diagnosis, diagnose, read_losses
 
-__all__ = ["Diagnosis", "LRFind", "diagnose", "lr_find", "read_losses"]
+__all__ = [
+    "BasinMap",
+    "Diagnosis",
+    "FairEntry",
+    "FairRace",
+    "LRFind",
+    "SeedFan",
+    "StabilityMap",
+    "basin_map",
+    "diagnose",
+    "fair_race",
+    "lr_find",
+    "read_losses",
+    "seed_fan",
+    "stability_map",
+]

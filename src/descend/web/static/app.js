@@ -5,6 +5,7 @@ import { ApiError, Channel, get } from "./api.js";
 import { buildCard } from "./cards.js";
 import { MapView, drawLossChart, fmt } from "./plots.js";
 import * as S from "./state.js";
+import { currentView, startViews } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const GRID_N = 120;
@@ -98,6 +99,7 @@ function problemReady() {
 // ---- URL ---------------------------------------------------------------------------------
 
 function writeUrl() {
+  if (currentView() !== "race") return;
   const hash = S.encode(state, catalog);
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
@@ -926,7 +928,7 @@ function wireKeys() {
     const tag = t.tagName;
     const type = (t.type || "").toLowerCase();
     const typing = tag === "TEXTAREA" || tag === "SELECT" || (tag === "INPUT" && !["range", "button"].includes(type));
-    if (typing) return;
+    if (typing || currentView() !== "race") return;
     if (e.key === " " || e.key === "Spacebar") {
       if (tag === "BUTTON" || tag === "SUMMARY" || tag === "A") return; // their own action
       e.preventDefault();
@@ -954,6 +956,12 @@ function defaultState() {
     if (entry) st.opts.push(S.newOptimizer(entry, s));
   }
   return st;
+}
+
+// The race is shown with the hash `hash` (views.js): load it unless it is the state shown.
+function restoreRace(hash) {
+  if (!state || hash !== S.encode(state, catalog)) loadFromHash();
+  else requestDraw();
 }
 
 function loadFromHash() {
@@ -1032,9 +1040,6 @@ function wireControls() {
   $("curv-run").addEventListener("change", () => scheduleCurvPoint());
   $("py-btn").addEventListener("click", copyPython);
   window.addEventListener("resize", requestDraw);
-  window.addEventListener("hashchange", () => {
-    if (location.hash !== S.encode(state, catalog)) loadFromHash();
-  });
 }
 
 async function main() {
@@ -1050,7 +1055,7 @@ async function main() {
   wireControls();
   wireMap();
   wireKeys();
-  loadFromHash();
+  await startViews(catalog, { restore: restoreRace, hash: () => (state ? S.encode(state, catalog) : "") });
   document.body.dataset.ready = "true";
 }
 
