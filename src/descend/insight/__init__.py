@@ -5,6 +5,7 @@
 
 from descend.insight._fair import FairEntry, FairRace, fair_race
 from descend.insight._fans import SeedFan, seed_fan
+from descend.insight._fit_fans import FitFan, fit_fan
 from descend.insight._lr_find import LRFind, lr_find
 from descend.insight._maps import BasinMap, StabilityMap, basin_map, stability_map
 from descend.insight.diagnose import Diagnosis, diagnose, read_losses
@@ -14,12 +15,14 @@ __all__ = [
     "Diagnosis",
     "FairEntry",
     "FairRace",
+    "FitFan",
     "LRFind",
     "SeedFan",
     "StabilityMap",
     "basin_map",
     "diagnose",
     "fair_race",
+    "fit_fan",
     "lr_find",
     "read_losses",
     "seed_fan",

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from descend.web import _build, _errors, _probe, _runs
+from descend.web import _build, _data_api, _errors, _maps_api, _probe, _runs
 from descend.web._errors import ApiError
 from descend.web._limits import BODY_BYTES, TIME_LIMIT_S, WORKERS
 from descend.web._schemas import (
@@ -215,6 +215,9 @@ def create_app(freeze_gc: bool = True) -> FastAPI:
     async def python(body: RaceRequest) -> Json:
         """A descend script that reproduces the race ("Copy as Python")."""
         return await compute(_runs.python, body)
+
+    _maps_api.register(app, compute)
+    _data_api.register(app, compute)
 
     @app.get("/", include_in_schema=False)
     async def page() -> Response:
