@@ -32,11 +32,17 @@ def add_noise(eta: HyperParam = 0.01, gamma: HyperParam = 0.55, seed: int = 0) -
 
     Args:
         eta: the noise variance at t = 0, >= 0. gamma: its decay exponent, >= 0 (0: constant).
-        seed: an integer; the key is split once per update.
+        seed: an integer, or an integer JAX scalar (so that ``jax.vmap`` over seeds runs
+            many noisy runs in one program); the key is split once per update.
     """
     check.nonnegative("eta", eta)
     check.nonnegative("gamma", gamma)
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    integer_scalar = (
+        isinstance(seed, jax.Array)
+        and jnp.ndim(seed) == 0
+        and jnp.issubdtype(seed.dtype, jnp.integer)
+    )
+    if isinstance(seed, bool) or not (isinstance(seed, int) or integer_scalar):
         raise TypeError(f"seed must be an integer; got {seed!r}")
 
     def init(params: PyTree) -> NoiseState:
