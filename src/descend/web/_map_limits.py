@@ -19,6 +19,8 @@ MAP_STEPS = 2_000
 SEEDS = 128
 #: The largest gradient-noise scale of a fan.
 NOISE = 100.0
+#: The largest decay exponent of a fan's noise variance.
+DECAY = 10.0
 #: The most update rules in a fair race.
 RULES = 6
 #: The most starts of a fair race (tuning and race each).
@@ -43,6 +45,7 @@ def published() -> dict[str, float]:
         "steps": MAP_STEPS,
         "seeds": SEEDS,
         "noise": NOISE,
+        "decay": DECAY,
         "rules": RULES,
         "starts": STARTS,
         "tune_grid": TUNE_GRID,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, Strict
 
 from descend.web._map_limits import (
     BASIN_RES_DEFAULT,
+    DECAY,
     MAP_STEPS,
     NOISE,
     RES_MAX,
@@ -92,6 +93,8 @@ class FanRequest(Problem):
     start: Pair | None = None
     steps: Steps = 1000
     seed: Seed = 0
+    decay: Annotated[Finite, Field(ge=0.0, le=DECAY)] = 0.0
+    tol: Tol = 1e-6
 
 
 # -- responses (documentation) ---------------------------------------------------------------
@@ -176,7 +179,13 @@ class FanResponse(BaseModel):
     paths: list[list[tuple[float | None, float | None]]]
     losses: list[list[float | None]]
     final_loss: list[float | None]
-    spread: dict[str, list[float | None]] = Field(description="q10, median and q90 per step")
+    final_x: list[tuple[float | None, float | None]]
+    run_steps: list[int]
+    reason: list[str]
+    spread: dict[str, list[float | None]] = Field(
+        description="low, median and high: the 10%, 50% and 90% quantiles of the loss per step"
+    )
+    at_global: list[bool] | None = Field(description="per seed: ended at a global minimum")
     global_share: float | None
     start: Pair
     python: str

@@ -433,54 +433,53 @@ def fair(body: FairRequest) -> dict[str, Any]:
     }
 
 
-def _quantiles(losses: np.ndarray) -> dict[str, list[Any]]:
-    """The 10 %, 50 % and 90 % quantiles per step over the seeds (finite values only)."""
-    out: dict[str, list[Any]] = {"q10": [], "median": [], "q90": []}
-    for column in losses.T:
-        finite = column[np.isfinite(column)]
-        qs = np.quantile(finite, [0.1, 0.5, 0.9]) if finite.size else [math.nan] * 3
-        for key, q in zip(out, qs, strict=True):
-            out[key].append(rounded(q))
-    return out
-
-
 def fan(body: FanRequest) -> dict[str, Any]:
     """``POST /api/fan``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
     built = _optimizer(body.optimizer)
     start = _start(body.start)
-    x0 = list(surface.start) if start is None else start
-    PROGRAMS_SEEN.note(("fan", surface.f, split(built.transform)[0], body.steps, body.seeds))
+    _runs.RUNNERS.note(("fan", surface.f, split(built.transform)[0], body.steps, body.tol > 0))
     kwargs: dict[str, Any] = {
         "seeds": body.seeds,
         "noise": body.noise,
         "start": start,
         "max_steps": body.steps,
         "seed": body.seed,
+        "decay": body.decay,
+        "tol": body.tol,
     }
     f = _guard(lambda: ds.insight.seed_fan(surface, built.transform, **kwargs), "optimizer")
     paths = np.asarray(f.paths, dtype=np.float64)
     losses = np.asarray(f.losses, dtype=np.float64)
     keep = _runs.thin(losses.shape[1], FAN_POINTS)
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    report = (
+        "print(f'{fan.global_share:.1%} of the seeds reached the global minimum')"
+        if surface.minima
+        else "print('median final loss:', fan.median[-1])"
+    )
     code = _script(
-        body,
-        surface,
-        f"fan = ds.insight.seed_fan(surface, {_runs._call(built)}, {args})",
-        ["print(f'{fan.global_share:.1%} of the seeds reached the global minimum')"
-         if surface.minima else "print(fan.final_loss)"],
-    )  # fmt: skip
-    share = f.global_share
+        body, surface, f"fan = ds.insight.seed_fan(surface, {_runs._call(built)}, {args})", [report]
+    )
+    at_global = None if f.at_global is None else [bool(v) for v in f.at_global]
     return {
         "seeds": int(f.seeds),
-        "step": keep.tolist(),
+        "step": ints(np.asarray(f.steps)[keep]),
         "paths": [nested(p[keep]) for p in paths],
         "losses": [floats(row[keep]) for row in losses],
         "final_loss": floats(f.final_loss),
-        "spread": _quantiles(losses[:, keep]),
-        "global_share": None if share is None else rounded(share),
-        "start": [float(v) for v in x0],
+        "final_x": nested(f.final_x),
+        "run_steps": ints(f.run_steps),
+        "reason": [StopReason(int(r)).short for r in np.asarray(f.reason).ravel()],
+        "spread": {
+            "low": floats(np.asarray(f.low)[keep]),
+            "median": floats(np.asarray(f.median)[keep]),
+            "high": floats(np.asarray(f.high)[keep]),
+        },
+        "at_global": at_global,
+        "global_share": None if f.global_share is None else rounded(f.global_share),
+        "start": nested(f.start),
         "python": code,
         "seconds": time.perf_counter() - clock,
     }
