@@ -10,9 +10,11 @@ from descend.insight.plots._curves import (
     momentum_map,
 )
 from descend.insight.plots._flavours import flavour_paths, flavours_figure
+from descend.insight.plots._maps import basin_figure, stability_figure
 from descend.insight.plots._surface import gradient_field, race_figure, surface_3d
 
 __all__ = [
+    "basin_figure",
     "flavour_paths",
     "flavours_figure",
     "gradient_field",
@@ -21,5 +23,6 @@ __all__ = [
     "lr_sensitivity",
     "momentum_map",
     "race_figure",
+    "stability_figure",
     "surface_3d",
 ]
