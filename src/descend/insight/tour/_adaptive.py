@@ -20,6 +20,11 @@ from descend.insight.tour._core import Context, Measured, claim
     "Adaptive methods (RMSProp, Adam) handle parameters of very different scales "
     "with one learning rate.",
     v.verdict_10,
+    labels={
+        "gd_worst": "distance left on the worst coordinate, gradient descent (0 to 1)",
+        "rmsprop_worst": "distance left on the worst coordinate, RMSProp (0 to 1)",
+        "adam_worst": "distance left on the worst coordinate, Adam (0 to 1)",
+    },
 )
 def claim_10(ctx: Context) -> Measured:
     """The quadratic with kappa = 10,000 (curvatures 1 and 1e-4: parameters of very different
@@ -43,6 +48,16 @@ def claim_10(ctx: Context) -> Measured:
     "Adam + L2 differs from AdamW",
     "Adam with L2 regularisation and AdamW with decoupled weight decay reach different weights.",
     v.verdict_16,
+    labels={
+        "relative_difference": "distance between the Adam + L2 and AdamW weights, relative (ratio)",
+        "l2_vs_ridge": "distance of Adam + L2 from the exact ridge weights, relative (ratio)",
+        "w0_l2": "weight 0 (feature scale 1), Adam + L2",
+        "w0_adamw": "weight 0 (feature scale 1), AdamW",
+        "w1_l2": "weight 1 (feature scale 10), Adam + L2",
+        "w1_adamw": "weight 1 (feature scale 10), AdamW",
+        "w2_l2": "weight 2 (feature scale 0.1), Adam + L2",
+        "w2_adamw": "weight 2 (feature scale 0.1), AdamW",
+    },
 )
 def claim_16(ctx: Context) -> Measured:
     """Least squares on 80 points with 3 features of scales 1, 10 and 0.1, decay 0.1: Adam

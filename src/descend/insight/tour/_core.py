@@ -16,8 +16,10 @@ HOLDS, FAILS, DEPENDS, NOT_MEASURED = "holds", "does not hold", "depends", "not 
 
 @dataclass
 class Claim:
-    """One claim of the texts, measured: the numbers, the verdict computed from them by the
-    claim's verdict function, what decided it (``explanation``) and a figure (or None)."""
+    """One claim of the texts, measured: the numbers (by machine key, which the verdict
+    functions read), the verdict computed from them by the claim's verdict function, what
+    decided it (``explanation``), a figure (or None) and each number's plain-word label with
+    its unit (``labels``, by the same keys), which the page shows."""
 
     number: int
     title: str
@@ -26,6 +28,11 @@ class Claim:
     verdict: str = NOT_MEASURED
     explanation: str = ""
     figure: Any = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, key: str) -> str:
+        """The measurement ``key`` in plain words with its unit (the key if it has none)."""
+        return self.labels.get(key, key)
 
 
 @dataclass(frozen=True)
@@ -46,20 +53,28 @@ Verdict = Callable[[Mapping[str, float]], tuple[str, str]]
 
 
 def claim(
-    number: int, title: str, text: str, verdict: Verdict
+    number: int, title: str, text: str, verdict: Verdict, labels: Mapping[str, str]
 ) -> Callable[[Callable[[Context], Measured]], Callable[[Context], Claim]]:
     """Decorate ``measure(ctx) -> (numbers, figure)`` into the claim ``ctx -> Claim``: the
     numbers as floats, judged by ``verdict`` (a pure function of them), with the claim's
-    ``number``, ``title`` and ``text`` (the texts' words)."""
+    ``number``, ``title``, ``text`` (the texts' words) and ``labels``: every key the
+    measurement may return, in plain words with its unit. A returned key without a label is
+    an error (``KeyError``), so no variable name reaches the page. The claim function keeps
+    its labels as ``.labels``."""
+    labels = dict(labels)
 
     def wrap(measure: Callable[[Context], Measured]) -> Callable[[Context], Claim]:
         @functools.wraps(measure)
         def run(ctx: Context) -> Claim:
             numbers, figure = measure(ctx)
             m = {k: float(x) for k, x in numbers.items()}
+            missing = sorted(set(m) - set(labels))
+            if missing:
+                raise KeyError(f"claim {number}: measurements without a label: {missing}")
             judged, why = verdict(m)
-            return Claim(number, title, text, m, judged, why, figure)
+            return Claim(number, title, text, m, judged, why, figure, {k: labels[k] for k in m})
 
+        run.labels = labels  # type: ignore[attr-defined]
         return run
 
     return wrap

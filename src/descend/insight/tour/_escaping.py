@@ -27,6 +27,11 @@ def _near_global(surface, x, within: float = 1e-2) -> bool:
     "The noise of stochastic gradients can escape a shallow local minimum that batch "
     "descent stays in.",
     v.verdict_08,
+    labels={
+        "batch_share": "plain descent ended in the global basin (1 yes, 0 no)",
+        "noisy_share": "share of noisy runs that ended in the global basin (0 to 1)",
+        "seeds": "noisy runs (count)",
+    },
 )
 def claim_08(ctx: Context) -> Measured:
     """The tilted double well from its start, which lies in the shallow (local) minimum's
@@ -63,6 +68,11 @@ def claim_08(ctx: Context) -> Measured:
     "Lingering at a saddle",
     "Near a saddle point gradient descent lingers; momentum and Adam leave sooner.",
     v.verdict_09,
+    labels={
+        "gd_escape": "steps to leave the saddle, gradient descent (count)",
+        "momentum_escape": "steps to leave the saddle, momentum (count)",
+        "adam_escape": "steps to leave the saddle, Adam (count)",
+    },
 )
 def claim_09(ctx: Context) -> Measured:
     """The saddle x^2 - y^2 from (1, 0.001), almost on the ridge: steps until the loss falls
@@ -94,6 +104,14 @@ def claim_09(ctx: Context) -> Measured:
     "Restarts and annealing",
     "Random restarts and simulated annealing find the global minimum more often than one run.",
     v.verdict_13,
+    labels={
+        "rastrigin_single": "Rastrigin, one run: seeds at the global minimum (0 to 1)",
+        "rastrigin_restarts": "Rastrigin, 64 restarts: seeds at the global minimum (0 to 1)",
+        "rastrigin_annealing": "Rastrigin, annealing: seeds at the global minimum (0 to 1)",
+        "double_well_single": "double well, one run: seeds at the global minimum (0 to 1)",
+        "double_well_restarts": "double well, 64 restarts: seeds at the global minimum (0 to 1)",
+        "double_well_annealing": "double well, annealing: seeds at the global minimum (0 to 1)",
+    },
 )
 def claim_13(ctx: Context) -> Measured:
     """Rastrigin (2-D) and the double well: over 10 seeds (4 under ``quick``), the share whose

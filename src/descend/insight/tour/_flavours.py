@@ -20,6 +20,14 @@ from descend.insight.tour._core import Context, Measured, claim
     "Batch descent is smooth, stochastic noisy, mini-batch in between; mini-batch reaches "
     "a target loss soonest in wall-clock time.",
     v.verdict_07,
+    labels={
+        "batch_roughness": "median change of log loss per step, batch (log units)",
+        "stochastic_roughness": "median change of log loss per step, stochastic (log units)",
+        "minibatch_roughness": "median change of log loss per step, mini-batch (log units)",
+        "batch_ms_to_target": "time to a training loss of 0.08, batch (ms)",
+        "stochastic_ms_to_target": "time to a training loss of 0.08, stochastic (ms)",
+        "minibatch_ms_to_target": "time to a training loss of 0.08, mini-batch (ms)",
+    },
 )
 def claim_07(ctx: Context) -> Measured:
     """Logistic regression on standardised breast_cancer with plain gradient descent: batch

@@ -21,6 +21,12 @@ from descend.insight.tour._core import Context, Measured, claim
     "Clipping keeps a run stable",
     "Gradient clipping keeps stable a run that diverges without it.",
     v.verdict_12,
+    labels={
+        "plain_diverged": "the unclipped run diverged (1 yes, 0 no)",
+        "clipped_diverged": "the clipped run diverged (1 yes, 0 no)",
+        "start_loss": "loss at the start (quartic value)",
+        "clipped_final": "loss at the end of the clipped run (quartic value)",
+    },
 )
 def claim_12(ctx: Context) -> Measured:
     """The quartic (x^4 + y^4)/4 from (3, 3) with gradient descent at lr 0.5: the first step
@@ -54,6 +60,12 @@ def claim_12(ctx: Context) -> Measured:
     "Gradient ascent reaches the maximum of a likelihood, the same point as "
     "minimising its negative.",
     v.verdict_14,
+    labels={
+        "ascent_vs_descent": "distance between the ascent and descent estimates (parameter units)",
+        "ascent_vs_mle": "distance from the ascent estimate to the closed form (parameter units)",
+        "ascent_steps": "steps taken by ascent (count)",
+        "descent_steps": "steps taken by descent (count)",
+    },
 )
 def claim_14(ctx: Context) -> Measured:
     """The log-likelihood of a normal sample (200 points, mean 2, sd 1.5) in (mean, log sd):
@@ -93,6 +105,14 @@ def claim_14(ctx: Context) -> Measured:
     "A tolerance on the gradient stops the run close to the minimum, and without "
     "one the run spends its whole budget.",
     v.verdict_15,
+    labels={
+        "steps_tol": "steps taken with the tolerance 1e-3 (count)",
+        "steps_no_tol": "steps taken without a tolerance (count)",
+        "budget": "step budget (count)",
+        "distance_tol": "distance to the minimum with the tolerance (parameter units)",
+        "distance_bound": "bound tol/mu on that distance (parameter units)",
+        "distance_no_tol": "distance to the minimum without a tolerance (parameter units)",
+    },
 )
 def claim_15(ctx: Context) -> Measured:
     """Gradient descent on Rosenbrock at its recommended rate with a budget of 20,000 steps:
@@ -125,6 +145,10 @@ def claim_15(ctx: Context) -> Measured:
     "With sigmoid activations the gradients of a deep network's first layers vanish, and "
     "with ReLU far less.",
     v.verdict_17,
+    labels={
+        "sigmoid_first_over_last": "gradient norm, first layer over last layer, sigmoid (ratio)",
+        "relu_first_over_last": "gradient norm, first layer over last layer, ReLU (ratio)",
+    },
 )
 def claim_17(ctx: Context) -> Measured:
     """A 6-layer MLP (2-32-32-32-32-32-1) at initialisation on standardised moons, with

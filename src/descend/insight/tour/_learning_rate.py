@@ -27,6 +27,13 @@ from descend.insight.tour._core import (
     "Small steps always go downhill",
     "Each step of gradient descent with a small enough learning rate lowers the loss.",
     v.verdict_01,
+    labels={
+        "rises_small": "steps that raised the loss at lr 0.001 (count)",
+        "steps_small": "steps taken at lr 0.001 (count)",
+        "start_loss": "loss at the start (Rosenbrock value)",
+        "final_small": "loss at the end at lr 0.001 (Rosenbrock value)",
+        "rises_large": "steps that raised the loss at lr 0.004 (count)",
+    },
 )
 def claim_01(ctx: Context) -> Measured:
     """Gradient descent on Rosenbrock at a small rate (0.001, below the surface's
@@ -56,6 +63,15 @@ def claim_01(ctx: Context) -> Measured:
     "Too small a learning rate crawls and too large a one oscillates, then "
     "diverges; the threshold is 2/L on a quadratic, and a rate of 10 diverges.",
     v.verdict_02,
+    labels={
+        "threshold_measured": "measured divergence threshold (learning rate)",
+        "threshold_theory": "textbook threshold 2/L (learning rate)",
+        "lr10_diverged": "learning rate 10 diverged (1 yes, 0 no)",
+        "crawl_steps": "steps at the smallest rate, 0.01 (count)",
+        "best_steps": "steps at the fastest rate (count)",
+        "best_lr": "fastest rate (learning rate)",
+        "oscillation_share": "share of sign flips of the steep step at lr 1.5 (0 to 1)",
+    },
 )
 def claim_02(ctx: Context) -> Measured:
     """On the quadratic with kappa = 10 (L = 1, so the textbook threshold is 2/L = 2), one
@@ -108,6 +124,13 @@ def claim_02(ctx: Context) -> Measured:
     "With noisy gradients, a constant learning rate stalls in a noise ball and a decaying "
     "schedule (1/t, step, cosine, warmup) goes lower.",
     v.verdict_11,
+    labels={
+        "constant_final": "loss over the last 10% of the run, constant rate (seed mean)",
+        "inverse_time_final": "loss over the last 10% of the run, 1/t decay (seed mean)",
+        "step_final": "loss over the last 10% of the run, step decay (seed mean)",
+        "cosine_final": "loss over the last 10% of the run, cosine (seed mean)",
+        "warmup_cosine_final": "loss over the last 10% of the run, warm-up then cosine (seed mean)",
+    },
 )
 def claim_11(ctx: Context) -> Measured:
     """The quadratic with kappa = 10 and constant Gaussian gradient noise (variance 0.01 per

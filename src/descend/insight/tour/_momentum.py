@@ -29,6 +29,12 @@ from descend.insight.tour._core import (
     "Gradient descent is slow on gentle slopes and plateaus (the sigmoid "
     "neuron's flat region); momentum crosses them faster.",
     v.verdict_03,
+    labels={
+        "gd_steps": "steps to 99% of the way down, gradient descent (count)",
+        "momentum_steps": "steps to 99% of the way down, momentum (count)",
+        "gd_gentle_share": "share of gradient descent's steps on gentle slopes (0 to 1)",
+        "lr": "learning rate of both runs (per step)",
+    },
 )
 def claim_03(ctx: Context) -> Measured:
     """The sigmoid neuron's error surface from its recommended start (on the flat region):
@@ -63,6 +69,12 @@ def claim_03(ctx: Context) -> Measured:
     "Zig-zag in a narrow valley; momentum damps it",
     "Gradient descent zig-zags across a narrow valley; momentum damps the zig-zag.",
     v.verdict_04,
+    labels={
+        "gd_flip_share": "share of sign flips of the steep step, gradient descent (0 to 1)",
+        "momentum_flip_share": "share of sign flips of the steep step, momentum (0 to 1)",
+        "gd_path_ratio": "path length over distance travelled, gradient descent (ratio)",
+        "momentum_path_ratio": "path length over distance travelled, momentum (ratio)",
+    },
 )
 def claim_04(ctx: Context) -> Measured:
     """A narrow valley: the quadratic with kappa = 100 from (1, 1). Gradient descent at
@@ -93,6 +105,13 @@ def claim_04(ctx: Context) -> Measured:
     "Momentum is often 3x to 10x faster",
     "Momentum is often 3x to 10x faster than plain gradient descent.",
     v.verdict_05,
+    labels={
+        "speedup_kappa10": "momentum speed-up, quadratic with condition number 10 (times)",
+        "speedup_kappa100": "momentum speed-up, quadratic with condition number 100 (times)",
+        "speedup_kappa1000": "momentum speed-up, quadratic with condition number 1000 (times)",
+        "speedup_kappa10000": "momentum speed-up, quadratic with condition number 10000 (times)",
+        "speedup_rosenbrock": "momentum speed-up on Rosenbrock (times)",
+    },
 )
 def claim_05(ctx: Context) -> Measured:
     """Steps to a gradient norm of 1e-6 on quadratics with kappa 10 to 10,000, each method at
@@ -145,6 +164,16 @@ def claim_05(ctx: Context) -> Measured:
     "Momentum overshoots and makes U-turns; Nesterov oscillates less and "
     "converges sooner at the same settings.",
     v.verdict_06,
+    labels={
+        "momentum_rises_q": "steps that raised the loss, momentum on the quadratic (count)",
+        "momentum_rises_r": "steps that raised the loss, momentum on Rosenbrock (count)",
+        "momentum_steps_q": "steps to the gradient tolerance, momentum on the quadratic (count)",
+        "momentum_steps_r": "steps to the gradient tolerance, momentum on Rosenbrock (count)",
+        "nesterov_rises_q": "steps that raised the loss, Nesterov on the quadratic (count)",
+        "nesterov_rises_r": "steps that raised the loss, Nesterov on Rosenbrock (count)",
+        "nesterov_steps_q": "steps to the gradient tolerance, Nesterov on the quadratic (count)",
+        "nesterov_steps_r": "steps to the gradient tolerance, Nesterov on Rosenbrock (count)",
+    },
 )
 def claim_06(ctx: Context) -> Measured:
     """Heavy-ball momentum and Nesterov at the same lr and beta (0.9) on the quadratic with

@@ -30,7 +30,10 @@ def figure_uri(fig: Any) -> str:
 def _section(c: Claim) -> str:
     e = html.escape
     colour = COLOURS.get(c.verdict, "#57606a")
-    rows = "".join(f"<tr><td>{e(k)}</td><td>{v:.6g}</td></tr>" for k, v in c.measurements.items())
+    rows = "".join(
+        f'<tr data-key="{e(k)}"><td>{e(c.label(k))}</td><td>{v:.6g}</td></tr>'
+        for k, v in c.measurements.items()
+    )
     table = f"<table><tr><th>measurement</th><th>value</th></tr>{rows}</table>" if rows else ""
     img = (
         f'<img alt="figure for claim {c.number}" src="{figure_uri(c.figure)}">'
