@@ -27,6 +27,9 @@ RULES = 6
 STARTS = 16
 #: The most values of a fair race's tuning grid (per tuned hyperparameter).
 TUNE_GRID = 64
+#: The most steps of a fair race in all (rules x configurations x starts x budget; tuning
+#: with tune="all" tries 6 values of the second hyperparameter per learning rate).
+WORK = 16_000_000
 #: The largest seed.
 SEED = 2**31 - 1
 #: The largest coordinate of a map's bounds (and of a hyperparameter range).
@@ -49,6 +52,7 @@ def published() -> dict[str, float]:
         "rules": RULES,
         "starts": STARTS,
         "tune_grid": TUNE_GRID,
+        "fair_work": WORK,
         "seed": SEED,
         "coordinate": COORD,
         "fan_points": FAN_POINTS,

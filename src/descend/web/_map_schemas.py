@@ -160,6 +160,8 @@ class FairEntryOut(BaseModel):
     median_steps: float | None
     median_final_loss: float | None
     converged_share: float
+    tuned: list[str] = Field(description="the hyperparameters that were tuned")
+    at_edge: list[str] = Field(description="tuned values at an end of their grid")
 
 
 class FairResponse(BaseModel):
@@ -167,6 +169,11 @@ class FairResponse(BaseModel):
     metric: str
     metric_text: str
     budget: int
+    tune: str
+    grid: int
+    second_grid: int
+    lr_span: list[float | None]
+    tol: float
     tuning_starts: list[Pair]
     race_starts: list[Pair]
     python: str

@@ -33,7 +33,7 @@ from descend.web import _build, _runs
 from descend.web._build import Built
 from descend.web._errors import ApiError, shown
 from descend.web._limits import PROGRAMS
-from descend.web._map_limits import COORD, DIGITS, FAN_POINTS, published
+from descend.web._map_limits import COORD, DIGITS, FAN_POINTS, WORK, published
 from descend.web._map_schemas import (
     BasinRequest,
     BasinResponse,
@@ -371,10 +371,12 @@ def stability(body: StabilityRequest) -> dict[str, Any]:
 
 
 METRIC_TEXT = {
-    "steps": "median steps to tolerance (gradient norm <= tol) over the race starts; a run "
-    "that does not converge counts as the whole budget",
-    "loss": "median final loss at the budget over the race starts",
+    "steps": "median steps to tolerance (the step at which the gradient norm reaches tol) over "
+    "the race starts; a run that does not reach it within the budget counts as budget + 1",
+    "loss": "median final loss above the minimum, f(x_end) - f*, at the budget over the race "
+    "starts; a diverged run counts as +inf",
 }
+SECOND_GRID = 6  # fair_race's default: values of the second hyperparameter with tune="all"
 
 
 def fair(body: FairRequest) -> dict[str, Any]:
@@ -385,7 +387,18 @@ def fair(body: FairRequest) -> dict[str, Any]:
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ApiError(422, f"rules[{i}]", f"rule {name} is listed twice")
-    PROGRAMS_SEEN.note(("fair", surface.f, tuple(names), body.budget, body.tune, body.grid))
+    if body.metric == "loss" and surface.min_value is None:
+        raise ApiError(422, "metric", "metric 'loss' needs a known minimum value; this function "
+                       "has none (use metric 'steps')")  # fmt: skip
+    configs = body.grid * (SECOND_GRID if body.tune == "all" else 1)
+    work = len(names) * configs * body.starts * body.budget
+    if work > WORK:
+        raise ApiError(
+            422, "budget", f"rules x configurations x starts x budget = {len(names)} x {configs} "
+            f"x {body.starts} x {body.budget} = {work} steps, more than {WORK}; use fewer",
+            WORK,
+        )  # fmt: skip
+    _runs.RUNNERS.note(("fair", surface.f, tuple(names), body.budget, body.tol > 0))
     kwargs: dict[str, Any] = {
         "budget": body.budget,
         "starts": body.starts,
@@ -401,6 +414,8 @@ def fair(body: FairRequest) -> dict[str, Any]:
             "rank": int(e.rank),
             "name": e.name,
             "hyperparameters": {k: rounded(v) for k, v in e.hyperparameters.items()},
+            "tuned": list(getattr(e, "tuned", ())),
+            "at_edge": list(getattr(e, "at_edge", ())),
             "steps": ints(e.steps),
             "final_loss": floats(e.final_loss),
             "converged": [bool(c) for c in np.asarray(e.converged).ravel()],
@@ -426,6 +441,11 @@ def fair(body: FairRequest) -> dict[str, Any]:
         "metric": race.metric,
         "metric_text": METRIC_TEXT.get(race.metric, race.metric),
         "budget": int(race.budget),
+        "tune": body.tune,
+        "grid": body.grid,
+        "second_grid": SECOND_GRID,
+        "lr_span": floats(getattr(race, "lr_span", ())),
+        "tol": body.tol,
         "tuning_starts": nested(race.tuning_starts),
         "race_starts": nested(race.race_starts),
         "python": code,
