@@ -105,7 +105,8 @@ def _bounds(bounds: Any, surface: Any) -> tuple[float, float, float, float]:
     xmin, xmax, ymin, ymax = (float(v) for v in values)
     if not (np.all(np.isfinite(values)) and xmin < xmax and ymin < ymax):
         raise ValueError(
-            f"bounds must be finite with xmin < xmax and ymin < ymax; got {tuple(values)}"
+            "bounds must be finite with xmin < xmax and ymin < ymax; got "
+            f"({xmin:g}, {xmax:g}, {ymin:g}, {ymax:g})"
         )
     return xmin, xmax, ymin, ymax
 
@@ -132,7 +133,9 @@ def _basin_program(f: Callable, key: Any, max_steps: int, tol: float) -> Callabl
 def _optimizer(optimizer: Any) -> Any:
     if isinstance(optimizer, str):
         return registry.get(optimizer).build()
-    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+    if not (
+        hasattr(optimizer, "init") and (hasattr(optimizer, "update") or hasattr(optimizer, "step"))
+    ):
         raise TypeError(
             "optimizer must be a Transform (such as descend.gd(0.01)) or a rule's name "
             f"(such as 'adam'); got {type(optimizer).__name__}"
