@@ -4,9 +4,9 @@ A race between optimizers at their default settings mostly measures the defaults
 rule is first tuned, then raced on starts it was not tuned on:
 
 1. **Starts.** ``2 * starts`` points are drawn uniformly in the surface's domain
-   (:func:`descend.engine.draw_starts` with ``seed``): the first ``starts`` are the
-   *tuning* starts, the other ``starts`` the *race* starts, the same for every rule. No rule
-   is ranked on the starts it was tuned on.
+   (``draw_starts`` of :mod:`descend.engine._restarts`, with ``seed``): the first
+   ``starts`` are the *tuning* starts, the other ``starts`` the *race* starts, the same for
+   every rule. No rule is ranked on the starts it was tuned on.
 2. **Tuning.** Each rule runs a grid of configurations from every tuning start, as one
    vmapped program per rule (:func:`descend.sweep`). The learning rate takes ``grid``
    values spread evenly in ``log lr`` over the registry's typical span, widened to reach the
