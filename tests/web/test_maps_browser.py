@@ -1,0 +1,248 @@
+"""The maps view in a real browser: Playwright drives Debian's Chromium against the real server
+(``descend.web.create_app`` under uvicorn, in-process). Each sub-view computes, draws its canvas
+and its legend or table, and the numbers shown are the library's; the URL round-trips; the
+race keeps its state across a visit to the maps; a bad value shows the server's error.
+
+Screenshots go to pytest's ``tmp_path`` and are copied to ``/tmp/playground-shots/``. The
+maps are kept small (a 24 x 24 basin map, 12 x 12 stability map) so the module stays fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
+pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (`make browser` installs it)"
+)
+
+SHOTS = Path("/tmp/playground-shots")
+TIMEOUT_MS = 60_000
+BASINS = "#view=maps&map=basins&s=himmelblau&o=gd:lr=0.01&res=24&n=300"
+STABILITY = "#view=maps&map=stability&s=quadratic&rule=momentum&sres=12&sn=200"
+FAIR = "#view=maps&map=fair&s=quadratic&rules=gd,adam&budget=200&starts=3&grid=6"
+FAN = "#view=maps&map=fan&s=himmelblau&fo=gd:lr=0.01&seeds=8&noise=3&fsteps=200"
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+
+    from descend.web import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the playground server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A browser page on the playground, with the console errors it logged."""
+
+    def __init__(self, browser, server, width=1280, height=900):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.server = server
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def open(self, hash_: str) -> None:
+        self.page.goto(self.server + "/" + hash_)
+        self.wait_map(0)
+
+    def computed(self) -> int:
+        return int(self.page.evaluate("Number($maps().dataset.computed || 0)".replace(
+            "$maps()", "document.getElementById('maps-view')")))  # fmt: skip
+
+    def wait_map(self, before: int) -> None:
+        """Wait until a map newer than ``before`` has landed and been drawn."""
+        self.page.wait_for_function(
+            "Number(document.getElementById('maps-view').dataset.computed || 0) > " + str(before)
+        )
+
+    def ink(self, canvas_id: str) -> int:
+        """How many distinct colours the canvas holds (a drawn map has many)."""
+        return self.page.evaluate(
+            """(id) => {
+              const c = document.getElementById(id);
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              const seen = new Set();
+              for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
+              return seen.size;
+            }""",
+            canvas_id,
+        )
+
+    def shot(self, tmp_path: Path, name: str) -> None:
+        path = tmp_path / name
+        self.page.screenshot(path=str(path), full_page=True)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, SHOTS / name)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    p = Page(browser, server)
+    yield p
+    p.close()
+
+
+def test_basins_draw_the_map_and_the_shares(page, tmp_path):
+    import descend as ds
+
+    page.open(BASINS)
+    assert page.page.get_attribute("#maps-tab-basins", "aria-selected") == "true"
+    assert page.ink("maps-canvas-basins") > 5
+    shares = page.page.eval_on_selector_all(
+        "#maps-legend-basins li[data-kind=basin]", "els => els.map(e => Number(e.dataset.share))"
+    )
+    m = ds.insight.basin_map(ds.surfaces.get("himmelblau"), ds.gd(lr=0.01), resolution=24,
+                             max_steps=300)  # fmt: skip
+    assert shares == pytest.approx(list(m.shares), abs=1e-5)
+    assert "of the starts" in page.page.inner_text("#maps-legend-basins")
+    code = page.page.input_value("#maps-py-basins")
+    assert "ds.insight.basin_map(surface, ds.gd(lr=0.01), resolution=24" in code
+    assert page.errors == []
+    page.shot(tmp_path, "maps-basins.png")
+
+
+def test_stability_draws_the_heat_map_and_the_boundary(page, tmp_path):
+    page.open(STABILITY)
+    assert page.ink("maps-canvas-stability") > 5
+    legend = page.page.inner_text("#maps-legend-stability")
+    assert "2(1 + beta)/L" in legend and "diverged" in legend
+    assert "momentum" in page.page.get_attribute("#maps-canvas-stability", "aria-label")
+    assert "stability_map(surface, 'momentum'" in page.page.input_value("#maps-py-stability")
+    assert page.errors == []
+    page.shot(tmp_path, "maps-stability.png")
+
+
+def test_fair_race_ranks_with_its_metric_stated(page, tmp_path):
+    import descend as ds
+
+    page.open(FAIR)
+    rows = page.page.eval_on_selector_all(
+        "#maps-fair-table tbody tr",
+        "rs => rs.map(r => ({name: r.dataset.name, lr: Number(r.dataset.lr),"
+        " steps: Number(r.dataset.medianSteps)}))",
+    )
+    race = ds.insight.fair_race(ds.surfaces.get("quadratic"), ("gd", "adam"), budget=200,
+                                starts=3, grid=6)  # fmt: skip
+    assert [r["name"] for r in rows] == [e.name for e in race.entries]
+    for row, e in zip(rows, race.entries, strict=True):
+        assert row["lr"] == pytest.approx(e.hyperparameters["lr"], rel=1e-5)
+        assert row["steps"] == pytest.approx(e.median_steps)
+    assert "median steps to tolerance" in page.page.inner_text("#maps-fair-metric")
+    assert "tuned" in page.page.inner_text("#maps-fair-table")
+    assert page.ink("maps-canvas-fair") > 3
+    assert page.errors == []
+    page.shot(tmp_path, "maps-fair.png")
+
+
+def test_seed_fan_draws_the_paths_and_the_share(page, tmp_path):
+    page.open(FAN)
+    page.page.wait_for_function("document.querySelector('#maps-legend-fan .maps-share')")
+    share = page.page.get_attribute("#maps-legend-fan .maps-share", "data-share")
+    assert 0.0 <= float(share) <= 1.0
+    assert "reached the global minimum" in page.page.inner_text("#maps-legend-fan")
+    assert page.ink("maps-canvas-fan") > 10 and page.ink("maps-fan-loss") > 3
+    assert "seed_fan(surface, ds.gd(lr=0.01), seeds=8" in page.page.input_value("#maps-py-fan")
+    assert page.errors == []
+    page.shot(tmp_path, "maps-fan.png")
+
+
+def test_the_url_round_trips(browser, server, page):
+    page.open(BASINS)
+    before = page.computed()
+    page.page.fill("#maps-n", "250")
+    page.page.press("#maps-n", "Enter")
+    page.wait_map(before)
+    page.page.wait_for_function("location.hash.includes('n=250')")
+    url = page.page.url
+    legend = page.page.inner_text("#maps-legend-basins")
+    other = Page(browser, server)
+    try:
+        other.open(url[url.index("#") :])
+        assert other.page.input_value("#maps-n") == "250"
+        assert other.page.input_value("#maps-res") == "24"
+        assert other.page.inner_text("#maps-legend-basins") == legend
+        assert other.page.url == url
+        assert other.errors == []
+    finally:
+        other.close()
+
+
+def test_sub_view_tabs_write_the_url_and_reload_restores(page):
+    page.open(BASINS)
+    before = page.computed()
+    page.page.click("#maps-tab-stability")
+    page.wait_map(before)
+    page.page.wait_for_function("location.hash.includes('map=stability')")
+    page.page.reload()
+    page.wait_map(0)
+    assert page.page.get_attribute("#maps-tab-stability", "aria-selected") == "true"
+    assert not page.page.is_hidden("#maps-canvas-stability")
+
+
+def test_race_keeps_its_state_across_a_visit_to_the_maps(page):
+    race = "#s=rosenbrock&x0=-1.5,1&o=gd:lr=0.0015&n=300&tol=0.000001"
+    page.page.goto(page.server + "/" + race)
+    page.page.wait_for_function("Number(document.body.dataset.races || 0) > 0")
+    rows = page.page.inner_text("#results tbody")
+    page.page.click("#tab-maps")
+    page.wait_map(0)
+    page.page.click("#tab-race")
+    page.page.wait_for_function("!document.getElementById('race-view').hidden")
+    assert page.page.input_value("#start-x") == "-1.5"
+    assert page.page.inner_text("#results tbody") == rows
+    assert "x0=-1.5,1" in page.page.url and "gd:lr=0.0015" in page.page.url
+    assert page.errors == []
+
+
+def test_a_bad_value_shows_the_servers_error(page):
+    page.open(BASINS)
+    errors_before = page.page.evaluate(
+        "Number(document.getElementById('maps-view').dataset.errors || 0)"
+    )
+    page.page.fill("#maps-res", "999")
+    page.page.press("#maps-res", "Enter")
+    page.page.wait_for_function(
+        f"Number(document.getElementById('maps-view').dataset.errors || 0) > {errors_before}"
+    )
+    error = page.page.inner_text("#maps-error-basins")
+    assert "resolution" in error and "128" in error
+    assert page.page.get_attribute("#maps-res", "aria-invalid") == "true"
