@@ -24,7 +24,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +36,7 @@ from descend.engine._stop import StopReason, converged_mask
 from descend.optim import registry
 from descend.optim._recipe import call_text, rebuild, recipe_of, split
 
-DIVERGED = -1
+DIVERGED = -1  # the labels of runs that reached no minimum (also BasinMap.DIVERGED, ...)
 NOT_CONVERGED = -2
 MAX_RESOLUTION = 512
 RADIUS_SHARE = 0.02  # a run ends "at" a minimum within this share of the view's larger side
@@ -53,8 +53,11 @@ class BasinMap:
     ``"global"`` or ``"local"`` (the surface's known minima) or ``"found"`` (a cluster of
     converged end points, for a function whose minima are not all known), and
     ``minima_loss[k]`` is ``f`` there. ``steps`` and ``loss`` are each run's steps and
-    final loss; ``radius`` is the distance within which an end point is at a minimum."""
+    final loss; ``radius`` is the distance within which an end point is at a minimum.
+    ``BasinMap.DIVERGED`` and ``BasinMap.NOT_CONVERGED`` name the two negative labels."""
 
+    DIVERGED: ClassVar[int] = -1
+    NOT_CONVERGED: ClassVar[int] = -2
     xs: np.ndarray
     ys: np.ndarray
     labels: np.ndarray
