@@ -6,7 +6,8 @@ runs, with a figure, the numbers and a verdict computed from them.
 measurements; each ``verdict_NN(measurements)`` (in :mod:`.verdicts`) is the pure rule. The
 claims sit in modules by subject: :mod:`.learning_rate`, :mod:`.momentum`, :mod:`.adaptive`,
 :mod:`.flavours` (batch, stochastic, mini-batch), :mod:`.escaping` (minima and saddles) and
-:mod:`.gradients` (clipping, ascent, tolerances, vanishing gradients).
+:mod:`.gradients` (clipping, ascent, tolerances, vanishing gradients) and :mod:`.batches`
+(the batch size: flat minima, stability, minima of high-dimensional losses).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from collections.abc import Callable
 
 from descend.insight.tour import _verdicts as verdicts
 from descend.insight.tour._adaptive import claim_10, claim_16
+from descend.insight.tour._batches import claim_18, claim_19, claim_20
 from descend.insight.tour._core import Claim, Context
 from descend.insight.tour._escaping import claim_08, claim_09, claim_13
 from descend.insight.tour._flavours import claim_07
 from descend.insight.tour._gradients import claim_12, claim_14, claim_15, claim_17
 from descend.insight.tour._learning_rate import claim_01, claim_02, claim_11
-from descend.insight.tour._momentum import claim_03, claim_04, claim_05, claim_06
+from descend.insight.tour._momentum import claim_03, claim_04, claim_05, claim_06, claim_21
 from descend.insight.tour._render import render_html
 
 CLAIMS: dict[int, Callable[[Context], Claim]] = {
@@ -41,6 +43,10 @@ CLAIMS: dict[int, Callable[[Context], Claim]] = {
     15: claim_15,
     16: claim_16,
     17: claim_17,
+    18: claim_18,
+    19: claim_19,
+    20: claim_20,
+    21: claim_21,
 }
 
 

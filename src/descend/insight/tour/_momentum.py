@@ -1,9 +1,11 @@
 """The tour's claims about momentum: it crosses gentle slopes (3), damps the zig-zag of a
-narrow valley (4), is often 3x to 10x faster than plain descent (5), and overshoots where
-Nesterov does less (6)."""
+narrow valley (4), is often 3x to 10x faster than plain descent (5), overshoots where
+Nesterov does less (6), and with beta = 0.9 weights roughly the last 10 gradients (21)."""
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -201,4 +203,74 @@ def claim_06(ctx: Context) -> Measured:
         {"momentum": runs[("r", "momentum")], "nesterov": runs[("r", "nesterov")]},
         title="Rosenbrock: momentum and Nesterov, same lr and beta",
     )
+    return m, fig
+
+
+def impulse_weights(form: str, beta: float, steps: int) -> np.ndarray:
+    """The weight the engine's momentum rule gives a gradient ``k`` steps old, for
+    ``k = 0 .. steps - 1``: ``ds.momentum(lr=1, beta, form=form)`` is fed a unit gradient at
+    step 0 and zeros after, and its update at step ``k`` (negated) is that weight. The heavy
+    ball ("sum") gives ``beta^k``, the EMA form ``(1 - beta) beta^k``."""
+    opt = ds.momentum(1.0, beta, form=form)
+    params = jnp.zeros(1)
+    grads = jnp.zeros((steps, 1)).at[0, 0].set(1.0)
+
+    def step(state, g):
+        update, state = opt.update(g, state, params)
+        return state, -update[0]
+
+    return np.asarray(jax.lax.scan(step, opt.init(params), grads)[1], dtype=float)
+
+
+@claim(
+    21,
+    "With beta = 0.9 roughly the last 10 gradients count",
+    "With beta = 0.9, roughly the last 10 gradient steps contribute to the current direction.",
+    v.verdict_21,
+    labels={
+        "beta": "momentum coefficient beta (per step)",
+        "sum_total": "total weight on past gradients, heavy ball (gradients)",
+        "ema_total": "total weight on past gradients, moving-average form (gradients)",
+        "last10_share": "share of the weight on the last 10 gradients (0 to 1)",
+        "last10_theory": "1 minus beta to the 10th, the textbook share (0 to 1)",
+        "count_for_90": "most recent gradients that carry 90% of the weight (count)",
+        "mean_age": "mean age of the weighted gradients (steps)",
+    },
+)
+def claim_21(ctx: Context) -> Measured:
+    """A unit gradient impulse at step 0 and zeros after, fed to the engine's momentum
+    (beta 0.9, lr 1) in its heavy-ball ("sum", PyTorch's) and moving-average ("ema", the
+    texts' ``v <- beta v + (1 - beta) g``) forms for 300 steps (0.9^300 ~ 2e-14): its update
+    at step k is the weight ``w_k`` of a gradient k steps old. Measured: the total weight of
+    each form (theory: 1/(1 - beta) = 10 and 1), the share of the weight on the 10 most
+    recent gradients (theory: 1 - beta^10 = 65.1%), how many recent gradients carry 90% of
+    it (theory: 22) and the weights' mean age (theory: beta/(1 - beta) = 9 steps)."""
+    beta, steps = 0.9, 300
+    heavy = impulse_weights("sum", beta, steps)
+    ema = impulse_weights("ema", beta, steps)
+    share = np.cumsum(ema) / np.sum(ema)
+    k = np.arange(steps)
+    m = {
+        "beta": beta,
+        "sum_total": float(np.sum(heavy)),
+        "ema_total": float(np.sum(ema)),
+        "last10_share": float(share[9]),
+        "last10_theory": 1 - beta**10,
+        "count_for_90": int(np.argmax(share >= 0.9)) + 1,
+        "mean_age": float(np.sum(k * ema) / np.sum(ema)),
+    }
+    fig = Figure(figsize=(7.5, 4.2))
+    ax = fig.subplots()
+    shown = 40
+    colours = ["C0" if i < 10 else "C7" for i in range(shown)]
+    ax.bar(k[:shown], ema[:shown], color=colours, label="weight (EMA form); last 10 in blue")
+    ax.set(xlabel="age of the gradient (steps)", ylabel="weight on the gradient")
+    twin = ax.twinx()
+    twin.plot(k[:shown], share[:shown], "k.-", label="cumulative share")
+    twin.axhline(share[9], color="C1", ls="--", label=f"last 10: {100 * share[9]:.0f}%")
+    twin.axhline(0.9, color="C3", ls=":", label=f"90%: last {m['count_for_90']}")
+    twin.set(ylabel="share of the total weight", ylim=(0, 1.02))
+    twin.legend(loc="center right", fontsize=8)
+    ax.set_title("beta = 0.9: the weight of past gradients, from the engine")
+    fig.tight_layout()
     return m, fig

@@ -5,6 +5,7 @@ stated in the explanation; it never looks at anything but the numbers it is give
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 from descend.insight.tour._core import DEPENDS, FAILS, HOLDS
@@ -311,4 +312,131 @@ def verdict_07(m: M) -> Verdict:
     if noise or fastest:
         part = "the noise ordering" if noise else "the wall-clock race"
         return DEPENDS, f"only {part} holds here ({text})"
+    return FAILS, text
+
+
+def _by_batch(m: M, prefix: str) -> dict[int, float]:
+    """The measurements ``{prefix}_b{size}`` by batch size, in increasing size."""
+    head = f"{prefix}_b"
+    found = {int(k[len(head) :]): x for k, x in m.items() if k.startswith(head)}
+    return dict(sorted(found.items()))
+
+
+def _falling(values: list[float]) -> bool:
+    """Whether each value is below the one before it."""
+    return all(b < a for a, b in itertools.pairwise(values))
+
+
+def verdict_18(m: M) -> Verdict:
+    """Four parts, between the smallest and the largest batch size. Flatter: the smallest
+    batch's sharpness (largest Hessian eigenvalue) is at most half the largest batch's.
+    Generalises better: its validation loss is at least 2% lower. More accurate: the gradient
+    estimate's error falls at every larger batch size. Fewer: the updates per epoch fall at
+    every larger batch size. Holds when all four hold; depends when the last two hold and
+    exactly one of the first two (the minima are flatter but not better on validation, or the
+    reverse); does not hold otherwise."""
+    sharp, val = _by_batch(m, "sharpness"), _by_batch(m, "val")
+    err, ups = _by_batch(m, "graderror"), _by_batch(m, "updates")
+    small, large = min(sharp), max(sharp)
+    flatter = sharp[small] <= 0.5 * sharp[large]
+    better = val[small] <= 0.98 * val[large]
+    accurate, fewer = _falling(list(err.values())), _falling(list(ups.values()))
+    text = (
+        f"sharpness {sharp[small]:.3g} at batch {small} vs {sharp[large]:.3g} at {large} "
+        "(half needed); validation loss "
+        f"{val[small]:.4g} vs {val[large]:.4g} (2% lower needed); relative gradient error "
+        + ", ".join(f"{e:.3g}" for e in err.values())
+        + "; updates per epoch "
+        + ", ".join(f"{u:.0f}" for u in ups.values())
+        + f" (batch sizes {', '.join(str(b) for b in err)})"
+    )
+    if flatter and better and accurate and fewer:
+        return HOLDS, text
+    if accurate and fewer and (flatter or better):
+        part = "flatter but not better on validation" if flatter else "better but not flatter"
+        return DEPENDS, f"only in part: the small-batch minimum is {part} here ({text})"
+    return FAILS, text
+
+
+def verdict_19(m: M) -> Verdict:
+    """Holds when (a) the spread over shuffling seeds of the final training loss is smaller
+    at the largest batch size than at the smallest (more stable), (b) the mini-batch
+    gradient's variance, corrected for sampling without replacement, falls like 1/B: a
+    log-log slope in [-1.1, -0.9] and every size within 20% of sigma^2/B, and (c) the returns
+    diminish: the last doubling (64 to 128) buys at most a quarter of the fall in standard
+    error that the first (1 to 2) buys."""
+    spread = _by_batch(m, "spread")
+    small, large = min(spread), max(spread)
+    slope, off = m["variance_slope"], m["variance_vs_theory"]
+    first, last = m["first_doubling_gain"], m["last_doubling_gain"]
+    return _all(
+        [
+            (
+                spread[large] < spread[small],
+                f"loss spread over seeds {spread[small]:.3g} at batch {small}, "
+                f"{spread[large]:.3g} at {large}",
+            ),
+            (
+                -1.1 <= slope <= -0.9 and off <= 0.2,
+                f"gradient variance slope {slope:.3f} (1/B gives -1), at most "
+                f"{100 * off:.0f}% off sigma^2/B (20% allowed)",
+            ),
+            (
+                last <= 0.25 * first,
+                f"the first doubling lowers the gradient's standard error by {first:.3g}, "
+                f"the last by {last:.3g} (a quarter or less needed)",
+            ),
+        ]
+    )
+
+
+def verdict_20(m: M) -> Verdict:
+    """Holds when the high-dimensional network's end losses over many seeds have a spread
+    (standard deviation over mean) of at most 5% and the low-dimensional surface's end losses
+    spread at least 5x as much; depends when the network's spread is small but the surface's
+    is not much larger; does not hold when the network's spread exceeds 5%."""
+    wide, surf = m["net_spread"], m["surface_spread"]
+    tiny = f", {100 * m['tiny_spread']:.1f}% for the 2-2-1 one" if "tiny_spread" in m else ""
+    text = (
+        f"spread of end losses over their mean: {100 * wide:.1f}% for the "
+        f"{m['net_parameters']:.0f}-parameter network{tiny}, {100 * surf:.0f}% on 2-D "
+        "Rastrigin (5% or less needed, and at least 5x less than the surface)"
+    )
+    if wide > 0.05:
+        return FAILS, text
+    if surf >= 5 * wide:
+        return HOLDS, text
+    return DEPENDS, f"similar losses, but no more similar than on the surface ({text})"
+
+
+def verdict_21(m: M) -> Verdict:
+    """First the engine must weight past gradients as the texts' formula does: the heavy
+    ball's weights sum to 1/(1 - beta) within 1%, the EMA form's to 1 within 1%, and the
+    measured share of the last 10 gradients matches 1 - beta^10 within 0.001; otherwise it
+    does not hold. Then, read as "only the last 10 gradients count": holds when they carry
+    at least 90% of the weight, depends (on what "roughly" means: 10 = 1/(1 - beta) is the
+    weights' total and time scale, not a cut-off) when they carry 50% to 90%, does not hold
+    below 50%."""
+    beta, share = m["beta"], m["last10_share"]
+    window = 1 / (1 - beta)
+    engine = (
+        abs(m["sum_total"] / window - 1) <= 0.01
+        and abs(m["ema_total"] - 1) <= 0.01
+        and abs(share - m["last10_theory"]) <= 1e-3
+    )
+    text = (
+        f"weights sum to {m['sum_total']:.4g} (1/(1 - beta) = {window:.4g}; EMA form "
+        f"{m['ema_total']:.4g}); the last 10 gradients carry {100 * share:.1f}% of the weight "
+        f"(1 - beta^10 = {100 * m['last10_theory']:.1f}%), 90% needs the last "
+        f"{m['count_for_90']:.0f}; mean age {m['mean_age']:.3g} steps"
+    )
+    if not engine:
+        return FAILS, f"the engine does not weight gradients by beta^k: {text}"
+    if share >= 0.9:
+        return HOLDS, text
+    if share >= 0.5:
+        return DEPENDS, (
+            "on the reading: 10 = 1/(1 - beta) is the weights' total and time scale, but "
+            f"a third of the weight lies further back ({text})"
+        )
     return FAILS, text
