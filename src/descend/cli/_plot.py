@@ -347,7 +347,8 @@ def add_parser(sub: Any) -> None:
     maps.add_argument(
         "--bounds",
         metavar="XMIN,XMAX,YMIN,YMAX",
-        help="basins: the view (default the surface's domain)",
+        help="basins: the view (default the surface's domain); write --bounds=-2,2,-1,1 "
+        "when it starts with a minus",
     )
     maps.add_argument("--x", metavar="NAME", help="stability: the x hyperparameter (default lr)")
     maps.add_argument(
