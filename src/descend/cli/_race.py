@@ -1,6 +1,13 @@
 """``descend race``: several optimizers from one start on one surface, a table of how each
 did (stop reason, steps, final loss, distance to the nearest known minimum, time), and on
-request the paths drawn (``--plot``) or animated (``--animate``)."""
+request the paths drawn (``--plot``) or animated (``--animate``).
+
+``descend race --fair`` first tunes each optimizer's learning rate (``--tune all``: also its
+beta, b1 or decay) by a vmapped grid on the same budget of steps (``--steps``, one gradient
+each), then races the tuned optimizers from ``--starts`` random starts held out from tuning,
+the same for each, and ranks them by a stated metric (``--metric steps``: median steps to
+tolerance; ``--metric loss``: median final loss above the minimum); see
+:mod:`descend.cli._fair` and :func:`descend.insight.fair_race`."""
 
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ from descend.cli._common import (
     surface_by_name,
     surface_from_function,
 )
+from descend.cli._fair import DEFAULT_BUDGET, DEFAULT_FAIR, check_options, run_fair
 from descend.engine import minimize, restarts
 from descend.engine._result import Result
 from descend.problems import surfaces
@@ -70,14 +78,18 @@ def _check_outputs(args: argparse.Namespace, surface: Any) -> None:
                              "install it or write a .gif")  # fmt: skip
 
 
-def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, Any]]]:
-    """Check every input, then run each optimizer: the surface, the start and one row each."""
+def race_surface(args: argparse.Namespace) -> Any:
+    """The surface of ``--surface`` (with ``--param``) or ``--function``."""
     if args.function is not None:
         if args.surface is not None:
             raise UsageError("give --surface or --function, not both")
-        surface = surface_from_function(args.function, args.param or [])
-    else:
-        surface = surface_by_name(args.surface or "rosenbrock", args.param or [])
+        return surface_from_function(args.function, args.param or [])
+    return surface_by_name(args.surface or "rosenbrock", args.param or [])
+
+
+def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, Any]]]:
+    """Check every input, then run each optimizer: the surface, the start and one row each."""
+    surface = race_surface(args)
     x0 = _start(args.start, surface)
     specs = list(args.optimizer or DEFAULT_RACE) + (["annealing"] if args.anneal else [])
     plan = []
@@ -201,6 +213,11 @@ def race_figures(args: Any, surface: Any, x0: Any, rows: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_options(args)
+    if args.steps is None:
+        args.steps = DEFAULT_BUDGET if args.fair else 10_000
+    if args.fair:
+        return run_fair(args, race_surface(args))
     surface, x0, rows = race_rows(args)
     if args.json:
         payload = {
@@ -224,11 +241,17 @@ def add_parser(sub: Any) -> None:
         sub, "race", help="race optimizers from one start on a test surface", doc=__doc__,
         description="Run several optimizers from one start on one surface, each as one compiled "
         "program, and print a table: stop reason, steps, final loss, distance to the nearest "
-        "known minimum and time.",
+        "known minimum and time. With --fair, first tune each optimizer's learning rate (and "
+        "with --tune all its beta, b1 or decay) by a vmapped grid on the same budget of "
+        "steps, then race the tuned optimizers from --starts random starts held out from "
+        "tuning, the same for each, ranked by median steps to tolerance or median final loss.",
         examples=["descend race", "descend race --surface himmelblau -o adam:lr=0.05 "
                   "-o momentum:lr=0.002,beta=0.95",
                   "descend race --surface quadratic --param kappa=1000 --json",
-                  'descend race --function "x^2 + 10*y^2" --start 3,2'],
+                  'descend race --function "x^2 + 10*y^2" --start 3,2',
+                  "descend race --fair --surface quadratic --param kappa=100",
+                  "descend race --fair -s rosenbrock -o gd -o adam --tune all --metric loss "
+                  "--steps 2000 --json"],
         after="surfaces: " + ", ".join(surfaces.names()) + "\noptimizers: " + ", ".join(OPTIMIZERS),
     )  # fmt: skip
     race.add_argument("--surface", "-s", help="surface name (default: rosenbrock)")
@@ -250,11 +273,15 @@ def add_parser(sub: Any) -> None:
         action="append",
         metavar="NAME[:KEY=VALUE,...]",
         help="an optimizer and its hyperparameters, e.g. adam:lr=0.01,b1=0.9 "
-        f"(repeatable; default: {' '.join(DEFAULT_RACE)})",
+        f"(repeatable; default: {' '.join(DEFAULT_RACE)}; with --fair, default "
+        f"{' '.join(DEFAULT_FAIR)}, and the values given are held fixed while the rest is tuned)",
     )
     race.add_argument("--start", metavar="X,Y,...", help="start point (default: the surface's)")
     race.add_argument(
-        "--steps", type=integer(1), default=10_000, help="maximum steps (default 10000)"
+        "--steps",
+        type=integer(1),
+        help=f"maximum steps (default 10000); with --fair the budget of every run, tuning "
+        f"and race, one gradient per step (default {DEFAULT_BUDGET})",
     )
     race.add_argument(
         "--tol",
@@ -275,6 +302,37 @@ def add_parser(sub: Any) -> None:
         help="add simulated annealing on gradient steps to the race",
     )
     race.add_argument("--seed", type=integer(0), default=0, help="seed of the random starts")
+    fair = race.add_argument_group("fair race (--fair)")
+    fair.add_argument(
+        "--fair",
+        action="store_true",
+        help="tune each optimizer on the same budget, then race the tuned ones from the same "
+        "held-out random starts and print the ranking",
+    )
+    fair.add_argument(
+        "--starts",
+        type=integer(1),
+        metavar="N",
+        help="tuning starts, and as many other race starts, drawn in the surface's domain "
+        "(default 8)",
+    )
+    fair.add_argument(
+        "--metric",
+        choices=("steps", "loss"),
+        help="rank by median steps to tolerance (a run that misses it counts as budget + 1) or "
+        "by median final loss above the minimum (default steps)",
+    )
+    fair.add_argument(
+        "--tune",
+        choices=("lr", "all"),
+        help="tune the learning rate only, or also beta, b1 or decay (default lr)",
+    )
+    fair.add_argument(
+        "--grid",
+        type=integer(2),
+        metavar="N",
+        help="learning rates tried, evenly in log lr (default 32)",
+    )
     race.add_argument(
         "--plot", metavar="FILE", help="draw the paths on the contour map (.png or .svg)"
     )
