@@ -67,8 +67,8 @@ def test_basins_equal_basin_map(api_client):
 
 def test_basins_of_a_typed_function_find_their_minima(api_client):
     # x^4 - 2x^2 + y^2: two minima, (-1, 0) and (1, 0), both of value -1
-    body = {"expression": "x^4 - 2*x^2 + y^2", "bounds": [-2, 2, -1.5, 1.5],
-            "optimizer": {"name": "gd", "hyper": {"lr": 0.05}}, "resolution": 16, "steps": 400}  # fmt: skip
+    body = {"expression": "x^4 - 2*x^2 + y^2", "bounds": [-2, 2, -1.5, 1.5], "resolution": 16,
+            "optimizer": {"name": "gd", "hyper": {"lr": 0.05}}, "steps": 400}  # fmt: skip
     got = post(api_client, "basins", **body)
     assert got["known_minima"] is False and set(got["kinds"]) == {"found"}
     minima = sorted(tuple(p) for p in got["minima"])

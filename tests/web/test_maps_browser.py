@@ -82,8 +82,9 @@ class Page:
         self.wait_map(0)
 
     def computed(self) -> int:
-        return int(self.page.evaluate("Number($maps().dataset.computed || 0)".replace(
-            "$maps()", "document.getElementById('maps-view')")))  # fmt: skip
+        return int(
+            self.page.evaluate("Number(document.getElementById('maps-view').dataset.computed || 0)")
+        )
 
     def wait_map(self, before: int) -> None:
         """Wait until a map newer than ``before`` has landed and been drawn."""
@@ -98,7 +99,8 @@ class Page:
               const c = document.getElementById(id);
               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
               const seen = new Set();
-              for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
+              for (let i = 0; i < d.length; i += 16)
+                seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
               return seen.size;
             }""",
             canvas_id,
