@@ -182,3 +182,43 @@ def test_cli_writes_the_page(tmp_path, monkeypatch, capsys):
     text = capsys.readouterr().out
     assert "12. Clipping keeps a run stable: holds" in text
     assert out.exists() and "data:image/png;base64," in out.read_text()
+
+
+def test_every_measurement_of_every_claim_has_a_plain_word_label():
+    # the labels name every key a claim may return (the decorator refuses an unlabelled
+    # one), so checking them checks every measurement the page can show
+    for n, run in tour.CLAIMS.items():
+        assert run.labels, f"claim {n} has no labels"
+        for key, label in run.labels.items():
+            assert "_" not in label, (n, key, label)  # not a variable name
+            assert " " in label and label != key, (n, key, label)  # words
+            assert re.search(r"\([^)]+\)", label), (n, key, label)  # a unit, in parentheses
+
+
+def test_an_unlabelled_measurement_is_refused_and_labels_reach_the_page():
+    from descend.insight.tour._core import claim
+
+    def rule(m):
+        return "holds", "fine"
+
+    @claim(99, "Made up", "text", rule, labels={"steps_taken": "steps taken (count)"})
+    def labelled(ctx):
+        return {"steps_taken": 3}, None
+
+    @claim(98, "Made up", "text", rule, labels={"steps_taken": "steps taken (count)"})
+    def unlabelled(ctx):
+        return {"steps_taken": 3, "gd_flip_share": 0.5}, None
+
+    c = labelled(Context(quick=True))
+    assert c.labels == {"steps_taken": "steps taken (count)"}
+    assert c.measurements == {"steps_taken": 3.0}  # the machine key stays for the verdicts
+    page = tour.render_html([c])
+    assert "<td>steps taken (count)</td>" in page and 'data-key="steps_taken"' in page
+    assert "<td>steps_taken</td>" not in page
+    with pytest.raises(KeyError, match="gd_flip_share"):
+        unlabelled(Context(quick=True))
+
+
+def test_claims_keep_their_numbers_and_order():
+    assert sorted(tour.CLAIMS) == list(range(1, 22))
+    assert tour.CLAIMS[4].__name__ == "claim_04" and tour.CLAIMS[21].__name__ == "claim_21"
