@@ -30,6 +30,7 @@ import numpy as np
 from fastapi import FastAPI
 
 import descend as ds
+from descend.engine._fit import _named_loss
 from descend.engine._stop import StopReason
 from descend.problems import losses as loss_lib
 from descend.web import _build
@@ -90,6 +91,7 @@ class Model:
     model: Any
     code: str
     predict: Callable[[Any, Any], Any]
+    init: Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ def _loss(body: TrainingSpec, kind: str, data_name: str) -> tuple[Any, str]:
     params = dict(sorted(body.loss_params.items()))
 
     def build() -> Any:
-        return loss_lib.get(canonical, **params)
+        # without parameters, the engine's own Loss of that name, so that a script calling
+        # ds.fit(..., "<name>", ...) finds the same compiled program
+        return loss_lib.get(canonical, **params) if params else _named_loss(canonical)
 
     try:
         loss = LOSS_CACHE.get((canonical, tuple(params.items())), build)
@@ -193,7 +197,7 @@ def _model(body: TrainingSpec, task: str, d: int, outputs: int) -> Model:
         else:
             model = ds.models.softmax(d, outputs)
             code = f"ds.models.softmax({d}, {outputs})"
-        return Model(model, code, jax.jit(model.apply))
+        return Model(model, code, jax.jit(model.apply), jax.jit(model.init))
 
     return MODEL_CACHE.get((name, d, outputs, hidden, activation), build)
 
@@ -328,9 +332,13 @@ def _snapshot(s: Setup, params: Any, at: Any, epoch: int) -> dict[str, Any]:
     out = np.asarray(s.model.predict(params, at))
     if s.kind == "regression":
         return {"epoch": epoch, "values": _rounded(out)}
+    out = out.astype(np.float64)
     if s.kind == "binary" and out.ndim == 1:
-        return {"epoch": epoch, "values": _rounded(jax.nn.sigmoid(out))}
-    p = np.asarray(jax.nn.softmax(out, axis=-1))
+        with np.errstate(over="ignore"):
+            return {"epoch": epoch, "values": _rounded(1.0 / (1.0 + np.exp(-out)))}
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(out - out.max(axis=-1, keepdims=True))
+        p = e / e.sum(axis=-1, keepdims=True)
     if s.kind == "binary":
         return {"epoch": epoch, "values": _rounded(p[:, 1])}
     ok = np.all(np.isfinite(p), axis=-1)
@@ -355,7 +363,7 @@ def train(body: TrainRequest) -> dict[str, Any]:
             f"{body.epochs} epochs of {steps} steps")  # fmt: skip
     points, box, at = _where(s, body)
     sizes = chunks_of(body.epochs, body.snapshots)
-    params = s.model.model.init(jax.random.split(jax.random.key(body.seed))[0])
+    params = s.model.init(jax.random.split(jax.random.key(body.seed))[0])  # as fit does
     snapshots = [_snapshot(s, params, at, 0)]
     state, done, taken, stop = None, 0, 0, StopReason.MAX_EPOCHS.text
     rows: dict[str, list[np.ndarray]] = {k: [] for k in ("loss", "val_loss", "train_metric",
