@@ -166,12 +166,15 @@ def _clusters(points: np.ndarray, loss: np.ndarray, radius: float) -> np.ndarray
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and distance to the nearest centre of each point (inf where none)."""
+    """Index of and distance to the nearest centre of each point (inf where none or where
+    the point is not finite). Squared distances, one coordinate at a time: an ``(n, k)``
+    array, never ``(n, k, 2)``."""
     if not len(centres):
         return np.zeros(len(points), int), np.full(len(points), np.inf)
-    d = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=-1)
-    d = np.where(np.isfinite(d), d, np.inf)
-    return np.argmin(d, axis=1), np.min(d, axis=1)
+    d2 = sum((points[:, c, None] - centres[None, :, c]) ** 2 for c in range(points.shape[1]))
+    d2 = np.where(np.isfinite(d2), d2, np.inf)
+    index = np.argmin(d2, axis=1)
+    return index, np.sqrt(np.take_along_axis(d2, index[:, None], axis=1)[:, 0])
 
 
 def _label(
