@@ -32,13 +32,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
-from descend.engine._minimize import MAX_RECORDS, minimize
+from descend.engine._minimize import MAX_RECORDS, PATH_LIMIT, minimize
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim import add_noise, chain, gd
 
 MAX_SEEDS = 1024  # runs in one fan
-POLISH_STEPS = 5000  # noise-free gradient-descent steps that find the basin of an end point
+POLISH_STEPS = 20_000  # noise-free gradient-descent steps that find the basin of an end point
 QUANTILES = (0.1, 0.5, 0.9)  # the band's low edge, the median, its high edge
 
 
@@ -48,7 +48,8 @@ class SeedFan:
     of seeds that reached the global minimum (surfaces with known minima).
 
     ``steps[i]`` is the step of record ``i``; ``losses[s, i]`` and ``paths[s, i]`` the loss
-    and point of run ``s`` there (held at its final value after it stopped); ``median``,
+    and point of run ``s`` there (held at its final value after it stopped; ``paths`` is
+    None when all the points would pass ``PATH_LIMIT`` numbers); ``median``,
     ``low`` and ``high`` the median and the 10% and 90% quantiles of the loss over the runs
     at each record. ``final_loss[s]``/``final_x[s]``: where run ``s`` ended;
     ``run_steps[s]`` the steps it took and ``reason[s]`` its stop code; ``seed_values[s]``
@@ -207,11 +208,12 @@ def seed_fan(
 
     seed_values = np.random.default_rng(seed).integers(0, 2**31 - 1, size=seeds)
     every = record_every_for(max_steps)
+    with_path = seeds * (-(-max_steps // every) + 1) * surface.dim <= PATH_LIMIT
 
     def one(k: jax.Array) -> Result:
         opt = chain(add_noise(noise**2, decay, seed=k), optimizer)
         return minimize(surface, x0, opt, max_steps=max_steps, tol=tol, record_every=every,
-                        record_path=True)  # fmt: skip
+                        record_path=with_path)  # fmt: skip
 
     results = jax.vmap(one)(jnp.asarray(seed_values, jnp.int32))
     steps, losses, paths = held(results, max_steps, every)
