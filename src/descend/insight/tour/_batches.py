@@ -147,8 +147,9 @@ def _train_loss(model: Any, data: Any) -> Any:
 @claim(
     18,
     "Small batches find flatter minima; large batches give fewer, more accurate updates",
-    "Noise from small batches helps escape sharp minima that generalise poorly; large batches "
-    "give more accurate gradient estimates but fewer updates per epoch.",
+    "The noise of small batches steers away from sharp minima towards flat ones that "
+    "generalise better; a large batch estimates the gradient more accurately but takes fewer "
+    "steps per epoch.",
     v.verdict_18,
     labels={
         **{
@@ -223,7 +224,7 @@ def claim_18(ctx: Context) -> Measured:
 @claim(
     19,
     "Larger batches are more stable, with diminishing returns",
-    "A larger batch is more stable, but with diminishing returns.",
+    "A larger batch is more stable, but each increase of the batch buys less.",
     v.verdict_19,
     labels={
         **{
@@ -297,8 +298,8 @@ def claim_19(ctx: Context) -> Measured:
 @claim(
     20,
     "In high dimensions most local minima have similar losses",
-    "In high-dimensional spaces most local minima are pretty good: the loss values of "
-    "different local minima are often similar.",
+    "In high dimensions (deep networks) most local minima are good ones, with losses close "
+    "to each other.",
     v.verdict_20,
     labels={
         "net_spread": "spread of the end losses over their mean, 2-32-32-1 network (ratio)",

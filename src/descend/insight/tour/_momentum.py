@@ -225,7 +225,7 @@ def impulse_weights(form: str, beta: float, steps: int) -> np.ndarray:
 @claim(
     21,
     "With beta = 0.9 roughly the last 10 gradients count",
-    "With beta = 0.9, roughly the last 10 gradient steps contribute to the current direction.",
+    "With beta = 0.9 the direction of a momentum step is made of roughly the last 10 gradients.",
     v.verdict_21,
     labels={
         "beta": "momentum coefficient beta (per step)",
