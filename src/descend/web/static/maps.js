@@ -20,7 +20,9 @@ const MARGIN = { left: 56, right: 12, top: 12, bottom: 40 };
 const BASIN_HEX = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255",
   "#44AA99", "#999933", "#AA4499", "#117733", "#332288"];
 const DIVERGED_RGB = [45, 45, 45];
+const UNCONVERGED_RGB = [222, 222, 222]; // the stability map's runs that did not reach tol
 const HEAT = [[253, 231, 37], [94, 201, 98], [33, 145, 140], [59, 82, 139], [68, 1, 84]]; // viridis, reversed: low = light
+const LEGEND_BASINS = 12; // basins listed one by one in the legend
 const RULE_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
 
 const DEFAULTS = {
@@ -348,6 +350,8 @@ function renderAxes() {
   );
   $("maps-x").value = st.x;
   $("maps-y").value = st.y || "";
+  const yRange = root.querySelector("fieldset[data-field=y_range]");
+  yRange.hidden = names.length === 1;
 }
 
 function syncControls() {
@@ -671,7 +675,7 @@ function drawBasins(d) {
     ctx.fillStyle = "#111";
     ctx.textAlign = "left";
     ctx.textBaseline = "bottom";
-    ctx.fillText(String(k + 1), px + 7, py - 4);
+    if (d.minima.length <= 30) ctx.fillText(String(k + 1), px + 7, py - 4);
   });
   ctx.restore();
   const xt = ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)));
@@ -680,15 +684,22 @@ function drawBasins(d) {
   // the legend: each basin's share, then the runs that diverged or did not converge
   const legend = $("maps-legend-basins");
   const list = el("ul", { class: "maps-keys" });
-  d.minima.forEach((m, k) => {
+  // the global minima, then the largest basins; the rest on one line
+  const order = d.minima.map((_, k) => k).sort((a, b) => (globals.has(b) - globals.has(a)) || (d.shares[b] - d.shares[a]) || (a - b));
+  const shown = order.slice(0, LEGEND_BASINS);
+  shown.forEach((k) => {
+    const m = d.minima[k];
     const kind = d.kinds[k] === "found" ? "found" : globals.has(k) ? "global" : "local";
     const where = `(${fmt(m[0], 4)}, ${fmt(m[1], 4)})`;
     list.append(el("li", { "data-kind": "basin", "data-share": String(d.shares[k]), "data-index": String(k) },
       swatch(`rgb(${basinRgb(k).join(",")})`), `${k + 1}: ${kind} minimum at ${where}, f = ${fmt(d.minima_loss[k], 4)}: `,
       el("strong", { text: pct(d.shares[k]) }), " of the starts"));
   });
-  list.append(el("li", { "data-kind": "diverged", "data-share": String(d.diverged_share) }, swatch(`rgb(${DIVERGED_RGB.join(",")})`), "diverged: ", el("strong", { text: pct(d.diverged_share) })));
-  list.append(el("li", { "data-kind": "unconverged", "data-share": String(d.unconverged_share) }, swatch("", true), "not converged (ended near no minimum): ", el("strong", { text: pct(d.unconverged_share) })));
+  const rest = order.slice(LEGEND_BASINS);
+  if (rest.length) {
+    const share = rest.reduce((sum, k) => sum + d.shares[k], 0);
+    list.append(el("li", { "data-kind": "rest", "data-share": String(share) }, `${rest.length} other minima (the smaller basins): `, el("strong", { text: pct(share) }), " of the starts together"));
+  }
   legend.replaceChildren(
     el("p", { class: "hint", text: `${d.optimizer}, ${n} × ${n} starts, each run up to ${st.n} steps; a run ends at a minimum within ${fmt(d.radius, 3)} of it. ★ minima (larger: global).` }),
     list,
@@ -748,7 +759,7 @@ function drawStability(d) {
       const v = value(k);
       let rgb;
       if (v === null) rgb = DIVERGED_RGB;
-      else if (v === undefined) rgb = (i + j) % 2 ? [205, 205, 205] : [245, 245, 245];
+      else if (v === undefined) rgb = UNCONVERGED_RGB;
       else rgb = heat(hi > lo ? (v - lo) / (hi - lo) : 0);
       const o = ((ny - 1 - i) * nx + j) * 4;
       image.data.set([...rgb, 255], o);
@@ -811,10 +822,13 @@ function drawStability(d) {
   const bar = el("span", { class: "maps-bar", "aria-hidden": "true" });
   bar.style.background = `linear-gradient(to right, ${HEAT.map((c) => `rgb(${c.join(",")})`).join(", ")})`;
   const items = el("ul", { class: "maps-keys" },
-    el("li", { "data-kind": "scale" }, `colour: ${what}: `, fmt(lo, 3), " ", bar, " ", fmt(hi, 3)),
+    vals.length
+      ? el("li", { "data-kind": "scale" }, `colour: ${what}: `, fmt(lo, 3), " ", bar, " ", fmt(hi, 3))
+      : el("li", { "data-kind": "scale" }, byLoss ? "no finite final loss" : `no run reached tol ${fmt(st.stol)} within ${st.sn} steps`),
     el("li", { "data-kind": "diverged", "data-share": String(diverged) }, swatch(`rgb(${DIVERGED_RGB.join(",")})`), "diverged: ", el("strong", { text: pct(diverged) })),
-    el("li", { "data-kind": "converged", "data-share": String(converged) }, byLoss ? "" : swatch("", true), `converged to tol ${fmt(st.stol)}: `, el("strong", { text: pct(converged) }), byLoss ? "" : " (checker: not converged)"),
+    el("li", { "data-kind": "converged", "data-share": String(converged) }, `converged to tol ${fmt(st.stol)}: `, el("strong", { text: pct(converged) })),
   );
+  if (!byLoss) items.append(el("li", { "data-kind": "unconverged" }, swatch(`rgb(${UNCONVERGED_RGB.join(",")})`), "did not reach tol"));
   if (b) {
     items.append(el("li", { "data-kind": "boundary", class: "maps-boundary" }, el("span", { class: "maps-dash", "aria-hidden": "true" }),
       ` ${b.label}${boundaryShown ? "" : " (outside this map)"}`));
