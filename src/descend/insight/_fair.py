@@ -173,9 +173,8 @@ def _rules(rules: Any, tune: str) -> list[tuple[Any, dict[str, float], list[str]
         if entry.name in seen:
             raise ValueError(f"rules: {entry.name} is listed twice; give each rule once")
         seen.add(entry.name)
-        names = entry.hyperparameter_names()
-        tuned = ["lr"] + ([next(n for n in SECOND if n in names)] if tune == "all" and any(
-            n in names for n in SECOND) else [])  # fmt: skip
+        second = [n for n in SECOND if n in entry.hyperparameter_names()][:1]
+        tuned = ["lr", *second] if tune == "all" else ["lr"]
         clash = sorted(set(fixed) & set(tuned))
         if clash:
             raise ValueError(
