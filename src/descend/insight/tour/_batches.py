@@ -174,7 +174,7 @@ def _train_loss(model: Any, data: Any) -> Any:
                 ("updates", "updates per epoch", "count"),
             )
         },
-        "updates": "updates of every run (count)",
+        "updates": "update budget of every run, in whole epochs (count)",
     },
 )
 def claim_18(ctx: Context) -> Measured:
