@@ -8,10 +8,12 @@ flat row-major lists, floats to :data:`~descend.web._map_limits.DIGITS` signific
 reproduces it ("Copy as Python"). Nothing here computes a number of its own beyond
 rounding, thinning and the spread of a fan's losses.
 
-The library functions compile one program per (function, optimizer structure, step budget);
-the server counts those programs with :data:`PROGRAMS` (a :class:`~descend.web._runs.
-RunnerBudget`) and clears JAX's compilation caches when a new one would pass the bound, so
-a server that sees many typed functions keeps its memory flat.
+Compiled programs are bounded as the race's are (see :class:`~descend.web._runs.
+RunnerBudget`: each holds a few MiB, so a server that sees many typed functions would
+otherwise grow without end). The maps compile one program per (function, rule, options,
+steps, tol) in the library's own LRUs, counted by :data:`PROGRAMS_SEEN`, which clears those
+LRUs past the bound; the fair race and the fans run ``minimize`` under ``vmap`` and so live
+in the engine's program cache, counted by the race's own budget ``_runs.RUNNERS``.
 """
 
 from __future__ import annotations
@@ -73,14 +75,9 @@ class _ProgramBudget(_runs.RunnerBudget):
 
 def _library_caches() -> list[Any]:
     """The library's LRUs of compiled map programs."""
-    from descend.insight import _fair, _fans, _maps
+    from descend.insight import _maps
 
-    found = []
-    for module in (_maps, _fair, _fans):
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
-                found.append(value)
-    return found
+    return [_maps._basin_program, _maps._stability_program]
 
 
 #: The maps' compiled programs the server has caused since the last clear.
@@ -398,7 +395,8 @@ def fair(body: FairRequest) -> dict[str, Any]:
             f"x {body.starts} x {body.budget} = {work} steps, more than {WORK}; use fewer",
             WORK,
         )  # fmt: skip
-    _runs.RUNNERS.note(("fair", surface.f, tuple(names), body.budget, body.tol > 0))
+    shape = (body.budget, body.grid, body.starts, body.tune, body.tol > 0)
+    _runs.RUNNERS.note(("fair", surface.f, tuple(names), *shape))
     kwargs: dict[str, Any] = {
         "budget": body.budget,
         "starts": body.starts,
@@ -459,7 +457,8 @@ def fan(body: FanRequest) -> dict[str, Any]:
     surface = _build.problem(body)
     built = _optimizer(body.optimizer)
     start = _start(body.start)
-    _runs.RUNNERS.note(("fan", surface.f, split(built.transform)[0], body.steps, body.tol > 0))
+    structure = split(built.transform)[0]
+    _runs.RUNNERS.note(("fan", surface.f, structure, body.steps, body.seeds, body.tol > 0))
     kwargs: dict[str, Any] = {
         "seeds": body.seeds,
         "noise": body.noise,
