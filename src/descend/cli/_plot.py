@@ -258,8 +258,9 @@ def run(args: argparse.Namespace) -> int:
         return _run_map(args)
     out = output_path("--out", args.out or f"{args.kind}.png", SUFFIXES)
     if args.optimizer and args.kind not in WITH_OPTIMIZERS:
-        raise UsageError(f"-o applies to {', '.join(WITH_OPTIMIZERS)}; {args.kind} runs "
-                         "no optimizer of your choice")  # fmt: skip
+        raise UsageError(f"-o applies to surface and lr-sensitivity, and to the maps "
+                         f"({', '.join(MAPS)}); {args.kind} runs no optimizer of your "
+                         "choice")  # fmt: skip
     if args.kind == "surface" and args.optimizer and len(args.optimizer) > 1:
         raise UsageError(f"surface draws one path; got {len(args.optimizer)} optimizers")
     surface = surface_by_name(args.surface or "rosenbrock") if args.kind in ON_A_SURFACE else None
