@@ -7,8 +7,9 @@ rule is first tuned, then raced on starts it was not tuned on:
    (``draw_starts`` of :mod:`descend.engine._restarts`, with ``seed``): the first
    ``starts`` are the *tuning* starts, the other ``starts`` the *race* starts, the same for
    every rule. No rule is ranked on the starts it was tuned on.
-2. **Tuning.** Each rule runs a grid of configurations from every tuning start, as one
-   vmapped program per rule (:func:`descend.sweep`). The learning rate takes ``grid``
+2. **Tuning.** Each rule runs a grid of configurations from every start, as one vmapped
+   program per rule (:func:`descend.sweep`); only the runs from the tuning starts choose the
+   configuration. The learning rate takes ``grid``
    values spread evenly in ``log lr`` over the registry's typical span, widened to reach the
    surface's own measured range: ``[min(1e-5, lr_low), max(1, 2 lr_high)]`` with
    ``(lr_low, lr_high) = surface.lr_range`` (so the best rate of gradient descent on a
@@ -19,8 +20,9 @@ rule is first tuned, then raced on starts it was not tuned on:
    with the rule). A configuration's score is its metric's median over the tuning starts;
    the lowest score wins, ties going to the lower secondary metric, then to the earlier
    configuration (smaller values first).
-3. **Race.** The tuned rules run from the race starts (one vmapped program per rule) and are
-   ranked by the same metric, ties broken by the secondary metric, then by the order given.
+3. **Race.** The chosen configuration's runs from the race starts (the same runs a separate
+   :func:`descend.minimize` from each gives) are the race. The rules are ranked by the same
+   metric, ties broken by the secondary metric, then by the order given.
 
 The **budget** is the same for every rule: ``budget`` steps, each of which evaluates the
 gradient once (``budget + 1`` evaluations with the one at the start). Every rule of the
@@ -52,7 +54,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
-from descend.engine._minimize import minimize
 from descend.engine._restarts import draw_starts
 from descend.engine._stop import StopReason
 from descend.engine._sweep import sweep
@@ -87,7 +88,8 @@ class FairEntry:
     reached), ``final_loss`` above the minimum (``f(x_end) - f*``; ``f(x_end)`` when the
     surface has no known minimum), ``converged``. ``tuning_grid[name][i]`` and
     ``tuning_score[i]`` are configuration ``i`` of the tuning and its median metric on the
-    tuning starts; ``results`` is the race's batched Result (one run per race start).
+    tuning starts; ``results`` is the race's batched Result (one run per race start; its
+    history holds the first and the last step only).
     """
 
     rank: int
@@ -225,24 +227,30 @@ def _scores(m: dict[str, np.ndarray], metric: str, axis: int = -1) -> tuple[np.n
     return (steps, loss) if metric == "steps" else (loss, steps)
 
 
-def _tune(surface: Any, entry: Any, fixed: dict, tuned: list[str], starts: jax.Array,
-          settings: dict) -> tuple[dict[str, float], dict, np.ndarray, tuple]:  # fmt: skip
-    """Tune one rule on the tuning starts: the best values, the grid, its scores and the
-    tuned names at an end of their grid."""
+def _tune_and_race(
+    surface: Any, entry: Any, fixed: dict, tuned: list[str], starts: jax.Array, settings: dict
+) -> tuple[dict[str, float], dict, np.ndarray, tuple, Any]:
+    """Tune one rule and race its best configuration, in one vmapped program: every
+    configuration runs from the tuning starts and the race starts (``starts``, tuning first);
+    only the tuning starts' runs choose the configuration, whose race starts' runs are the
+    race. Returns the best values, the grid, its scores on the tuning starts, the tuned
+    names at an end of their grid, and the race's batched Result."""
     lo, hi = settings["lr_span"]
     axes = {"lr": np.geomspace(lo, hi, settings["grid"])}
     for name in tuned[1:]:
         axes[name] = second_values(entry, name, settings["second_grid"])
-    budget = settings["budget"]
+    budget, n = settings["budget"], settings["starts"]
     sw = sweep(surface, None, entry.constructor, starts=starts, fixed=fixed, max_steps=budget,
                tol=settings["tol"], record_every=budget, record_path=False, **axes)  # fmt: skip
-    m = run_metrics(sw.results, budget, surface.min_value)
+    tuning = jax.tree.map(lambda a: a[:, :n], sw.results)
+    m = run_metrics(tuning, budget, surface.min_value)
     primary, secondary = _scores(m, settings["metric"])
     order = np.lexsort((np.arange(len(primary)), secondary, primary))
     best = int(order[0])
     values = {k: float(v[best]) for k, v in sw.grid.items()}
     edge = tuple(k for k in tuned if values[k] in (axes[k][0], axes[k][-1]))
-    return values, sw.grid, primary, edge
+    race = jax.tree.map(lambda a: a[best, n:], sw.results)
+    return values, sw.grid, primary, edge, race
 
 
 def fair_race(
@@ -314,18 +322,16 @@ def fair_race(
     drawn = draw_starts(2 * starts, surface.domain, seed)
     tuning_starts, race_starts = drawn[:starts], drawn[starts:]
     dtype = jnp.result_type(float)
-    tune_x, race_x = jnp.asarray(tuning_starts, dtype), jnp.asarray(race_starts, dtype)
+    both = jnp.asarray(drawn, dtype)  # the tuning starts, then the race starts
     settings = {"lr_span": span, "grid": grid, "second_grid": second_grid, "budget": budget,
-                "tol": tol, "metric": metric}  # fmt: skip
+                "tol": tol, "metric": metric, "starts": starts}  # fmt: skip
 
     rows = []
     for order, (entry, fixed, tuned) in enumerate(plan):
-        values, tuning_grid, score, edge = _tune(surface, entry, fixed, tuned, tune_x, settings)
-        hyper = {**entry.defaults(), **fixed, **values}
-        opt = entry.build(**{**fixed, **values})
-        results = jax.vmap(lambda x, o=opt: minimize(surface, x, o, max_steps=budget, tol=tol))(
-            race_x
+        values, tuning_grid, score, edge, results = _tune_and_race(
+            surface, entry, fixed, tuned, both, settings
         )
+        hyper = {**entry.defaults(), **fixed, **values}
         m = run_metrics(results, budget, surface.min_value)
         primary, secondary = _scores(m, metric)
         rows.append((float(primary), float(secondary), order, entry, hyper, tuned, edge,
