@@ -342,7 +342,7 @@ function lossSeries() {
 }
 
 function draw() {
-  if (!catalog) return;
+  if (!catalog || !state) return; // (a resize before the race view was ever shown)
   const k = state.k || 0;
   const arrows = [];
   if (inside && inside.key === runs.key && inside.k === k) {
