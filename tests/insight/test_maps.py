@@ -70,6 +70,18 @@ def test_a_typed_function_gets_clustered_minima():
     assert np.all(m.labels[:, m.xs < 0] == left) and np.all(m.labels[:, m.xs > 0] == 1 - left)
 
 
+def test_a_run_stopped_at_a_saddle_reached_no_minimum():
+    # with an odd resolution the column x = 0 lies on the ridge: gradient descent from there
+    # stops at the saddle (0, 0), which is no minimum (its Hessian is diag(-4, 2))
+    surface = ds.surfaces.from_expression("(x^2 - 1)^2 + y^2", domain=((-2, 2), (-2, 2)))
+    m = basin_map(surface, ds.gd(0.05), resolution=RES + 1, max_steps=1000)
+    assert len(m.minima) == 2 and np.all(np.abs(m.minima[:, 0]) > 0.99)
+    ridge = m.xs == 0.0
+    assert ridge.sum() == 1 and np.all(m.labels[:, ridge] == BasinMap.NOT_CONVERGED)
+    assert m.unconverged_share == pytest.approx(1 / (RES + 1))
+    np.testing.assert_allclose(m.shares, [0.5 * RES / (RES + 1)] * 2)
+
+
 def test_clusters_of_a_plain_function_are_deterministic_and_sorted_by_loss():
     def tilted(p):  # two wells, the left one deeper
         return (p[0] ** 2 - 1) ** 2 + p[1] ** 2 + 0.3 * p[0]

@@ -177,19 +177,36 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.nd
     return index, np.sqrt(np.take_along_axis(d2, index[:, None], axis=1)[:, 0])
 
 
+@functools.lru_cache(maxsize=64)
+def _hessians(f: Callable) -> Callable:
+    return jax.jit(jax.vmap(jax.hessian(f)))
+
+
+def _is_minimum(f: Callable, points: np.ndarray) -> np.ndarray:
+    """Whether the Hessian of ``f`` at each (stationary) point has no negative eigenvalue,
+    up to float32 rounding (``>= -1e-4`` times its largest magnitude, at least 1): a
+    minimum, possibly a flat one, rather than a saddle or a maximum."""
+    h = np.asarray(_hessians(f)(jnp.asarray(points, jnp.float32)), dtype=np.float64)
+    eig = np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, 1, 2)))
+    scale = np.maximum(np.max(np.abs(eig), axis=1), 1.0)
+    return ~(eig[:, 0] < -1e-4 * scale)  # NaN (a Hessian that cannot be computed): kept
+
+
 def _label(
     ends: np.ndarray,
     loss: np.ndarray,
     reason: np.ndarray,
     known: np.ndarray,
     radius: float,
+    is_minimum: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(labels, found)``: each run's minimum (known ones first, then the found clusters),
     DIVERGED or NOT_CONVERGED, and the found clusters' centres.
 
     A run that did not diverge is labelled by the nearest known minimum within ``radius``;
-    the converged ones left over are clustered (:func:`_clusters`); a run near none of
-    these is NOT_CONVERGED."""
+    the converged ones left over are clustered (:func:`_clusters`), and the clusters that
+    ``is_minimum`` rejects (saddles, maxima) dropped; a run near none of these is
+    NOT_CONVERGED."""
     diverged = (reason == StopReason.DIVERGED) | ~np.all(np.isfinite(ends), axis=1)
     labels = np.full(len(ends), NOT_CONVERGED, dtype=np.int32)
     index, dist = _nearest(ends, known)
@@ -200,6 +217,10 @@ def _label(
                       radius)  # fmt: skip
     index, dist = _nearest(ends, found)
     at_found = rest & (dist <= radius)
+    if len(found) and is_minimum is not None:  # a saddle's runs reached no minimum
+        keep = is_minimum(found)
+        at_found &= keep[index]
+        index, found = (np.cumsum(keep) - 1)[index], found[keep]
     labels[at_found] = len(known) + index[at_found]
     labels[diverged] = DIVERGED
     return labels, found
@@ -232,7 +253,9 @@ def basin_map(
     The starts are ``xs = linspace(xmin, xmax, resolution)`` by ``ys`` likewise (float32).
     A run is labelled by the nearest known minimum (global or local) within ``radius`` of
     its end point; converged runs ending elsewhere are clustered into ``"found"`` minima
-    (lowest loss first); a diverged run is DIVERGED and any other NOT_CONVERGED.
+    (lowest loss first), a cluster whose Hessian has a negative eigenvalue (a saddle or a
+    maximum, where a run that starts on a ridge stops) being no minimum; a diverged run is
+    DIVERGED and any other NOT_CONVERGED (a run that ends at a saddle among them).
     """
     resolution = check.integer("resolution", resolution, 2, MAX_RESOLUTION)
     max_steps = check.positive_int("max_steps", max_steps)
@@ -256,7 +279,7 @@ def basin_map(
     global_ = list(surf.minima) if surf is not None else []
     local = list(surf.local_minima) if surf is not None else []
     known = np.asarray(global_ + local, dtype=np.float64).reshape(-1, 2)
-    labels, found = _label(ends, loss, reason, known, radius)
+    labels, found = _label(ends, loss, reason, known, radius, functools.partial(_is_minimum, f))
     n = labels.size
     counts = np.bincount(labels[labels >= 0], minlength=len(known) + len(found))
     # the known minima inside the view, and any outside it that a run reached
