@@ -7,7 +7,8 @@ from descend.insight._fair import FairEntry, FairRace, fair_race
 from descend.insight._fans import SeedFan, seed_fan
 from descend.insight._fit_fans import FitFan, fit_fan
 from descend.insight._lr_find import LRFind, lr_find
-from descend.insight._maps import BasinMap, StabilityMap, basin_map, stability_map
+from descend.insight._maps import BasinMap, basin_map
+from descend.insight._stability import StabilityMap, stability_map
 from descend.insight.diagnose import Diagnosis, diagnose, read_losses
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Figures of the maps of :mod:`descend.insight._maps`: the basins of attraction
+"""Figures of the maps of :mod:`descend.insight._maps` and :mod:`._stability`: the basins
 (:func:`basin_figure`) and the stability of a rule over two hyperparameters
 (:func:`stability_figure`), drawn from what the maps computed, never recomputed."""
 
@@ -12,7 +12,8 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from descend.insight._maps import BasinMap, StabilityMap
+from descend.insight._maps import BasinMap
+from descend.insight._stability import StabilityMap
 from descend.insight.plots._common import grid, new_figure, save
 
 DIVERGED_COLOR = "0.25"
