@@ -200,7 +200,7 @@ function drawCard() {
 }
 
 function buildControls(section) {
-  const dataSets = Object.keys(dcat.datasets).map((d) => [d, `${d} (${dcat.datasets[d]})`]);
+  const dataSets = Object.keys(dcat.datasets).map((d) => [d, d]);
   const lim = dcat.limits;
   const optPick = el("select", { id: "d-opt", "aria-label": "optimizer" });
   for (const e of catalog.optimizers) optPick.append(el("option", { value: e.name, text: e.name }));
@@ -275,10 +275,10 @@ function buildControls(section) {
       el("p", { class: "hint", text: "The same data, model, optimizer, seed and epochs, with one step per epoch (batch), one per sample (stochastic) and one per batch of the batch size (mini-batch). Times are measured on the server after compiling." }),
       el("div", { class: "row" }, el("button", { type: "button", id: "d-fl-run", text: "Compare the flavours" }), el("span", { id: "d-fl-busy", class: "busy" })),
       el("p", { id: "d-fl-error", class: "error", role: "alert" }),
-      el("div", { class: "dpair" },
+      el("div", { class: "dpair", id: "d-fl-charts", hidden: true },
         el("div", { class: "canvas-wrap" }, el("canvas", { id: "d-fl-epochs", role: "img", "aria-label": "Loss of each flavour against epochs" })),
         el("div", { class: "canvas-wrap" }, el("canvas", { id: "d-fl-time", role: "img", "aria-label": "Loss of each flavour against seconds" }))),
-      el("table", { id: "d-fl-table", class: "results" },
+      el("table", { id: "d-fl-table", class: "results", hidden: true },
         el("thead", {}, el("tr", {}, ...["flavour", "batch", "steps / epoch", "final loss", "run time", "compile"].map((t) => el("th", { scope: "col", text: t })))),
         el("tbody"))),
     el("section", { class: "panel", "aria-labelledby": "d-fan-h" },
@@ -288,7 +288,7 @@ function buildControls(section) {
         field("seeds", numberInput("seeds", { min: lim.seeds[0], max: lim.seeds[1], step: "1" })),
         el("button", { type: "button", id: "d-fan-run", text: "Run the seed fan" }), el("span", { id: "d-fan-busy", class: "busy" })),
       el("p", { id: "d-fan-error", class: "error", role: "alert" }),
-      el("div", { class: "canvas-wrap" }, el("canvas", { id: "d-fan-chart", role: "img", "aria-label": "Training loss of every seed, the median and the band" })),
+      el("div", { class: "canvas-wrap", id: "d-fan-wrap", hidden: true }, el("canvas", { id: "d-fan-chart", role: "img", "aria-label": "Training loss of every seed, the median and the band" })),
       el("p", { id: "d-fan-summary", class: "hint", "aria-live": "polite" })),
     el("section", { class: "panel", "aria-labelledby": "d-py-h" },
       el("h2", { id: "d-py-h", text: "Copy as Python" }),
@@ -581,7 +581,7 @@ function drawModel(snap) {
     ctx.stroke();
   }
   ctx.restore();
-  axes(ctx, r, view, "x₁", regression ? "y" : "x₂", w, h);
+  axes(ctx, r, view, regression ? "x" : "x₁", regression ? "y" : "x₂", w, h);
   $("d-legend").textContent = regression
     ? "dots: training samples, rings: validation samples; the line: the model's prediction after this epoch"
     : t.task === "binary"
@@ -600,20 +600,19 @@ function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
   ctx.textBaseline = "top";
   for (const v of ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)))) {
     const x = r.left + ((v - view[0]) / (view[1] - view[0])) * r.width;
-    ctx.fillText(fmt(v), x, r.top + r.height + 5);
+    ctx.fillText(fmt(v, 3), x, r.top + r.height + 5);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   if (logY) {
-    const every = Math.max(1, Math.ceil((view[3] - view[2]) / 6));
-    for (let d = Math.ceil(view[2]); d <= view[3]; d += every) {
-      const y = r.top + (1 - (d - view[2]) / (view[3] - view[2])) * r.height;
+    for (const v of logTicks(view[2], view[3])) {
+      const y = r.top + (1 - (Math.log10(v) - view[2]) / (view[3] - view[2])) * r.height;
       ctx.strokeStyle = "#e6e6e6";
       ctx.beginPath();
       ctx.moveTo(r.left, y);
       ctx.lineTo(r.left + r.width, y);
       ctx.stroke();
-      ctx.fillText(`1e${d}`, r.left - 5, y);
+      ctx.fillText(fmt(v, 2), r.left - 5, y);
     }
   } else {
     for (const v of ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60)))) {
@@ -630,6 +629,23 @@ function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
   ctx.textBaseline = "middle";
   ctx.fillText(yLabel, 0, 0);
   ctx.restore();
+}
+
+// the values 10^lo .. 10^hi to mark on a log axis: powers of ten when the range is wide,
+// 1, 2 and 5 times them when it is a few decades, every digit when it is under two
+function logTicks(lo, hi) {
+  const span = hi - lo;
+  const every = Math.max(1, Math.ceil(span / 6));
+  const digits = span > 4 ? [1] : span > 1.5 ? [1, 2, 5] : [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const out = [];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d += span > 4 ? every : 1) {
+    for (const m of digits) {
+      const v = m * Math.pow(10, d);
+      const e = Math.log10(v);
+      if (e >= lo && e <= hi) out.push(v);
+    }
+  }
+  return out;
 }
 
 // ---- drawing: charts (log-scale losses) --------------------------------------------------------
@@ -733,6 +749,8 @@ function drawLoss(upTo) {
 
 function drawFlavours() {
   const runs = flav.runs;
+  $("d-fl-charts").hidden = false;
+  $("d-fl-table").hidden = false;
   const series = (key) => runs.map((run) => ({ colour: FLAVOUR_COLOURS[run.flavour], x: run[key], y: run.train_loss, width: 2.2 }));
   chart($("d-fl-epochs"), { series: series("epochs"), xLabel: "epoch", yLabel: "training loss (log scale)" });
   chart($("d-fl-time"), { series: series("seconds"), xLabel: "seconds (server, after compiling)", yLabel: "training loss (log scale)" });
@@ -752,6 +770,7 @@ function drawFlavours() {
 
 function drawFan() {
   const f = fanData;
+  $("d-fan-wrap").hidden = false;
   const series = f.train_loss.map((y) => ({ colour: "#56B4E9", x: f.epochs, y, width: 1, alpha: 0.55 }));
   series.push({ colour: "#0072B2", x: f.epochs, y: f.median, width: 2.6 });
   chart($("d-fan-chart"), {
