@@ -152,8 +152,15 @@ def test_stability_draws_the_heat_map_and_the_boundary(page, tmp_path):
     assert "2(1 + beta)/L" in legend and "diverged" in legend
     assert "momentum" in page.page.get_attribute("#maps-canvas-stability", "aria-label")
     assert "stability_map(surface, 'momentum'" in page.page.input_value("#maps-py-stability")
-    assert page.errors == []
     page.shot(tmp_path, "maps-stability.png")
+    # another form of the rule moves the boundary: the heavy ball's ema form
+    before = page.computed()
+    page.page.select_option("#maps-fixed-form", "ema")
+    page.wait_map(before)
+    assert "2(1 + beta)/(1 - beta)/L" in page.page.inner_text("#maps-legend-stability")
+    assert "fixed={'form': 'ema'}" in page.page.input_value("#maps-py-stability")
+    page.page.wait_for_function("location.hash.includes('fx=form=ema')")
+    assert page.errors == []
 
 
 def test_fair_race_ranks_with_its_metric_stated(page, tmp_path):

@@ -28,7 +28,7 @@ const RULE_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#5
 const DEFAULTS = {
   map: "basins", mode: "surface", surface: "himmelblau", fn: "x^4 - 2*x^2 + y^2 + x*y/2",
   res: 128, n: 1000, tol: 1e-6, b: null,
-  rule: "momentum", x: "lr", y: null, xr: null, yr: null, sres: 64, sn: 1000, stol: 1e-6, show: "loss",
+  rule: "momentum", x: "lr", y: null, xr: null, yr: null, fixed: {}, sres: 64, sn: 1000, stol: 1e-6, show: "loss",
   rules: ["gd", "momentum", "adam"], budget: 1000, starts: 8, grid: 32, tune: "lr", metric: "steps", ftol: 1e-6, seed: 0,
   seeds: 32, noise: 2, decay: 0, x0: null, fsteps: 1000, fseed: 0,
 };
@@ -110,6 +110,22 @@ function parseOpt(text) {
   return opt;
 }
 
+// the stability map's other hyperparameters and options: fx=beta=0.5,form=ema
+function parseFixed(text, entry) {
+  const fixed = {};
+  for (const pair of (text || "").split(",").filter(Boolean)) {
+    const [key, raw] = pair.split("=");
+    const h = entry.hyperparameters.find((x) => x.name === key);
+    const o = entry.options.find((x) => x.name === key);
+    if (h && raw !== "" && Number.isFinite(Number(raw))) fixed[key] = Number(raw);
+    else if (o) {
+      const value = o.choices.find((c) => optionToken(c) === raw);
+      if (value !== undefined) fixed[key] = value;
+    }
+  }
+  return fixed;
+}
+
 function numberList(text, count) {
   if (!text) return null;
   const values = text.split(",").map(Number);
@@ -143,6 +159,7 @@ function decode(params) {
   if (params.has("x") && hyperNames.includes(params.get("x"))) s.x = params.get("x");
   if (params.has("y") && hyperNames.includes(params.get("y"))) s.y = params.get("y");
   if (params.get("show") === "steps") s.show = "steps";
+  s.fixed = parseFixed(params.get("fx"), entryOf(s.rule));
   if (params.has("rules")) {
     const names = params.get("rules").split(",").filter((n) => entryOf(n));
     if (names.length) s.rules = [...new Set(names)];
@@ -170,6 +187,9 @@ function encode() {
     },
     stability: () => {
       ["rule", "x", "y", "sres", "sn", "stol", "show"].forEach((k) => put(k, st[k]));
+      if (Object.keys(st.fixed).length) {
+        p.set("fx", Object.entries(st.fixed).map(([k, v]) => `${k}=${optionToken(v)}`).join(","));
+      }
       if (st.xr) p.set("xr", st.xr.join(","));
       if (st.yr) p.set("yr", st.yr.join(","));
     },
@@ -210,7 +230,7 @@ function body(kind) {
     return { ...base, optimizer: optBody(st.o), resolution: st.res, steps: st.n, tol: st.tol, bounds: st.b };
   }
   if (kind === "stability") {
-    return { ...base, rule: st.rule, x: st.x, y: st.y, x_range: st.xr, y_range: st.yr, resolution: st.sres, steps: st.sn, tol: st.stol };
+    return { ...base, rule: st.rule, x: st.x, y: st.y, x_range: st.xr, y_range: st.yr, fixed: { ...st.fixed }, resolution: st.sres, steps: st.sn, tol: st.stol };
   }
   if (kind === "fair") {
     return { ...base, rules: st.rules, budget: st.budget, starts: st.starts, grid: st.grid, tune: st.tune, metric: st.metric, tol: st.ftol, seed: st.seed };
@@ -304,6 +324,7 @@ function panel(kind) {
   } else if (kind === "stability") {
     form.append(selectOf("maps-rule", catalog.optimizers.map((e) => [e.name, e.name]), "rule", { "data-field": "rule" }),
       el("span", { id: "maps-axes" }),
+      el("fieldset", { id: "maps-fixed", class: "maps-opt", "data-field": "fixed" }),
       pairInputs("xr", "x range (blank: default)", ["low", "high"], "x_range"),
       pairInputs("yr", "y range (blank: default)", ["low", "high"], "y_range"),
       numberInput("sres", "resolution", { min: limits.resolution_min, max: limits.resolution, step: "1", "data-field": "resolution" }),
@@ -352,6 +373,33 @@ function renderAxes() {
   $("maps-y").value = st.y || "";
   const yRange = root.querySelector("fieldset[data-field=y_range]");
   yRange.hidden = names.length === 1;
+  renderFixed();
+}
+
+// the rule's hyperparameters off the axes and its options, sent as `fixed` when changed
+function renderFixed() {
+  const entry = entryOf(st.rule);
+  const names = entry.hyperparameters.map((h) => h.name);
+  const y = st.y || (st.x === names[0] && names.length > 1 ? names[1] : null);
+  for (const axis of [st.x, y]) delete st.fixed[axis];
+  const box = $("maps-fixed");
+  box.replaceChildren(el("legend", { text: "Other settings of the rule" }));
+  const others = entry.hyperparameters.filter((h) => h.name !== st.x && h.name !== y);
+  for (const h of others) {
+    const id = `maps-fixed-${h.name}`;
+    const value = h.name in st.fixed ? st.fixed[h.name] : h.default;
+    const input = el("input", { id, type: "number", step: "any", "data-fixed": h.name, "data-field": `fixed.${h.name}`, title: h.help || h.name });
+    input.value = String(value);
+    box.append(el("label", { for: id, class: "maps-field" }, `${h.name} `, input));
+  }
+  for (const o of entry.options) {
+    const id = `maps-fixed-${o.name}`;
+    const select = el("select", { id, "data-fixed-option": o.name, "data-field": `fixed.${o.name}`, title: o.help || o.name });
+    for (const c of o.choices) select.append(el("option", { value: optionToken(c), text: optionToken(c) }));
+    select.value = optionToken(o.name in st.fixed ? st.fixed[o.name] : o.default);
+    box.append(el("label", { for: id, class: "maps-field" }, `${o.name} `, select));
+  }
+  box.hidden = others.length + entry.options.length === 0;
 }
 
 function syncControls() {
@@ -417,6 +465,21 @@ function readControl(target) {
     st[d.opt].hyper[d.hyper] = v;
     return mark(false);
   }
+  if (d.fixed) {
+    const v = Number(target.value);
+    if (target.value.trim() === "" || !Number.isFinite(v)) return mark(true, `${d.fixed}: enter a number`);
+    const h = entryOf(st.rule).hyperparameters.find((x) => x.name === d.fixed);
+    if (v === h.default) delete st.fixed[d.fixed];
+    else st.fixed[d.fixed] = v;
+    return mark(false);
+  }
+  if (d.fixedOption) {
+    const o = entryOf(st.rule).options.find((x) => x.name === d.fixedOption);
+    const value = o.choices.find((c) => optionToken(c) === target.value);
+    if (value === o.default) delete st.fixed[d.fixedOption];
+    else st.fixed[d.fixedOption] = value;
+    return true;
+  }
   if (d.option) {
     const o = entryOf(st[d.opt].name).options.find((x) => x.name === d.option);
     st[d.opt].options[d.option] = o.choices.find((c) => optionToken(c) === target.value);
@@ -434,6 +497,7 @@ function readControl(target) {
   const id = target.id;
   if (id === "maps-rule") {
     st.rule = target.value;
+    st.fixed = {};
     st.xr = null;
     st.yr = null;
     for (const input of root.querySelectorAll("input[data-pair=xr], input[data-pair=yr]")) input.value = "";
@@ -442,7 +506,10 @@ function readControl(target) {
     st.x = target.value;
     st.xr = null;
     renderAxes();
-  } else if (id === "maps-y") st.y = target.value || null;
+  } else if (id === "maps-y") {
+    st.y = target.value || null;
+    renderFixed();
+  }
   else if (id === "maps-show") {
     st.show = target.value;
     saveHash();

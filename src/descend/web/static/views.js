@@ -30,7 +30,7 @@ function paramsOfHash(hash) {
 function writeHash(view, params) {
   const query = new URLSearchParams(params);
   query.delete("view");
-  const rest = query.toString();
+  const rest = query.toString().replace(/%3A/g, ":").replace(/%2C/g, ",").replace(/%3D/g, "="); // readable: o=gd:lr=0.01
   const hash = `#view=${view}${rest ? "&" + rest : ""}`;
   lastHash[view] = hash;
   if (location.hash !== hash) history.replaceState(null, "", hash);
