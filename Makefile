@@ -12,13 +12,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# the demo needs only descend itself (jax and numpy); the tests need the extras too
+# the demo needs only descend itself (jax and numpy); the tests need the extras too (study:
+# pandas and pyarrow for the results of descend study)
 $(CORE): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(CORE)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,study]"
 	touch $(CORE) $(STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,8 @@
                     ds.data.load("digits"), ds.adam(1e-3), batch_size=32, epochs=100)
 """
 
+from typing import TYPE_CHECKING
+
 from descend import insight
 from descend.engine import (
     FitResult,
@@ -29,6 +31,9 @@ from descend.optim import *  # noqa: F403
 from descend.optim import __all__ as _optim_all
 from descend.problems import data, losses, metrics, models, surfaces
 
+if TYPE_CHECKING:  # imported on first use (see __getattr__)
+    from descend.study import Study
+
 __version__ = "0.1.0"
 __all__ = [
     *_optim_all,
@@ -37,6 +42,7 @@ __all__ = [
     "Restarts",
     "Result",
     "StopReason",
+    "Study",
     "__version__",
     "annealing",
     "compare",
@@ -52,3 +58,12 @@ __all__ = [
     "surfaces",
     "sweep",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``ds.Study`` is imported on first use: ``import descend`` stays free of the store."""
+    if name == "Study":
+        from descend.study import Study
+
+        return Study
+    raise AttributeError(f"module 'descend' has no attribute {name!r}")

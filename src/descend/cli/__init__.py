@@ -8,6 +8,7 @@
 - plot KIND: draw a figure (:mod:`descend.cli._plot`);
 - tour: a self-contained HTML report that measures the texts' claims (:mod:`descend.cli._tour`).
 - play: the browser playground, served on 127.0.0.1 (:mod:`descend.cli._play`).
+- study: stored, resumable sweeps (:mod:`descend.cli._study`).
 
 What they share (the usage error, option parsing, optimizer specs, data and models) is in
 :mod:`descend.cli._common`; no command imports another.
@@ -30,13 +31,14 @@ from descend.cli import _lr_find as lr_find
 from descend.cli import _play as play
 from descend.cli import _plot as plot
 from descend.cli import _race as race
+from descend.cli import _study as study
 from descend.cli import _tour as tour
 from descend.cli._common import DEFAULT_RACE, OPTIMIZERS, Parser, UsageError
 
 #: The exit status of a command whose reader closed the pipe (128 + SIGPIPE, as the shell's).
 EXIT_BROKEN_PIPE = 141
 EXIT_USAGE = 2
-COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play)
+COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play, study)
 
 __all__ = ["DEFAULT_RACE", "OPTIMIZERS", "UsageError", "build_parser", "main"]
 

@@ -1,0 +1,231 @@
+"""``descend study``: sweeps of optimizer configurations that are stored in a directory,
+survive a crash and resume where they stopped.
+
+- ``descend study run SPEC.toml --dir DIR [--force]``: check the spec, then run every chunk
+  (a progress bar on standard error: chunks done, run-steps/s, time left);
+- ``descend study resume DIR``: continue a study that was stopped or killed;
+- ``descend study status DIR [--json]``: chunks and runs done, the best run so far;
+- ``descend study results DIR --format csv|parquet|json [--out FILE]``: one row per run.
+
+Exit status: 0 when done, 2 for bad input (a bad spec, named field by field; another
+study's directory without ``--force``; no study in DIR), 1 when the study cannot be
+written (a read-only folder, a full disk, another driver at work).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from descend.cli._common import UsageError, command_parser, format_hyper, output_path
+
+EXIT_ERROR = 1
+#: StudyError messages that are about the input (exit 2) rather than the disk (exit 1)
+USAGE_MARKS = ("holds another study", "no study in", "holds no study spec")
+
+
+def _fail(err: Exception, prog: str) -> int:
+    message = " ".join(str(err).split())
+    if any(mark in message for mark in USAGE_MARKS):
+        raise UsageError(message, prog=prog)
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def make_executor(args: argparse.Namespace, prog: str) -> Any:
+    """The executor the options ask for: in-process, or Ray (``--ray``/``--address``)."""
+    if getattr(args, "ray", False) or getattr(args, "address", None):
+        option = "--address" if args.address else "--ray"
+        raise UsageError(
+            f"{option}: the Ray executor is not available in this version yet; run "
+            "without it (chunks run in this process)",
+            prog=prog,
+        )
+    from descend.study import InProcess
+
+    return InProcess()
+
+
+def _best_line(best: dict[str, Any] | None, metric: str, hypers: list[str]) -> str:
+    if best is None:
+        return "no finite result yet"
+    values = {h: best[h] for h in hypers if best.get(h) is not None}
+    return (
+        f"{best['optimizer']} {format_hyper(values)} seed {best['seed']}: "
+        f"{metric} {best[metric]:.6g}"
+    )
+
+
+def _print_status(status: dict[str, Any], hypers: list[str]) -> None:
+    c, r = status["chunks"], status["runs"]
+    state = "complete" if status["complete"] else "incomplete"
+    print(f"study {status['name']} ({state}) in {status['directory']}")
+    print(f"chunks: {c['done']}/{c['total']} done, {c['running']} running, {c['pending']} pending")
+    print(
+        f"runs: {r['done']}/{r['total']}, {status['run_steps']} run-steps in "
+        f"{status['seconds']:.1f} s"
+    )
+    metric = status["metric"]
+    print(
+        f"best ({metric['name']}, {metric['goal']}): "
+        f"{_best_line(status['best'], metric['name'], hypers)}"
+    )
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from descend.study import Study, StudyError
+
+    prog = "descend study run"
+    try:
+        study = Study.from_toml(args.spec)
+    except (ValueError, TypeError) as err:
+        raise UsageError(str(err), prog=prog) from None
+    executor = make_executor(args, prog)
+    try:
+        with executor:
+            study.run(args.dir, force=args.force, executor=executor, progress=not args.quiet)
+        _print_status(study.status(), study.spec.hyperparameter_names())
+    except StudyError as err:
+        return _fail(err, prog)
+    return 0
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    from descend.study import Study, StudyError
+
+    prog = "descend study resume"
+    executor = make_executor(args, prog)
+    try:
+        study = Study.load(args.dir)
+        with executor:
+            study.resume(executor=executor, progress=not args.quiet)
+        _print_status(study.status(), study.spec.hyperparameter_names())
+    except StudyError as err:
+        return _fail(err, prog)
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from descend.study import Study, StudyError
+
+    try:
+        study = Study.load(args.dir)
+        status = study.status()
+    except StudyError as err:
+        return _fail(err, "descend study status")
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        _print_status(status, study.spec.hyperparameter_names())
+    return 0
+
+
+def run_results(args: argparse.Namespace) -> int:
+    from descend.study import Study, StudyError
+    from descend.study._results import write_csv, write_json, write_parquet
+
+    prog = "descend study results"
+    if args.format == "parquet" and not args.out:
+        raise UsageError("--format parquet writes a file: give --out FILE.parquet", prog=prog)
+    if args.out:
+        output_path("--out", args.out)
+    try:
+        study = Study.load(args.dir)
+        cols, table = study.table()
+        if args.format == "parquet":
+            write_parquet(cols, table, args.out)
+        elif args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+                (write_csv if args.format == "csv" else write_json)(cols, table, fh)
+        else:
+            (write_csv if args.format == "csv" else write_json)(cols, table, sys.stdout)
+    except StudyError as err:
+        return _fail(err, prog)
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        return _fail(OSError(f"cannot write {args.out!r}: {err.strerror or err}"), prog)
+    if args.out:
+        print(f"wrote {args.out} ({len(table)} runs)", file=sys.stderr)
+    return 0
+
+
+def _quiet(p: Any) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _executor_options(p: Any) -> None:
+    p.add_argument("--ray", action="store_true", help="run the chunks on a local Ray cluster")
+    p.add_argument("--address", metavar="HOST:PORT", help="run the chunks on this Ray cluster")
+
+
+def add_parser(sub: Any) -> None:
+    p = command_parser(
+        sub,
+        "study",
+        help="stored, resumable sweeps of optimizer configurations",
+        doc=__doc__,
+        examples=[
+            "descend study run sweep.toml --dir runs/sweep",
+            "descend study resume runs/sweep",
+            "descend study status runs/sweep --json",
+            "descend study results runs/sweep --format csv > runs.csv",
+            "descend study results runs/sweep --format parquet --out runs.parquet",
+        ],
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
+
+    r = actions.add_parser(
+        "run",
+        help="check a spec and run the study in DIR",
+        description="Check SPEC.toml, then run every chunk of the study, "
+        "storing the results in DIR/study.sqlite.",
+    )
+    r.add_argument("spec", metavar="SPEC.toml", help="the study's spec (TOML)")
+    r.add_argument("--dir", required=True, metavar="DIR", help="the study's directory")
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="replace another study stored in DIR (its results are deleted)",
+    )
+    _executor_options(r)
+    _quiet(r)
+    r.set_defaults(run=run_run)
+
+    s = actions.add_parser(
+        "resume",
+        help="continue a stopped or killed study",
+        description="Continue the study in DIR from its store: chunks left "
+        "running are run again, done chunks never.",
+    )
+    s.add_argument("dir", metavar="DIR", help="the study's directory")
+    _executor_options(s)
+    _quiet(s)
+    s.set_defaults(run=run_resume)
+
+    t = actions.add_parser(
+        "status",
+        help="chunks and runs done, the best run so far",
+        description="Where the study in DIR stands.",
+    )
+    t.add_argument("dir", metavar="DIR", help="the study's directory")
+    t.add_argument("--json", action="store_true", help="print the status as JSON")
+    t.set_defaults(run=run_status)
+
+    o = actions.add_parser(
+        "results",
+        help="one row per run, as CSV, Parquet or JSON",
+        description="The results of the study in DIR, one row per run (configuration x seed).",
+    )
+    o.add_argument("dir", metavar="DIR", help="the study's directory")
+    o.add_argument(
+        "--format",
+        choices=("csv", "parquet", "json"),
+        default="csv",
+        help="csv (default), parquet (needs --out) or json",
+    )
+    o.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    o.set_defaults(run=run_results)
