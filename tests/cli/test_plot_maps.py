@@ -60,6 +60,7 @@ def test_stability_figure_and_json(tmp_path, cli):
                        "--x-range", "0.5,4", "--resolution", "8", "--json")  # fmt: skip
     data = json.loads(out)
     assert code == 0 and data["rule"] == "gd" and data["y"] is None
+    assert data["final_loss_is"] == "f - f*" and data["loss_offset"] == 0.0
     assert data["boundary"]["exact"] and data["boundary"]["x"] == [pytest.approx(2.0, rel=1e-5)]
     lrs = np.asarray(data["x"]["values"])
     np.testing.assert_allclose(lrs, np.geomspace(0.5, 4.0, 8))

@@ -175,7 +175,7 @@ def test_final_loss_is_the_gap_to_the_minimum_value():
     st = ds.surfaces.get("styblinski_tang")  # min_value -78.3 in 2-D
     m = stability_map(st, "gd", x_range=(0.01, 0.05), resolution=3, max_steps=2000)
     run = ds.minimize(st, None, ds.gd(float(m.x_values[1])), max_steps=2000)
-    assert m.loss_offset == st.min_value
+    assert m.loss_offset == st.min_value and m.gap
     assert m.final_loss[0, 1] == pytest.approx(float(run.loss) - st.min_value, rel=1e-4)
     assert m.steps[0, 1] == int(run.steps)
 

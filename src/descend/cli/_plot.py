@@ -202,6 +202,7 @@ def _stability(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
         if m.y_name is None
         else {"name": m.y_name, "scale": m.y_scale, "values": _floats(m.y_values)},
         "loss_offset": m.loss_offset,
+        "final_loss_is": "f - f*" if m.gap else "f",
         "final_loss": [_floats(row) for row in m.final_loss],
         "steps": m.steps.astype(int).tolist(),
         "reason": [[StopReason(int(r)).short for r in row] for row in m.reason],

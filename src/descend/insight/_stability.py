@@ -41,10 +41,11 @@ class StabilityMap:
     ``y_name = y_values[i]``; ``boundary`` is the theory's stability boundary when one is
     known (``{"x": ..., "y": ..., "label": ...}``), else None.
 
-    ``final_loss`` is ``f - f*`` when the minimum value ``f*`` is known (``loss_offset``
-    holds ``f*``, else 0). With ``y_name`` None the map has one row (``y_values`` is
-    ``[nan]``). ``x_scale``/``y_scale`` are the registry's scales ("log" or "linear");
-    ``fixed`` the rule's other arguments; ``start`` the start point of every run.
+    ``final_loss`` is ``f - f*`` when the minimum value ``f*`` is known (then ``gap`` is
+    True and ``loss_offset`` holds ``f*``), else ``f`` (``loss_offset`` 0). With ``y_name``
+    None the map has one row (``y_values`` is ``[nan]``). ``x_scale``/``y_scale`` are the
+    registry's scales ("log" or "linear"); ``fixed`` the rule's other arguments; ``start``
+    the start point of every run.
 
     ``boundary`` holds ``x`` and ``y`` (the curve in the map's axes; ``y`` None for a
     one-row map, where ``x`` is the single largest stable ``lr``), ``label`` (in words),
@@ -63,6 +64,7 @@ class StabilityMap:
     x_scale: str = "linear"
     y_scale: str = "linear"
     loss_offset: float = 0.0
+    gap: bool = False
     fixed: dict | None = None
     start: tuple[float, ...] = ()
     max_steps: int = 0
@@ -293,6 +295,7 @@ def stability_map(
         x_scale=x_scale,
         y_scale=y_scale,
         loss_offset=offset,
+        gap=surf is not None and surf.min_value is not None,
         fixed=fixed,
         start=tuple(float(v) for v in start_np),
         max_steps=max_steps,

@@ -113,7 +113,7 @@ def stability_figure(stability_map: StabilityMap, metric: str = "loss", path: An
     diverged = m.diverged | ~np.isfinite(m.final_loss)
     if metric == "loss":
         values = np.where(diverged, np.nan, m.final_loss)
-        label = "final loss " + ("f - f*" if m.loss_offset or m.boundary else "f")
+        label = "final loss " + ("f - f*" if m.gap else "f")
     else:
         values = np.where(diverged, np.nan, m.steps_to_tol)
         label = f"steps to gradient norm <= {m.tol:g}"
