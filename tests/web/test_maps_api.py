@@ -92,9 +92,9 @@ def test_stability_equals_stability_map(api_client):
     close(got["y_values"], m.y_values)
     close(got["final_loss"], m.final_loss)
     assert got["steps"] == m.steps.ravel().tolist()
-    codes = {"diverged": m.diverged.ravel(), "converged": m.converged.ravel()}
-    assert [r == "diverged" for r in got["reason"]] == codes["diverged"].tolist()
-    assert [r == "converged" for r in got["reason"]] == codes["converged"].tolist()
+    words = [got["reason_names"][i] for i in got["reason"]]
+    assert [w == "diverged" for w in words] == m.diverged.ravel().tolist()
+    assert [w == "converged" for w in words] == m.converged.ravel().tolist()
     b = got["boundary"]
     assert b["label"] == m.boundary["label"] and "2(1 + beta)/L" in b["label"] and b["exact"]
     close(b["x"], m.boundary["x"])
@@ -112,6 +112,7 @@ def test_stability_of_gd_is_one_row_with_the_two_over_l_limit(api_client):
     assert got["y_name"] is None and got["y_values"] == [None]
     assert len(got["final_loss"]) == 12
     assert got["boundary"]["y"] is None and got["boundary"]["x"] == pytest.approx([2.0])
+    assert set(got["reason_names"]) <= {"converged", "max_steps", "diverged", "stalled"}
     # from f = 1 at the start: below 2/L the loss falls, past it it grows (or diverges)
     for lr, loss in zip(got["x_values"], got["final_loss"], strict=True):
         assert (loss is None or loss > 1.0) == (lr > 2.0), (lr, loss)

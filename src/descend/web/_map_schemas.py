@@ -144,7 +144,10 @@ class StabilityResponse(BaseModel):
         "where not finite"
     )
     steps: list[int]
-    reason: list[str] = Field(description="row-major: each run's stop reason (short form)")
+    reason: list[int] = Field(
+        description="row-major: each run's stop reason, an index into reason_names"
+    )
+    reason_names: list[str] = Field(description="the stop reasons in words: converged, ...")
     boundary: Boundary | None
     python: str
     seconds: float

@@ -326,7 +326,9 @@ def stability(body: StabilityRequest) -> dict[str, Any]:
         "fixed": fixed,
     }
     m = _guard(lambda: ds.insight.stability_map(surface, entry.name, **kwargs), "rule")
-    reasons = [StopReason(int(r)).short for r in np.asarray(m.reason).ravel()]
+    codes = np.asarray(m.reason).ravel().astype(np.int64)
+    kinds = sorted({StopReason(int(c)).short for c in np.unique(codes)})
+    index = {int(c): kinds.index(StopReason(int(c)).short) for c in np.unique(codes)}
     boundary = None
     if m.boundary is not None:
         by = m.boundary.get("y")
@@ -360,7 +362,8 @@ def stability(body: StabilityRequest) -> dict[str, Any]:
         "fixed": dict(m.fixed or {}),
         "final_loss": floats(m.final_loss),
         "steps": ints(m.steps),
-        "reason": reasons,
+        "reason": [index[c] for c in codes.tolist()],
+        "reason_names": kinds,
         "boundary": boundary,
         "python": code,
         "seconds": time.perf_counter() - clock,

@@ -783,7 +783,8 @@ function heat(t) {
   return HEAT[a].map((c, i) => Math.round(c + (HEAT[a + 1][i] - c) * f));
 }
 
-function drawStability(d) {
+function drawStability(data) {
+  const d = { ...data, reason: data.reason.map((i) => data.reason_names[i]) }; // words, per run
   const canvas = $("maps-canvas-stability");
   const nx = d.x_values.length;
   const ny = d.y_values.length;
