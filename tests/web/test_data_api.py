@@ -187,13 +187,12 @@ def test_flavours(api_client):
 
 
 def test_fan(api_client):
-    out = post(api_client, "/api/data-fan", {**BODY, "epochs": 3, "seeds": 3,
-                                              "flavour": "stochastic"})  # fmt: skip
-    assert out["seeds"] == [3, 4, 5] and out["steps_per_epoch"] == 45
+    out = post(api_client, "/api/data-fan", {**BODY, "epochs": 3, "seeds": 3})
+    assert out["seeds"] == [3, 4, 5] and out["steps_per_epoch"] == 6  # ceil(45 / 8)
     train, val = moons_parts()
     model = served(("mlp", 2, 1, (6,), "tanh"))
     for i, seed in enumerate([3, 4, 5]):
-        direct = ds.fit(model, BCE, train, ds.adam(0.05), batch_size=1, epochs=3, seed=seed,
+        direct = ds.fit(model, BCE, train, ds.adam(0.05), batch_size=8, epochs=3, seed=seed,
                         validation=val).curves()  # fmt: skip
         np.testing.assert_allclose(out["train_loss"][i], direct["loss"], **CLOSE)
         np.testing.assert_allclose(out["val_loss"][i], direct["val_loss"], **CLOSE)
@@ -202,7 +201,7 @@ def test_fan(api_client):
     np.testing.assert_allclose(out["low"], np.quantile(curves, 0.1, 0), rtol=1e-6)
     np.testing.assert_allclose(out["high"], np.quantile(curves, 0.9, 0), rtol=1e-6)
     assert "ds.insight.fit_fan(model, loss, train, optimizer, seeds=3, seed=3" in out["python"]
-    assert "batch_size=1, epochs=3, validation=val)" in out["python"]
+    assert "batch_size=8, epochs=3, validation=val)" in out["python"]
 
 
 def test_catalog_and_mismatch(api_client):
