@@ -211,3 +211,29 @@ def test_catalog_and_mismatch(api_client):
     r = api_client.post("/api/train", json={**BODY, "loss": "mse"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "loss"
     assert "binary_cross_entropy" in r.json()["error"]["message"]
+
+
+def test_the_model_cache_is_bounded():
+    from descend.web._data_schemas import DATA_PROGRAMS, TrainRequest
+
+    cache = _data_api.MODEL_CACHE
+    kept = dict(cache.items)  # (put back afterwards: other tests reuse their compiled models)
+    try:
+        for units in range(1, DATA_PROGRAMS + 9):  # distinct structures, built, not trained
+            body = TrainRequest(**{**BODY, "model": {"name": "mlp", "hidden": [units, 2]}})
+            _data_api.setup(body)
+            assert len(cache) <= DATA_PROGRAMS
+        assert ("mlp", 2, 1, (DATA_PROGRAMS + 8, 2), "tanh") in cache.items
+        assert ("mlp", 2, 1, (1, 2), "tanh") not in cache.items  # the oldest went first
+    finally:
+        with cache.lock:
+            cache.items.clear()
+            cache.items.update(kept)
+
+
+def test_openapi_lists_the_data_endpoints(api_client):
+    paths = api_client.get("/openapi.json").json()["paths"]
+    for path in ("/api/train", "/api/flavours", "/api/data-fan", "/api/data-catalog"):
+        assert path in paths
+    train = paths["/api/train"]["post"]
+    assert "422" in train["responses"] and "Train a model" in train["description"]
