@@ -201,6 +201,7 @@ def test_the_programs_are_bounded(api_client, monkeypatch):
              steps=steps)  # fmt: skip
     assert budget.clears == 1 and len(budget.seen) == 1
     assert _maps._basin_program.cache_info().currsize <= 2
+    assert _maps._basin_program in _maps_api._library_caches()
     before = budget.clears
     post(api_client, "basins", surface="booth", optimizer={"name": "gd"}, resolution=4, steps=3)
     assert budget.clears == before  # seen: no new program

@@ -73,11 +73,27 @@ class _ProgramBudget(_runs.RunnerBudget):
             self.seen.add(key)
 
 
-def _library_caches() -> list[Any]:
-    """The library's LRUs of compiled map programs."""
-    from descend.insight import _maps
+#: The library modules whose LRUs hold the maps' compiled programs.
+MAP_MODULES = ("descend.insight._maps", "descend.insight._stability")
 
-    return [_maps._basin_program, _maps._stability_program]
+
+def _library_caches() -> list[Any]:
+    """The LRUs the map modules define (found by their ``cache_clear``, so a renamed or new
+    program cache is found too; an imported one is left alone)."""
+    import importlib
+
+    found = []
+    for name in MAP_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)) and (
+                getattr(value, "__module__", None) == name
+            ):
+                found.append(value)
+    return found
 
 
 #: The maps' compiled programs the server has caused since the last clear.
