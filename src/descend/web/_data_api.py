@@ -363,9 +363,9 @@ def train(body: TrainRequest) -> dict[str, Any]:
             f"{body.epochs} epochs of {steps} steps")  # fmt: skip
     points, box, at = _where(s, body)
     sizes = chunks_of(body.epochs, body.snapshots)
-    params = s.model.init(jax.random.split(jax.random.key(body.seed))[0])  # as fit does
-    snapshots = [_snapshot(s, params, at, 0)]
-    state, done, taken, stop = None, 0, 0, StopReason.MAX_EPOCHS.text
+    start = s.model.init(jax.random.split(jax.random.key(body.seed))[0])  # fit's own start
+    snapshots = [_snapshot(s, start, at, 0)]
+    params, state, done, taken, stop = None, None, 0, 0, StopReason.MAX_EPOCHS.text
     rows: dict[str, list[np.ndarray]] = {k: [] for k in ("loss", "val_loss", "train_metric",
                                                          "val_metric")}  # fmt: skip
     run: list[int] = []
@@ -426,7 +426,8 @@ def train_python(s: Setup, body: TrainRequest, batch: int | None, sizes: list[in
         "for j, epochs in enumerate(chunks):",
         f"    result = ds.fit(model, loss, train, optimizer, batch_size={batch!r}, "
         f"epochs=epochs,",
-        f"                    seed={body.seed} + j{val}, start_step=step,",
+        f"                    seed={f'{body.seed} + j' if body.seed else 'j'}{val}, "
+        "start_step=step,",
         "                    params=None if result is None else result.final_params,",
         "                    opt_state=None if result is None else result.opt_state)",
         "    curves = result.curves()",
