@@ -44,14 +44,14 @@ class Study:
     ) -> None:
         data: dict[str, Any] = {
             "name": name,
-            "seeds": seeds if isinstance(seeds, int) else list(seeds),
-            "problem": dict(problem),
-            "optimizers": [dict(o) for o in optimizers],
+            "seeds": list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds,
+            "problem": problem,
+            "optimizers": list(optimizers) if isinstance(optimizers, (list, tuple)) else optimizers,
         }
         if steps is not None:
             data["steps"] = steps
         if search is not None:
-            data["search"] = dict(search)
+            data["search"] = search
         if chunk_size is not None:
             data["chunk_size"] = chunk_size
         self._set(parse(data), None)
