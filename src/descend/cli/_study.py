@@ -1,9 +1,12 @@
 """``descend study``: sweeps of optimizer configurations that are stored in a directory,
 survive a crash and resume where they stopped.
 
-- ``descend study run SPEC.toml --dir DIR [--force]``: check the spec, then run every chunk
-  (a progress bar on standard error: chunks done, run-steps/s, time left);
-- ``descend study resume DIR``: continue a study that was stopped or killed;
+- ``descend study run SPEC.toml --dir DIR [--force] [--ray | --address HOST:PORT]``: check
+  the spec, then run every chunk (a progress bar on standard error: chunks done,
+  run-steps/s, time left), in this process, on a local Ray cluster (``--ray``) or on a
+  running one (``--address``);
+- ``descend study resume DIR [--ray | --address HOST:PORT]``: continue a study that was
+  stopped or killed;
 - ``descend study status DIR [--json]``: chunks and runs done, the best run so far;
 - ``descend study results DIR --format csv|parquet|json [--out FILE]``: one row per run.
 
@@ -35,16 +38,17 @@ def _fail(err: Exception, prog: str) -> int:
 
 
 def make_executor(args: argparse.Namespace, prog: str) -> Any:
-    """The executor the options ask for: in-process, or Ray (``--ray``/``--address``)."""
-    if getattr(args, "ray", False) or getattr(args, "address", None):
-        option = "--address" if args.address else "--ray"
-        raise UsageError(
-            f"{option}: the Ray executor is not available in this version yet; run "
-            "without it (chunks run in this process)",
-            prog=prog,
-        )
-    from descend.study import InProcess
+    """The executor the options ask for: in-process, or Ray (``--ray`` starts a local
+    cluster, ``--address HOST:PORT`` joins one); Ray missing is exit 2 naming the package."""
+    from descend.study import InProcess, StudyError
 
+    if getattr(args, "ray", False) or getattr(args, "address", None):
+        from descend.study._ray import Ray
+
+        try:
+            return Ray(address=args.address or None)
+        except StudyError as err:  # not installed, or no cluster at that address
+            raise UsageError(str(err), prog=prog) from None
     return InProcess()
 
 
