@@ -40,13 +40,16 @@ def test_grid_order_is_the_product_first_axis_slowest():
         steps=5,
         seeds=1,
         problem={"surface": "booth"},
-        optimizers=[{"rule": "adam", "grid": {"lr": {"log": [1e-3, 1e-1], "num": 3},
-                                              "b1": [0.8, 0.9]}},
-                    {"rule": "gd", "grid": {"lr": {"linear": [0.01, 0.03], "num": 3}}}],
-    )  # fmt: skip
+        optimizers=[
+            {"rule": "adam", "grid": {"lr": {"log": [1e-3, 1e-1], "num": 3}, "b1": [0.8, 0.9]}},
+            {"rule": "gd", "grid": {"lr": {"linear": [0.01, 0.03], "num": 3}}},
+        ],
+    )
     configs = study.configurations()
-    want = [{"lr": lr, "b1": b1} for lr, b1 in itertools.product(np.geomspace(1e-3, 1e-1, 3),
-                                                                 [0.8, 0.9])]  # fmt: skip
+    want = [
+        {"lr": lr, "b1": b1}
+        for lr, b1 in itertools.product(np.geomspace(1e-3, 1e-1, 3), [0.8, 0.9])
+    ]
     want += [{"lr": lr} for lr in np.linspace(0.01, 0.03, 3)]
     assert [c.values for c in configs] == want
     assert [c.config_id for c in configs] == list(range(9))
@@ -61,11 +64,18 @@ def test_random_and_sobol_draw_deterministically_inside_the_ranges(kind):
             steps=5,
             seeds=1,
             problem={"surface": "booth"},
-            optimizers=[{"rule": "adam", "grid": {"lr": {"log": [1e-4, 1e-1]},
-                                                  "b1": {"linear": [0.5, 0.99]},
-                                                  "b2": [0.99, 0.999]}}],
+            optimizers=[
+                {
+                    "rule": "adam",
+                    "grid": {
+                        "lr": {"log": [1e-4, 1e-1]},
+                        "b1": {"linear": [0.5, 0.99]},
+                        "b2": [0.99, 0.999],
+                    },
+                }
+            ],
             search={"kind": kind, "n": 256, "seed": seed},
-        )  # fmt: skip
+        )
 
     a, b, c = make(3).configurations(), make(3).configurations(), make(4).configurations()
     assert [x.values for x in a] == [x.values for x in b]
@@ -86,7 +96,11 @@ def test_chunks_cover_each_configuration_once_the_last_padded():
     study = ds.Study(**SURFACE)
     chunks = study.chunks()
     assert [(c.optimizer, c.config_lo, c.config_hi, c.width) for c in chunks] == [
-        (0, 0, 2, 2), (0, 2, 4, 2), (0, 4, 5, 2), (1, 5, 7, 2)]  # fmt: skip
+        (0, 0, 2, 2),
+        (0, 2, 4, 2),
+        (0, 4, 5, 2),
+        (1, 5, 7, 2),
+    ]
     covered = [i for c in chunks for i in range(c.config_lo, c.config_hi)]
     assert covered == list(range(len(study.configurations())))
 
@@ -95,8 +109,9 @@ def test_each_row_equals_minimize_run_directly(surface_study):
     frame = surface_study.results()
     assert len(frame) == 7 * 3 and not frame.duplicated(["config_id", "seed"]).any()
     surface = ds.surfaces.get("rosenbrock")
-    starts = {s: ds.restarts(surface, ds.gd(), n=1, seed=s, max_steps=1).starts[0]
-              for s in (0, 5, 7)}  # fmt: skip
+    starts = {
+        s: ds.restarts(surface, ds.gd(), n=1, seed=s, max_steps=1).starts[0] for s in (0, 5, 7)
+    }
     for row in frame[frame.seed == 5].itertuples():  # every configuration, one seed
         if row.optimizer == "adam":
             opt = ds.adam(lr=row.lr, b1=row.b1)
@@ -121,15 +136,22 @@ def test_each_row_equals_the_vmapped_restarts_exactly(surface_study):
     adam = frame[frame.optimizer == "adam"]
     for (lr, b1), rows in adam.groupby(["lr", "b1"]):
         lr32, b132 = (jax.numpy.float32(v) for v in (lr, b1))
-        starts = np.stack([ds.restarts(surface, ds.gd(), n=1, seed=s, max_steps=1).starts[0]
-                           for s in (0, 5, 7)])  # fmt: skip
-        assert np.array_equal(starts, surface_starts(build(surface_study.spec.problem),
-                                                     [0, 5, 7]))  # fmt: skip
+        starts = np.stack(
+            [ds.restarts(surface, ds.gd(), n=1, seed=s, max_steps=1).starts[0] for s in (0, 5, 7)]
+        )
+        assert np.array_equal(starts, surface_starts(build(surface_study.spec.problem), [0, 5, 7]))
         batch = jax.numpy.asarray(starts, jax.numpy.float32)
         res = jax.vmap(
-            lambda x: ds.minimize(surface.f, x, ds.adam(lr=lr32, b1=b132), max_steps=300,
-                                  tol=1e-6, record_every=300, record_path=False)
-        )(batch)  # fmt: skip
+            lambda x, lr32=lr32, b132=b132: ds.minimize(
+                surface.f,
+                x,
+                ds.adam(lr=lr32, b1=b132),
+                max_steps=300,
+                tol=1e-6,
+                record_every=300,
+                record_path=False,
+            )
+        )(batch)
         assert rows.final_loss.tolist() == np.asarray(res.loss, np.float64).tolist()
         assert rows.steps.tolist() == np.asarray(res.steps).tolist()
 
@@ -156,13 +178,29 @@ def test_the_data_problem_equals_fit_run_directly(tmp_path):
         optimizers=[{"rule": "gd", "grid": {"lr": [0.1, 1.0]}}],
     ).run(tmp_path)
     frame = study.results()
-    assert list(frame.columns) == ["config_id", "optimizer", "lr", "seed", "final_loss",
-                                   "best_loss", "steps", "stop_reason", "accuracy"]  # fmt: skip
+    assert list(frame.columns) == [
+        "config_id",
+        "optimizer",
+        "lr",
+        "seed",
+        "final_loss",
+        "best_loss",
+        "steps",
+        "stop_reason",
+        "accuracy",
+    ]
     (data,) = ds.data.standardize(ds.data.moons())
     model = ds.models.logistic(2)
     for row in frame.itertuples():
-        fitted = ds.fit(model, "binary_cross_entropy", data, ds.gd(lr=row.lr),
-                        batch_size=50, epochs=4, seed=row.seed)  # fmt: skip
+        fitted = ds.fit(
+            model,
+            "binary_cross_entropy",
+            data,
+            ds.gd(lr=row.lr),
+            batch_size=50,
+            epochs=4,
+            seed=row.seed,
+        )
         curves = fitted.curves()
         assert row.steps == int(fitted.steps) == 16
         assert row.stop_reason == "max_epochs"
