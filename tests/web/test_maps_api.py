@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.web import _maps_api
+from descend.web import _maps_api, _runs
 from descend.web._map_limits import DIGITS, published
 
 REL = 10.0 ** (1 - DIGITS)  # the answers round to DIGITS significant digits
@@ -153,31 +153,28 @@ def test_fair_equals_fair_race(api_client):
 
 def test_fan_equals_seed_fan(api_client):
     body = {"surface": "himmelblau", "optimizer": {"name": "gd", "hyper": {"lr": 0.01}},
-            "seeds": 4, "noise": 2.0, "steps": 60, "seed": 3}  # fmt: skip
+            "seeds": 4, "noise": 2.0, "steps": 300, "seed": 3}  # fmt: skip
     got = post(api_client, "fan", **body)
     f = ds.insight.seed_fan(ds.surfaces.get("himmelblau"), ds.gd(lr=0.01), seeds=4, noise=2.0,
-                            max_steps=60, seed=3)  # fmt: skip
+                            max_steps=300, seed=3)  # fmt: skip
     assert got["seeds"] == 4 and len(got["paths"]) == 4 and len(got["losses"]) == 4
-    assert got["step"] == np.asarray(f.steps).tolist()  # 61 records: none thinned
-    close(got["paths"], f.paths)
-    close(got["losses"], f.losses)
+    # 301 records thinned to the published limit, evenly, the first and the last kept
+    limit = published()["fan_points"]
+    keep = _runs.thin(len(f.steps), limit)
+    assert len(got["step"]) == limit and got["step"][0] == 0 and got["step"][-1] == 300
+    assert got["step"] == np.asarray(f.steps)[keep].tolist()
+    close(got["paths"], np.asarray(f.paths)[:, keep])
+    close(got["losses"], np.asarray(f.losses)[:, keep])
+    close(got["spread"]["median"], np.asarray(f.median)[keep])
+    close(got["spread"]["low"], np.asarray(f.low)[keep])
+    close(got["spread"]["high"], np.asarray(f.high)[keep])
     close(got["final_loss"], f.final_loss)
-    close(got["spread"]["median"], f.median)
-    close(got["spread"]["low"], f.low)
-    close(got["spread"]["high"], f.high)
+    close(got["final_x"], f.final_x)
     assert got["global_share"] == pytest.approx(f.global_share)
     assert got["at_global"] == [bool(v) for v in f.at_global]
     assert got["start"] == pytest.approx(list(ds.surfaces.get("himmelblau").start))
     again = run_python(got["python"], "fan")
     close(got["final_loss"], again.final_loss)
-
-
-def test_fan_paths_are_thinned_to_the_published_limit(api_client):
-    got = post(api_client, "fan", surface="himmelblau", optimizer={"name": "gd"}, seeds=1,
-               steps=400, noise=0.5)  # fmt: skip
-    limit = published()["fan_points"]
-    assert len(got["step"]) == limit and got["step"][0] == 0 and got["step"][-1] == 400
-    assert all(len(p) == limit for p in got["paths"])
 
 
 def test_limits_are_published(api_client):
