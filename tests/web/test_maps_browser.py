@@ -260,3 +260,19 @@ def test_a_bad_value_shows_the_servers_error(page):
     error = page.page.inner_text("#maps-error-basins")
     assert "resolution" in error and "128" in error
     assert page.page.get_attribute("#maps-res", "aria-invalid") == "true"
+
+
+def test_phone_width_has_no_horizontal_overflow(browser, server):
+    phone = Page(browser, server, width=390, height=844)
+    try:
+        phone.open(STABILITY)
+        scroll, client = phone.page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client
+        form = phone.page.locator("#maps-form-stability").bounding_box()
+        canvas = phone.page.locator("#maps-canvas-stability").bounding_box()
+        assert canvas["y"] >= form["y"] + form["height"]  # the settings and the map stack
+        assert phone.errors == []
+    finally:
+        phone.close()
