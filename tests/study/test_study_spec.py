@@ -177,8 +177,9 @@ BAD = [
      "search.sampler: 'anneal' is not a sampler", ValueError),
     (BASE + '[search]\nkind = "optuna"\nsampler = "tpe"', "search.trials: kind = 'optuna' needs",
      ValueError),
-    (BASE + '[search]\nkind = "optuna"\nsampler = "cmaes"\ntrials = 64',
-     "search.kind: 'optuna' is not available yet", ValueError),
+    (BASE.replace("[optimizers.grid]\nlr = [0.01]\n", "")
+     + '[search]\nkind = "optuna"\nsampler = "cmaes"\ntrials = 64',
+     "optimizers[0].grid: the optuna search needs at least one hyperparameter", ValueError),
     ("name = [", "the spec is not valid TOML", ValueError),
 ]  # fmt: skip
 

@@ -105,6 +105,12 @@ def open_for_run(spec: Spec, directory: Path, force: bool) -> Store:
                 f"{row['hash'][:12]}), not {spec.name!r} (spec {spec.hash[:12]}); use --force "
                 "to replace it (its results are deleted) or choose another --dir"
             )
+        if spec.search.kind == "optuna":  # trials are asked chunk by chunk as the study runs
+            from descend.study import _optuna
+
+            _optuna.require(spec)
+            _optuna.create(store, spec)
+            return store
         configs = configurations(spec)
         store.create(spec, configs, plan_chunks(spec, configs))
         return store
@@ -133,7 +139,7 @@ def drive(
     the store's counts afterwards. ``progress``: True for a bar on standard error, or a
     stream to draw it on."""
     spec_json = store.spec_row()["json"]
-    from_canonical(spec_json)  # a store written by another version must still be a valid spec
+    spec = from_canonical(spec_json)  # a store written by another version must still be valid
     store.release_running()
     counts = store.counts()
     executor = executor or InProcess()
@@ -141,11 +147,19 @@ def drive(
     if progress:
         stream = progress if hasattr(progress, "write") else None
         bar = Progress(counts["total"], counts["done"], stream)
+    def deliver(out: Any) -> None:
+        store.commit_chunk(out)
+        if bar is not None:
+            bar.update(int(out.steps.sum()))
+
     try:
-        for out in executor.map(_tasks(store, spec_json)):
-            store.commit_chunk(out)
-            if bar is not None:
-                bar.update(int(out.steps.sum()))
+        if spec.search.kind == "optuna":  # each chunk's trials asked after the ones before
+            from descend.study import _optuna
+
+            _optuna.drive(store, spec, spec_json, executor, deliver)
+        else:
+            for out in executor.map(_tasks(store, spec_json)):
+                deliver(out)
     finally:
         if bar is not None:
             bar.close()

@@ -49,7 +49,7 @@ DEFAULT_CHUNK = 4096
 MAX_CHUNK = 1 << 20
 SEARCH_KINDS = ("grid", "random", "sobol", "optuna")
 #: search kinds this version runs; the others are validated, then refused (see _refuse)
-AVAILABLE_KINDS = ("grid", "random", "sobol")
+AVAILABLE_KINDS = ("grid", "random", "sobol", "optuna")
 SAMPLERS = ("tpe", "cmaes", "gp")
 TOP_KEYS = ("name", "steps", "seeds", "chunk_size", "problem", "optimizers", "search")
 OPTIMIZER_KEYS = ("rule", "name", "grid", "options")
@@ -390,11 +390,11 @@ def parse(data: Mapping[str, Any]) -> Spec:
                 f"optimizers[{i}].name: {label!r} is taken by optimizers[{labels.index(label)}]; "
                 "give each entry of the same rule its own name = ..."
             )
-    if search.kind in ("random", "sobol"):
+    if search.kind in ("random", "sobol", "optuna"):
         for i, o in enumerate(optimizers):
             if not o.grid:
                 raise ValueError(
-                    f"optimizers[{i}].grid: a {search.kind} search needs at least "
+                    f"optimizers[{i}].grid: the {search.kind} search needs at least "
                     "one hyperparameter to draw"
                 )
     spec = Spec(name, steps, seeds, chunk_size, problem, optimizers, search)
