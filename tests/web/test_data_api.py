@@ -242,3 +242,19 @@ def test_openapi_lists_the_data_endpoints(api_client):
         assert path in paths
     train = paths["/api/train"]["post"]
     assert "422" in train["responses"] and "Train a model" in train["description"]
+
+
+def test_a_diverging_run_stops_where_fit_says(api_client):
+    # gradient descent with lr = 10 on a least-squares line (curvature about 2) blows up
+    body = {**BODY, "data": {"name": "linear", "samples": 40, "noise": 0.1}, "loss": "mse",
+            "model": {"name": "linear"}, "optimizer": {"name": "gd", "hyper": {"lr": 10.0}},
+            "validation": 0.0, "epochs": 6, "snapshots": 3}  # fmt: skip
+    out = post(api_client, "/api/train", body)
+    data = ds.data.linear_regression(n_samples=40, noise=0.1, seed=0)
+    model = served(("linear", 1, 1, (), "tanh"))
+    r = ds.fit(model, "mse", data, ds.gd(10.0), batch_size=8, epochs=2, seed=3)
+    assert r.stop_reason == "diverged"
+    n = int(r.epochs)
+    assert out["stop"] == f"diverged (epoch {n})" and out["chunks"] == [n]
+    assert out["epochs"] == list(range(1, n + 1))
+    assert [s["epoch"] for s in out["snapshots"]] == [0, n]
