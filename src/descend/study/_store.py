@@ -22,6 +22,7 @@ becomes a :class:`StudyError` of one line, after the open transaction is rolled 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import sqlite3
@@ -62,6 +63,8 @@ class StudyError(Exception):
 
 def _reason(err: BaseException) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, PermissionError) or getattr(err, "errno", None) == errno.EROFS:
+        return f"{text} (the folder or the file is read-only)"
     if "readonly" in text or "read-only" in text:
         return f"{text} (the folder or the file is read-only)"
     if "disk is full" in text or "disk I/O" in text:
