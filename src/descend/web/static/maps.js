@@ -40,6 +40,7 @@ let writeHash = () => {};
 let root = null;
 let st = null;
 const results = {}; // kind -> {key, data}
+const inflight = {}; // kind -> the key of the request in flight
 const channels = Object.fromEntries(KINDS.map((k) => [k, new Channel(ENDPOINTS[k])]));
 const gridChannel = new Channel("/api/grid");
 let fanGrid = null; // {key, grid}
@@ -543,12 +544,15 @@ function markField(kind, field) {
 async function compute(kind = st.map) {
   const payload = body(kind);
   const key = JSON.stringify(payload);
+  if (inflight[kind] === key) return; // Enter fires change and submit: one request
+  inflight[kind] = key;
   const status = $(`maps-status-${kind}`);
   status.textContent = "computing…";
   let data;
   try {
     data = await channels[kind].send(payload);
   } catch (error) {
+    if (inflight[kind] === key) inflight[kind] = null;
     status.textContent = "";
     clearFieldMarks(kind);
     markField(kind, error.detail && error.detail.field);
@@ -556,6 +560,7 @@ async function compute(kind = st.map) {
     root.dataset.errors = String(Number(root.dataset.errors || 0) + 1);
     return;
   }
+  if (inflight[kind] === key) inflight[kind] = null;
   if (data === undefined) return;
   clearFieldMarks(kind);
   $("maps-fn").removeAttribute("aria-invalid");
