@@ -17,3 +17,18 @@ def study_cache(tmp_path_factory):
         os.environ.pop("DESCEND_CACHE_DIR", None)
     else:
         os.environ["DESCEND_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(study_cache):
+    """One local Ray cluster (2 CPUs, no dashboard) shared by the tests that ask for it, shut
+    down at the end of the session; Ray executors made meanwhile use it (and leave it up).
+    Its workers get the session's compilation cache from each task (the executor forwards
+    ``DESCEND_CACHE_DIR``)."""
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    if started:
+        ray.shutdown()
