@@ -154,6 +154,7 @@ CASES = [
     ("stability", s(x="gamma"), 404, "x"),
     ("stability", s(y="beta2"), 404, "y"),
     ("stability", s(fixed={"nope": 1.0}), 404, "fixed.nope"),
+    ("stability", s(fixed={"dampening": True}), 422, "fixed.dampening"),
     ("fair", f(rules=["gd", "warp"]), 404, "rules[1]"),
     (
         "fan",

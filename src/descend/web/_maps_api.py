@@ -299,6 +299,11 @@ def _fixed(rule: str, fixed: dict[str, Any], axes: tuple[str | None, ...]) -> di
         k: v for k, v in fixed.items() if isinstance(v, float | int) and not isinstance(v, bool)
     }
     options = {k: v for k, v in fixed.items() if k not in hyper}
+    numeric = set(registry.get(rule).hyperparameter_names())
+    for key, value in options.items():
+        if key in numeric:
+            raise ApiError(422, f"fixed.{key}", f"{rule}: {key} must be a number; got "
+                           f"{shown(value)}")  # fmt: skip
     try:
         built = _build.optimizer(OptimizerSpec(name=rule, hyper=hyper, options=options), 0)
     except ApiError as err:
