@@ -8,7 +8,10 @@ survive a crash and resume where they stopped.
 - ``descend study resume DIR [--ray | --address HOST:PORT]``: continue a study that was
   stopped or killed;
 - ``descend study status DIR [--json]``: chunks and runs done, the best run so far;
-- ``descend study results DIR --format csv|parquet|json [--out FILE]``: one row per run.
+- ``descend study results DIR --format csv|parquet|json [--out FILE]``: one row per run;
+- ``descend study report DIR [--out FILE]``: one self-contained HTML page (default
+  ``DIR/report.html``): heatmaps, the metric against the learning rate, the spread across
+  seeds and the fair comparison table (:mod:`descend.study._report`).
 
 Exit status: 0 when done, 2 for bad input (a bad spec, named field by field; another
 study's directory without ``--force``; no study in DIR), 1 when the study cannot be
@@ -156,6 +159,34 @@ def run_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from descend.cli._common import need_matplotlib
+    from descend.study import Study, StudyError
+    from descend.study._report import default_path, write_report
+
+    prog = "descend study report"
+    try:
+        Study.load(args.dir)  # no study in DIR: exit 2 before any work
+    except StudyError as err:
+        return _fail(err, prog)
+    out = args.out or str(default_path(args.dir))
+    try:
+        output_path("--out" if args.out else "the report (give --out FILE)", out)
+    except UsageError as err:
+        raise UsageError(str(err), prog=prog) from None
+    need_matplotlib()
+    try:
+        path = write_report(args.dir, out)
+    except StudyError as err:
+        return _fail(err, prog)
+    except ImportError as err:
+        raise UsageError(str(err), prog=prog) from None
+    except OSError as err:
+        return _fail(OSError(f"cannot write {out!r}: {err.strerror or err}"), prog)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def _quiet(p: Any) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
@@ -177,6 +208,7 @@ def add_parser(sub: Any) -> None:
             "descend study status runs/sweep --json",
             "descend study results runs/sweep --format csv > runs.csv",
             "descend study results runs/sweep --format parquet --out runs.parquet",
+            "descend study report runs/sweep",
         ],
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
@@ -233,3 +265,13 @@ def add_parser(sub: Any) -> None:
     )
     o.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
     o.set_defaults(run=run_results)
+
+    w = actions.add_parser(
+        "report",
+        help="one self-contained HTML page: heatmaps, stability, spread, fair table",
+        description="Write the report of the study in DIR: one HTML page with its figures "
+        "embedded (a partial study is reported as partial).",
+    )
+    w.add_argument("dir", metavar="DIR", help="the study's directory")
+    w.add_argument("--out", metavar="FILE", help="the HTML file (default: DIR/report.html)")
+    w.set_defaults(run=run_report)
