@@ -245,3 +245,19 @@ def test_the_persistent_compilation_cache_is_on(surface_study, study_cache):
 
 def test_in_process_is_the_default_executor():
     assert InProcess().name == "in-process" and math.isfinite(1.0)
+
+
+def test_the_progress_bar_counts_chunks_run_steps_per_second_and_time_left(tmp_path):
+    import io
+
+    stream = io.StringIO()
+    study = ds.Study(**SURFACE)
+    study.run(tmp_path, progress=stream)
+    frames = stream.getvalue().split("\r")
+    total = len(study.chunks())
+    assert frames[1].startswith(f"chunks 0/{total} [")
+    last = frames[-1]
+    assert last.startswith(f"chunks {total}/{total} [{'#' * 24}]")
+    assert "run-steps/s" in last and "left 0:00:00" in last and last.endswith("\n")
+    rate = float(last.split("]")[1].split("run-steps/s")[0])
+    assert rate > 0
