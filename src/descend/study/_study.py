@@ -175,6 +175,13 @@ class Study:
             frame[c] = frame[c].astype("int64")
         return frame
 
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write this study's report, one self-contained HTML page (default
+        ``DIR/report.html``; see :mod:`descend.study._report`), atomically. Returns its path."""
+        from descend.study._report import write_report
+
+        return write_report(self._dir(), path)
+
     def status(self) -> dict[str, Any]:
         """Where the study stands: chunks (done, running, pending, total), runs (done,
         total), run-steps and seconds spent, whether it is complete, and the best run so
