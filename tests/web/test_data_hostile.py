@@ -126,7 +126,9 @@ ONLY = {
         ),
     ],
     "flavours": [
-        (with_(data=data(samples=1000)["data"], epochs=1000), 422, "epochs", lim.MAX_TRAIN_STEPS),
+        (with_(data=data(samples=1000)["data"], epochs=1000), 422, "epochs", lim.MAX_FLAVOUR_STEPS),
+        # 200 epochs of 1 + 750 + 94 steps: within one run's budget, past the three's
+        (with_(data=data(samples=1000)["data"], epochs=200), 422, "epochs", lim.MAX_FLAVOUR_STEPS),
     ],
     "data-fan": [
         (with_(flavour="turbo"), 404, "flavour", None),

@@ -42,6 +42,7 @@ from descend.web._data_schemas import (
     FLAVOURS,
     LOSSES,
     MAX_FAN_STEPS,
+    MAX_FLAVOUR_STEPS,
     MAX_TRAIN_STEPS,
     MODELS,
     DataCatalog,
@@ -466,10 +467,10 @@ def flavours(body: FlavoursRequest) -> dict[str, Any]:
     plan = []
     for flavour in FLAVOURS:
         batch = batch_of(s, flavour, body.batch_size)
-        steps = steps_per_epoch(s, batch)
-        _budget("epochs", body.epochs * steps, MAX_TRAIN_STEPS,
-                f"{body.epochs} epochs of {flavour} ({steps} steps each)")  # fmt: skip
-        plan.append((flavour, batch, steps))
+        plan.append((flavour, batch, steps_per_epoch(s, batch)))
+    total = body.epochs * sum(steps for _, _, steps in plan)
+    _budget("epochs", total, MAX_FLAVOUR_STEPS, f"{body.epochs} epochs of the three flavours "
+            f"({' + '.join(str(steps) for _, _, steps in plan)} steps each)")  # fmt: skip
     runs = []
     for flavour, batch, steps in plan:
 

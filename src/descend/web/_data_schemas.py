@@ -39,6 +39,8 @@ GRID_MIN, GRID_MAX = 8, 64
 MAX_VALIDATION = 0.5
 #: Gradient steps of one training run (epochs x steps per epoch), per flavour.
 MAX_TRAIN_STEPS = 200_000
+#: Gradient steps of the three flavours together (each is run twice: to compile, then timed).
+MAX_FLAVOUR_STEPS = 150_000
 #: Gradient steps of a fan, summed over its seeds.
 MAX_FAN_STEPS = 300_000
 #: The largest seed.
@@ -91,6 +93,7 @@ def published() -> dict[str, Any]:
             "grid": [GRID_MIN, GRID_MAX],
             "validation": MAX_VALIDATION,
             "train_steps": MAX_TRAIN_STEPS,
+            "flavour_steps": MAX_FLAVOUR_STEPS,
             "fan_steps": MAX_FAN_STEPS,
         },
     }
