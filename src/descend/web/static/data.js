@@ -171,6 +171,7 @@ function syncControls() {
   const losses = $("d-loss");
   losses.replaceChildren(...dcat.losses[lossKind()].map((l) => el("option", { value: l, text: l })));
   if (!dcat.losses[lossKind()].includes(st.loss)) losses.append(el("option", { value: st.loss, text: st.loss }));
+  losses.value = st.loss; // (rebuilt options: set it even while the select has the focus)
   for (const key of ["ds", "n", "noise", "dseed", "k", "deg", "m", "h", "act", "loss", "fl", "bs", "ep", "val", "seed", "snaps", "grid", "seeds"]) {
     const input = $(`d-${key}`);
     if (input && document.activeElement !== input) input.value = String(st[key]);
