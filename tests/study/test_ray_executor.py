@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 import descend as ds
@@ -17,7 +16,7 @@ from descend.study._chunks import ChunkTask
 
 pytest.importorskip("ray")
 
-from descend.study._ray import Ray  # noqa: E402
+from descend.study._ray import Ray
 
 SPEC = dict(
     name="ray-vs-in-process",
@@ -112,9 +111,9 @@ def test_a_worker_death_without_retries_ends_the_run_and_resume_finishes(
     the chunks already committed stay; a resume runs what is left, to the same rows."""
     monkeypatch.setenv("DESCEND_STUDY_WORKER_DIE", f"1:{tmp_path / 'died'}")
     study = ds.Study(**SPEC)
-    with pytest.raises(Exception, match="(?i)worker|died|crash|exit"):
-        with Ray(max_in_flight=1, max_retries=0) as executor:
-            study.run(tmp_path / "study", executor=executor)
+    executor = Ray(max_in_flight=1, max_retries=0)
+    with pytest.raises(Exception, match=r"(?i)worker|died|crash|exit"), executor:
+        study.run(tmp_path / "study", executor=executor)
     _, _, chunks = stored(tmp_path / "study")
     states = {c[0]: c[4] for c in chunks}
     assert states[0] == "done" and states[1] == "running"
