@@ -139,6 +139,9 @@ def test_basins_draw_the_map_and_the_shares(page, tmp_path):
     for k, share in shares:
         assert share == pytest.approx(m.shares[k], abs=1e-5)
     assert "of the starts" in page.page.inner_text("#maps-legend-basins")
+    for kind, share in (("diverged", m.diverged_share), ("unconverged", m.unconverged_share)):
+        shown = page.page.get_attribute(f"#maps-legend-basins li[data-kind={kind}]", "data-share")
+        assert float(shown) == pytest.approx(share, abs=1e-5)
     code = page.page.input_value("#maps-py-basins")
     assert "ds.insight.basin_map(surface, ds.gd(lr=0.01), resolution=24" in code
     assert page.errors == []

@@ -8,7 +8,7 @@
 // f=<typed function> is shared. Every number drawn is the server's; "Copy as Python" shows
 // the ds.insight call the server wrote for the result shown.
 import { ApiError, Channel, get } from "./api.js";
-import { ticks } from "./contour.js";
+import { isoLines, ticks } from "./contour.js";
 import { MapView, drawLossChart, fitCanvas, fmt } from "./plots.js";
 import { encodeOptimizer, optionToken, startingLr } from "./state.js";
 
@@ -44,6 +44,7 @@ const inflight = {}; // kind -> the key of the request in flight
 const channels = Object.fromEntries(KINDS.map((k) => [k, new Channel(ENDPOINTS[k])]));
 const gridChannel = new Channel("/api/grid");
 let fanGrid = null; // {key, grid}
+let basinIso = null; // {key, lines}: the surface's iso-lines over the basin map
 let fanMap = null;
 let computeCount = 0;
 
@@ -569,6 +570,7 @@ async function compute(kind = st.map) {
   results[kind] = { key, data };
   $(`maps-py-${kind}`).value = data.python;
   if (kind === "fan") await loadFanGrid(data);
+  if (kind === "basins") await loadBasinIso(data);
   draw(kind);
   $(`maps-${kind}`).dataset.computed = String(Number($(`maps-${kind}`).dataset.computed || 0) + 1);
   root.dataset.computed = String(++computeCount); // for tests and tools: a map landed
@@ -738,6 +740,18 @@ function drawBasins(d) {
   ctx.beginPath();
   ctx.rect(r.left, r.top, r.width, r.height);
   ctx.clip();
+  if (basinIso && basinIso.key === JSON.stringify([problem(), [d.xs[0], d.xs[n - 1], d.ys[0], d.ys[n - 1]]])) {
+    ctx.strokeStyle = "rgba(20, 30, 45, 0.28)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (const seg of basinIso.lines) {
+      for (let i = 0; i < seg.length; i += 4) {
+        ctx.moveTo(tx(seg[i]), ty(seg[i + 1]));
+        ctx.lineTo(tx(seg[i + 2]), ty(seg[i + 3]));
+      }
+    }
+    ctx.stroke();
+  }
   const globals = new Set(d.global_minima);
   d.minima.forEach((m, k) => {
     const px = tx(m[0]);
@@ -772,11 +786,26 @@ function drawBasins(d) {
     const share = rest.reduce((sum, k) => sum + d.shares[k], 0);
     list.append(el("li", { "data-kind": "rest", "data-share": String(share) }, `${rest.length} other minima (the smaller basins): `, el("strong", { text: pct(share) }), " of the starts together"));
   }
+  list.append(el("li", { "data-kind": "diverged", "data-share": String(d.diverged_share) }, swatch(`rgb(${DIVERGED_RGB.join(",")})`), "diverged: ", el("strong", { text: pct(d.diverged_share) })));
+  list.append(el("li", { "data-kind": "unconverged", "data-share": String(d.unconverged_share) }, swatch("", true), "not converged (ended near no minimum): ", el("strong", { text: pct(d.unconverged_share) })));
   legend.replaceChildren(
-    el("p", { class: "hint", text: `${d.optimizer}, ${n} × ${n} starts, each run up to ${st.n} steps; a run ends at a minimum within ${fmt(d.radius, 3)} of it. ★ minima (larger: global).` }),
+    el("p", { class: "hint", text: `${d.optimizer}, ${n} × ${n} starts, each run up to ${st.n} steps; a run ends at a minimum within ${fmt(d.radius, 3)} of it. ★ minima (larger: global); thin lines: the surface's contours.` }),
     list,
   );
   canvas.setAttribute("aria-label", `Basin map of ${d.optimizer}: ${d.minima.map((m, k) => `basin ${k + 1} ${pct(d.shares[k])}`).join(", ")}, diverged ${pct(d.diverged_share)}, not converged ${pct(d.unconverged_share)}`);
+}
+
+// the surface's iso-lines over the basin map's view, from the server's grid
+async function loadBasinIso(d) {
+  const view = [d.xs[0], d.xs[d.xs.length - 1], d.ys[0], d.ys[d.ys.length - 1]];
+  const key = JSON.stringify([problem(), view]);
+  if (basinIso && basinIso.key === key) return;
+  try {
+    const grid = await gridChannel.send({ ...problem(), view, n: 80 });
+    if (grid !== undefined) basinIso = { key, lines: isoLines(grid) };
+  } catch {
+    basinIso = null; // the map is whole without them
+  }
 }
 
 // ---- stability ---------------------------------------------------------------------------
