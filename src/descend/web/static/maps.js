@@ -3,9 +3,9 @@
 // and drawn here. The hash holds the whole state (views.js adds view=maps):
 //   #view=maps&map=basins&s=himmelblau&o=gd:lr=0.01&res=128&n=1000
 // Each sub-view has its own keys (defaults are left out): basins o, res, n, tol, b;
-// stability rule, x, y, xr, yr, sres, sn, stol, show; fair rules, budget, starts, grid,
-// tune, metric, ftol, seed; fan fo, seeds, noise, decay, x0, fsteps, fseed. s=<surface> or
-// f=<typed function> is shared. Every number drawn is the server's; "Copy as Python" shows
+// stability rule, x, y, xr, yr, fx (the rule's other settings), sres, sn, stol, show;
+// fair rules, budget, starts, grid, tune, metric, ftol, seed; fan fo, seeds, noise, decay,
+// x0, fsteps, fseed. s=<surface> or f=<typed function> is shared. Every number drawn is the server's; "Copy as Python" shows
 // the ds.insight call the server wrote for the result shown.
 import { ApiError, Channel, get } from "./api.js";
 import { isoLines, ticks } from "./contour.js";
