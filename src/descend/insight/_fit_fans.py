@@ -38,8 +38,10 @@ MAX_SEEDS = 4096
 
 @dataclass(frozen=True)
 class FitFan:
-    """``train_loss[s, e]`` (and ``val_loss``) of seed ``seeds_used[s]`` after epoch ``e + 1``,
-    with the spread over the seeds.
+    """Many seeds of one stochastic or mini-batch fit, with their spread.
+
+    ``train_loss[s, e]`` (and ``val_loss``) is the loss of seed ``seeds_used[s]`` after epoch
+    ``e + 1``.
 
     ``train_loss`` is the engine's per-epoch training loss (``FitHistory.loss``: the mean batch
     loss of the epoch, scikit-learn's ``loss_curve_``); ``val_loss`` the loss on the
