@@ -82,9 +82,11 @@ def start(directory, spec_path, env=None):
 
 
 def kill(proc):
+    """SIGKILL; True if it landed (False: the driver had just finished on its own)."""
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode in (-signal.SIGKILL, 0), proc.stderr.read().decode()[-2000:]
+    return proc.returncode == -signal.SIGKILL
 
 
 def all_rows(directory):
@@ -106,41 +108,25 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_rows(tmp_p
     uninterrupted = time.perf_counter() - t0
 
     study = tmp_path / "killed"
-    # kill 1: at a random moment of the start (importing, opening the store, compiling)
-    proc = start(study, spec_path)
-    delay = float(rng.uniform(0.2, 0.8 * uninterrupted))
-    time.sleep(delay)
-    before = done_chunks(study)
-    kill(proc)
-    evidence.append({"kill": 1, "moment": f"{delay:.2f} s after start", "done_before": before})
-
-    # kill 2: inside a chunk's commit transaction (the results written, the done mark not)
     hook = tmp_path / "commit-hook.txt"
-    proc = start(
-        study,
-        spec_path,
-        {"DESCEND_STUDY_COMMIT_HOOK": str(hook), "DESCEND_STUDY_COMMIT_SLEEP": "60"},
-    )
-    deadline = time.monotonic() + 60
-    while not (hook.exists() and hook.read_text().strip()) and time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
-        time.sleep(0.005)
-    in_commit = int(hook.read_text().split()[0])
-    # while it holds the study, a second driver is refused (one line, exit 1)
-    code = main(["study", "resume", str(study), "-q"])
-    assert code == 1
-    before = done_chunks(study)
-    kill(proc)
-    evidence.append(
-        {"kill": 2, "moment": f"inside the commit of chunk {in_commit}", "done_before": before}
-    )
-    # that transaction rolled back: the chunk is not done and none of its rows are there
-    state = query(study, f"SELECT state FROM chunks WHERE chunk_id = {in_commit}")[0][0]
-    rows_of_chunk = query(study, f"SELECT count(*) FROM results WHERE chunk_id = {in_commit}")
-    assert state == "running" and rows_of_chunk[0][0] == 0
 
-    # kills 3-5: after a random number of further chunks, plus a random delay
-    for k in (3, 4, 5):
+    def kill_at_start(k):
+        """At a random moment of the start (importing, opening the store, compiling, or the
+        first chunks)."""
+        proc = start(study, spec_path)
+        delay = float(rng.uniform(0.2, 0.8 * uninterrupted))
+        time.sleep(delay)
+        before = done_chunks(study)
+        landed = kill(proc)
+        return {
+            "kill": k,
+            "moment": f"{delay:.2f} s after the start",
+            "done": before,
+            "landed": landed,
+        }
+
+    def kill_after_progress(k):
+        """A random 1-4 chunks further on, then a random 0-50 ms later."""
         proc = start(study, spec_path)
         target = min(done_chunks(study) + int(rng.integers(1, 5)), N_CHUNKS - 2)
         deadline = time.monotonic() + 60
@@ -149,10 +135,49 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_rows(tmp_p
         extra = float(rng.uniform(0.0, 0.05))
         time.sleep(extra)
         before = done_chunks(study)
-        if proc.poll() is None:
-            kill(proc)
-        moment = f"{extra * 1000:.0f} ms after chunk {target} was done ({before} done)"
-        evidence.append({"kill": k, "moment": moment, "done_before": before})
+        landed = proc.poll() is None and kill(proc)
+        moment = f"{extra * 1000:.0f} ms after {target} chunks were done"
+        return {"kill": k, "moment": moment, "done": before, "landed": landed}
+
+    def kill_in_commit(k):
+        """Inside the next chunk's commit transaction: its results written, its done mark
+        not (the test hook sleeps there)."""
+        proc = start(
+            study,
+            spec_path,
+            {"DESCEND_STUDY_COMMIT_HOOK": str(hook), "DESCEND_STUDY_COMMIT_SLEEP": "60"},
+        )
+        deadline = time.monotonic() + 60
+        while not (hook.exists() and hook.read_text().strip()) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+            time.sleep(0.005)
+        chunk = int(hook.read_text().split()[0])
+        # while it holds the study, a second driver is refused (one line, exit 1)
+        assert main(["study", "resume", str(study), "-q"]) == 1
+        before = done_chunks(study)
+        landed = kill(proc)
+        # that transaction rolled back: the chunk is not done and none of its rows are there
+        state = query(study, f"SELECT state FROM chunks WHERE chunk_id = {chunk}")[0][0]
+        rows = query(study, f"SELECT count(*) FROM results WHERE chunk_id = {chunk}")[0][0]
+        assert landed and state == "running" and rows == 0
+        return {
+            "kill": k,
+            "moment": f"inside the commit of chunk {chunk} (rolled back: "
+            f"{rows} rows, state {state})",
+            "done": before,
+            "landed": landed,
+        }
+
+    plan = [
+        kill_at_start,
+        kill_after_progress,
+        kill_after_progress,
+        kill_in_commit,
+        kill_after_progress,
+    ]
+    for k, step in enumerate(plan, 1):
+        evidence.append(step(k))
+    assert sum(e["landed"] for e in evidence) >= 4
 
     # resume until done
     resumes = 0
