@@ -363,7 +363,8 @@ def render_html(report: Report) -> str:
                 fig,
                 "box plot of the metric over seeds, per optimizer at its best",
                 f"The {words} of every seed (dots) at each optimizer's best configuration, "
-                "with the box from the 25th to the 75th percentile and the median line; "
+                "with the box from the 25th to the 75th percentile, the median line (red) and "
+                "whiskers to the best and the worst seed that did not fail; "
                 "failed seeds are red crosses at the top edge. In rank order.",
                 "spread",
             ),
