@@ -32,7 +32,7 @@ from typing import Any
 from descend._validation import normalise
 from descend.problems import data as data_lib
 from descend.problems import losses, models, surfaces
-from descend.study._spec import _int, _keys, _real, _text, _type
+from descend.study._fields import _int, _keys, _real, _text, _type
 
 SURFACE_KEYS = ("surface", "params", "domain", "tol")
 EXPRESSION_KEYS = ("expression", "domain", "minima", "tol")
