@@ -29,7 +29,7 @@ from descend.cli._common import UsageError, command_parser, format_hyper, output
 
 EXIT_ERROR = 1
 #: StudyError messages that are about the input (exit 2) rather than the disk (exit 1)
-USAGE_MARKS = ("holds another study", "no study in", "holds no study spec")
+USAGE_MARKS = ("holds another study", "no study in", "holds no study spec", "pip install")
 
 
 def _fail(err: Exception, prog: str) -> int:

@@ -37,7 +37,9 @@ and the trials (parameters, values, system attributes) of the chunks before it; 
 holds all of these, and each chunk's study is rebuilt from the store, in an uninterrupted run
 too. So for samplers that are deterministic given their seed and history (TPE and CMA-ES are;
 GP is on the same machine and library versions), a study killed at any moment and resumed
-asks exactly the trials an uninterrupted run asks, and ends with the same rows. A chunk whose
+asks exactly the trials an uninterrupted run asks, and ends with the same rows (and the same
+sampler state: CMA-ES's pickled optimizer may differ only in an uninitialised buffer and in
+an RNG that the sampler reseeds before every ask). A chunk whose
 trials were stored but whose results were not is run again with those trials (never asked
 again); nothing is lost or repeated.
 
