@@ -25,9 +25,11 @@ on the machine loads it instead of compiling it again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +89,9 @@ def cache_dir() -> Path:
 
 
 def enable_compilation_cache() -> str | None:
-    """Turn JAX's persistent compilation cache on at :func:`cache_dir` (every program,
-    however fast it compiled), unless a cache directory is set already (then it is left as
-    it is). Returns the directory in use (``None`` when it cannot be created)."""
+    """Turn JAX's persistent compilation cache on at :func:`cache_dir`, unless a cache
+    directory is set already (then it is left as it is); every chunk's program is kept there,
+    however fast it compiled. Returns the directory in use (``None`` when it cannot be created)."""
     current = jax.config.jax_compilation_cache_dir
     if current:
         return current
@@ -99,8 +101,21 @@ def enable_compilation_cache() -> str | None:
     except OSError:
         return None
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return str(path)
+
+
+@contextlib.contextmanager
+def _cache_every_program() -> Iterator[None]:
+    """Within the block, programs are cached however fast they compiled (JAX's default
+    keeps only those that took a second or more); the setting is restored afterwards, so
+    the rest of the process keeps JAX's default."""
+    name = "jax_persistent_cache_min_compile_time_secs"
+    before = getattr(jax.config, name)
+    jax.config.update(name, 0.0)
+    try:
+        yield
+    finally:
+        jax.config.update(name, before)
 
 
 @functools.lru_cache(maxsize=16)
@@ -177,7 +192,8 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     program = _program(task.spec_json, task.optimizer)
     real = n_conf * n_seed
     if problem.kind == "data":
-        out = program(values, jnp.asarray(run_seed, jnp.int32))
+        with _cache_every_program():
+            out = program(values, jnp.asarray(run_seed, jnp.int32))
         epochs, steps, reason, loss, train_metric = (np.asarray(a)[:real] for a in out)
         last = np.maximum(epochs - 1, 0)[:, None]
         final = np.take_along_axis(loss, last, axis=1)[:, 0]
@@ -192,7 +208,9 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     else:
         starts = surface_starts(problem, seeds)
         x0 = jnp.asarray(np.tile(starts, (task.width, 1)), jnp.float32)
-        final, best, steps, reason = (np.asarray(a)[:real] for a in program(values, x0))
+        with _cache_every_program():
+            out = program(values, x0)
+        final, best, steps, reason = (np.asarray(a)[:real] for a in out)
         floor = problem.surface.min_value
         metric = final.astype(np.float64) - (floor if floor is not None else 0.0)
     ids = np.asarray(task.config_ids, np.int64)
