@@ -147,6 +147,7 @@ def drive(
     if progress:
         stream = progress if hasattr(progress, "write") else None
         bar = Progress(counts["total"], counts["done"], stream)
+
     def deliver(out: Any) -> None:
         store.commit_chunk(out)
         if bar is not None:
