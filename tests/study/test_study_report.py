@@ -299,3 +299,53 @@ def test_the_command_leaves_the_matplotlib_backend_alone(study_dir, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["0", "False"], done.stderr
     assert out.is_file()
+
+
+def test_a_random_search_is_cut_into_bins_on_each_hyperparameters_scale():
+    """On a random search each hyperparameter is cut into BINS bins on its registry scale (lr:
+    geometric) and a cell's value is its bin's centre; a heatmap's cell is the median over
+    every run in it."""
+    spec = ds.Study(
+        name="random",
+        steps=10,
+        seeds=2,
+        problem={"surface": "quadratic"},
+        search={"kind": "random", "n": 50},
+        optimizers=[
+            {
+                "rule": "momentum",
+                "grid": {"lr": {"log": [1e-4, 1.0]}, "beta": {"linear": [0.0, 0.9]}},
+            }
+        ],
+    ).spec
+    rng = np.random.default_rng(0)
+    n = 400
+    lr = np.exp(rng.uniform(np.log(1e-4), np.log(1.0), n))
+    beta = rng.uniform(0.0, 0.9, n)
+    lr[:2], beta[:2] = [1e-4, 1.0], [0.0, 0.9]  # the ends of the ranges
+    gap = rng.uniform(0.0, 1.0, n)
+    frame = pd.DataFrame(
+        dict(
+            config_id=np.arange(n) // 2,
+            optimizer="momentum",
+            lr=lr,
+            beta=beta,
+            seed=np.arange(n) % 2,
+            final_loss=gap,
+            best_loss=gap,
+            steps=10,
+            stop_reason="max_steps",
+            gap=gap,
+        )
+    )
+    (item,) = figs.prepare(frame, spec, "gap", "min")
+    k_lr = np.minimum((np.log(lr / 1e-4) / np.log(1e4) * figs.BINS).astype(int), figs.BINS - 1)
+    centres = 1e-4 * 1e4 ** ((np.arange(figs.BINS) + 0.5) / figs.BINS)
+    np.testing.assert_allclose(item.runs["cell:lr"], centres[k_lr], rtol=1e-12)
+    k_beta = np.minimum((beta / 0.9 * figs.BINS).astype(int), figs.BINS - 1)
+    np.testing.assert_allclose(item.runs["cell:beta"], (k_beta + 0.5) * 0.9 / figs.BINS)
+    m = figs.heatmap_data(item, "lr", "beta")
+    direct = pd.DataFrame(dict(i=k_beta, j=k_lr, gap=gap)).groupby(["i", "j"])["gap"].median()
+    for (i, j), value in direct.items():
+        assert m.median[i, j] == pytest.approx(value, rel=1e-12)
+    assert np.isnan(m.median).sum() == figs.BINS**2 - len(direct)

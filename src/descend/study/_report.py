@@ -39,7 +39,7 @@ from descend.study._store import Store
 FILE = "report.html"
 #: the metric in words and its unit, for headers and axes
 METRIC_WORDS = {
-    "gap": ("gap to the known minimum (final loss minus the minimum value)", "loss units"),
+    "gap": ("gap to the known minimum", "loss units"),
     "loss": ("final loss", "loss units"),
     "accuracy": ("training accuracy", "fraction of samples correct"),
     "r2": ("training R squared", "fraction of variance explained"),
@@ -249,7 +249,7 @@ def figure_uri(fig: Any, dpi: int = 80) -> str:
 
 def _number(value: float, goal: str) -> str:
     if np.isinf(value):
-        return "most seeds failed"
+        return "half the seeds or more failed"
     return figs.fmt(value)
 
 
@@ -324,9 +324,10 @@ def render_html(report: Report) -> str:
     label = f"{short} ({unit})"
     better = "lower" if report.goal == "min" else "higher"
     binned = (
-        f" This study's search is {report.search}: each hyperparameter is cut into "
-        f"{figs.BINS} bins on its scale, and a cell is one bin of each (its value the bin's "
-        "centre)."
+        f" This study's search is {report.search}, not a grid: each hyperparameter searched "
+        f"over a range is cut into {figs.BINS} equal bins of it (geometric for a log range), "
+        "a cell is one bin of each (its value the bin's centre), and a cell's median is over "
+        "every run in it."
         if report.search != "grid"
         else ""
     )
@@ -407,8 +408,9 @@ def render_html(report: Report) -> str:
             "<section><h2>Heatmaps over pairs of hyperparameters</h2>",
             f"<p>The median {e(words)} over seeds for each pair of searched hyperparameters, "
             "per optimizer. Each panel keeps the other hyperparameters at the best "
-            "configuration's values (named in its title). Grey cells: most seeds diverged or "
-            f"failed; white cells: no runs there (yet).{e(binned)}</p>",
+            "configuration's values (named in its title). Grey cells: half the seeds or more "
+            "diverged or failed (their median is the worst value); white cells: no runs there "
+            f"(yet).{e(binned)}</p>",
         ]
         for name, maps in report.heatmaps.items():
             fig = figs.draw_heatmaps(maps, label, report.goal)

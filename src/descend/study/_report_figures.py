@@ -12,9 +12,10 @@ The rules, stated once:
   there is (``+inf`` when lower is better, ``-inf`` when higher is better), so a configuration
   whose seeds mostly fail can never win on the median.
 - **A cell** is one value of each searched hyperparameter of one optimizer. On a grid search
-  the cells are the configurations; on a random or Sobol search each hyperparameter is cut
-  into :data:`BINS` bins on its registry scale (geometric for a log-scale one) and a cell is
-  one bin of each, its value the bin's centre (geometric mean for a log scale).
+  the cells are the configurations; on any other search (random, Sobol, Optuna) each
+  hyperparameter given as a range is cut into :data:`BINS` equal bins of that range on its
+  scale (``log``: geometric bins) and a cell is one bin of each, its value the bin's centre
+  (the geometric mean for a log range); a hyperparameter given as a list keeps its values.
 - **A cell's value** is the median score over its runs (its seeds, and on a random search
   every configuration in the cell). **The best cell** has the best median (lowest for
   ``gap``/``loss``, highest for ``accuracy``/``r2``; ties to the smaller values).
@@ -36,21 +37,20 @@ from typing import Any
 import numpy as np
 
 from descend.engine import StopReason
-from descend.optim import registry
 
 BINS = 12
 CONVERGED = tuple(r.name.lower() for r in StopReason if r.converged)
 THEORY_RULES = ("gd", "momentum", "nesterov")
 PLAIN = {
     "lr": "learning rate",
-    "beta": "momentum",
+    "beta": "momentum coefficient",
     "dampening": "dampening",
     "b1": "first-moment decay",
     "b2": "second-moment decay",
     "eps": "epsilon",
     "eps_root": "epsilon inside the root",
     "decay": "squared-gradient decay",
-    "momentum": "momentum",
+    "momentum": "momentum coefficient",
     "weight_decay": "weight decay",
     "schedule": "step multiplier",
     "lr_decay": "learning-rate decay",
@@ -95,7 +95,6 @@ class OptimizerRuns:
     runs: Any
     varied: list[str] = field(default_factory=list)
     best: dict[str, float] = field(default_factory=dict)
-    scales: dict[str, str] = field(default_factory=dict)
 
 
 def percentile(values: np.ndarray, q: float) -> float:
@@ -119,20 +118,15 @@ def scores(frame: Any, metric: str, goal: str) -> np.ndarray:
     return np.where(failed_mask(frame, metric), worst, frame[metric].to_numpy(dtype=float))
 
 
-def _scale(rule: str, name: str) -> str:
-    entry = registry.get(rule)
-    return entry.hyperparameter(name).scale if name in entry.hyperparameter_names() else "linear"
-
-
-def _bin(values: np.ndarray, scale: str) -> np.ndarray:
-    """``values`` replaced by the centre of their bin (:data:`BINS` bins on ``scale``)."""
-    lo, hi = float(np.min(values)), float(np.max(values))
-    if lo == hi:
+def _bin(values: np.ndarray, axis: Any) -> np.ndarray:
+    """``values`` replaced by the centre of their bin: :data:`BINS` equal bins of the axis's
+    range ``[low, high]`` on its scale (a list axis keeps its values)."""
+    if axis.scale is None:
         return values.copy()
-    log = scale == "log" and lo > 0
+    log = axis.scale == "log"
     t = np.log(values) if log else values
-    t_lo, t_hi = (math.log(lo), math.log(hi)) if log else (lo, hi)
-    k = np.minimum(((t - t_lo) / (t_hi - t_lo) * BINS).astype(np.int64), BINS - 1)
+    t_lo, t_hi = (math.log(axis.low), math.log(axis.high)) if log else (axis.low, axis.high)
+    k = np.clip(np.floor((t - t_lo) / (t_hi - t_lo) * BINS), 0, BINS - 1)
     centre = t_lo + (k + 0.5) * (t_hi - t_lo) / BINS
     return np.exp(centre) if log else centre
 
@@ -147,11 +141,10 @@ def prepare(frame: Any, spec: Any, metric: str, goal: str) -> list[OptimizerRuns
         runs = frame[frame["optimizer"] == o.name].copy()
         runs["failed"] = failed_mask(runs, metric)
         runs["score"] = scores(runs, metric, goal)
-        scales = {a: _scale(o.rule, a) for a in axes}
-        for a in axes:
-            values = runs[a].to_numpy(dtype=float)
-            runs[f"cell:{a}"] = values if grid or not len(values) else _bin(values, scales[a])
-        item = OptimizerRuns(o.name, o.rule, axes, dict(o.options), runs, scales=scales)
+        for axis in o.grid:
+            values = runs[axis.name].to_numpy(dtype=float)
+            runs[f"cell:{axis.name}"] = values if grid else _bin(values, axis)
+        item = OptimizerRuns(o.name, o.rule, axes, dict(o.options), runs)
         item.varied = [a for a in axes if runs[f"cell:{a}"].nunique() > 1]
         item.best = best_cell(item, goal)
         out.append(item)
@@ -535,6 +528,9 @@ def draw_spread(spread: Spread, metric_label: str, goal: str) -> Any:
         ax.set_yscale("log")
     ax.set_xticks(positions, spread.optimizers)
     ax.set_xlim(0.4, len(positions) + 0.6)
-    ax.set_ylabel(f"{metric_label}, one dot per seed" + (" (log scale)" if log else ""))
-    ax.set_title("each optimizer at its best configuration (red crosses: failed seeds)", fontsize=9)
+    ax.set_ylabel(metric_label + (", log scale" if log else ""))
+    ax.set_title(
+        "each optimizer at its best configuration, one dot per seed (red crosses: failed)",
+        fontsize=9,
+    )
     return fig
