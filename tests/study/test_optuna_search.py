@@ -214,3 +214,19 @@ def test_bad_optuna_fields_are_refused(search, message):
 def test_an_optuna_search_needs_a_hyperparameter():
     with pytest.raises(ValueError, match=r"optimizers\[0\]\.grid: the optuna search needs"):
         ds.Study(**spec(optimizers=({"rule": "adam"},)))
+
+
+def test_the_study_lists_its_planned_chunks_and_asked_trials(tmp_path):
+    study = ds.Study(**spec(trials=20))
+    assert study.configurations() == [] and "0 configurations" in repr(study)
+    assert [(c.config_lo, c.config_hi, c.width) for c in study.chunks()] == [
+        (0, 8, 8),
+        (8, 16, 8),
+        (16, 20, 8),  # the last chunk padded to the program's width
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        study.run(tmp_path, executor=StopAfter(1))
+    loaded = ds.Study.load(tmp_path)
+    assert len(loaded.configurations()) == 16  # chunk 0 done, chunk 1 asked and stored
+    status = loaded.status()
+    assert status["runs"] == {"done": 16, "total": 40} and not status["complete"]

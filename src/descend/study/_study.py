@@ -113,11 +113,24 @@ class Study:
         return build(self.spec.problem).metric
 
     def configurations(self) -> list[Config]:
-        """Every configuration, in the study's order."""
-        return configurations(self.spec)
+        """Every configuration, in the study's order (an Optuna search's are the trials asked
+        so far, read from its directory's store: none before it runs)."""
+        if self.spec.search.kind != "optuna":
+            return configurations(self.spec)
+        if self.directory is None or not (self.directory / "study.sqlite").is_file():
+            return []
+        store = Store(self.directory, readonly=True)
+        try:
+            return [Config(i, k, values) for i, k, _, _, values in store.configs()]
+        finally:
+            store.close()
 
     def chunks(self) -> list[ChunkPlan]:
         """How the configurations are grouped into chunks (programs)."""
+        if self.spec.search.kind == "optuna":
+            from descend.study._optuna import plan
+
+            return plan(self.spec)
         return plan_chunks(self.spec, self.configurations())
 
     # -- running -----------------------------------------------------------------------------
@@ -193,7 +206,10 @@ class Study:
         finally:
             store.close()
         metric = self.metric
-        total_runs = counts["configs"] * len(self.spec.seeds)
+        total_configs = counts["configs"]
+        if self.spec.search.kind == "optuna":  # trials not asked yet count too
+            total_configs = len(self.spec.optimizers) * int(self.spec.search.trials or 0)
+        total_runs = total_configs * len(self.spec.seeds)
         return {
             "name": self.spec.name,
             "hash": self.spec.hash,
