@@ -115,7 +115,8 @@ def fair_table(items: list[figs.OptimizerRuns], metric: str, goal: str) -> list[
             )
             continue
         med = runs.groupby("config_id")["score"].median()
-        key = sorted(med.index, key=lambda c: (sign * med[c], c))[0]
+        ids, values = med.index.to_numpy(), med.to_numpy()
+        key = ids[np.lexsort((ids, sign * values))[0]]
         best = runs[runs["config_id"] == key]
         s = best["score"].to_numpy()
         rows.append(
