@@ -42,9 +42,9 @@ def columns(spec: Spec) -> list[str]:
     ]
 
 
-def rows(store: Store, spec: Spec) -> list[list[Any]]:
+def rows(store: Store, spec: Spec, best: str | None = None) -> list[list[Any]]:
     """Every run done, ordered by configuration then seed, as lists in :func:`columns`'s
-    order."""
+    order (with ``best`` "min" or "max": only the best run; see :meth:`Store.results`)."""
     names = spec.hyperparameter_names()
     defaults = []
     for o in spec.optimizers:
@@ -55,7 +55,8 @@ def rows(store: Store, spec: Spec) -> list[list[Any]]:
         )
     index = {o.name: k for k, o in enumerate(spec.optimizers)}
     out = []
-    for config_id, name, values, seed, final, best, steps, reason, metric in store.results():
+    found = store.results(best)
+    for config_id, name, values, seed, final, best_loss, steps, reason, metric in found:
         hyper = {**defaults[index[name]], **values}
         out.append(
             [
@@ -64,7 +65,7 @@ def rows(store: Store, spec: Spec) -> list[list[Any]]:
                 *(hyper[n] for n in names),
                 seed,
                 final,
-                best,
+                best_loss,
                 steps,
                 StopReason(reason).name.lower(),
                 metric,

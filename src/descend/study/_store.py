@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from descend.engine import StopReason
+
 FILE = "study.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spec (
@@ -307,14 +309,22 @@ class Store:
             "seconds": float(seconds),
         }
 
-    def results(self) -> list[tuple[Any, ...]]:
+    def results(self, best: str | None = None) -> list[tuple[Any, ...]]:
         """Every result row joined with its configuration, by configuration then seed:
-        ``(config_id, name, values, seed, final_loss, best_loss, steps, reason, metric)``."""
+        ``(config_id, name, values, seed, final_loss, best_loss, steps, reason, metric)``.
+        With ``best`` ("min" or "max"): only the run with the best finite metric among the
+        runs that did not diverge (the first by configuration and seed among equals), found
+        by SQLite (an index-free scan, no row in Python but that one)."""
+        where, order = "", "r.config_id, r.seed"
+        if best is not None:
+            where = (f"WHERE r.reason != {int(StopReason.DIVERGED)} AND r.metric IS NOT NULL "
+                     "AND r.metric > -1e308 AND r.metric < 1e308")
+            order = f"r.metric {'ASC' if best == 'min' else 'DESC'}, {order} LIMIT 1"
         with errors("cannot read the study in", self.directory):
             rows = self.conn.execute(
                 "SELECT r.config_id, c.name, c.hyper, r.seed, r.final_loss, r.best_loss, r.steps, "
-                "r.reason, r.metric FROM results r JOIN configs c USING (config_id) "
-                "ORDER BY r.config_id, r.seed"
+                f"r.reason, r.metric FROM results r JOIN configs c USING (config_id) {where} "
+                f"ORDER BY {order}"
             ).fetchall()
         return [
             (i, n, json.loads(h), s, _nan(f), _nan(b), st, rs, _nan(m))

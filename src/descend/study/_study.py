@@ -202,10 +202,10 @@ class Study:
         store = Store(self._dir(), readonly=True)
         try:
             counts = store.counts()
-            cols, table = columns(self.spec), rows(store, self.spec)
+            metric = self.metric
+            cols, table = columns(self.spec), rows(store, self.spec, best=metric.goal)
         finally:
             store.close()
-        metric = self.metric
         total_configs = counts["configs"]
         if self.spec.search.kind == "optuna":  # trials not asked yet count too
             total_configs = len(self.spec.optimizers) * int(self.spec.search.trials or 0)
