@@ -234,3 +234,22 @@ def test_bad_executor_arguments_are_refused():
         Ray(max_in_flight=0)
     with pytest.raises(ValueError, match="max_retries"):
         Ray(max_retries=-1)
+
+
+def test_an_optuna_study_on_ray_asks_and_stores_what_in_process_does(ray_cluster, tmp_path):
+    """Each optimizer's chunks go one after the other (the trials of one depend on the values
+    of the ones before); the two optimizers' chunks run side by side on the cluster."""
+    spec = {
+        **SPEC,
+        "chunk_size": 12,
+        "optimizers": [
+            {"rule": "adam", "grid": {"lr": {"log": [1e-3, 3e-1]}, "b1": [0.8, 0.95]}},
+            {"rule": "momentum", "grid": {"lr": {"log": [1e-5, 1e-3]}}},
+        ],
+        "search": {"kind": "optuna", "sampler": "tpe", "trials": 10},
+    }
+    ds.Study(**spec).run(tmp_path / "here")
+    with Ray(max_in_flight=2) as executor:
+        ds.Study(**spec).run(tmp_path / "there", executor=executor)
+    here, there = stored(tmp_path / "here"), stored(tmp_path / "there")
+    assert len(here[0]) == 2 * 10 * 3 and here == there
