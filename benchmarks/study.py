@@ -123,7 +123,7 @@ def scale(sizes: tuple[int, int, int], root: Path) -> None:
     print(f"  compile (untimed below): {time.perf_counter() - t:.1f} s", flush=True)
     local = run_study(study, root / "in-process", InProcess())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
-    from descend.study._ray import Ray
+    from descend.study import Ray
 
     t = time.perf_counter()
     with Ray() as executor:

@@ -16,7 +16,7 @@ from descend.study._chunks import ChunkTask
 
 pytest.importorskip("ray")
 
-from descend.study._ray import Ray
+from descend.study import Ray
 
 SPEC = dict(
     name="ray-vs-in-process",
