@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -123,10 +124,14 @@ class Ray(Executor):
                 "configure_logging": False,
             }
             try:
-                if address:
-                    ray.init(address=address, **kwargs)
-                else:
-                    ray.init(num_cpus=num_cpus, **kwargs)
+                with warnings.catch_warnings():
+                    # ray.init starts its processes with fork + exec, which JAX's warning
+                    # about os.fork in a threaded process does not concern
+                    warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
+                    if address:
+                        ray.init(address=address, **kwargs)
+                    else:
+                        ray.init(num_cpus=num_cpus, **kwargs)
             except Exception as err:  # a wrong address, a cluster that does not answer
                 where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
                 text = " ".join(str(err).split()) or type(err).__name__
