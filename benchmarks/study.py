@@ -97,13 +97,15 @@ def store_bytes(directory: Path) -> int:
 
 def run_study(study: ds.Study, directory: Path, executor: Executor) -> dict[str, Any]:
     print(f"  {executor.name}: {load()}", flush=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     study.run(directory, executor=executor)
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     status = study.status()
     runs = status["runs"]["done"]
     return {
         "wall": wall,
+        "cpu": cpu,
         "runs": runs,
         "nominal": runs * STEPS / wall,
         "stored": status["run_steps"] / wall,
@@ -134,13 +136,14 @@ def scale(sizes: tuple[int, int, int], root: Path) -> None:
     ray_res["stored"] = ray_res["run_steps"] / ray_res["wall"]
     same = ds.Study.load(root / "in-process").table()[1] == ds.Study.load(root / "ray").table()[1]
     print(
-        "\n| executor | runs | wall | run-steps/s (runs x 2,000) | run-steps/s (stored) | store |"
+        "\n| executor | runs | wall | driver CPU | run-steps/s (runs x 2,000) | "
+        "run-steps/s (stored) | store |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in (("in-process", local), ("Ray, local cluster", ray_res)):
         print(
-            f"| {name} | {r['runs']:,} | {r['wall']:.1f} s | {r['nominal']:.3g} | "
-            f"{r['stored']:.3g} | {r['bytes'] / 2**20:.1f} MiB |"
+            f"| {name} | {r['runs']:,} | {r['wall']:.1f} s | {r['cpu']:.1f} s | "
+            f"{r['nominal']:.3g} | {r['stored']:.3g} | {r['bytes'] / 2**20:.1f} MiB |"
         )
     steady = (ray_res["wall"] - cluster) / local["wall"] - 1
     print(
