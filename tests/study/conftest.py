@@ -2,6 +2,7 @@
 persistent cache on; pointing it at a session folder keeps the user's cache untouched)."""
 
 import os
+import warnings
 
 import pytest
 
@@ -28,7 +29,11 @@ def ray_cluster(study_cache):
     ray = pytest.importorskip("ray")
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        with warnings.catch_warnings():  # ray.init forks and execs: JAX's warning does not apply
+            warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
+            ray.init(
+                num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False
+            )
     yield ray
     if started:
         ray.shutdown()
