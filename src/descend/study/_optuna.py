@@ -24,7 +24,9 @@ is made from ``(search.seed, optimizer, chunk index)``, the chunk's trials are a
 (``study.ask`` x width: TPE's constant liar, and CMA-ES's population of that width, see the
 earlier ones of the batch as running), written to the store (the configurations and their
 attributes, in one transaction) and run through the executor like any chunk. The driver then
-commits the results, which are the trials' values for the next chunk. The optimizers' chunks
+commits the results, which are the trials' values for the next chunk: the values reach the
+sampler through the rebuilt study (the part ``study.tell`` plays in a long-lived study), so an
+uninterrupted run and a resumed one take the same path. The optimizers' chunks
 run side by side (one in flight per optimizer); within an optimizer they run one after the
 other, since each chunk's trials depend on the values of the ones before.
 
