@@ -317,8 +317,10 @@ class Store:
         by SQLite (an index-free scan, no row in Python but that one)."""
         where, order = "", "r.config_id, r.seed"
         if best is not None:
-            where = (f"WHERE r.reason != {int(StopReason.DIVERGED)} AND r.metric IS NOT NULL "
-                     "AND r.metric > -1e308 AND r.metric < 1e308")
+            where = (
+                f"WHERE r.reason != {int(StopReason.DIVERGED)} AND r.metric IS NOT NULL "
+                "AND r.metric > -1e308 AND r.metric < 1e308"
+            )
             order = f"r.metric {'ASC' if best == 'min' else 'DESC'}, {order} LIMIT 1"
         with errors("cannot read the study in", self.directory):
             rows = self.conn.execute(
