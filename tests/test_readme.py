@@ -8,6 +8,7 @@
   output: the command runs again and its table must agree (stop rules exactly, step counts
   within 2%, losses within a factor of two, other numbers within 1%; times are not compared).
 - The figure on the first screen is drawn by the command the README names for it.
+- A ``toml`` block is a study spec: it must parse and validate as one (``ds.Study.from_toml``).
 - A block preceded by ``<!-- illustration: why -->`` is not run (the set-up commands, which
   the suite itself is part of, and the re-recording of references, which needs PyTorch).
 """
@@ -81,7 +82,17 @@ def test_blocks_are_recognised():
         (6, "python", "1/0", True),
     ]
     for block in blocks():
-        assert block.illustration or block.lang in {"python", "bash", ""}, block
+        assert block.illustration or block.lang in {"python", "bash", "toml", ""}, block
+
+
+def test_toml_blocks_are_valid_study_specs():
+    import descend as ds
+
+    specs = [b for b in blocks() if b.lang == "toml" and not b.illustration]
+    assert specs, "the README shows a study spec"
+    for block in specs:
+        study = ds.Study.from_toml(block.text)  # raises, naming the field, if it is not valid
+        assert study.configurations(), f"README line {block.line}: a spec with no runs"
 
 
 def test_python_blocks_run(tmp_path, monkeypatch):
@@ -169,8 +180,12 @@ def _outputs() -> list[tuple[int, list[str], str]]:
 
 
 def test_outputs_are_listed():
-    """The two tables of the first pages (race and fit) are among the checked outputs."""
-    assert [argv[0] for _, argv, _ in _outputs()] == ["race", "fit"]
+    """The tables of the race, the fit and the fair race are among the checked outputs."""
+    assert [argv[:2] for _, argv, _ in _outputs()] == [
+        ["race"],
+        ["fit", "--data"],
+        ["race", "--fair"],
+    ]
 
 
 @pytest.mark.parametrize(("line", "argv", "shown"), _outputs(), ids=lambda v: str(v)[:20])
