@@ -22,6 +22,8 @@ from descend.engine import annealing, lookahead_nesterov
 from descend.optim import registry
 from descend.problems import data as data_lib
 from descend.problems import losses, models, surfaces
+from descend.study._problem import GENERATED as SPEC_GENERATED
+from descend.study._problem import MODELS as MODELS  # the models a spec names, re-exported
 
 
 class UsageError(Exception):
@@ -335,16 +337,9 @@ def surface_from_function(text: str, params: Sequence[str] = ()) -> Any:
         raise UsageError(f"--function: {err}") from None
 
 
-GENERATED = {
-    "moons": data_lib.moons,
-    "circles": data_lib.circles,
-    "xor": data_lib.xor,
-    "spiral": data_lib.spiral,
-    "blobs": data_lib.blobs,
-    "linear": data_lib.linear_regression,
-    "polynomial": data_lib.polynomial_regression,
-}
-MODELS = ("auto", "linear", "logistic", "softmax", "mlp")
+#: The generated data sets by their command-line names: a study spec's (``linear_regression``,
+#: ``polynomial_regression``) without the ``_regression`` suffix.
+GENERATED = {name.removesuffix("_regression"): make for name, make in SPEC_GENERATED.items()}
 ACTIVATIONS = tuple(models.ACTIVATIONS)
 
 

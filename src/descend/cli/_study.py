@@ -196,6 +196,15 @@ def _executor_options(p: Any) -> None:
     p.add_argument("--address", metavar="HOST:PORT", help="run the chunks on this Ray cluster")
 
 
+def _on_study(actions: Any, name: str, run: Any, *, help: str, description: str) -> Any:
+    """The parser of an action on the study stored in a directory: its positional ``DIR``
+    is added and ``run`` set as its function; the caller adds the action's own options."""
+    a = actions.add_parser(name, help=help, description=description)
+    a.add_argument("dir", metavar="DIR", help="the study's directory")
+    a.set_defaults(run=run)
+    return a
+
+
 def add_parser(sub: Any) -> None:
     p = command_parser(
         sub,
@@ -231,32 +240,33 @@ def add_parser(sub: Any) -> None:
     _quiet(r)
     r.set_defaults(run=run_run)
 
-    s = actions.add_parser(
+    s = _on_study(
+        actions,
         "resume",
+        run_resume,
         help="continue a stopped or killed study",
         description="Continue the study in DIR from its store: chunks left "
         "running are run again, done chunks never.",
     )
-    s.add_argument("dir", metavar="DIR", help="the study's directory")
     _executor_options(s)
     _quiet(s)
-    s.set_defaults(run=run_resume)
 
-    t = actions.add_parser(
+    t = _on_study(
+        actions,
         "status",
+        run_status,
         help="chunks and runs done, the best run so far",
         description="Where the study in DIR stands.",
     )
-    t.add_argument("dir", metavar="DIR", help="the study's directory")
     t.add_argument("--json", action="store_true", help="print the status as JSON")
-    t.set_defaults(run=run_status)
 
-    o = actions.add_parser(
+    o = _on_study(
+        actions,
         "results",
+        run_results,
         help="one row per run, as CSV, Parquet or JSON",
         description="The results of the study in DIR, one row per run (configuration x seed).",
     )
-    o.add_argument("dir", metavar="DIR", help="the study's directory")
     o.add_argument(
         "--format",
         choices=("csv", "parquet", "json"),
@@ -264,14 +274,13 @@ def add_parser(sub: Any) -> None:
         help="csv (default), parquet (needs --out) or json",
     )
     o.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
-    o.set_defaults(run=run_results)
 
-    w = actions.add_parser(
+    w = _on_study(
+        actions,
         "report",
+        run_report,
         help="one self-contained HTML page: heatmaps, stability, spread, fair table",
         description="Write the report of the study in DIR: one HTML page with its figures "
         "embedded (a partial study is reported as partial).",
     )
-    w.add_argument("dir", metavar="DIR", help="the study's directory")
     w.add_argument("--out", metavar="FILE", help="the HTML file (default: DIR/report.html)")
-    w.set_defaults(run=run_report)
