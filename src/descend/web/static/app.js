@@ -3,11 +3,11 @@
 // asks, and draws.
 import { ApiError, Channel, get } from "./api.js";
 import { buildCard } from "./cards.js";
-import { MapView, drawLossChart, fmt } from "./plots.js";
+import { MapView, drawLossChart, fmt, lossOffset } from "./plots.js";
 import * as S from "./state.js";
+import { $, appendOptions, copyText, describe } from "./ui.js";
 import { currentView, startViews } from "./views.js";
 
-const $ = (id) => document.getElementById(id);
 const GRID_N = 120;
 
 let catalog = null;
@@ -109,25 +109,7 @@ function scheduleUrl() {
   later("url", 250, writeUrl);
 }
 
-/** Append one <option> to `select` for each [value, text] pair. */
-function appendOptions(select, pairs) {
-  for (const [value, text] of pairs) {
-    const o = document.createElement("option");
-    o.value = value;
-    o.textContent = text;
-    select.append(o);
-  }
-}
-
 // ---- errors and status -------------------------------------------------------------------
-
-function describe(error) {
-  if (error instanceof ApiError) {
-    const d = error.detail;
-    return `${d.field ? d.field + ": " : ""}${d.message}${d.limit !== undefined && d.limit !== null ? ` (limit ${d.limit})` : ""}`;
-  }
-  return `could not reach the server (${error.message})`;
-}
 
 function busy(text) {
   $("busy").textContent = text;
@@ -321,17 +303,7 @@ function pointAt(run, k) {
 }
 
 function lossSeries() {
-  const s = surfaceEntry();
-  let offset = 0;
-  let title = "f (log scale)";
-  const finite = runs.flatMap((r) => r.loss.filter((v) => v !== null && Number.isFinite(v)));
-  if (s && s.min_value !== null && s.min_value !== undefined) {
-    offset = s.min_value;
-    title = "f − f* (log scale)";
-  } else if (finite.length && Math.min(...finite) <= 0) {
-    offset = Math.min(...finite);
-    title = "f − min f seen (log scale)";
-  }
+  const { offset, title } = lossOffset(surfaceEntry(), runs.flatMap((r) => r.loss));
   const series = runs.map((r, i) => ({
     colour: colourOf(i),
     dash: Math.floor(i / S.PALETTE.length),
@@ -830,14 +802,7 @@ async function copyPython() {
   if (res === undefined) return;
   const area = $("py-code");
   area.value = res.code;
-  try {
-    await navigator.clipboard.writeText(res.code);
-    status.textContent = "copied to the clipboard";
-  } catch {
-    area.focus();
-    area.select();
-    status.textContent = "selected: press Ctrl+C (or ⌘C) to copy";
-  }
+  await copyText(area, status, "copied to the clipboard", "selected: press Ctrl+C (or ⌘C) to copy");
 }
 
 // ---- map interaction ---------------------------------------------------------------------

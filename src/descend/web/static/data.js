@@ -6,11 +6,12 @@
 //     &fl=minibatch&bs=16&o=adam:lr=0.01&ep=60&val=0.2&seed=0&fx=1&fan=1&seeds=16
 // Keys equal to their defaults are left out; fx=1 and fan=1 say that the flavours and the
 // seed fan were computed, so a reload computes them again.
-import { ApiError, Channel, get } from "./api.js";
+import { Channel, get } from "./api.js";
 import { buildCard } from "./cards.js";
 import { ticks } from "./contour.js";
-import { fitCanvas, fmt } from "./plots.js";
+import { CHART_MARGIN, axisTitles, beginAxes, blank, cellImage, clipTo, fitChart, fitToParent, fmt, innerRect } from "./plots.js";
 import { decode as decodeRace, encodeOptimizer, newOptimizer } from "./state.js";
+import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const DEFAULTS = {
   ds: "moons", n: 200, noise: 0.2, dseed: 0, k: 3, deg: 3,
@@ -22,7 +23,6 @@ const NUMBERS = ["n", "noise", "dseed", "k", "deg", "bs", "ep", "val", "seed", "
 const DEFAULT_OPT = "adam:lr=0.01";
 const CLASS_RGB = [[0, 114, 178], [213, 94, 0], [0, 158, 115], [204, 121, 167], [230, 159, 0]];
 const FLAVOUR_COLOURS = { batch: "#0072B2", stochastic: "#D55E00", minibatch: "#009E73" };
-const MARGIN = { left: 54, right: 12, top: 12, bottom: 38 };
 const PLAY_MS = 2500; // a replay of the snapshots takes this long
 
 let catalog = null; // the main catalogue (optimizers, schedules)
@@ -39,32 +39,6 @@ let fanData = null;
 let pySource = "train";
 const channels = { train: new Channel("/api/train"), flavours: new Channel("/api/flavours"), fan: new Channel("/api/data-fan") };
 let debounce = null;
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function count(name) {
-  document.body.dataset[name] = String(Number(document.body.dataset[name] || 0) + 1);
-}
-
-function describe(error) {
-  if (error instanceof ApiError) {
-    const d = error.detail;
-    return `${d.field ? d.field + ": " : ""}${d.message}${d.limit !== undefined && d.limit !== null ? ` (limit ${d.limit})` : ""}`;
-  }
-  return `could not reach the server (${error.message})`;
-}
 
 // ---- state and the hash --------------------------------------------------------------------
 
@@ -147,8 +121,7 @@ function numberInput(key, attrs = {}) {
 }
 
 function selectInput(key, pairs) {
-  const select = el("select", { id: `d-${key}` });
-  for (const [value, text] of pairs) select.append(el("option", { value, text }));
+  const select = appendOptions(el("select", { id: `d-${key}` }), pairs);
   select.value = String(st[key]);
   select.addEventListener("change", () => {
     st[key] = NUMBERS.includes(key) ? Number(select.value) : select.value;
@@ -203,8 +176,7 @@ function drawCard() {
 function buildControls(section) {
   const dataSets = Object.keys(dcat.datasets).map((d) => [d, d]);
   const lim = dcat.limits;
-  const optPick = el("select", { id: "d-opt", "aria-label": "optimizer" });
-  for (const e of catalog.optimizers) optPick.append(el("option", { value: e.name, text: e.name }));
+  const optPick = appendOptions(el("select", { id: "d-opt", "aria-label": "optimizer" }), catalog.optimizers.map((e) => [e.name, e.name]));
   optPick.addEventListener("change", () => {
     opt = newOptimizer(catalog.optimizers.find((e) => e.name === optPick.value), null);
     drawCard();
@@ -324,14 +296,7 @@ function buildControls(section) {
   });
   $("d-py-btn").addEventListener("click", async () => {
     showPython();
-    const text = $("d-py").value;
-    try {
-      await navigator.clipboard.writeText(text);
-      $("d-py-status").textContent = "copied";
-    } catch {
-      $("d-py").select();
-      $("d-py-status").textContent = "select and copy the text below";
-    }
+    await copyText($("d-py"), $("d-py-status"), "copied", "select and copy the text below");
   });
   window.addEventListener("resize", () => redraw());
 }
@@ -361,7 +326,7 @@ async function runTrain() {
   } catch (error) {
     $("d-busy").textContent = "";
     $("d-error").textContent = describe(error);
-    document.body.dataset.dataError = String(Number(document.body.dataset.dataError || 0) + 1);
+    bump(document.body, "dataError");
     return;
   }
   if (answer === undefined) return;
@@ -375,7 +340,7 @@ async function runTrain() {
   pySource = "train";
   $("d-py-which").value = "train";
   showPython();
-  count("trains");
+  bump(document.body, "trains");
   play();
 }
 
@@ -395,7 +360,7 @@ async function runFlavours() {
   $("d-fl-error").textContent = "";
   flav = answer;
   drawFlavours();
-  count("flavours");
+  bump(document.body, "flavours");
 }
 
 async function runFan() {
@@ -414,7 +379,7 @@ async function runFan() {
   $("d-fan-error").textContent = "";
   fanData = answer;
   drawFan();
-  count("fans");
+  bump(document.body, "fans");
 }
 
 function showPython() {
@@ -483,11 +448,9 @@ function mix(rgb, t) {
 
 function drawModel(snap) {
   const canvas = $("d-canvas");
-  const box = canvas.parentElement.getBoundingClientRect();
-  const { ctx, w, h } = fitCanvas(canvas, box.width, Math.min(box.width, Math.max(260, window.innerHeight * 0.6)));
-  const r = { left: MARGIN.left, top: MARGIN.top, width: w - MARGIN.left - MARGIN.right, height: h - MARGIN.top - MARGIN.bottom };
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
+  const { ctx, w, h } = fitToParent(canvas, (width) => Math.min(width, Math.max(260, window.innerHeight * 0.6)));
+  const r = innerRect(w, h, CHART_MARGIN);
+  blank(ctx, w, h);
   const t = trained;
   const regression = t.task === "regression";
   let view;
@@ -502,39 +465,16 @@ function drawModel(snap) {
   } else view = t.box;
   const px = (x) => r.left + ((x - view[0]) / (view[1] - view[0])) * r.width;
   const py = (y) => r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(r.left, r.top, r.width, r.height);
-  ctx.clip();
+  clipTo(ctx, r);
   if (!regression) {
     const n = t.grid;
-    const off = document.createElement("canvas");
-    off.width = n;
-    off.height = n;
-    const octx = off.getContext("2d");
-    const image = octx.createImageData(n, n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = snap.values[i * n + j];
-        let rgb = [235, 235, 235];
-        if (v !== null) {
-          if (t.task === "binary") {
-            const strength = Math.abs(v - 0.5) * 2;
-            rgb = mix(CLASS_RGB[v >= 0.5 ? 1 : 0], 0.08 + 0.5 * strength);
-          } else {
-            const c = snap.confidence ? snap.confidence[i * n + j] : 1;
-            rgb = mix(CLASS_RGB[v % CLASS_RGB.length], 0.08 + 0.5 * Math.max(0, (c - 1 / t.classes) / (1 - 1 / t.classes)));
-          }
-        }
-        const row = n - 1 - i; // row 0 of the image is the top (the largest y)
-        const at = (row * n + j) * 4;
-        image.data[at] = rgb[0];
-        image.data[at + 1] = rgb[1];
-        image.data[at + 2] = rgb[2];
-        image.data[at + 3] = 255;
-      }
-    }
-    octx.putImageData(image, 0, 0);
+    const off = cellImage(n, n, (i, j) => {
+      const v = snap.values[i * n + j];
+      if (v === null) return [235, 235, 235];
+      if (t.task === "binary") return mix(CLASS_RGB[v >= 0.5 ? 1 : 0], 0.08 + 0.5 * Math.abs(v - 0.5) * 2);
+      const c = snap.confidence ? snap.confidence[i * n + j] : 1;
+      return mix(CLASS_RGB[v % CLASS_RGB.length], 0.08 + 0.5 * Math.max(0, (c - 1 / t.classes) / (1 - 1 / t.classes)));
+    });
     ctx.imageSmoothingEnabled = true;
     // cell centres sit on the grid points: stretch by half a cell beyond the box
     const cw = r.width / (n - 1);
@@ -590,15 +530,9 @@ function drawModel(snap) {
       : "filled: training samples, rings: validation; the background is the predicted class, paler where the model is less sure";
 }
 
+// (lighter than plots.js's axes: no tick marks, grid lines on a log y axis)
 function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
-  ctx.save();
-  ctx.strokeStyle = "#333";
-  ctx.lineWidth = 1;
-  ctx.strokeRect(r.left + 0.5, r.top + 0.5, r.width, r.height);
-  ctx.fillStyle = "#222";
-  ctx.font = "12px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
+  beginAxes(ctx, r);
   for (const v of ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)))) {
     const x = r.left + ((v - view[0]) / (view[1] - view[0])) * r.width;
     ctx.fillText(fmt(v, 3), x, r.top + r.height + 5);
@@ -621,14 +555,7 @@ function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
       ctx.fillText(fmt(v), r.left - 5, y);
     }
   }
-  ctx.font = "13px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "bottom";
-  ctx.fillText(xLabel, r.left + r.width / 2, h - 2);
-  ctx.translate(12, r.top + r.height / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = "middle";
-  ctx.fillText(yLabel, 0, 0);
+  axisTitles(ctx, r, h, xLabel, yLabel, "13px system-ui, sans-serif");
   ctx.restore();
 }
 
@@ -653,11 +580,9 @@ function logTicks(lo, hi) {
 
 // series: [{colour, x: [...], y: [...], width, alpha, upTo}], bands: [{colour, x, low, high}]
 function chart(canvas, { series, bands = [], xLabel, yLabel, marker = null }) {
-  const box = canvas.parentElement.getBoundingClientRect();
-  const { ctx, w, h } = fitCanvas(canvas, box.width, Math.max(200, Math.min(300, box.width * 0.62)));
-  const r = { left: MARGIN.left, top: MARGIN.top, width: w - MARGIN.left - MARGIN.right, height: h - MARGIN.top - MARGIN.bottom };
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
+  const { ctx, w, h } = fitChart(canvas);
+  const r = innerRect(w, h, CHART_MARGIN);
+  blank(ctx, w, h);
   let lo = Infinity;
   let hi = -Infinity;
   let xmax = 0;
@@ -684,10 +609,7 @@ function chart(canvas, { series, bands = [], xLabel, yLabel, marker = null }) {
   const X = (x) => r.left + (x / view[1]) * r.width;
   const Y = (y) => r.top + (1 - (Math.log10(Math.max(y, Math.pow(10, dlo))) - dlo) / (dhi - dlo)) * r.height;
   axes(ctx, r, view, xLabel, yLabel, w, h, true);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(r.left, r.top, r.width, r.height);
-  ctx.clip();
+  clipTo(ctx, r);
   for (const b of bands) {
     ctx.beginPath();
     const pts = b.x.map((x, i) => [x, b.low[i], b.high[i]]).filter((p) => p[1] !== null && p[2] !== null && p[1] > 0);

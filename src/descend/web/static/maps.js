@@ -7,10 +7,11 @@
 // fair rules, budget, starts, grid, tune, metric, ftol, seed; fan fo, seeds, noise, decay,
 // x0, fsteps, fseed. s=<surface> or f=<typed function> is shared. Every number drawn is the server's; "Copy as Python" shows
 // the ds.insight call the server wrote for the result shown.
-import { ApiError, Channel, get } from "./api.js";
+import { Channel, get } from "./api.js";
 import { isoLines, ticks } from "./contour.js";
-import { MapView, drawLossChart, fitCanvas, fmt } from "./plots.js";
+import { MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, lossOffset, star } from "./plots.js";
 import { encodeOptimizer, optionToken, startingLr } from "./state.js";
+import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
 const TITLES = { basins: "Basins", stability: "Stability", fair: "Fair race", fan: "Seed fan" };
@@ -48,29 +49,6 @@ let basinIso = null; // {key, lines}: the surface's iso-lines over the basin map
 let fanMap = null;
 let computeCount = 0;
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function describe(error) {
-  if (error instanceof ApiError) {
-    const d = error.detail;
-    const limit = d.limit !== undefined && d.limit !== null ? ` (limit ${d.limit})` : "";
-    return `${d.field ? d.field + ": " : ""}${d.message}${limit}`;
-  }
-  return `could not reach the server (${error.message})`;
-}
-
 // ---- state and the URL -------------------------------------------------------------------
 
 function entryOf(name) {
@@ -92,6 +70,23 @@ function newOpt(name) {
   return { name: entry.name, hyper, options, schedule: null, color: null };
 }
 
+// "lr=0.01,form=ema": the hyperparameters and options of the entry it names, read
+function parseSettings(text, entry) {
+  const hyper = {};
+  const options = {};
+  for (const pair of (text || "").split(",").filter(Boolean)) {
+    const [key, raw] = pair.split("=");
+    const h = entry.hyperparameters.find((x) => x.name === key);
+    const o = entry.options.find((x) => x.name === key);
+    if (h && raw !== "" && Number.isFinite(Number(raw))) hyper[key] = Number(raw);
+    else if (o) {
+      const value = o.choices.find((c) => optionToken(c) === raw);
+      if (value !== undefined) options[key] = value;
+    }
+  }
+  return { hyper, options };
+}
+
 function parseOpt(text) {
   if (!text) return null;
   const colon = text.indexOf(":");
@@ -99,33 +94,16 @@ function parseOpt(text) {
   const entry = entryOf(name);
   if (!entry) return null;
   const opt = newOpt(name);
-  for (const pair of colon < 0 ? [] : text.slice(colon + 1).split(",").filter(Boolean)) {
-    const [key, raw] = pair.split("=");
-    const h = entry.hyperparameters.find((x) => x.name === key);
-    const o = entry.options.find((x) => x.name === key);
-    if (h && raw !== "" && Number.isFinite(Number(raw))) opt.hyper[key] = Number(raw);
-    else if (o) {
-      const value = o.choices.find((c) => optionToken(c) === raw);
-      if (value !== undefined) opt.options[key] = value;
-    }
-  }
+  const { hyper, options } = parseSettings(colon < 0 ? "" : text.slice(colon + 1), entry);
+  Object.assign(opt.hyper, hyper);
+  Object.assign(opt.options, options);
   return opt;
 }
 
 // the stability map's other hyperparameters and options: fx=beta=0.5,form=ema
 function parseFixed(text, entry) {
-  const fixed = {};
-  for (const pair of (text || "").split(",").filter(Boolean)) {
-    const [key, raw] = pair.split("=");
-    const h = entry.hyperparameters.find((x) => x.name === key);
-    const o = entry.options.find((x) => x.name === key);
-    if (h && raw !== "" && Number.isFinite(Number(raw))) fixed[key] = Number(raw);
-    else if (o) {
-      const value = o.choices.find((c) => optionToken(c) === raw);
-      if (value !== undefined) fixed[key] = value;
-    }
-  }
-  return fixed;
+  const { hyper, options } = parseSettings(text, entry);
+  return { ...hyper, ...options };
 }
 
 function numberList(text, count) {
@@ -259,9 +237,22 @@ function pairInputs(key, label, names, field) {
 }
 
 function selectOf(id, pairs, label, attrs = {}) {
-  const select = el("select", { id, ...attrs });
-  for (const [value, text] of pairs) select.append(el("option", { value, text }));
+  const select = appendOptions(el("select", { id, ...attrs }), pairs);
   return el("label", { for: id, class: "maps-field" }, `${label} `, select);
+}
+
+// a hyperparameter's number input and an option's select, labelled with their names
+function hyperField(id, h, value, attrs) {
+  const input = el("input", { id, type: "number", step: "any", ...attrs, title: h.help || h.name });
+  input.value = String(value);
+  return el("label", { for: id, class: "maps-field" }, `${h.name} `, input);
+}
+
+function optionField(id, o, value, attrs) {
+  const select = el("select", { id, ...attrs, title: o.help || o.name });
+  appendOptions(select, o.choices.map((c) => [optionToken(c), optionToken(c)]));
+  select.value = optionToken(value);
+  return el("label", { for: id, class: "maps-field" }, `${o.name} `, select);
 }
 
 function optimizerBox(key) {
@@ -279,17 +270,10 @@ function renderHyper(key) {
   wrap.replaceChildren();
   $(`maps-${key}-name`).value = opt.name;
   for (const h of entry.hyperparameters) {
-    const id = `maps-${key}-h-${h.name}`;
-    const input = el("input", { id, type: "number", step: "any", "data-opt": key, "data-hyper": h.name, "data-field": `optimizer.hyper.${h.name}`, title: h.help || h.name });
-    input.value = String(opt.hyper[h.name]);
-    wrap.append(el("label", { for: id, class: "maps-field" }, `${h.name} `, input));
+    wrap.append(hyperField(`maps-${key}-h-${h.name}`, h, opt.hyper[h.name], { "data-opt": key, "data-hyper": h.name, "data-field": `optimizer.hyper.${h.name}` }));
   }
   for (const o of entry.options) {
-    const id = `maps-${key}-o-${o.name}`;
-    const select = el("select", { id, "data-opt": key, "data-option": o.name, title: o.help || o.name });
-    for (const c of o.choices) select.append(el("option", { value: optionToken(c), text: optionToken(c) }));
-    select.value = optionToken(opt.options[o.name]);
-    wrap.append(el("label", { for: id, class: "maps-field" }, `${o.name} `, select));
+    wrap.append(optionField(`maps-${key}-o-${o.name}`, o, opt.options[o.name], { "data-opt": key, "data-option": o.name }));
   }
 }
 
@@ -388,18 +372,12 @@ function renderFixed() {
   box.replaceChildren(el("legend", { text: "Other settings of the rule" }));
   const others = entry.hyperparameters.filter((h) => h.name !== st.x && h.name !== y);
   for (const h of others) {
-    const id = `maps-fixed-${h.name}`;
     const value = h.name in st.fixed ? st.fixed[h.name] : h.default;
-    const input = el("input", { id, type: "number", step: "any", "data-fixed": h.name, "data-field": `fixed.${h.name}`, title: h.help || h.name });
-    input.value = String(value);
-    box.append(el("label", { for: id, class: "maps-field" }, `${h.name} `, input));
+    box.append(hyperField(`maps-fixed-${h.name}`, h, value, { "data-fixed": h.name, "data-field": `fixed.${h.name}` }));
   }
   for (const o of entry.options) {
-    const id = `maps-fixed-${o.name}`;
-    const select = el("select", { id, "data-fixed-option": o.name, "data-field": `fixed.${o.name}`, title: o.help || o.name });
-    for (const c of o.choices) select.append(el("option", { value: optionToken(c), text: optionToken(c) }));
-    select.value = optionToken(o.name in st.fixed ? st.fixed[o.name] : o.default);
-    box.append(el("label", { for: id, class: "maps-field" }, `${o.name} `, select));
+    const value = o.name in st.fixed ? st.fixed[o.name] : o.default;
+    box.append(optionField(`maps-fixed-${o.name}`, o, value, { "data-fixed-option": o.name, "data-field": `fixed.${o.name}` }));
   }
   box.hidden = others.length + entry.options.length === 0;
 }
@@ -558,7 +536,7 @@ async function compute(kind = st.map) {
     clearFieldMarks(kind);
     markField(kind, error.detail && error.detail.field);
     $(`maps-error-${kind}`).textContent = describe(error);
-    root.dataset.errors = String(Number(root.dataset.errors || 0) + 1);
+    bump(root, "errors");
     return;
   }
   if (inflight[kind] === key) inflight[kind] = null;
@@ -572,7 +550,7 @@ async function compute(kind = st.map) {
   if (kind === "fan") await loadFanGrid(data);
   if (kind === "basins") await loadBasinIso(data);
   draw(kind);
-  $(`maps-${kind}`).dataset.computed = String(Number($(`maps-${kind}`).dataset.computed || 0) + 1);
+  bump($(`maps-${kind}`), "computed");
   root.dataset.computed = String(++computeCount); // for tests and tools: a map landed
 }
 
@@ -584,14 +562,7 @@ function computeIfStale() {
 // ---- drawing: shared ---------------------------------------------------------------------
 
 function plotSize(canvas, ratio = 1) {
-  const box = canvas.parentElement.getBoundingClientRect();
-  const width = Math.max(280, box.width);
-  const height = Math.min(width * ratio, Math.max(260, window.innerHeight * 0.7));
-  return fitCanvas(canvas, width, height);
-}
-
-function rectOf(w, h) {
-  return { left: MARGIN.left, top: MARGIN.top, width: w - MARGIN.left - MARGIN.right, height: h - MARGIN.top - MARGIN.bottom };
+  return fitToParent(canvas, (width) => Math.min(width * ratio, Math.max(260, window.innerHeight * 0.7)), 280);
 }
 
 function hexRgb(hex) {
@@ -600,64 +571,6 @@ function hexRgb(hex) {
 
 function lighten(rgb, t) {
   return rgb.map((c) => Math.round(c + (255 - c) * t));
-}
-
-function star(ctx, cx, cy, radius) {
-  ctx.beginPath();
-  for (let i = 0; i < 10; i++) {
-    const rr = i % 2 ? radius * 0.45 : radius;
-    const a = -Math.PI / 2 + (i * Math.PI) / 5;
-    ctx.lineTo(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
-  }
-  ctx.closePath();
-  ctx.fillStyle = "#F0E442";
-  ctx.fill();
-  ctx.lineWidth = 1.3;
-  ctx.strokeStyle = "#111";
-  ctx.stroke();
-}
-
-// axes: ticks along x and y; tx(v)/ty(v) give the pixel of a value, labels their titles
-function axes(ctx, r, h, xs, ys, tx, ty, xTitle, yTitle) {
-  ctx.save();
-  ctx.strokeStyle = "#333";
-  ctx.lineWidth = 1;
-  ctx.strokeRect(r.left + 0.5, r.top + 0.5, r.width, r.height);
-  ctx.fillStyle = "#222";
-  ctx.font = "12px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "top";
-  for (const t of xs) {
-    const px = tx(t);
-    if (px < r.left - 1 || px > r.left + r.width + 1) continue;
-    ctx.beginPath();
-    ctx.moveTo(px, r.top + r.height);
-    ctx.lineTo(px, r.top + r.height + 4);
-    ctx.stroke();
-    ctx.fillText(tick(t), px, r.top + r.height + 6);
-  }
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
-  for (const t of ys) {
-    const py = ty(t);
-    if (py < r.top - 1 || py > r.top + r.height + 1) continue;
-    ctx.beginPath();
-    ctx.moveTo(r.left - 4, py);
-    ctx.lineTo(r.left, py);
-    ctx.stroke();
-    ctx.fillText(tick(t), r.left - 6, py);
-  }
-  ctx.font = "italic 14px Georgia, serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "bottom";
-  ctx.fillText(xTitle, r.left + r.width / 2, h - 2);
-  if (yTitle) {
-    ctx.translate(12, r.top + r.height / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText(yTitle, 0, 0);
-  }
-  ctx.restore();
 }
 
 // a tick's text: 1e-5, not 1.00e-5
@@ -701,7 +614,7 @@ function basinRgb(k) {
 function drawBasins(d) {
   const canvas = $("maps-canvas-basins");
   const { ctx, w, h } = plotSize(canvas, 0.9);
-  const r = rectOf(w, h);
+  const r = innerRect(w, h, MARGIN);
   const n = d.xs.length;
   const dx = (d.xs[n - 1] - d.xs[0]) / (n - 1);
   const dy = (d.ys[n - 1] - d.ys[0]) / (n - 1);
@@ -712,34 +625,17 @@ function drawBasins(d) {
   else r.width = r.height / aspect;
   const tx = (x) => r.left + ((x - view[0]) / (view[1] - view[0])) * r.width;
   const ty = (y) => r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height;
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
-  const image = new ImageData(n, n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const label = d.labels[i * n + j];
-      const o = ((n - 1 - i) * n + j) * 4; // row i is ys[i]: the top row of the image is the last
-      let rgb;
-      if (label >= 0) rgb = basinRgb(label);
-      else if (label === -1) rgb = DIVERGED_RGB;
-      else rgb = (i + j) % 2 ? [205, 205, 205] : [245, 245, 245]; // not converged: a checker
-      image.data[o] = rgb[0];
-      image.data[o + 1] = rgb[1];
-      image.data[o + 2] = rgb[2];
-      image.data[o + 3] = 255;
-    }
-  }
-  const off = document.createElement("canvas");
-  off.width = n;
-  off.height = n;
-  off.getContext("2d").putImageData(image, 0, 0);
+  blank(ctx, w, h);
+  // row i is ys[i]
+  const off = cellImage(n, n, (i, j) => {
+    const label = d.labels[i * n + j];
+    if (label >= 0) return basinRgb(label);
+    if (label === -1) return DIVERGED_RGB;
+    return (i + j) % 2 ? [205, 205, 205] : [245, 245, 245]; // not converged: a checker
+  });
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(off, r.left, r.top, r.width, r.height);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(r.left, r.top, r.width, r.height);
-  ctx.clip();
+  clipTo(ctx, r);
   if (basinIso && basinIso.key === JSON.stringify([problem(), [d.xs[0], d.xs[n - 1], d.ys[0], d.ys[n - 1]]])) {
     ctx.strokeStyle = "rgba(20, 30, 45, 0.28)";
     ctx.lineWidth = 1;
@@ -766,7 +662,7 @@ function drawBasins(d) {
   ctx.restore();
   const xt = ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)));
   const yt = ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60)));
-  axes(ctx, r, h, xt, yt, tx, ty, "x", "y");
+  axes(ctx, r, h, { xs: xt, ys: yt, tx, ty, xTitle: "x", yTitle: "y", label: tick });
   // the legend: each basin's share, then the runs that diverged or did not converge
   const legend = $("maps-legend-basins");
   const list = el("ul", { class: "maps-keys" });
@@ -824,7 +720,7 @@ function drawStability(data) {
   const ny = d.y_values.length;
   const oneRow = d.y_name === null;
   const { ctx, w, h } = plotSize(canvas, oneRow ? 0.3 : 0.85);
-  const r = rectOf(w, h);
+  const r = innerRect(w, h, MARGIN);
   // a value's position in cells: even in log(value) on a log axis, in value on a linear one
   const position = (values, scale) => {
     const n = values.length;
@@ -851,26 +747,13 @@ function drawStability(data) {
   const vals = d.final_loss.map((_, k) => value(k)).filter((v) => v !== null && v !== undefined);
   const lo = vals.length ? Math.min(...vals) : 0;
   const hi = vals.length ? Math.max(...vals) : 1;
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
-  const image = new ImageData(nx, ny);
-  for (let i = 0; i < ny; i++) {
-    for (let j = 0; j < nx; j++) {
-      const k = i * nx + j;
-      const v = value(k);
-      let rgb;
-      if (v === null) rgb = DIVERGED_RGB;
-      else if (v === undefined) rgb = UNCONVERGED_RGB;
-      else rgb = heat(hi > lo ? (v - lo) / (hi - lo) : 0);
-      const o = ((ny - 1 - i) * nx + j) * 4;
-      image.data.set([...rgb, 255], o);
-    }
-  }
-  const off = document.createElement("canvas");
-  off.width = nx;
-  off.height = ny;
-  off.getContext("2d").putImageData(image, 0, 0);
+  blank(ctx, w, h);
+  const off = cellImage(nx, ny, (i, j) => {
+    const v = value(i * nx + j);
+    if (v === null) return DIVERGED_RGB;
+    if (v === undefined) return UNCONVERGED_RGB;
+    return heat(hi > lo ? (v - lo) / (hi - lo) : 0);
+  });
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(off, r.left, r.top, r.width, r.height);
   // the theory's boundary, drawn twice (dark under light) so it reads on any colour
@@ -885,10 +768,7 @@ function drawStability(data) {
         if (x !== null && b.y[k] !== null && x > 0) points.push([tx(x), ty(b.y[k])]);
       });
     }
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(r.left, r.top, r.width, r.height);
-    ctx.clip();
+    clipTo(ctx, r);
     for (const [colour, width, dash] of [["#000", 4.5, []], ["#fff", 2, [7, 4]]]) {
       ctx.strokeStyle = colour;
       ctx.lineWidth = width;
@@ -917,7 +797,7 @@ function drawStability(data) {
   }
   const xt = d.x_scale === "log" ? logTicks(d.x_values[0], d.x_values[nx - 1]) : ticks(d.x_values[0], d.x_values[nx - 1], 6);
   const yt = oneRow ? [] : d.y_scale === "log" ? logTicks(d.y_values[0], d.y_values[ny - 1]) : ticks(d.y_values[0], d.y_values[ny - 1], 6);
-  axes(ctx, r, h, xt, yt, tx, ty, d.x_name, d.y_name || "");
+  axes(ctx, r, h, { xs: xt, ys: yt, tx, ty, xTitle: d.x_name, yTitle: d.y_name || "", label: tick });
   const converged = d.reason.filter((x) => x === "converged").length / d.reason.length;
   const diverged = d.reason.filter((x) => x === "diverged").length / d.reason.length;
   const what = byLoss ? `log10 of the final loss${d.loss_offset !== null && d.loss_offset !== 0 ? " above f*" : d.loss_offset === 0 ? " (f − f*)" : ""}${shift ? ` + ${fmt(shift)}` : ""}` : "steps to tol (converged runs)";
@@ -949,8 +829,7 @@ function drawStability(data) {
 function drawFair(d) {
   const canvas = $("maps-canvas-fair");
   const rows = d.entries.length;
-  const box = canvas.parentElement.getBoundingClientRect();
-  const { ctx, w, h } = fitCanvas(canvas, Math.max(280, box.width), 60 + rows * 42);
+  const { ctx, w, h } = fitToParent(canvas, () => 60 + rows * 42, 280);
   const r = { left: 96, top: 12, width: w - 96 - 16, height: h - 12 - 40 };
   const byLoss = d.metric === "loss";
   const all = d.entries.flatMap((e) => (byLoss ? e.final_loss : e.steps)).filter((v) => v !== null && v > 0);
@@ -964,9 +843,7 @@ function drawFair(d) {
   const tx = byLoss
     ? (v) => r.left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * r.width
     : (v) => r.left + (v / hi) * r.width;
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
+  blank(ctx, w, h);
   const rowH = r.height / rows;
   d.entries.forEach((e, i) => {
     const cy = r.top + (i + 0.5) * rowH;
@@ -1000,7 +877,8 @@ function drawFair(d) {
     }
   });
   const xt = byLoss ? logTicks(lo, hi).filter((_, k, a) => a.length < 8 || k % 2 === 0) : ticks(0, hi, 6);
-  axes(ctx, r, h, xt, [], tx, () => 0, byLoss ? "final loss above the minimum (log scale)" : "steps to tolerance (budget + 1: not reached)", "");
+  const xTitle = byLoss ? "final loss above the minimum (log scale)" : "steps to tolerance (budget + 1: not reached)";
+  axes(ctx, r, h, { xs: xt, ys: [], tx, ty: () => 0, xTitle, yTitle: "", label: tick });
   // the ranked table, with the metric stated
   const table = el("table", { class: "results maps-fair-table", id: "maps-fair-table" },
     el("caption", { text: `The ranking, best first (by median ${d.metric === "loss" ? "final loss" : "steps to tolerance"})` }),
@@ -1083,17 +961,7 @@ function drawFan(d) {
     runs: d.paths.map((path, k) => ({ colour: colourOf(k), dash: 0, path })),
     arrows: [],
   });
-  const s = surfaceEntry();
-  let offset = 0;
-  let title = "f (log scale)";
-  const finite = d.losses.flat().filter((v) => v !== null);
-  if (s && s.min_value !== null && s.min_value !== undefined) {
-    offset = s.min_value;
-    title = "f − f* (log scale)";
-  } else if (finite.length && Math.min(...finite) <= 0) {
-    offset = Math.min(...finite);
-    title = "f − min f seen (log scale)";
-  }
+  const { offset, title } = lossOffset(surfaceEntry(), d.losses.flat());
   const shifted = (values) => values.map((v) => (v === null ? null : v - offset));
   const series = d.losses.map((losses) => ({ colour: "rgba(0, 114, 178, 0.25)", dash: 0, steps: d.step, values: shifted(losses) }));
   series.push({ colour: "#111", dash: 1, steps: d.step, values: shifted(d.spread.low) });
@@ -1125,12 +993,7 @@ async function copyPython(kind) {
     return;
   }
   area.select();
-  try {
-    await navigator.clipboard.writeText(area.value);
-    status.textContent = "Copied.";
-  } catch {
-    status.textContent = "Selected: press Ctrl+C to copy.";
-  }
+  await copyText(area, status, "Copied.", "Selected: press Ctrl+C to copy.");
 }
 
 // ---- mounting ----------------------------------------------------------------------------

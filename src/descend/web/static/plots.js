@@ -1,8 +1,9 @@
-// The map (bands, iso-lines, axes, markers, paths, update arrows) and the loss chart.
+// The map (bands, iso-lines, axes, markers, paths, update arrows) and the loss chart, and
+// the drawing pieces the other views share (canvas sizing, frames, axes, stars, cell images).
 import { isoLines, paintBands, ticks } from "./contour.js";
 
 export const MAP_MARGIN = { left: 46, right: 10, top: 10, bottom: 38 };
-const CHART_MARGIN = { left: 54, right: 12, top: 12, bottom: 38 };
+export const CHART_MARGIN = { left: 54, right: 12, top: 12, bottom: 38 };
 const DASHES = [[], [6, 3], [2, 3], [8, 3, 2, 3]];
 const MIN_ARROW = 22; // px: an update shorter than this is drawn this long, dashed
 
@@ -18,6 +19,144 @@ export function fitCanvas(canvas, cssWidth, cssHeight) {
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return { ctx, w, h };
+}
+
+// fit a canvas to its parent's width (at least minWidth), heightOf(width) tall
+export function fitToParent(canvas, heightOf, minWidth = 0) {
+  const box = canvas.parentElement.getBoundingClientRect();
+  const width = Math.max(minWidth, box.width);
+  return fitCanvas(canvas, width, heightOf(width));
+}
+
+// a chart's canvas: the parent's width, 62% as tall, between 200 and 300 px
+export function fitChart(canvas) {
+  return fitToParent(canvas, (width) => Math.max(200, Math.min(300, width * 0.62)));
+}
+
+// the plot's rectangle inside a w x h canvas with margin m
+export function innerRect(w, h, m) {
+  return { left: m.left, top: m.top, width: w - m.left - m.right, height: h - m.top - m.bottom };
+}
+
+export function blank(ctx, w, h) {
+  ctx.clearRect(0, 0, w, h);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, w, h);
+}
+
+// ctx.save(), then clip to r (the caller restores)
+export function clipTo(ctx, r) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(r.left, r.top, r.width, r.height);
+  ctx.clip();
+}
+
+export function frame(ctx, r) {
+  ctx.strokeStyle = "#333";
+  ctx.lineWidth = 1;
+  ctx.strokeRect(r.left + 0.5, r.top + 0.5, r.width, r.height);
+}
+
+// the axes' titles: x below the plot, y turned along its left edge (in the fill style set)
+export function axisTitles(ctx, r, h, xTitle, yTitle, font) {
+  ctx.font = font;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.fillText(xTitle, r.left + r.width / 2, h - 2);
+  if (!yTitle) return;
+  ctx.save();
+  ctx.translate(12, r.top + r.height / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.textBaseline = "middle";
+  ctx.fillText(yTitle, 0, 0);
+  ctx.restore();
+}
+
+// ctx.save(), the plot's frame, and the x tick labels' style (the caller restores)
+export function beginAxes(ctx, r) {
+  ctx.save();
+  frame(ctx, r);
+  ctx.fillStyle = "#222";
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+}
+
+// framed axes with tick marks: xs, ys the ticks, tx(v)/ty(v) their pixels, label(v) their
+// text; ticks more than a pixel outside the plot are left out
+export function axes(ctx, r, h, { xs, ys, tx, ty, xTitle, yTitle, label = fmt }) {
+  beginAxes(ctx, r);
+  for (const t of xs) {
+    const px = tx(t);
+    if (px < r.left - 1 || px > r.left + r.width + 1) continue;
+    ctx.beginPath();
+    ctx.moveTo(px, r.top + r.height);
+    ctx.lineTo(px, r.top + r.height + 4);
+    ctx.stroke();
+    ctx.fillText(label(t), px, r.top + r.height + 6);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const t of ys) {
+    const py = ty(t);
+    if (py < r.top - 1 || py > r.top + r.height + 1) continue;
+    ctx.beginPath();
+    ctx.moveTo(r.left - 4, py);
+    ctx.lineTo(r.left, py);
+    ctx.stroke();
+    ctx.fillText(label(t), r.left - 6, py);
+  }
+  axisTitles(ctx, r, h, xTitle, yTitle, "italic 14px Georgia, serif");
+  ctx.restore();
+}
+
+// a minimum's marker: a yellow five-pointed star
+export function star(ctx, cx, cy, radius) {
+  ctx.beginPath();
+  for (let i = 0; i < 10; i++) {
+    const rr = i % 2 ? radius * 0.45 : radius;
+    const a = -Math.PI / 2 + (i * Math.PI) / 5;
+    ctx.lineTo(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
+  }
+  ctx.closePath();
+  ctx.fillStyle = "#F0E442";
+  ctx.fill();
+  ctx.lineWidth = 1.3;
+  ctx.strokeStyle = "#111";
+  ctx.stroke();
+}
+
+// an nx x ny canvas of cells, rgbOf(i, j) the colour of row i (bottom up), column j
+export function cellImage(nx, ny, rgbOf) {
+  const off = document.createElement("canvas");
+  off.width = nx;
+  off.height = ny;
+  const octx = off.getContext("2d");
+  const image = octx.createImageData(nx, ny);
+  for (let i = 0; i < ny; i++) {
+    for (let j = 0; j < nx; j++) {
+      const rgb = rgbOf(i, j);
+      const at = ((ny - 1 - i) * nx + j) * 4; // row 0 of the image is the top (the largest y)
+      image.data[at] = rgb[0];
+      image.data[at + 1] = rgb[1];
+      image.data[at + 2] = rgb[2];
+      image.data[at + 3] = 255;
+    }
+  }
+  octx.putImageData(image, 0, 0);
+  return off;
+}
+
+// what a loss chart subtracts: f* where the surface knows it, else the least value seen when
+// it is not positive (the chart is log scale), else nothing; and the y title that says so
+export function lossOffset(surface, values) {
+  const finite = values.filter((v) => v !== null && Number.isFinite(v));
+  if (surface && surface.min_value !== null && surface.min_value !== undefined) {
+    return { offset: surface.min_value, title: "f − f* (log scale)" };
+  }
+  if (finite.length && Math.min(...finite) <= 0) return { offset: Math.min(...finite), title: "f − min f seen (log scale)" };
+  return { offset: 0, title: "f (log scale)" };
 }
 
 export function fmt(v, digits = 4) {
@@ -48,8 +187,7 @@ export class MapView {
   }
 
   plotRect() {
-    const m = MAP_MARGIN;
-    return { left: m.left, top: m.top, width: this.w - m.left - m.right, height: this.h - m.top - m.bottom };
+    return innerRect(this.w, this.h, MAP_MARGIN);
   }
 
   toPixel(view, x, y) {
@@ -75,16 +213,12 @@ export class MapView {
 
   // scene: {view, surface, start, runs: [{colour, dash, path (up to k), end}], arrows: [{from, to, colour}]}
   draw(scene) {
-    const box = this.canvas.parentElement.getBoundingClientRect();
-    const size = Math.min(box.width, Math.max(280, window.innerHeight * 0.72));
-    const { ctx, w, h } = fitCanvas(this.canvas, box.width, size);
+    const { ctx, w, h } = fitToParent(this.canvas, (width) => Math.min(width, Math.max(280, window.innerHeight * 0.72)));
     this.w = w;
     this.h = h;
     const view = scene.view;
     const r = this.plotRect();
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, w, h);
+    blank(ctx, w, h);
     if (this.grid) {
       const key = `${view.join(",")}|${r.width}x${r.height}`;
       if (key !== this.bandKey) {
@@ -100,10 +234,7 @@ export class MapView {
       }
       ctx.drawImage(this.bandCanvas, r.left, r.top, r.width, r.height);
     }
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(r.left, r.top, r.width, r.height);
-    ctx.clip();
+    clipTo(ctx, r);
     if (this.iso) {
       ctx.strokeStyle = "rgba(40, 60, 85, 0.33)";
       ctx.lineWidth = 1;
@@ -123,7 +254,8 @@ export class MapView {
       for (const m of surface.saddles || []) this.cross(ctx, this.toPixel(view, m[0], m[1]));
       const globals = new Set((surface.global_minima || []).map((m) => m.join(",")));
       for (const m of surface.minima || []) {
-        this.star(ctx, this.toPixel(view, m[0], m[1]), globals.size === 0 || globals.has(m.join(",")) ? 8 : 6);
+        const [px, py] = this.toPixel(view, m[0], m[1]);
+        star(ctx, px, py, globals.size === 0 || globals.has(m.join(",")) ? 8 : 6);
       }
     }
     scene.runs.forEach((run) => this.path(ctx, view, run));
@@ -217,21 +349,6 @@ export class MapView {
     ctx.restore();
   }
 
-  star(ctx, [cx, cy], radius) {
-    ctx.beginPath();
-    for (let i = 0; i < 10; i++) {
-      const rr = i % 2 ? radius * 0.45 : radius;
-      const a = -Math.PI / 2 + (i * Math.PI) / 5;
-      ctx.lineTo(cx + rr * Math.cos(a), cy + rr * Math.sin(a));
-    }
-    ctx.closePath();
-    ctx.fillStyle = "#F0E442";
-    ctx.fill();
-    ctx.lineWidth = 1.3;
-    ctx.strokeStyle = "#111";
-    ctx.stroke();
-  }
-
   cross(ctx, [cx, cy]) {
     ctx.save();
     ctx.lineWidth = 2.5;
@@ -246,55 +363,22 @@ export class MapView {
   }
 
   axes(ctx, view, r) {
-    ctx.save();
-    ctx.strokeStyle = "#333";
-    ctx.lineWidth = 1;
-    ctx.strokeRect(r.left + 0.5, r.top + 0.5, r.width, r.height);
-    ctx.fillStyle = "#222";
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const t of ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)))) {
-      const [px] = this.toPixel(view, t, view[2]);
-      ctx.beginPath();
-      ctx.moveTo(px, r.top + r.height);
-      ctx.lineTo(px, r.top + r.height + 4);
-      ctx.stroke();
-      ctx.fillText(fmt(t), px, r.top + r.height + 6);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const t of ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60)))) {
-      const [, py] = this.toPixel(view, view[0], t);
-      ctx.beginPath();
-      ctx.moveTo(r.left - 4, py);
-      ctx.lineTo(r.left, py);
-      ctx.stroke();
-      ctx.fillText(fmt(t), r.left - 6, py);
-    }
-    ctx.font = "italic 14px Georgia, serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "bottom";
-    ctx.fillText("x", r.left + r.width / 2, this.h - 2);
-    ctx.save();
-    ctx.translate(12, r.top + r.height / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textBaseline = "middle";
-    ctx.fillText("y", 0, 0);
-    ctx.restore();
-    ctx.restore();
+    axes(ctx, r, this.h, {
+      xs: ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80))),
+      ys: ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60))),
+      tx: (t) => this.toPixel(view, t, view[2])[0],
+      ty: (t) => this.toPixel(view, view[0], t)[1],
+      xTitle: "x",
+      yTitle: "y",
+    });
   }
 }
 
 // series: [{colour, dash, steps: [...], values: [...] (positive or null)}]; k: the scrubbed step
 export function drawLossChart(canvas, series, k, maxStep, yTitle) {
-  const box = canvas.parentElement.getBoundingClientRect();
-  const { ctx, w, h } = fitCanvas(canvas, box.width, Math.max(200, Math.min(300, box.width * 0.62)));
-  const m = CHART_MARGIN;
-  const r = { left: m.left, top: m.top, width: w - m.left - m.right, height: h - m.top - m.bottom };
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, w, h);
+  const { ctx, w, h } = fitChart(canvas);
+  const r = innerRect(w, h, CHART_MARGIN);
+  blank(ctx, w, h);
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of series) {
@@ -335,10 +419,7 @@ export function drawLossChart(canvas, series, k, maxStep, yTitle) {
   for (const t of ticks(0, xmax, Math.max(3, Math.round(r.width / 90)))) {
     ctx.fillText(fmt(t), px(t), r.top + r.height + 6);
   }
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(r.left, r.top - 2, r.width + 2, r.height + 4);
-  ctx.clip();
+  clipTo(ctx, { left: r.left, top: r.top - 2, width: r.width + 2, height: r.height + 4 });
   for (const s of series) {
     for (const faint of [true, false]) {
       ctx.beginPath();
@@ -373,17 +454,7 @@ export function drawLossChart(canvas, series, k, maxStep, yTitle) {
   ctx.lineTo(px(Math.min(k, xmax)), r.top + r.height);
   ctx.stroke();
   ctx.setLineDash([]);
-  ctx.strokeStyle = "#333";
-  ctx.strokeRect(r.left + 0.5, r.top + 0.5, r.width, r.height);
+  frame(ctx, r);
   ctx.fillStyle = "#222";
-  ctx.font = "13px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "bottom";
-  ctx.fillText("step", r.left + r.width / 2, h - 2);
-  ctx.save();
-  ctx.translate(12, r.top + r.height / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.textBaseline = "middle";
-  ctx.fillText(yTitle, 0, 0);
-  ctx.restore();
+  axisTitles(ctx, r, h, "step", yTitle, "13px system-ui, sans-serif");
 }
