@@ -257,6 +257,33 @@ def _schedule(spec: OptimizerSpec, where: str, lr: float) -> tuple[Any, dict[str
     return made, values
 
 
+def hyperparameter(
+    entry: registry.OptimizerEntry, name: str, field: str
+) -> registry.Hyperparameter:
+    """The rule's hyperparameter ``name``; a 404 naming ``field`` and listing the rule's
+    hyperparameters when it has none of that name."""
+    names = [h.name for h in entry.hyperparameters]
+    if name not in names:
+        raise ApiError(
+            404, field, f"optimizer {entry.name} has no hyperparameter {shown(name)}; allowed: "
+            f"{', '.join(names)}",
+        )  # fmt: skip
+    return entry.hyperparameter(name)
+
+
+def check_value(
+    entry: registry.OptimizerEntry, h: registry.Hyperparameter, value: float, field: str
+) -> None:
+    """A 422 naming ``field`` unless ``value`` lies in the hyperparameter ``h``'s interval;
+    its limit is the bound passed (``None`` when that bound is infinite)."""
+    if not h.contains(value):
+        limit = h.high if value > h.high or (value == h.high and not h.high_closed) else h.low
+        raise ApiError(
+            422, field, f"{entry.name}: {h.name} must be in {h.interval}; got {value!r}",
+            limit if math.isfinite(limit) else None,
+        )  # fmt: skip
+
+
 def optimizer(spec: OptimizerSpec, index: int) -> Built:
     """Build ``optimizers[index]`` with its registry entry; every name and value checked."""
     where = f"optimizers[{index}]"
@@ -264,18 +291,7 @@ def optimizer(spec: OptimizerSpec, index: int) -> Built:
     hyper = entry.defaults()
     for key, value in spec.hyper.items():
         field = f"{where}.hyper.{key}"
-        if key not in hyper:
-            raise ApiError(
-                404, field, f"optimizer {entry.name} has no hyperparameter {shown(key)}; "
-                f"allowed: {', '.join(hyper)}",
-            )  # fmt: skip
-        h = entry.hyperparameter(key)
-        if not h.contains(value):
-            limit = h.high if value > h.high or (value == h.high and not h.high_closed) else h.low
-            raise ApiError(
-                422, field, f"{entry.name}: {key} must be in {h.interval}; got {value!r}",
-                limit if math.isfinite(limit) else None,
-            )  # fmt: skip
+        check_value(entry, hyperparameter(entry, key, field), value, field)
         hyper[key] = float(value)
     options = {o.name: o.default for o in entry.options}
     for key, value in spec.options.items():

@@ -56,7 +56,7 @@ from descend.web._data_schemas import (
     published,
 )
 from descend.web._errors import ApiError, shown
-from descend.web._runs import _call, nums
+from descend.web._runs import _call, keywords, nums
 
 #: Points of a regression curve.
 CURVE_POINTS = 121
@@ -165,7 +165,7 @@ def _loss(body: TrainingSpec, kind: str, data_name: str) -> tuple[Any, str]:
         loss = LOSS_CACHE.get((canonical, tuple(params.items())), build)
     except (TypeError, ValueError) as err:
         raise ApiError(422, "loss_params", f"{canonical}: {err}") from None
-    inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    inner = keywords(params)
     code = (
         f"ds.losses.get({canonical!r}{', ' + inner if inner else ''})"
         if params
@@ -262,6 +262,15 @@ def steps_per_epoch(s: Setup, batch: int | None) -> int:
     return 1 if batch is None else math.ceil(len(s.train.y) / batch)
 
 
+def _plan(body: TrainRequest | FanRequest) -> tuple[Setup, int | None, int]:
+    """A training request's set-up (its flavour checked first), the flavour's batch size
+    (see :func:`batch_of`) and the gradient steps per epoch."""
+    flavour = _choose("flavour", body.flavour, FLAVOURS, "flavour")
+    s = setup(body)
+    batch = batch_of(s, flavour, body.batch_size)
+    return s, batch, steps_per_epoch(s, batch)
+
+
 def _budget(field: str, total: int, limit: int, what: str) -> None:
     if total > limit:
         raise ApiError(422, field, f"{what} come to {total} gradient steps; at most {limit} "
@@ -356,10 +365,7 @@ def _points(d: ds.data.Dataset | None) -> dict[str, Any]:
 def train(body: TrainRequest) -> dict[str, Any]:
     """``POST /api/train``: the run's per-epoch losses and its snapshots."""
     clock = time.perf_counter()
-    flavour = _choose("flavour", body.flavour, FLAVOURS, "flavour")
-    s = setup(body)
-    batch = batch_of(s, flavour, body.batch_size)
-    steps = steps_per_epoch(s, batch)
+    s, batch, steps = _plan(body)
     _budget("epochs", body.epochs * steps, MAX_TRAIN_STEPS,
             f"{body.epochs} epochs of {steps} steps")  # fmt: skip
     points, box, at = _where(s, body)
@@ -527,10 +533,7 @@ def flavours_python(s: Setup, body: FlavoursRequest) -> str:
 def fan(body: FanRequest) -> dict[str, Any]:
     """``POST /api/data-fan``: the seeds' curves and their spread."""
     clock = time.perf_counter()
-    flavour = _choose("flavour", body.flavour, FLAVOURS, "flavour")
-    s = setup(body)
-    batch = batch_of(s, flavour, body.batch_size)
-    steps = steps_per_epoch(s, batch)
+    s, batch, steps = _plan(body)
     _budget("seeds", body.seeds * body.epochs * steps, MAX_FAN_STEPS,
             f"{body.seeds} seeds x {body.epochs} epochs x {steps} steps")  # fmt: skip
     try:

@@ -61,16 +61,10 @@ class _ProgramBudget(_runs.RunnerBudget):
     run, and past ``size`` clears those LRUs (a program in use keeps running; later calls
     compile again)."""
 
-    def note(self, key: Any) -> None:
-        with self.lock:
-            if key in self.seen:
-                return
-            if len(self.seen) >= self.size:
-                for program in _library_caches():
-                    program.cache_clear()
-                self.seen.clear()
-                self.clears += 1
-            self.seen.add(key)
+    def clear_programs(self) -> None:
+        """Clear the map modules' LRUs (:func:`_library_caches`)."""
+        for program in _library_caches():
+            program.cache_clear()
 
 
 #: The library modules whose LRUs hold the maps' compiled programs.
@@ -177,26 +171,15 @@ def _hyper_range(
     entry: registry.OptimizerEntry, name: str, span: list[float] | None, field: str
 ) -> tuple[float, float] | None:
     """Check a stability map's axis: a hyperparameter of the rule and a range inside it."""
-    names = [h.name for h in entry.hyperparameters]
-    if name not in names:
-        raise ApiError(
-            404, field, f"optimizer {entry.name} has no hyperparameter {shown(name)}; allowed: "
-            f"{', '.join(names)}",
-        )  # fmt: skip
+    h = _build.hyperparameter(entry, name, field)
     if span is None:
         return None
     lo, hi = span
     where = f"{field}_range"
     if not lo < hi:
         raise ApiError(422, where, f"{where} must be [low, high] with low < high; got {span}")
-    h = entry.hyperparameter(name)
     for value in (lo, hi):
-        if not h.contains(value):
-            limit = h.high if value >= h.high else h.low
-            raise ApiError(
-                422, where, f"{entry.name}: {name} must be in {h.interval}; got {value!r}",
-                limit if math.isfinite(limit) else None,
-            )  # fmt: skip
+        _build.check_value(entry, h, value, where)
     if h.scale == "log" and lo <= 0:
         raise ApiError(422, where, f"{name} is on a log scale: its range must be above 0; got "
                        f"{span}", 0.0)  # fmt: skip
@@ -360,7 +343,7 @@ def stability(body: StabilityRequest) -> dict[str, Any]:
             "exact": bool(m.boundary.get("exact", False)),
             "L": rounded(m.boundary["L"]) if "L" in m.boundary else None,
         }
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    args = _runs.keywords(kwargs)
     code = _script(
         body,
         surface,
@@ -447,7 +430,7 @@ def fair(body: FairRequest) -> dict[str, Any]:
         }
         for e in race.entries
     ]
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    args = _runs.keywords(kwargs)
     code = _script(
         body,
         surface,
@@ -496,7 +479,7 @@ def fan(body: FanRequest) -> dict[str, Any]:
     paths = np.asarray(f.paths, dtype=np.float64)
     losses = np.asarray(f.losses, dtype=np.float64)
     keep = _runs.thin(losses.shape[1], FAN_POINTS)
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    args = _runs.keywords(kwargs)
     report = (
         "print(f'{fan.global_share:.1%} of the seeds reached the global minimum')"
         if surface.minima

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -94,10 +95,14 @@ class RunnerBudget:
             if key in self.seen:
                 return
             if len(self.seen) >= self.size:
-                engine._runner.cache_clear()
+                self.clear_programs()
                 self.seen.clear()
                 self.clears += 1
             self.seen.add(key)
+
+    def clear_programs(self) -> None:
+        """Drop the compiled programs this budget bounds: here the engine's runner cache."""
+        engine._runner.cache_clear()
 
 
 RUNNERS = RunnerBudget(PROGRAMS)
@@ -218,12 +223,18 @@ def race(body: RaceRequest) -> dict[str, Any]:
 # -- the same race as a script -----------------------------------------------------------------
 
 
+def keywords(values: Mapping[str, Any]) -> str:
+    """``{"lr": 0.01, "b1": 0.9}`` -> ``"lr=0.01, b1=0.9"``: keyword arguments as Python
+    source (each value's ``repr``), in ``values``' order; ``""`` when empty."""
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
 def _call(built: Built) -> str:
     """``ds.adam(lr=0.01, b1=0.9, ...)``: the optimizer as descend code."""
     args = {**{k: repr(v) for k, v in built.hyper.items()}}
     if built.schedule is not None:
         name, params = built.schedule
-        inner = ", ".join([repr(built.hyper["lr"]), *(f"{k}={v!r}" for k, v in params.items())])
+        inner = ", ".join(filter(None, [repr(built.hyper["lr"]), keywords(params)]))
         args["lr"] = f"ds.schedules.{name}({inner})"
     args.update({k: repr(v) for k, v in built.options.items()})
     return f"ds.{built.name}({', '.join(f'{k}={v}' for k, v in args.items())})"
