@@ -9,7 +9,9 @@
 import { Channel, get } from "./api.js";
 import { buildCard } from "./cards.js";
 import { ticks } from "./contour.js";
-import { CHART_MARGIN, axisTitles, beginAxes, blank, cellImage, clipTo, fitChart, fitToParent, fmt, innerRect } from "./plots.js";
+import {
+  CHART_MARGIN, axisTitles, beginAxes, blank, cellImage, clipTo, fitChart, fitToParent, fmt, innerRect, linearScales, stepMarker,
+} from "./plots.js";
 import { decode as decodeRace, encodeOptimizer, newOptimizer } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
@@ -463,8 +465,7 @@ function drawModel(snap) {
     hi += pad;
     view = [t.box[0], t.box[1], lo, hi];
   } else view = t.box;
-  const px = (x) => r.left + ((x - view[0]) / (view[1] - view[0])) * r.width;
-  const py = (y) => r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height;
+  const [px, py] = linearScales(view, r);
   clipTo(ctx, r);
   if (!regression) {
     const n = t.grid;
@@ -532,16 +533,16 @@ function drawModel(snap) {
 
 // (lighter than plots.js's axes: no tick marks, grid lines on a log y axis)
 function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
+  const [tx, ty] = linearScales(view, r); // (on a log y axis, view[2] and view[3] are log10s)
   beginAxes(ctx, r);
   for (const v of ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80)))) {
-    const x = r.left + ((v - view[0]) / (view[1] - view[0])) * r.width;
-    ctx.fillText(fmt(v, 3), x, r.top + r.height + 5);
+    ctx.fillText(fmt(v, 3), tx(v), r.top + r.height + 5);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   if (logY) {
     for (const v of logTicks(view[2], view[3])) {
-      const y = r.top + (1 - (Math.log10(v) - view[2]) / (view[3] - view[2])) * r.height;
+      const y = ty(Math.log10(v));
       ctx.strokeStyle = "#e6e6e6";
       ctx.beginPath();
       ctx.moveTo(r.left, y);
@@ -551,8 +552,7 @@ function axes(ctx, r, view, xLabel, yLabel, w, h, logY = false) {
     }
   } else {
     for (const v of ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60)))) {
-      const y = r.top + (1 - (v - view[2]) / (view[3] - view[2])) * r.height;
-      ctx.fillText(fmt(v), r.left - 5, y);
+      ctx.fillText(fmt(v), r.left - 5, ty(v));
     }
   }
   axisTitles(ctx, r, h, xLabel, yLabel, "13px system-ui, sans-serif");
@@ -643,15 +643,7 @@ function chart(canvas, { series, bands = [], xLabel, yLabel, marker = null }) {
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
   }
-  if (marker !== null) {
-    ctx.strokeStyle = "#111";
-    ctx.setLineDash([4, 3]);
-    ctx.beginPath();
-    ctx.moveTo(X(marker), r.top);
-    ctx.lineTo(X(marker), r.top + r.height);
-    ctx.stroke();
-    ctx.setLineDash([]);
-  }
+  if (marker !== null) stepMarker(ctx, r, X(marker));
   ctx.restore();
 }
 

@@ -9,7 +9,9 @@
 // the ds.insight call the server wrote for the result shown.
 import { Channel, get } from "./api.js";
 import { isoLines, ticks } from "./contour.js";
-import { MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, lossOffset, star } from "./plots.js";
+import {
+  MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
+} from "./plots.js";
 import { encodeOptimizer, optionToken, startingLr } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
@@ -623,8 +625,7 @@ function drawBasins(d) {
   const aspect = (view[3] - view[2]) / (view[1] - view[0]);
   if (r.width * aspect < r.height) r.height = r.width * aspect;
   else r.width = r.height / aspect;
-  const tx = (x) => r.left + ((x - view[0]) / (view[1] - view[0])) * r.width;
-  const ty = (y) => r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height;
+  const [tx, ty] = linearScales(view, r);
   blank(ctx, w, h);
   // row i is ys[i]
   const off = cellImage(n, n, (i, j) => {
@@ -637,16 +638,7 @@ function drawBasins(d) {
   ctx.drawImage(off, r.left, r.top, r.width, r.height);
   clipTo(ctx, r);
   if (basinIso && basinIso.key === JSON.stringify([problem(), [d.xs[0], d.xs[n - 1], d.ys[0], d.ys[n - 1]]])) {
-    ctx.strokeStyle = "rgba(20, 30, 45, 0.28)";
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    for (const seg of basinIso.lines) {
-      for (let i = 0; i < seg.length; i += 4) {
-        ctx.moveTo(tx(seg[i]), ty(seg[i + 1]));
-        ctx.lineTo(tx(seg[i + 2]), ty(seg[i + 3]));
-      }
-    }
-    ctx.stroke();
+    strokeSegments(ctx, basinIso.lines, tx, ty, "rgba(20, 30, 45, 0.28)");
   }
   const globals = new Set(d.global_minima);
   d.minima.forEach((m, k) => {

@@ -38,6 +38,14 @@ export function innerRect(w, h, m) {
   return { left: m.left, top: m.top, width: w - m.left - m.right, height: h - m.top - m.bottom };
 }
 
+// view [x0, x1, y0, y1] onto the rectangle r: [tx(x), ty(y)], pixels (y up)
+export function linearScales(view, r) {
+  return [
+    (x) => r.left + ((x - view[0]) / (view[1] - view[0])) * r.width,
+    (y) => r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height,
+  ];
+}
+
 export function blank(ctx, w, h) {
   ctx.clearRect(0, 0, w, h);
   ctx.fillStyle = "#fff";
@@ -109,6 +117,31 @@ export function axes(ctx, r, h, { xs, ys, tx, ty, xTitle, yTitle, label = fmt })
   }
   axisTitles(ctx, r, h, xTitle, yTitle, "italic 14px Georgia, serif");
   ctx.restore();
+}
+
+// iso-lines (contour.js's isoLines: flat [x0, y0, x1, y1, ...] segments) in one stroke
+export function strokeSegments(ctx, lines, tx, ty, colour) {
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const seg of lines) {
+    for (let i = 0; i < seg.length; i += 4) {
+      ctx.moveTo(tx(seg[i]), ty(seg[i + 1]));
+      ctx.lineTo(tx(seg[i + 2]), ty(seg[i + 3]));
+    }
+  }
+  ctx.stroke();
+}
+
+// a dashed vertical line across the plot at pixel x: the step (or epoch) shown
+export function stepMarker(ctx, r, x) {
+  ctx.strokeStyle = "#111";
+  ctx.setLineDash([4, 3]);
+  ctx.beginPath();
+  ctx.moveTo(x, r.top);
+  ctx.lineTo(x, r.top + r.height);
+  ctx.stroke();
+  ctx.setLineDash([]);
 }
 
 // a minimum's marker: a yellow five-pointed star
@@ -191,11 +224,8 @@ export class MapView {
   }
 
   toPixel(view, x, y) {
-    const r = this.plotRect();
-    return [
-      r.left + ((x - view[0]) / (view[1] - view[0])) * r.width,
-      r.top + (1 - (y - view[2]) / (view[3] - view[2])) * r.height,
-    ];
+    const [tx, ty] = linearScales(view, this.plotRect());
+    return [tx(x), ty(y)];
   }
 
   toData(view, px, py) {
@@ -235,20 +265,7 @@ export class MapView {
       ctx.drawImage(this.bandCanvas, r.left, r.top, r.width, r.height);
     }
     clipTo(ctx, r);
-    if (this.iso) {
-      ctx.strokeStyle = "rgba(40, 60, 85, 0.33)";
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      for (const seg of this.iso) {
-        for (let i = 0; i < seg.length; i += 4) {
-          const [ax, ay] = this.toPixel(view, seg[i], seg[i + 1]);
-          const [bx, by] = this.toPixel(view, seg[i + 2], seg[i + 3]);
-          ctx.moveTo(ax, ay);
-          ctx.lineTo(bx, by);
-        }
-      }
-      ctx.stroke();
-    }
+    if (this.iso) strokeSegments(ctx, this.iso, ...linearScales(view, r), "rgba(40, 60, 85, 0.33)");
     const surface = scene.surface;
     if (surface) {
       for (const m of surface.saddles || []) this.cross(ctx, this.toPixel(view, m[0], m[1]));
@@ -363,11 +380,12 @@ export class MapView {
   }
 
   axes(ctx, view, r) {
+    const [tx, ty] = linearScales(view, r);
     axes(ctx, r, this.h, {
       xs: ticks(view[0], view[1], Math.max(3, Math.round(r.width / 80))),
       ys: ticks(view[2], view[3], Math.max(3, Math.round(r.height / 60))),
-      tx: (t) => this.toPixel(view, t, view[2])[0],
-      ty: (t) => this.toPixel(view, view[0], t)[1],
+      tx,
+      ty,
       xTitle: "x",
       yTitle: "y",
     });
@@ -447,13 +465,7 @@ export function drawLossChart(canvas, series, k, maxStep, yTitle) {
   ctx.globalAlpha = 1;
   ctx.setLineDash([]);
   ctx.restore();
-  ctx.strokeStyle = "#111";
-  ctx.setLineDash([4, 3]);
-  ctx.beginPath();
-  ctx.moveTo(px(Math.min(k, xmax)), r.top);
-  ctx.lineTo(px(Math.min(k, xmax)), r.top + r.height);
-  ctx.stroke();
-  ctx.setLineDash([]);
+  stepMarker(ctx, r, px(Math.min(k, xmax)));
   frame(ctx, r);
   ctx.fillStyle = "#222";
   axisTitles(ctx, r, h, "step", yTitle, "13px system-ui, sans-serif");
