@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-import threading
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _web_helpers import post_ok, run_python, send, serve
 
 import descend as ds
 from descend.cli import main
@@ -26,9 +25,7 @@ ROSEN = {"surface": "rosenbrock", "start": [-1.5, 2.0], "tol": 1e-6}
 
 
 def race(client, **body):
-    r = client.post("/api/race", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
+    return post_ok(client, "race", body)
 
 
 def test_catalog_lists_every_2d_surface_and_registry_optimizer(api_client):
@@ -158,9 +155,7 @@ def test_inside_is_the_optimizers_own_state(api_client):
             {"name": "adam", "hyper": {"lr": 0.01, "b1": 0.8, "b2": 0.99}},
         ],
     )
-    r = api_client.post("/api/inside", json=body)
-    assert r.status_code == 200, r.text
-    mom, adam = r.json()["runs"]
+    mom, adam = post_ok(api_client, "inside", body)["runs"]
     f = surfaces.get("rosenbrock").f
     x, state = _by_hand(ds.momentum(lr=0.0005, beta=0.8), f, x0, k)
     assert mom["step"] == k and mom["state"]["count"] == k
@@ -222,9 +217,7 @@ def test_python_script_reproduces_the_race(api_client):
     )
     out = race(api_client, **body)
     code = api_client.post("/api/python", json=body).json()["code"]
-    scope: dict = {}
-    exec(compile(code, "<server's script>", "exec"), scope)  # the server's own output
-    for run, res in zip(out["runs"], scope["results"], strict=True):
+    for run, res in zip(out["runs"], run_python(code)["results"], strict=True):
         np.testing.assert_allclose(run["final_loss"], float(res.loss), rtol=1e-6)
         assert run["stop_reason"] == res.stop_reason
     assert out["runs"][1]["lr"][-1] == pytest.approx(0.0, abs=1e-9)
@@ -243,12 +236,6 @@ def test_openapi_lists_every_endpoint_and_the_page_answers(api_client):
         assert f"/api/{p}" in paths
     r = api_client.get("/")
     assert r.status_code == 200 or (r.status_code == 404 and "error" in r.json())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_play_bad_input_is_one_line_exit_2(capsys):
@@ -270,29 +257,16 @@ def test_play_without_fastapi(monkeypatch, capsys):
 
 
 def test_served_by_uvicorn():
+    """Its own server, with the app's lifespan on, as ``descend play`` serves it."""
     import httpx
-    import uvicorn
 
     from descend.web import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
-        r = httpx.get(f"http://127.0.0.1:{port}/api/catalog", timeout=10)
+    with serve(create_app()) as url, httpx.Client(base_url=url, timeout=10) as client:
+        r = client.get("/api/catalog")
         assert r.status_code == 200 and r.json()["limits"]["steps"] == 100000
-        big = httpx.post(f"http://127.0.0.1:{port}/api/race", content=b" " * 70_000,
-                         headers={"content-type": "application/json"}, timeout=10)  # fmt: skip
+        big = send(client, "race", b" " * 70_000)
         assert big.status_code == 413 and big.json()["error"]["limit"] == 65536
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_runner_budget_bounds_the_engines_programs(api_client):

@@ -7,91 +7,35 @@ Screenshots go to pytest's ``tmp_path`` and are copied to ``/tmp/playground-shot
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
+from _web_helpers import BrowserPage, needs_browser
 
-pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
-pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = needs_browser
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (`make browser` installs it)"
-)
-
-SHOTS = Path("/tmp/playground-shots")
-TIMEOUT_MS = 30_000
 ROSENBROCK = "#s=rosenbrock&x0=-1.2,1&o=gd:lr=0.0015;adam:lr=0.02&n=500&tol=0.000001"
 
 
-# -- fixtures: one server and one browser for the module ------------------------------------
+class RacePage(BrowserPage):
+    """The race view: its races, its results table, its step and the inside-the-step numbers."""
 
-
-@pytest.fixture(scope="module")
-def server():
-    import uvicorn
-
-    from descend.web import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the playground server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-class Page:
-    """A browser page on the playground, with the console errors it logged."""
-
-    def __init__(self, browser, server, width=1280, height=900):
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.server = server
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+    timeout_ms = 30_000
 
     def open(self, hash_: str = "") -> None:
-        self.page.goto(self.server + "/" + hash_)
+        self.visit(hash_)
         self.wait_race(0)
 
     def races(self) -> int:
-        return int(self.page.evaluate("Number(document.body.dataset.races || 0)"))
+        return self.counter("races")
 
     def insides(self) -> int:
-        return int(self.page.evaluate("Number(document.body.dataset.insides || 0)"))
+        return self.counter("insides")
 
     def wait_race(self, before: int) -> None:
         """Wait until a race newer than ``before`` has landed and been drawn."""
-        self.page.wait_for_function(f"Number(document.body.dataset.races || 0) > {before}")
+        self.wait_counter("races", before)
 
     def wait_inside(self, before: int) -> None:
-        self.page.wait_for_function(f"Number(document.body.dataset.insides || 0) > {before}")
+        self.wait_counter("insides", before)
 
     def rows(self) -> list[dict]:
         return self.page.eval_on_selector_all(
@@ -108,31 +52,11 @@ class Page:
     def inside_numbers(self) -> list[str]:
         return self.page.eval_on_selector_all("#inside article", "a => a.map(x => x.innerText)")
 
-    def set_range(self, selector: str, value: int) -> None:
-        """Move a range input the way a drag does: set it and fire ``input``."""
-        self.page.eval_on_selector(
-            selector,
-            "(el, v) => { el.value = String(v);"
-            " el.dispatchEvent(new Event('input', {bubbles: true})); }",
-            value,
-        )
-
-    def shot(self, tmp_path: Path, name: str) -> Path:
-        path = tmp_path / name
-        self.page.screenshot(path=str(path), full_page=True)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SHOTS / name)
-        return path
-
-    def close(self) -> None:
-        self.context.close()
-
 
 @pytest.fixture
-def page(browser, server):
-    p = Page(browser, server)
-    yield p
-    p.close()
+def page(browser, live_server):
+    with RacePage(browser, live_server) as p:
+        yield p
 
 
 def engine_run(surface_or_text, start, name, steps, tol, **hyper):
@@ -150,7 +74,7 @@ def engine_run(surface_or_text, start, name, steps, tol, **hyper):
     return ds.minimize(surface, x0, registry.get(name).build(**hyper), max_steps=steps, tol=tol)
 
 
-def path_pixels(page: Page, hex_colour: str) -> int:
+def path_pixels(page: RacePage, hex_colour: str) -> int:
     """How many pixels of the map are (nearly) the given path colour."""
     return page.page.evaluate(
         """(hex) => {
@@ -286,7 +210,7 @@ def test_a_slider_changes_the_paths_and_numbers(page):
     page.page.wait_for_function(f"location.hash.includes('gd:lr={lr:g}')")
 
 
-def test_the_url_round_trips(browser, server, page, tmp_path):
+def test_the_url_round_trips(browser, live_server, page, tmp_path):
     page.open(ROSENBROCK)
     before = page.races()
     page.page.select_option("#add-select", "momentum")
@@ -304,8 +228,7 @@ def test_the_url_round_trips(browser, server, page, tmp_path):
     url = page.page.url
     assert "momentum:lr=" in url
     rows = page.rows()
-    other = Page(browser, server)
-    try:
+    with RacePage(browser, live_server) as other:
         other.open(url[url.index("#") :])
         assert other.rows() == rows
         assert other.step_shown() == page.step_shown()
@@ -316,8 +239,6 @@ def test_the_url_round_trips(browser, server, page, tmp_path):
         )
         assert other.page.url == url
         assert other.errors == []
-    finally:
-        other.close()
 
 
 def test_the_curvature_warns_before_a_divergent_run(page):
@@ -332,9 +253,8 @@ def test_the_curvature_warns_before_a_divergent_run(page):
     assert "2/λmax" in curvature.inner_text()
 
 
-def test_phone_width_has_no_horizontal_overflow(browser, server, tmp_path):
-    phone = Page(browser, server, width=390, height=844)
-    try:
+def test_phone_width_has_no_horizontal_overflow(browser, live_server, tmp_path):
+    with RacePage(browser, live_server, width=390, height=844) as phone:
         phone.open(ROSENBROCK)
         phone.page.wait_for_selector("#inside article")
         scroll, client = phone.page.evaluate(
@@ -346,8 +266,6 @@ def test_phone_width_has_no_horizontal_overflow(browser, server, tmp_path):
         assert loss_box["y"] >= map_box["y"] + map_box["height"]  # the panels stack
         assert phone.errors == []
         phone.shot(tmp_path, "phone.png")
-    finally:
-        phone.close()
 
 
 def test_keyboard_reaches_the_controls_and_space_plays(page):

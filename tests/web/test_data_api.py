@@ -12,24 +12,17 @@ import math
 import jax
 import numpy as np
 import pytest
+from _web_helpers import MOONS_RUN, post_ok, run_python
 
 import descend as ds
 from descend.web import _data_api
 
-MOONS = {"name": "moons", "samples": 60, "noise": 0.2, "seed": 1}
-BODY = {
-    "data": MOONS,
-    "model": {"name": "mlp", "hidden": [6], "activation": "tanh"},
-    "loss": "binary_cross_entropy",
-    "optimizer": {"name": "adam", "hyper": {"lr": 0.05}},
-    "flavour": "minibatch",
-    "batch_size": 8,
-    "epochs": 12,
-    "validation": 0.25,
-    "snapshots": 4,
-    "grid": 12,
-    "seed": 3,
-}
+# these tests check numbers, not speed: the server is patient with first compilations
+pytestmark = pytest.mark.usefixtures("patient_server")
+
+# (the moons run of the other data tests, in chunks of 3 epochs; test_data_browser trains the
+# same, so that in one session the compiled programs are shared)
+BODY = {**MOONS_RUN, "epochs": 12, "snapshots": 4, "seed": 3}
 BCE = "binary_cross_entropy"
 CLOSE = {"rtol": 1e-5, "atol": 1e-6}  # the fan: vmap batches the same operations (rounding)
 
@@ -37,29 +30,6 @@ CLOSE = {"rtol": 1e-5, "atol": 1e-6}  # the fan: vmap batches the same operation
 def same(a, b):
     """Equal to the last bit: the server's numbers are those of the same ds.fit calls."""
     np.testing.assert_array_equal(np.asarray(a, np.float64), np.asarray(b, np.float64))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def patient_server():
-    """These tests check numbers, not speed: a first call compiles for seconds, and on a
-    loaded machine that may pass the server's 10 s limit (the hostile tests keep it)."""
-    from descend.web import _app
-
-    limit, _app.TIME_LIMIT_S = _app.TIME_LIMIT_S, 120.0
-    yield
-    _app.TIME_LIMIT_S = limit
-
-
-def post(client, path, body):
-    r = client.post(path, json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def run_script(code):
-    space: dict = {}
-    exec(compile(code, "<copy as python>", "exec"), space)  # the page's own script
-    return space
 
 
 def served(key):
@@ -80,7 +50,7 @@ def grid_of(box, n):
 
 @pytest.fixture(scope="module")
 def trained(api_client):
-    return post(api_client, "/api/train", BODY)
+    return post_ok(api_client, "train", BODY)
 
 
 def test_train_is_the_continued_fit(trained):
@@ -118,7 +88,7 @@ def test_train_is_the_continued_fit(trained):
 
 
 def test_the_script_reproduces_the_numbers(trained):
-    space = run_script(trained["python"])
+    space = run_python(trained["python"])
     same(space["loss_curve"], trained["train_loss"])
     same(space["val_curve"], trained["val_loss"])
 
@@ -134,7 +104,7 @@ def test_chunks(epochs, snapshots, chunks):
 def test_regression_curve(api_client):
     body = {**BODY, "data": {"name": "polynomial", "samples": 40, "noise": 0.1, "degree": 3},
             "loss": "mse", "epochs": 4, "snapshots": 1, "validation": 0.0}  # fmt: skip
-    out = post(api_client, "/api/train", body)
+    out = post_ok(api_client, "train", body)
     assert out["task"] == "regression" and out["grid"] is None and out["chunks"] == [4]
     assert out["validation"]["y"] == [] and all(v is None for v in out["val_loss"])
     data = ds.data.polynomial_regression(n_samples=40, degree=3, noise=0.1, seed=0)
@@ -152,7 +122,7 @@ def test_multiclass_boundary_is_the_predicted_class(api_client):
     body = {**BODY, "data": {"name": "spiral", "samples": 45, "classes": 3, "noise": 0.1},
             "loss": "cross_entropy", "model": {"name": "logistic"}, "epochs": 3,
             "snapshots": 1, "standardize": True, "flavour": "batch"}  # fmt: skip
-    out = post(api_client, "/api/train", body)
+    out = post_ok(api_client, "train", body)
     assert out["task"] == "multiclass" and out["classes"] == 3 and out["steps_per_epoch"] == 1
     train, val = ds.data.split(ds.data.spiral(45, 3, 0.1, seed=0), (0.75, 0.25), seed=0)
     scaled_train, scaled_val = ds.data.standardize(train, val)
@@ -171,7 +141,7 @@ def test_multiclass_boundary_is_the_predicted_class(api_client):
 
 
 def test_flavours(api_client):
-    out = post(api_client, "/api/flavours", {**BODY, "epochs": 3})
+    out = post_ok(api_client, "flavours", {**BODY, "epochs": 3})
     train, val = moons_parts()
     model = served(("mlp", 2, 1, (6,), "tanh"))
     expected = {"batch": (None, 1), "stochastic": (1, 45), "minibatch": (8, 6)}
@@ -192,7 +162,7 @@ def test_flavours(api_client):
 
 
 def test_fan(api_client):
-    out = post(api_client, "/api/data-fan", {**BODY, "epochs": 3, "seeds": 3})
+    out = post_ok(api_client, "data-fan", {**BODY, "epochs": 3, "seeds": 3})
     assert out["seeds"] == [3, 4, 5] and out["steps_per_epoch"] == 6  # ceil(45 / 8)
     train, val = moons_parts()
     model = served(("mlp", 2, 1, (6,), "tanh"))
@@ -249,7 +219,7 @@ def test_a_diverging_run_stops_where_fit_says(api_client):
     body = {**BODY, "data": {"name": "linear", "samples": 40, "noise": 0.1}, "loss": "mse",
             "model": {"name": "linear"}, "optimizer": {"name": "gd", "hyper": {"lr": 10.0}},
             "validation": 0.0, "epochs": 6, "snapshots": 3}  # fmt: skip
-    out = post(api_client, "/api/train", body)
+    out = post_ok(api_client, "train", body)
     data = ds.data.linear_regression(n_samples=40, noise=0.1, seed=0)
     model = served(("linear", 1, 1, (), "tanh"))
     r = ds.fit(model, "mse", data, ds.gd(10.0), batch_size=8, epochs=2, seed=3)

@@ -6,23 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from _web_helpers import MOONS_RUN, check_fuzzed, check_request, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from descend.web import _data_schemas as lim
 
-GOOD = {
-    "data": {"name": "moons", "samples": 60, "noise": 0.2, "seed": 1},
-    "model": {"name": "mlp", "hidden": [6], "activation": "tanh"},
-    "loss": "binary_cross_entropy",
-    "optimizer": {"name": "adam", "hyper": {"lr": 0.05}},
-    "flavour": "minibatch",
-    "batch_size": 8,
-    "epochs": 3,
-    "validation": 0.25,
-    "snapshots": 3,
-    "grid": 12,
-}
+GOOD = {**MOONS_RUN, "epochs": 3, "snapshots": 3}
 ENDPOINTS = ("train", "flavours", "data-fan")
 
 
@@ -140,36 +130,16 @@ ONLY = {
 CASES = [(e, *case) for e in ENDPOINTS for case in COMMON + ONLY[e]]
 
 
-def send(client, endpoint, body):
-    if isinstance(body, bytes):
-        return client.post(f"/api/{endpoint}", content=body,
-                           headers={"content-type": "application/json"})  # fmt: skip
-    return client.post(f"/api/{endpoint}", json=body)
-
-
 @pytest.mark.parametrize(("endpoint", "body", "status", "field", "limit"), CASES)
 def test_hostile_request(api_client, api_app, endpoint, body, status, field, limit):
-    r = send(api_client, endpoint, body)
-    assert r.status_code == status, r.text
-    error = r.json()["error"]
-    assert set(error) >= {"field", "message", "limit"} and error["message"]
-    assert error["field"] == field, error
-    if limit is not None:
-        assert error["limit"] == limit, error
-    assert api_app.state.unexpected == 0
+    check_request(api_client, api_app, endpoint, body, status, field, limit)
 
 
 def test_the_table_is_long_enough():
     assert len(CASES) >= 150
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=4),
-    max_leaves=10,
-)  # fmt: skip
+JSON = json_values(text=12, leaves=10)  # (smaller values than the other views' fuzz)
 KEYS = ["data", "model", "loss", "loss_params", "optimizer", "flavour", "batch_size", "epochs",
         "validation", "seed", "snapshots", "grid", "seeds", "standardize"]  # fmt: skip
 SUB = {
@@ -193,29 +163,23 @@ def mutated(draw):
         key = draw(st.sampled_from(KEYS))
         if key in SUB and draw(st.booleans()):
             part = body.get(key) if isinstance(body.get(key), dict) else {}
-            part[draw(st.sampled_from(SUB[key]))] = draw(json_values)
+            part[draw(st.sampled_from(SUB[key]))] = draw(JSON)
             body[key] = part
         elif draw(st.booleans()) and key not in ("epochs", "data"):
             body.pop(key, None)
         else:
-            body[key] = draw(json_values)
+            body[key] = draw(JSON)
     return body
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(endpoint=st.sampled_from(ENDPOINTS),
-       body=mutated() | st.dictionaries(st.sampled_from(KEYS), json_values, max_size=5)
-       | json_values)  # fmt: skip
+       body=mutated() | st.dictionaries(st.sampled_from(KEYS), JSON, max_size=5)
+       | JSON)  # fmt: skip
 def test_fuzz_never_500(api_client, api_app, endpoint, body):
-    r = api_client.post(f"/api/{endpoint}", content=json.dumps(body),
-                        headers={"content-type": "application/json"})  # fmt: skip
     # (a body that happens to be valid trains; on a loaded machine its first compile may
     # pass the server's time limit, which is answered 503 in the same error shape)
-    timed_out = r.status_code == 503 and "longer than" in r.json()["error"]["message"]
-    assert r.status_code < 500 or timed_out, r.text
-    if r.status_code >= 400:
-        assert set(r.json()["error"]) >= {"field", "message", "limit"}
-    assert api_app.state.unexpected == 0
+    check_fuzzed(api_client, api_app, endpoint, body, may_time_out=True)
 
 
 def test_still_up_afterwards(api_client):

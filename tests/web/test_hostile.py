@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from _web_helpers import check_fuzzed, check_request, json_values, send
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -131,18 +130,7 @@ CASES = [
 
 @pytest.mark.parametrize(("endpoint", "body", "status", "field"), CASES)
 def test_hostile_request(api_client, api_app, endpoint, body, status, field):
-    if isinstance(body, bytes):
-        r = api_client.post(f"/api/{endpoint}", content=body,
-                            headers={"content-type": "application/json"})  # fmt: skip
-    else:
-        r = api_client.post(f"/api/{endpoint}", json=body)
-    assert r.status_code == status, r.text
-    if status >= 400:
-        error = r.json()["error"]
-        assert set(error) >= {"field", "message", "limit"} and error["message"]
-        if field is not None:
-            assert error["field"] == field, error
-    assert api_app.state.unexpected == 0
+    check_request(api_client, api_app, endpoint, body, status, field)
 
 
 def test_the_table_is_long_enough():
@@ -157,8 +145,7 @@ def test_huge_power_is_computed_not_evaluated(api_client):
 
 def test_limits_are_named(api_client):
     assert api_client.post("/api/race", json=with_(steps=10**9)).json()["error"]["limit"] == 1e5
-    big = api_client.post("/api/race", content=b" " * 70_000,
-                          headers={"content-type": "application/json"})  # fmt: skip
+    big = send(api_client, "race", b" " * 70_000)
     assert big.json()["error"]["limit"] == 65536
     many = api_client.post("/api/race", json=with_(optimizers=GD * 11)).json()["error"]
     assert many["limit"] == 10
@@ -166,16 +153,10 @@ def test_limits_are_named(api_client):
     assert "adam" in unknown["error"]["message"]
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=4),
-    max_leaves=12,
-)  # fmt: skip
+JSON = json_values()
 keys = st.sampled_from(["surface", "expression", "start", "steps", "tol", "optimizers", "step",
                         "view", "n", "point", "text", "name", "hyper"])  # fmt: skip
-bodies = st.dictionaries(keys, json_values, max_size=6) | json_values
+bodies = st.dictionaries(keys, JSON, max_size=6) | JSON
 endpoints = st.sampled_from(["race", "inside", "grid", "curvature", "python", "expression"])
 
 
@@ -184,12 +165,7 @@ endpoints = st.sampled_from(["race", "inside", "grid", "curvature", "python", "e
 def test_fuzz_never_500(api_client, api_app, endpoint, body):
     if isinstance(body, dict) and "steps" in body:
         body["steps"] = 10  # keep runs short; the type checks are covered above
-    r = api_client.post(f"/api/{endpoint}", content=json.dumps(body),
-                        headers={"content-type": "application/json"})  # fmt: skip
-    assert r.status_code < 500, r.text
-    if r.status_code >= 400:
-        assert "error" in r.json()
-    assert api_app.state.unexpected == 0
+    check_fuzzed(api_client, api_app, endpoint, body)
 
 
 def test_still_up_afterwards(api_client):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _web_helpers import post_ok, run_python
 
 import descend as ds
 from descend.web import _maps_api, _runs
@@ -16,9 +17,7 @@ REL = 10.0 ** (1 - DIGITS)  # the answers round to DIGITS significant digits
 
 
 def post(client, endpoint, **body):
-    r = client.post(f"/api/{endpoint}", json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
+    return post_ok(client, endpoint, body)
 
 
 def close(answer, truth):
@@ -29,17 +28,6 @@ def close(answer, truth):
     finite = np.isfinite(truth)
     assert np.array_equal(np.isfinite(got), finite)
     np.testing.assert_allclose(got[finite], truth[finite], rtol=REL, atol=1e-300)
-
-
-def run_python(code: str, name: str):
-    """Run a "Copy as Python" script (its prints silenced) and return the variable ``name``."""
-    import contextlib
-    import io
-
-    scope: dict = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(code, "<copy as python>", "exec"), scope)  # the server's own text
-    return scope[name]
 
 
 def test_basins_equal_basin_map(api_client):
@@ -61,7 +49,7 @@ def test_basins_equal_basin_map(api_client):
     assert got["optimizer"] == m.optimizer
     # Himmelblau's four global minima share the starts, roughly a quarter each
     assert len(got["minima"]) == 4 and sum(got["shares"]) == pytest.approx(1.0, abs=1e-5)
-    again = run_python(got["python"], "m")
+    again = run_python(got["python"])["m"]
     assert again.labels.ravel().tolist() == got["labels"]
 
 
@@ -79,7 +67,7 @@ def test_basins_of_a_typed_function_find_their_minima(api_client):
     m = ds.insight.basin_map(surface, ds.gd(lr=0.05), resolution=16, bounds=(-2, 2, -1.5, 1.5),
                              max_steps=400)  # fmt: skip
     assert got["labels"] == m.labels.ravel().tolist()
-    assert run_python(got["python"], "m").labels.ravel().tolist() == got["labels"]
+    assert run_python(got["python"])["m"].labels.ravel().tolist() == got["labels"]
 
 
 def test_stability_equals_stability_map(api_client):
@@ -102,7 +90,7 @@ def test_stability_equals_stability_map(api_client):
     # the heavy ball on f = (x^2 + y^2)/2 (L = 1): lr < 2 (1 + beta) along the curve
     assert np.allclose(b["x"], 2 * (1 + np.asarray(b["y"])), rtol=1e-5)
     assert (got["x_scale"], got["y_scale"]) == ("log", "linear")
-    again = run_python(got["python"], "m")
+    again = run_python(got["python"])["m"]
     close(got["final_loss"], again.final_loss)
 
 
@@ -147,7 +135,7 @@ def test_fair_equals_fair_race(api_client):
     assert got["metric"] == "steps" and "median steps to tolerance" in got["metric_text"]
     assert got["budget"] == 60 and len(got["race_starts"]) == 2
     close(got["race_starts"], race.race_starts)
-    again = run_python(got["python"], "race")
+    again = run_python(got["python"])["race"]
     assert [e.name for e in again.entries] == [e["name"] for e in got["entries"]]
 
 
@@ -173,7 +161,7 @@ def test_fan_equals_seed_fan(api_client):
     assert got["global_share"] == pytest.approx(f.global_share)
     assert got["at_global"] == [bool(v) for v in f.at_global]
     assert got["start"] == pytest.approx(list(ds.surfaces.get("himmelblau").start))
-    again = run_python(got["python"], "fan")
+    again = run_python(got["python"])["fan"]
     close(got["final_loss"], again.final_loss)
 
 

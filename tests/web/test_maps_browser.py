@@ -9,118 +9,42 @@ maps are kept small (a 24 x 24 basin map, 12 x 12 stability map) so the module s
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
+from _web_helpers import BrowserPage, needs_browser
 
-pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
-pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = needs_browser
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (`make browser` installs it)"
-)
-
-SHOTS = Path("/tmp/playground-shots")
-TIMEOUT_MS = 60_000
 BASINS = "#view=maps&map=basins&s=himmelblau&o=gd:lr=0.01&res=24&n=300"
 STABILITY = "#view=maps&map=stability&s=quadratic&rule=momentum&sres=12&sn=200"
 FAIR = "#view=maps&map=fair&s=quadratic&rules=gd,adam&budget=200&starts=3&grid=6"
 FAN = "#view=maps&map=fan&s=himmelblau&fo=gd:lr=0.01&seeds=4&noise=2&fsteps=300&fseed=3"
 
 
-@pytest.fixture(scope="module")
-def server():
-    import uvicorn
+class MapsPage(BrowserPage):
+    """The maps view: the maps it computed and the ink on its canvases."""
 
-    from descend.web import create_app
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the playground server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-class Page:
-    """A browser page on the playground, with the console errors it logged."""
-
-    def __init__(self, browser, server, width=1280, height=900):
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.server = server
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+    timeout_ms = 60_000
 
     def open(self, hash_: str) -> None:
-        self.page.goto(self.server + "/" + hash_)
+        self.visit(hash_)
         self.wait_map(0)
 
     def computed(self) -> int:
-        return int(
-            self.page.evaluate("Number(document.getElementById('maps-view').dataset.computed || 0)")
-        )
+        return self.counter("computed", on="#maps-view")
 
     def wait_map(self, before: int) -> None:
         """Wait until a map newer than ``before`` has landed and been drawn."""
-        self.page.wait_for_function(
-            "Number(document.getElementById('maps-view').dataset.computed || 0) > " + str(before)
-        )
+        self.wait_counter("computed", before, on="#maps-view")
 
     def ink(self, canvas_id: str) -> int:
         """How many distinct colours the canvas holds (a drawn map has many)."""
-        return self.page.evaluate(
-            """(id) => {
-              const c = document.getElementById(id);
-              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-              const seen = new Set();
-              for (let i = 0; i < d.length; i += 16)
-                seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-              return seen.size;
-            }""",
-            canvas_id,
-        )
-
-    def shot(self, tmp_path: Path, name: str) -> None:
-        path = tmp_path / name
-        self.page.screenshot(path=str(path), full_page=True)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SHOTS / name)
-
-    def close(self) -> None:
-        self.context.close()
+        return self.colours("#" + canvas_id, every=4, bits=8)
 
 
 @pytest.fixture
-def page(browser, server):
-    p = Page(browser, server)
-    yield p
-    p.close()
+def page(browser, live_server):
+    with MapsPage(browser, live_server) as p:
+        yield p
 
 
 def test_basins_draw_the_map_and_the_shares(page, tmp_path):
@@ -200,7 +124,7 @@ def test_seed_fan_draws_the_paths_and_the_share(page, tmp_path):
     page.shot(tmp_path, "maps-fan.png")
 
 
-def test_the_url_round_trips(browser, server, page):
+def test_the_url_round_trips(browser, live_server, page):
     page.open(BASINS)
     before = page.computed()
     page.page.fill("#maps-n", "250")
@@ -209,16 +133,13 @@ def test_the_url_round_trips(browser, server, page):
     page.page.wait_for_function("location.hash.includes('n=250')")
     url = page.page.url
     legend = page.page.inner_text("#maps-legend-basins")
-    other = Page(browser, server)
-    try:
+    with MapsPage(browser, live_server) as other:
         other.open(url[url.index("#") :])
         assert other.page.input_value("#maps-n") == "250"
         assert other.page.input_value("#maps-res") == "24"
         assert other.page.inner_text("#maps-legend-basins") == legend
         assert other.page.url == url
         assert other.errors == []
-    finally:
-        other.close()
 
 
 def test_sub_view_tabs_write_the_url_and_reload_restores(page):
@@ -237,8 +158,8 @@ def test_sub_view_tabs_write_the_url_and_reload_restores(page):
 
 def test_race_keeps_its_state_across_a_visit_to_the_maps(page):
     race = "#s=rosenbrock&x0=-1.5,1&o=gd:lr=0.0015&n=300&tol=0.000001"
-    page.page.goto(page.server + "/" + race)
-    page.page.wait_for_function("Number(document.body.dataset.races || 0) > 0")
+    page.visit(race)
+    page.wait_counter("races", 0)
     rows = page.page.inner_text("#results tbody")
     page.page.click("#tab-maps")
     page.wait_map(0)
@@ -252,22 +173,17 @@ def test_race_keeps_its_state_across_a_visit_to_the_maps(page):
 
 def test_a_bad_value_shows_the_servers_error(page):
     page.open(BASINS)
-    errors_before = page.page.evaluate(
-        "Number(document.getElementById('maps-view').dataset.errors || 0)"
-    )
+    errors_before = page.counter("errors", on="#maps-view")
     page.page.fill("#maps-res", "999")
     page.page.press("#maps-res", "Enter")
-    page.page.wait_for_function(
-        f"Number(document.getElementById('maps-view').dataset.errors || 0) > {errors_before}"
-    )
+    page.wait_counter("errors", errors_before, on="#maps-view")
     error = page.page.inner_text("#maps-error-basins")
     assert "resolution" in error and "128" in error
     assert page.page.get_attribute("#maps-res", "aria-invalid") == "true"
 
 
-def test_phone_width_has_no_horizontal_overflow(browser, server):
-    phone = Page(browser, server, width=390, height=844)
-    try:
+def test_phone_width_has_no_horizontal_overflow(browser, live_server):
+    with MapsPage(browser, live_server, width=390, height=844) as phone:
         phone.open(STABILITY)
         scroll, client = phone.page.evaluate(
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -277,5 +193,3 @@ def test_phone_width_has_no_horizontal_overflow(browser, server):
         canvas = phone.page.locator("#maps-canvas-stability").bounding_box()
         assert canvas["y"] >= form["y"] + form["height"]  # the settings and the map stack
         assert phone.errors == []
-    finally:
-        phone.close()

@@ -4,9 +4,8 @@ never a hang; nothing is computed past the published limits."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from _web_helpers import check_fuzzed, check_request, json_values, send
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -174,23 +173,9 @@ CASES = [
 ]
 
 
-def send(client, endpoint, body):
-    if isinstance(body, bytes):
-        return client.post(f"/api/{endpoint}", content=body,
-                           headers={"content-type": "application/json"})  # fmt: skip
-    return client.post(f"/api/{endpoint}", json=body)
-
-
 @pytest.mark.parametrize(("endpoint", "body", "status", "field"), CASES)
 def test_hostile_map_request(api_client, api_app, endpoint, body, status, field):
-    r = send(api_client, endpoint, body)
-    assert r.status_code == status, r.text
-    if status >= 400:
-        error = r.json()["error"]
-        assert set(error) >= {"field", "message", "limit"} and error["message"]
-        if field is not None:
-            assert error["field"] == field, error
-    assert api_app.state.unexpected == 0
+    check_request(api_client, api_app, endpoint, body, status, field)
 
 
 def test_the_table_covers_every_endpoint():
@@ -213,13 +198,7 @@ def test_limits_are_named(api_client):
     assert "momentum" in unknown["message"]  # the valid names are listed
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**12), 10**12)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                  max_size=4),
-    max_leaves=12,
-)  # fmt: skip
+JSON = json_values()
 keys = st.sampled_from(["surface", "expression", "optimizer", "resolution", "steps", "tol",
                         "bounds", "rule", "x", "y", "x_range", "y_range", "fixed", "rules",
                         "budget", "starts", "grid", "tune", "metric", "seed", "seeds", "noise",
@@ -229,7 +208,7 @@ CHEAP = {"resolution": 4, "steps": 4, "budget": 4, "seeds": 2, "starts": 1, "gri
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
-@given(endpoint=endpoints, body=st.dictionaries(keys, json_values, max_size=6) | json_values,
+@given(endpoint=endpoints, body=st.dictionaries(keys, JSON, max_size=6) | JSON,
        valid=st.booleans())  # fmt: skip
 def test_fuzz_never_500(api_client, api_app, endpoint, body, valid):
     if isinstance(body, dict):
@@ -238,12 +217,7 @@ def test_fuzz_never_500(api_client, api_app, endpoint, body, valid):
         for key, value in CHEAP.items():  # keep any run short; the limits are tested above
             if key in body and isinstance(body[key], int) and not isinstance(body[key], bool):
                 body[key] = min(abs(body[key]), value)
-    r = api_client.post(f"/api/{endpoint}", content=json.dumps(body),
-                        headers={"content-type": "application/json"})  # fmt: skip
-    assert r.status_code < 500, r.text
-    if r.status_code >= 400:
-        assert "error" in r.json()
-    assert api_app.state.unexpected == 0
+    check_fuzzed(api_client, api_app, endpoint, body)
 
 
 def test_still_up_afterwards(api_client):
