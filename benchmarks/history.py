@@ -19,9 +19,7 @@ process (all threads) is reported beside the sweeps. Run:
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +28,7 @@ import jax.numpy as jnp
 
 import descend as ds
 from benchmarks import peers
+from benchmarks._timing import timed
 
 X0 = (-1.2, 1.0)
 CONFIGS = 4096
@@ -37,18 +36,6 @@ CONFIGS = 4096
 
 def rosenbrock(x: jax.Array) -> jax.Array:
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of ``fn()`` (after one untimed call)."""
-    jax.block_until_ready(fn())
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        jax.block_until_ready(fn())
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
@@ -77,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|")
     rates = {}
     for history in (False, True):
-        wall, cpu = timed(sweep(CONFIGS, 2000, history), repeats)
+        _, wall, cpu = timed(sweep(CONFIGS, 2000, history), repeats)
         rates[history] = CONFIGS * 2000 / wall
         name = "default (every step, with path)" if history else "none"
         print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rates[history]:.3g} | "
@@ -88,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| steps | wall | run-steps/s |")
     print("|---:|---:|---:|")
     for steps in (500, 1000, 2000, 4000):
-        wall, _ = timed(sweep(CONFIGS, steps, True), repeats)
+        _, wall, _ = timed(sweep(CONFIGS, steps, True), repeats)
         print(f"| {steps:,} | {wall:.3f} s | {CONFIGS * steps / wall:.3g} |")
 
     print("\n### One 10,000-step run\n")
@@ -110,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             record_path=False,
         ),
     }
-    per_step = {name: timed(fn, 3 * repeats)[0] / peers.STEPS for name, fn in single.items()}
+    per_step = {name: timed(fn, 3 * repeats)[1] / peers.STEPS for name, fn in single.items()}
     numba = None
     if "numba_loop" in peers.available_peers():
         numba = peers.time_peer(peers.PEERS["numba_loop"], peers.STEPS, 3 * repeats)
@@ -124,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     surface = ds.surfaces.get("rastrigin")
     lean = {"record_every": 10**6, "record_path": False}
     for label, extra in (("default history", {}), ("no history", lean)):
-        wall, _ = timed(lambda extra=extra: ds.restarts(surface, ds.adam(0.05), 256,
-                                                        max_steps=10_000, **extra).results,
-                        repeats)  # fmt: skip
+        _, wall, _ = timed(lambda extra=extra: ds.restarts(surface, ds.adam(0.05), 256,
+                                                           max_steps=10_000, **extra).results,
+                           repeats)  # fmt: skip
         print(f"- restarts(rastrigin, 256, max_steps=10_000), {label}: {wall * 1e3:.1f} ms")
     for max_steps in (10**4, 10**9):
-        wall, _ = timed(lambda m=max_steps: ds.minimize(rosenbrock, x0, ds.adam(0.02),
-                                                        max_steps=m), repeats)  # fmt: skip
+        _, wall, _ = timed(lambda m=max_steps: ds.minimize(rosenbrock, x0, ds.adam(0.02),
+                                                           max_steps=m), repeats)  # fmt: skip
         res = ds.minimize(rosenbrock, x0, ds.adam(0.02), max_steps=max_steps)
         print(
             f"- minimize(adam(0.02), max_steps={max_steps:.0e}): {wall * 1e3:.2f} ms, "

@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -35,6 +32,7 @@ import numpy as np
 
 import descend as ds
 from benchmarks import peers
+from benchmarks._timing import timed
 from descend.insight import basin_map, stability_map
 from descend.insight._maps import _basin_program, _label
 from descend.optim._recipe import split
@@ -43,21 +41,6 @@ GOAL_S = 2.0
 BASIN_RES = 128
 STABILITY_RES = 64
 STEPS = 1000
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float, float]:
-    """``(first call, median wall, median CPU)`` seconds of ``fn()``; the first call
-    compiles and is not in the medians."""
-    start = time.perf_counter()
-    jax.block_until_ready(fn())
-    first = time.perf_counter() - start
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        jax.block_until_ready(fn())
-        wall.append(time.perf_counter() - w)
-        cpu.append(time.process_time() - c)
-    return first, statistics.median(wall), statistics.median(cpu)
 
 
 def _row(name: str, first: float, wall: float, cpu: float, steps: float, extra: str) -> str:

@@ -43,6 +43,7 @@ import numpy as np
 
 import descend as ds
 from descend.study import ChunkOutput, ChunkTask, Executor, InProcess, run_chunk
+from descend.study._chunks import planned_task
 from descend.study._optuna import trial_value
 
 STEPS = 2000
@@ -79,16 +80,7 @@ def adam_spec(n_lr: int, n_b1: int, n_b2: int, **extra: Any) -> dict[str, Any]:
 
 
 def first_task(study: ds.Study) -> ChunkTask:
-    plan = study.chunks()[0]
-    configs = study.configurations()[plan.config_lo : plan.config_hi]
-    return ChunkTask(
-        plan.chunk_id,
-        study.canonical_json(),
-        plan.optimizer,
-        tuple(c.config_id for c in configs),
-        {k: tuple(c.values[k] for c in configs) for k in configs[0].values},
-        plan.width,
-    )
+    return planned_task(study.canonical_json(), study.chunks()[0], study.configurations())
 
 
 def store_bytes(directory: Path) -> int:

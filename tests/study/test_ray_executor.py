@@ -12,7 +12,7 @@ import pytest
 
 import descend as ds
 from descend.study import InProcess, run_chunk
-from descend.study._chunks import ChunkTask
+from descend.study._chunks import ChunkTask, planned_task
 
 pytest.importorskip("ray")
 
@@ -69,16 +69,7 @@ def test_ray_gives_the_in_process_rows_bit_for_bit(ray_cluster, tmp_path, in_pro
 
 def test_a_chunk_runs_in_a_worker_on_the_same_program_and_cache(ray_cluster, study_cache):
     study = ds.Study(**SPEC)
-    plan = study.chunks()[1]
-    configs = study.configurations()[plan.config_lo : plan.config_hi]
-    task = ChunkTask(
-        plan.chunk_id,
-        study.canonical_json(),
-        plan.optimizer,
-        tuple(c.config_id for c in configs),
-        {k: tuple(c.values[k] for c in configs) for k in configs[0].values},
-        plan.width,
-    )
+    task = planned_task(study.canonical_json(), study.chunks()[1], study.configurations())
     here = run_chunk(task)
     (there,) = Ray(max_in_flight=1).map([task])
     assert there.extra["pid"] != os.getpid()

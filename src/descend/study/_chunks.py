@@ -29,7 +29,7 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ import numpy as np
 
 from descend.engine import fit, minimize
 from descend.study import _spec
+from descend.study._configs import ChunkPlan, Config
 from descend.study._problem import Problem, build
 
 
@@ -56,6 +57,35 @@ class ChunkTask:
     values: dict[str, tuple[float, ...]]
     width: int
     attempt: int = 1
+
+
+def task_of(
+    chunk_id: int,
+    spec_json: str,
+    optimizer: int,
+    configs: Sequence[tuple[int, Mapping[str, float]]],
+    width: int,
+    attempt: int = 1,
+) -> ChunkTask:
+    """The task of one chunk from its configurations, given as ``(config_id, values)`` in
+    chunk order (at least one): their ids, and each hyperparameter's values gathered across
+    them (the hyperparameters named by the first)."""
+    names = list(configs[0][1])
+    values = {k: tuple(v[k] for _, v in configs) for k in names}
+    return ChunkTask(
+        chunk_id, spec_json, optimizer, tuple(i for i, _ in configs), values, width, attempt
+    )
+
+
+def planned_task(spec_json: str, plan: ChunkPlan, configs: Sequence[Config]) -> ChunkTask:
+    """The task (attempt 1) of the chunk ``plan`` of a study whose configurations are
+    ``configs`` (``Study.configurations()``, all of them) and canonical spec ``spec_json``;
+    what the driver hands over for that chunk of a fresh grid study."""
+    chosen = configs[plan.config_lo : plan.config_hi]
+    return task_of(
+        plan.chunk_id, spec_json, plan.optimizer, [(c.config_id, c.values) for c in chosen],
+        plan.width,
+    )  # fmt: skip
 
 
 @dataclass

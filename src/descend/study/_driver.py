@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from descend.study._chunks import ChunkTask
+from descend.study._chunks import ChunkTask, task_of
 from descend.study._configs import configurations, plan_chunks
 from descend.study._executors import Executor, InProcess
 from descend.study._spec import Spec, from_canonical
@@ -119,17 +119,21 @@ def open_for_run(spec: Spec, directory: Path, force: bool) -> Store:
         raise
 
 
+def running_task(store: Store, spec_json: str, chunk: tuple[Any, ...]) -> ChunkTask:
+    """The store's chunk row ``chunk`` (``chunk_id, optimizer, lo, hi, width, ...``) as a
+    task over its stored configurations, the chunk marked running (a new attempt) now; its
+    configurations must be in the store."""
+    chunk_id, optimizer, lo, hi, width = chunk[:5]
+    configs = [(c[0], c[4]) for c in store.configs(lo, hi)]
+    attempt = store.mark_running(chunk_id)
+    return task_of(chunk_id, spec_json, optimizer, configs, width, attempt)
+
+
 def _tasks(store: Store, spec_json: str) -> Iterator[ChunkTask]:
     """The pending chunks as tasks, in chunk order; each is marked running (a new attempt)
     just before it is handed over."""
-    for chunk_id, optimizer, lo, hi, width, _ in store.chunks("pending"):
-        configs = store.configs(lo, hi)
-        names = list(configs[0][4])
-        values = {k: tuple(c[4][k] for c in configs) for k in names}
-        attempt = store.mark_running(chunk_id)
-        yield ChunkTask(
-            chunk_id, spec_json, optimizer, tuple(c[0] for c in configs), values, width, attempt
-        )
+    for chunk in store.chunks("pending"):
+        yield running_task(store, spec_json, chunk)
 
 
 def drive(

@@ -61,6 +61,7 @@ import numpy as np
 
 from descend.study._chunks import ChunkOutput, ChunkTask
 from descend.study._configs import ChunkPlan, chunk_width
+from descend.study._driver import running_task
 from descend.study._executors import Executor
 from descend.study._problem import build
 from descend.study._spec import OptimizerSpec, Spec
@@ -254,23 +255,10 @@ def drive(
 
     def tasks(round_: list[tuple[int, tuple[int, ...]]]) -> Iterator[ChunkTask]:
         for index, chunk in round_:
-            chunk_id, optimizer, lo, hi, width = chunk[:5]
-            configs = store.configs(lo, hi)
-            if not configs:
+            lo, hi = chunk[2:4]
+            if not store.configs(lo, hi):  # its trials not asked yet
                 ask_chunk(store, spec, chunk, index)
-                configs = store.configs(lo, hi)
-            names = list(configs[0][4])
-            values = {k: tuple(c[4][k] for c in configs) for k in names}
-            attempt = store.mark_running(chunk_id)
-            yield ChunkTask(
-                chunk_id,
-                spec_json,
-                optimizer,
-                tuple(c[0] for c in configs),
-                values,
-                width,
-                attempt,
-            )
+            yield running_task(store, spec_json, chunk)
 
     while any(queues.values()):
         round_ = [queues[k].pop(0) for k in sorted(queues) if queues[k]]
