@@ -93,7 +93,12 @@ def _clock(seconds: float) -> str:
 def open_for_run(spec: Spec, directory: Path, force: bool) -> Store:
     """The store of ``directory`` for ``spec``: created when new, kept when it holds the
     same spec (the run continues), refused when it holds another unless ``force`` (which
-    replaces it: its results are deleted)."""
+    replaces it: its results are deleted). A search whose packages are missing is refused
+    before the store is created, so nothing is written."""
+    if spec.search.kind == "optuna":
+        from descend.study import _optuna
+
+        _optuna.require(spec)
     store = Store(directory, create=True)
     try:
         row = store.spec_row()
@@ -108,7 +113,6 @@ def open_for_run(spec: Spec, directory: Path, force: bool) -> Store:
         if spec.search.kind == "optuna":  # trials are asked chunk by chunk as the study runs
             from descend.study import _optuna
 
-            _optuna.require(spec)
             _optuna.create(store, spec)
             return store
         configs = configurations(spec)
