@@ -12,7 +12,7 @@ import { isoLines, ticks } from "./contour.js";
 import {
   MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
 } from "./plots.js";
-import { encodeOptimizer, optionToken, startingLr } from "./state.js";
+import { encodeOptimizer, newOptimizer, optionToken } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
@@ -62,14 +62,7 @@ function surfaceEntry() {
 }
 
 function newOpt(name) {
-  const entry = entryOf(name) || catalog.optimizers[0];
-  const hyper = {};
-  for (const h of entry.hyperparameters) hyper[h.name] = h.default;
-  const lr = startingLr(entry, surfaceEntry());
-  if ("lr" in hyper && lr !== undefined) hyper.lr = lr;
-  const options = {};
-  for (const o of entry.options) options[o.name] = o.default;
-  return { name: entry.name, hyper, options, schedule: null, color: null };
+  return newOptimizer(entryOf(name) || catalog.optimizers[0], surfaceEntry());
 }
 
 // "lr=0.01,form=ema": the hyperparameters and options of the entry it names, read
