@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine import fit, minimize
+from descend.engine._restarts import draw_starts
 from descend.study import _spec
 from descend.study._configs import ChunkPlan, Config
 from descend.study._problem import Problem, build
@@ -154,15 +155,9 @@ def _spec_of(spec_json: str) -> _spec.Spec:
 
 
 def surface_starts(problem: Problem, seeds: Any) -> np.ndarray:
-    """The start of each seed (float64, one row per seed): uniform in the problem's domain
-    from ``numpy.random.default_rng(seed)``, as :func:`descend.restarts` draws with ``n=1``."""
-    box = np.asarray(problem.domain, float)
-    return np.stack(
-        [
-            np.random.default_rng(int(s)).uniform(box[:, 0], box[:, 1], size=(1, len(box)))[0]
-            for s in seeds
-        ]
-    )
+    """The start of each seed (float64, one row per seed): the one start
+    :func:`descend.restarts` draws with ``n=1`` and that seed (``draw_starts``)."""
+    return np.stack([draw_starts(1, problem.domain, int(s))[0] for s in seeds])
 
 
 @functools.lru_cache(maxsize=32)
