@@ -49,8 +49,6 @@ FORMAT = 1  # the canonical form's version
 DEFAULT_CHUNK = 4096
 MAX_CHUNK = 1 << 20
 SEARCH_KINDS = ("grid", "random", "sobol", "optuna")
-#: search kinds this version runs; the others are validated, then refused (see _refuse)
-AVAILABLE_KINDS = ("grid", "random", "sobol", "optuna")
 SAMPLERS = ("tpe", "cmaes", "gp")
 TOP_KEYS = ("name", "steps", "seeds", "chunk_size", "problem", "optimizers", "search")
 SEARCH_KEYS = ("kind", "n", "seed", "sampler", "trials")
@@ -208,19 +206,7 @@ def parse(data: Mapping[str, Any]) -> Spec:
                     f"optimizers[{i}].grid: the {search.kind} search needs at least "
                     "one hyperparameter to draw"
                 )
-    spec = Spec(name, steps, seeds, chunk_size, problem, optimizers, search)
-    _refuse(spec)
-    return spec
-
-
-def _refuse(spec: Spec) -> None:
-    """A valid spec this version cannot run yet."""
-    if spec.search.kind not in AVAILABLE_KINDS:
-        raise ValueError(
-            f"search.kind: {spec.search.kind!r} is not available yet: descend's Optuna search "
-            f"(batched trials told back to the sampler) has not landed; use "
-            f"{', '.join(repr(k) for k in AVAILABLE_KINDS)}"
-        )
+    return Spec(name, steps, seeds, chunk_size, problem, optimizers, search)
 
 
 def from_canonical(text: str) -> Spec:
