@@ -12,7 +12,7 @@ import { isoLines, ticks } from "./contour.js";
 import {
   MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
 } from "./plots.js";
-import { encodeOptimizer, newOptimizer, optionToken } from "./state.js";
+import { encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
@@ -99,12 +99,6 @@ function parseOpt(text) {
 function parseFixed(text, entry) {
   const { hyper, options } = parseSettings(text, entry);
   return { ...hyper, ...options };
-}
-
-function numberList(text, count) {
-  if (!text) return null;
-  const values = text.split(",").map(Number);
-  return values.length === count && values.every(Number.isFinite) ? values : null;
 }
 
 function decode(params) {

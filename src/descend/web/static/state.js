@@ -29,7 +29,8 @@ function optionFromToken(token, choices) {
   return undefined;
 }
 
-function numberList(text, count) {
+// "1,2.5": exactly `count` finite numbers, else null
+export function numberList(text, count) {
   if (!text) return null;
   const values = text.split(",").map(Number);
   if (values.length !== count || values.some((v) => !Number.isFinite(v))) return null;
