@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # the demo needs only descend itself (jax and numpy); the tests need the extras too (study:
-# pandas and pyarrow for the results of descend study)
+# pandas, pyarrow, optuna and ray for descend study)
 $(CORE): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(CORE)

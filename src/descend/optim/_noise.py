@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from descend import _validation as check
 from descend.optim._base import HyperParam, PyTree, Transform, cast_like, value_at, zero_count
@@ -32,13 +33,13 @@ def add_noise(eta: HyperParam = 0.01, gamma: HyperParam = 0.55, seed: int = 0) -
 
     Args:
         eta: the noise variance at t = 0, >= 0. gamma: its decay exponent, >= 0 (0: constant).
-        seed: an integer, or an integer JAX scalar (so that ``jax.vmap`` over seeds runs
-            many noisy runs in one program); the key is split once per update.
+        seed: an integer (a NumPy integer too), or an integer JAX scalar (so that ``jax.vmap``
+            over seeds runs many noisy runs in one program); the key is split once per update.
     """
     check.nonnegative("eta", eta)
     check.nonnegative("gamma", gamma)
     integer_scalar = (
-        isinstance(seed, jax.Array)
+        isinstance(seed, (jax.Array, np.ndarray, np.integer))
         and jnp.ndim(seed) == 0
         and jnp.issubdtype(seed.dtype, jnp.integer)
     )
