@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -187,6 +188,24 @@ def print_report_or_json(
         print_report(report)
 
 
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
+    """A plain-text table: the headers, a rule of dashes and the rows, each column as wide as
+    its widest cell, the columns in ``right`` aligned right and the others left."""
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for line in [headers, ["-" * w for w in widths], *rows]:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float for JSON: None where it is NaN or infinite (JSON has neither)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 # -- optimizers --------------------------------------------------------------------------------
 
 # Momentum methods get 0.3x the surface's gradient-descent rate. A GD rate may be as high as
@@ -335,6 +354,16 @@ def surface_from_function(text: str, params: Sequence[str] = ()) -> Any:
         return surfaces.from_expression(text)
     except (ValueError, TypeError) as err:
         raise UsageError(f"--function: {err}") from None
+
+
+def surface_of(args: Any) -> Any:
+    """The surface of ``--surface`` (with ``--param``; default rosenbrock) or ``--function``,
+    for the commands that take either."""
+    if args.function is not None:
+        if args.surface is not None:
+            raise UsageError("give --surface or --function, not both")
+        return surface_from_function(args.function, args.param or [])
+    return surface_by_name(args.surface or "rosenbrock", args.param or [])
 
 
 #: The generated data sets by their command-line names: a study spec's (``linear_regression``,

@@ -9,13 +9,17 @@ own options (``--starts``, ``--metric``, ``--tune``, ``--grid``) without it, bef
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from typing import Any
 
 import numpy as np
 
-from descend.cli._common import UsageError, parse_optimizer
+from descend.cli._common import (
+    UsageError,
+    finite_or_none,
+    parse_optimizer,
+    print_report_or_json,
+    print_table,
+)
 from descend.insight import fair_race
 from descend.insight._fair import MAX_BUDGET, MAX_GRID, MAX_STARTS
 
@@ -67,10 +71,6 @@ def metric_text(metric: str, budget: int, tol: float) -> str:
     )
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def fair_report(args: argparse.Namespace, surface: Any) -> dict[str, Any]:
     """Check the optimizers, run the fair race and return its report (the JSON's form)."""
     rules = []
@@ -105,7 +105,7 @@ def fair_report(args: argparse.Namespace, surface: Any) -> dict[str, Any]:
             {
                 "start": [float(v) for v in start],
                 "steps": int(steps),
-                "final_loss": _finite(loss),
+                "final_loss": finite_or_none(loss),
                 "converged": bool(done),
             }
             for start, steps, loss, done in zip(
@@ -120,7 +120,7 @@ def fair_report(args: argparse.Namespace, surface: Any) -> dict[str, Any]:
                 "tuned": list(e.tuned),
                 "at_edge": list(e.at_edge),
                 "median_steps": float(e.median_steps),
-                "median_final_loss": _finite(e.median_final_loss),
+                "median_final_loss": finite_or_none(e.median_final_loss),
                 "converged_share": float(e.converged_share),
                 "per_start": per_start,
             }
@@ -187,23 +187,12 @@ def print_fair(report: dict[str, Any]) -> None:
                 f"{sum(s['converged'] for s in r['per_start'])}/{n}",
             ]
         )
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
-    right = {0, 3, 4, 5}
-    for line in [headers, ["-" * w for w in widths], *table]:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
+    print_table(headers, table, {0, 3, 4, 5})
     if edge:
         print("\n* at an end of its tuning grid: the best value may lie beyond it")
 
 
 def run_fair(args: argparse.Namespace, surface: Any) -> int:
     """``descend race --fair``: the table, or the report as JSON with ``--json``."""
-    report = fair_report(args, surface)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print_fair(report)
+    print_report_or_json(fair_report(args, surface), args.json, print_fair)
     return 0

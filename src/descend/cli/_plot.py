@@ -27,6 +27,7 @@ from descend.cli._common import (
     UsageError,
     build_optimizer,
     command_parser,
+    finite_or_none,
     integer,
     need_matplotlib,
     number,
@@ -35,10 +36,11 @@ from descend.cli._common import (
     parse_optimizer,
     real,
     surface_by_name,
-    surface_from_function,
+    surface_of,
 )
 from descend.engine import minimize
 from descend.engine._stop import StopReason
+from descend.insight._maps import MAX_RESOLUTION
 from descend.optim import registry
 
 KINDS = ("surface", "field", "lr-sensitivity", "momentum-map", "flavours", "basins", "stability")
@@ -48,7 +50,6 @@ SENSITIVITY_DEFAULT = ("gd", "momentum", "adam")
 ON_A_SURFACE = ("surface", "field", "lr-sensitivity", "basins", "stability")
 WITH_OPTIMIZERS = ("surface", "lr-sensitivity", "basins", "stability")
 MAPS = ("basins", "stability")
-MAX_RESOLUTION = 512
 DEFAULT_RESOLUTION = {"basins": 128, "stability": 64}
 
 
@@ -94,12 +95,6 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError("give --surface or --function, not both")
 
 
-def _map_surface(args: argparse.Namespace) -> Any:
-    if args.function:
-        return surface_from_function(args.function, args.param or [])
-    return surface_by_name(args.surface or "rosenbrock", args.param or [])
-
-
 def _one_optimizer(args: argparse.Namespace, default: str) -> str:
     specs = args.optimizer or [default]
     if len(specs) > 1:
@@ -109,7 +104,7 @@ def _one_optimizer(args: argparse.Namespace, default: str) -> str:
 
 def _basins(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
     """Check the input of a basin map, then compute it (and draw it to ``out``)."""
-    surface = _map_surface(args)
+    surface = surface_of(args)
     if surface.dim != 2:
         raise UsageError(f"basins draws 2-D surfaces; {surface.name} has dim {surface.dim}")
     name, hyper, opt = optimizer_from_spec(_one_optimizer(args, "gd"), surface)
@@ -126,7 +121,7 @@ def _basins(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
 
         plots.basin_figure(m, surface, path=out)
     minima = [
-        {"point": [float(v) for v in p], "kind": kind, "loss": _finite(value),
+        {"point": [float(v) for v in p], "kind": kind, "loss": finite_or_none(value),
          "share": float(share)}
         for p, kind, value, share in zip(m.minima, m.kinds, m.minima_loss, m.shares, strict=True)
     ]  # fmt: skip
@@ -148,7 +143,7 @@ def _basins(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
 
 def _stability(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
     """Check the input of a stability map, then compute it (and draw it to ``out``)."""
-    surface = _map_surface(args)
+    surface = surface_of(args)
     name, fixed = parse_optimizer(_one_optimizer(args, "momentum"))
     if name not in registry.names():
         raise UsageError(f"stability maps a rule of the registry ({', '.join(registry.names())}); "
@@ -229,14 +224,8 @@ def _tol(args: argparse.Namespace) -> float:
     return 1e-6 if args.tol is None else args.tol
 
 
-def _finite(value: Any) -> float | None:
-    """A float for JSON: None where it is NaN or infinite (JSON has neither)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
 def _floats(values: Any) -> list[float | None]:
-    return [_finite(v) for v in np.asarray(values, dtype=float).ravel()]
+    return [finite_or_none(v) for v in np.asarray(values, dtype=float).ravel()]
 
 
 def _run_map(args: argparse.Namespace) -> int:

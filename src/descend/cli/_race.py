@@ -35,9 +35,9 @@ from descend.cli._common import (
     number,
     output_path,
     parse_optimizer,
+    print_table,
     real,
-    surface_by_name,
-    surface_from_function,
+    surface_of,
 )
 from descend.cli._fair import DEFAULT_BUDGET, DEFAULT_FAIR, check_options, run_fair
 from descend.engine import minimize, restarts
@@ -78,18 +78,9 @@ def _check_outputs(args: argparse.Namespace, surface: Any) -> None:
                              "install it or write a .gif")  # fmt: skip
 
 
-def race_surface(args: argparse.Namespace) -> Any:
-    """The surface of ``--surface`` (with ``--param``) or ``--function``."""
-    if args.function is not None:
-        if args.surface is not None:
-            raise UsageError("give --surface or --function, not both")
-        return surface_from_function(args.function, args.param or [])
-    return surface_by_name(args.surface or "rosenbrock", args.param or [])
-
-
 def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, Any]]]:
     """Check every input, then run each optimizer: the surface, the start and one row each."""
-    surface = race_surface(args)
+    surface = surface_of(args)
     x0 = _start(args.start, surface)
     specs = list(args.optimizer or DEFAULT_RACE) + (["annealing"] if args.anneal else [])
     plan = []
@@ -176,14 +167,7 @@ def _print_table(surface: Any, x0: jax.Array, rows: list[dict[str, Any]], args) 
         if args.restarts and surface.minima:
             row[-1:-1] = [f"{r['minima_found']} of {len(surface.minima)}"]
         table.append(row)
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
-    right = set(range(3, len(headers)))
-    for line in [headers, ["-" * w for w in widths], *table]:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
+    print_table(headers, table, set(range(3, len(headers))))
 
 
 def race_figures(args: Any, surface: Any, x0: Any, rows: list[dict]) -> None:
@@ -217,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     if args.steps is None:
         args.steps = DEFAULT_BUDGET if args.fair else 10_000
     if args.fair:
-        return run_fair(args, race_surface(args))
+        return run_fair(args, surface_of(args))
     surface, x0, rows = race_rows(args)
     if args.json:
         payload = {
