@@ -284,9 +284,10 @@ def check_value(
         )  # fmt: skip
 
 
-def optimizer(spec: OptimizerSpec, index: int) -> Built:
-    """Build ``optimizers[index]`` with its registry entry; every name and value checked."""
-    where = f"optimizers[{index}]"
+def optimizer(spec: OptimizerSpec, where: str) -> Built:
+    """Build the optimizer at the request's field ``where`` (``optimizers[0]``,
+    ``optimizer``...) with its registry entry; every name and value checked, errors naming
+    fields under ``where``."""
     entry = _entry(spec, where)
     hyper = entry.defaults()
     for key, value in spec.hyper.items():
@@ -294,9 +295,9 @@ def optimizer(spec: OptimizerSpec, index: int) -> Built:
         check_value(entry, hyperparameter(entry, key, field), value, field)
         hyper[key] = float(value)
     options = {o.name: o.default for o in entry.options}
+    known = {o.name: o for o in entry.options}
     for key, value in spec.options.items():
         field = f"{where}.options.{key}"
-        known = {o.name: o for o in entry.options}
         if key not in known:
             allowed = ", ".join(known) if known else "none"
             raise ApiError(
@@ -320,3 +321,8 @@ def optimizer(spec: OptimizerSpec, index: int) -> Built:
     except (TypeError, ValueError) as err:
         raise ApiError(422, where, f"{entry.name}: {err}") from None
     return Built(entry.name, transform, repr(transform), hyper, options, schedule)
+
+
+def optimizers(specs: list[OptimizerSpec]) -> list[Built]:
+    """A race's optimizers, each built by :func:`optimizer` at ``optimizers[i]``."""
+    return [optimizer(spec, f"optimizers[{i}]") for i, spec in enumerate(specs)]

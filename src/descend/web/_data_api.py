@@ -203,15 +203,6 @@ def _model(body: TrainingSpec, task: str, d: int, outputs: int) -> Model:
     return MODEL_CACHE.get((name, d, outputs, hidden, activation), build)
 
 
-def _optimizer(body: TrainingSpec) -> Built:
-    try:
-        return _build.optimizer(body.optimizer, 0)
-    except ApiError as err:
-        field = (err.field or "").replace("optimizers[0]", "optimizer", 1)
-        message = err.message.replace("optimizers[0]", "optimizer")
-        raise ApiError(err.status, field, message, err.limit, **err.extra) from None
-
-
 def setup(body: TrainingSpec) -> Setup:
     """Check and build what ``body`` trains: data (split and scaled), model, loss, optimizer."""
     data, data_code = _dataset(body)
@@ -221,7 +212,7 @@ def setup(body: TrainingSpec) -> Setup:
     kind = "regression" if task == "regression" else ("binary" if classes == 2 else "multiclass")
     loss, loss_code = _loss(body, kind, name)
     softmax = getattr(loss, "name", "") == "softmax_cross_entropy"
-    built = _optimizer(body)
+    built = _build.optimizer(body.optimizer, "optimizer")
     model = _model(body, task, data.X.shape[1], classes if softmax else 1)
     train = val = None
     if body.validation > 0:

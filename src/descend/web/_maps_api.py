@@ -32,7 +32,6 @@ from descend.optim import registry
 from descend.optim._recipe import split
 from descend.problems import surfaces
 from descend.web import _build, _runs
-from descend.web._build import Built
 from descend.web._errors import ApiError, shown
 from descend.web._limits import PROGRAMS
 from descend.web._map_limits import COORD, DIGITS, FAN_POINTS, WORK, published
@@ -126,16 +125,6 @@ def ints(values: Any) -> list[int]:
 # -- requests to descend objects -----------------------------------------------------------------
 
 
-def _optimizer(spec: OptimizerSpec, field: str = "optimizer") -> Built:
-    """The request's one optimizer, its errors naming ``field`` (not ``optimizers[0]``)."""
-    try:
-        return _build.optimizer(spec, 0)
-    except ApiError as err:
-        if err.field is not None and err.field.startswith("optimizers[0]"):
-            err.field = field + err.field[len("optimizers[0]") :]
-        raise
-
-
 def _rule(name: str, field: str) -> registry.OptimizerEntry:
     try:
         return registry.get(name)
@@ -213,7 +202,7 @@ def basins(body: BasinRequest) -> dict[str, Any]:
     """``POST /api/basins``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    built = _optimizer(body.optimizer)
+    built = _build.optimizer(body.optimizer, "optimizer")
     bounds = _bounds(body.bounds)
     PROGRAMS_SEEN.note(
         ("basins", surface.f, split(built.transform)[0], body.steps, body.resolution)
@@ -288,10 +277,10 @@ def _fixed(rule: str, fixed: dict[str, Any], axes: tuple[str | None, ...]) -> di
             raise ApiError(422, f"fixed.{key}", f"{rule}: {key} must be a number; got "
                            f"{shown(value)}")  # fmt: skip
     try:
-        built = _build.optimizer(OptimizerSpec(name=rule, hyper=hyper, options=options), 0)
+        built = _build.optimizer(OptimizerSpec(name=rule, hyper=hyper, options=options), "fixed")
     except ApiError as err:
-        if err.field is not None and err.field.startswith("optimizers[0]"):
-            rest = err.field[len("optimizers[0]") :].split(".", 2)
+        if err.field is not None:
+            rest = err.field[len("fixed") :].split(".", 2)
             err.field = "fixed" + ("." + rest[-1] if len(rest) == 3 else "")
         raise
     values = {k: built.hyper[k] for k in hyper}
@@ -462,7 +451,7 @@ def fan(body: FanRequest) -> dict[str, Any]:
     """``POST /api/fan``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    built = _optimizer(body.optimizer)
+    built = _build.optimizer(body.optimizer, "optimizer")
     start = _start(body.start)
     structure = split(built.transform)[0]
     _runs.RUNNERS.note(("fan", surface.f, structure, body.steps, body.seeds, body.tol > 0))

@@ -209,7 +209,7 @@ def race(body: RaceRequest) -> dict[str, Any]:
     """``POST /api/race``: every optimizer's run, the warnings and the time taken."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    builts = [_build.optimizer(spec, i) for i, spec in enumerate(body.optimizers)]
+    builts = _build.optimizers(body.optimizers)
     x0 = start_of(body, surface)
     warned = warnings_for(surface, x0, builts)
     runs = [
@@ -243,7 +243,7 @@ def _call(built: Built) -> str:
 def python(body: RaceRequest) -> dict[str, str]:
     """``POST /api/python``: a descend script that reproduces the race."""
     surface = _build.problem(body)
-    builts = [_build.optimizer(spec, i) for i, spec in enumerate(body.optimizers)]
+    builts = _build.optimizers(body.optimizers)
     x0 = [float(v) for v in np.asarray(start_of(body, surface))]
     if body.expression is not None:
         make = f"ds.surfaces.from_expression({surface.formula!r})"
