@@ -100,6 +100,12 @@ def _stability_program(
     return jax.jit(jax.vmap(one, in_axes=(0, None)))
 
 
+@functools.lru_cache(maxsize=64)
+def _hessian(f: Callable) -> Callable:
+    """The jitted Hessian of ``f``, built once per function (a map per call would recompile)."""
+    return jax.jit(jax.hessian(f))
+
+
 def _curvature(f: Callable, surface: Any, start: np.ndarray) -> tuple[float, tuple, bool] | None:
     """``(L, minimum, exact)``: the largest Hessian eigenvalue at the known minimum nearest to
     ``start``, and whether the Hessian is the same at the start and elsewhere (a quadratic,
@@ -110,7 +116,7 @@ def _curvature(f: Callable, surface: Any, start: np.ndarray) -> tuple[float, tup
     if known.shape[1] != start.size:
         return None
     at = known[np.argmin(np.linalg.norm(known - start, axis=1))]
-    hessian = jax.jit(jax.hessian(f))
+    hessian = _hessian(f)
     h_min = np.asarray(hessian(jnp.asarray(at, jnp.float32)), dtype=np.float64)
     eig = np.linalg.eigvalsh(0.5 * (h_min + h_min.T))
     big = float(eig[-1])
