@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from descend.cli._common import UsageError, command_parser, format_hyper, output_path
@@ -86,7 +87,7 @@ def run_run(args: argparse.Namespace) -> int:
 
     prog = "descend study run"
     try:
-        study = Study.from_toml(args.spec)
+        study = Study.from_toml(Path(args.spec))  # a path, whatever its name
     except (ValueError, TypeError) as err:
         raise UsageError(str(err), prog=prog) from None
     executor = make_executor(args, prog)

@@ -245,7 +245,9 @@ def from_toml(source: str | Path) -> Spec:
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
+        except UnicodeDecodeError:
+            raise ValueError(f"cannot read {str(path)!r}: it is not UTF-8 text") from None
+        except OSError as err:
             raise ValueError(f"cannot read {str(path)!r}: {err.strerror or err}") from None
     if not isinstance(text, str):
         raise _type("spec", "TOML text or a path to a .toml file", source)
