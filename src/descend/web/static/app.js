@@ -5,7 +5,7 @@ import { ApiError, Channel, get } from "./api.js";
 import { buildCard } from "./cards.js";
 import { MapView, drawLossChart, fmt, lossOffset } from "./plots.js";
 import * as S from "./state.js";
-import { $, appendOptions, copyText, describe } from "./ui.js";
+import { $, appendOptions, copyText, describe, el } from "./ui.js";
 import { currentView, startViews } from "./views.js";
 
 const GRID_N = 120;
@@ -198,37 +198,26 @@ function vec(v) {
   return String(v);
 }
 
+function swatch(colour) {
+  const sw = el("span", { class: "swatch" });
+  sw.style.background = colour;
+  return sw;
+}
+
 function renderResults() {
   const tbody = $("results").querySelector("tbody");
   tbody.replaceChildren();
   runs.forEach((run, i) => {
-    const tr = document.createElement("tr");
-    tr.dataset.index = String(i);
-    tr.dataset.name = run.name;
-    tr.dataset.steps = String(run.steps);
-    tr.dataset.finalLoss = String(run.final_loss);
-    tr.dataset.short = run.short;
-    tr.dataset.finalX = JSON.stringify(run.final_x);
-    const name = document.createElement("td");
-    const sw = document.createElement("span");
-    sw.className = "swatch";
-    sw.style.background = colourOf(i);
-    name.append(sw, shortLabel(i));
-    name.title = run.label || run.name;
-    const stop = document.createElement("td");
-    stop.className = `stop stop-${run.short}`;
-    stop.textContent = stopText(run);
-    stop.title = run.stop_reason;
-    const steps = document.createElement("td");
-    steps.className = "num steps";
-    steps.textContent = String(run.steps);
-    const loss = document.createElement("td");
-    loss.className = "num final-loss";
-    loss.textContent = fmt(run.final_loss, 6);
-    const fx = document.createElement("td");
-    fx.className = "num final-x";
-    fx.textContent = vec(run.final_x);
-    tr.append(name, stop, steps, loss, fx);
+    const tr = el("tr", {
+      "data-index": String(i), "data-name": run.name, "data-steps": String(run.steps), "data-final-loss": String(run.final_loss),
+      "data-short": String(run.short), "data-final-x": JSON.stringify(run.final_x),
+    },
+      el("td", { title: run.label || run.name }, swatch(colourOf(i)), shortLabel(i)),
+      el("td", { class: `stop stop-${run.short}`, title: run.stop_reason, text: stopText(run) }),
+      el("td", { class: "num steps", text: String(run.steps) }),
+      el("td", { class: "num final-loss", text: fmt(run.final_loss, 6) }),
+      el("td", { class: "num final-x", text: vec(run.final_x) }),
+    );
     tbody.append(tr);
   });
 }
@@ -264,17 +253,12 @@ function renderWarnings() {
   // before the run: the page's reading of the curvature at the start; once the run is
   // back: the server's warnings for exactly these settings
   const current = runs.key !== undefined && runs.key === raceKey();
-  for (const text of current ? [] : curvatureWarnings()) {
-    const p = document.createElement("p");
-    p.className = "warn-curvature";
-    p.textContent = `⚠ ${text}`;
-    box.append(p);
-  }
-  for (const w of current ? serverWarnings : []) {
-    const p = document.createElement("p");
-    p.className = "warn-server";
-    p.textContent = `⚠ ${typeof w === "string" ? w : w.message || JSON.stringify(w)}`;
-    box.append(p);
+  if (current) {
+    for (const w of serverWarnings) {
+      box.append(el("p", { class: "warn-server", text: `⚠ ${typeof w === "string" ? w : w.message || JSON.stringify(w)}` }));
+    }
+  } else {
+    for (const text of curvatureWarnings()) box.append(el("p", { class: "warn-curvature", text: `⚠ ${text}` }));
   }
 }
 
@@ -410,6 +394,12 @@ const LABELS = {
   trace: "momentum buffer",
 };
 
+// a table of [label, text, key] rows: the label a row header; key, when given, the row's data-key
+function kvTable(rows) {
+  return el("table", { class: "kv" },
+    ...rows.map(([label, text, key]) => el("tr", { "data-key": key }, el("th", { scope: "row", text: label }), el("td", { text }))));
+}
+
 function rowsOf(prefix, value, out) {
   if (value === null || value === undefined) return out;
   if (typeof value === "number" || Array.isArray(value) || typeof value !== "object") {
@@ -430,37 +420,13 @@ function renderInside() {
   $("inside-step").textContent = `at step ${inside.k}`;
   document.body.dataset.insides = String(++insideCount);
   inside.runs.forEach((r, i) => {
-    const art = document.createElement("article");
-    art.dataset.index = String(i);
-    art.dataset.step = String(r.step);
-    const h = document.createElement("h3");
-    const sw = document.createElement("span");
-    sw.className = "swatch";
-    sw.style.background = colourOf(i);
-    h.append(sw, `${shortLabel(i)} · step ${r.step}`);
-    h.title = runs[i] ? runs[i].label || "" : "";
-    const table = document.createElement("table");
-    table.className = "kv";
+    const h = el("h3", { title: runs[i] ? runs[i].label || "" : "" }, swatch(colourOf(i)), `${shortLabel(i)} · step ${r.step}`);
     const rows = [["x", vec(r.x)], ["grad", vec(r.grad)]];
     rowsOf("", r.state, rows);
     if (r.derived) rowsOf("", r.derived, rows);
     rows.push(["update", vec(r.update)]);
-    for (const [key, text] of rows) {
-      const tr = document.createElement("tr");
-      tr.dataset.key = key;
-      const th = document.createElement("th");
-      th.scope = "row";
-      th.textContent = LABELS[key] || key;
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(th, td);
-      table.append(tr);
-    }
-    const pre = document.createElement("pre");
-    pre.className = "formula";
-    pre.textContent = r.formula || "";
-    art.append(h, table, pre);
-    box.append(art);
+    const table = kvTable(rows.map(([key, text]) => [LABELS[key] || key, text, key]));
+    box.append(el("article", { "data-index": String(i), "data-step": String(r.step) }, h, table, el("pre", { class: "formula", text: r.formula || "" })));
   });
 }
 
@@ -512,31 +478,15 @@ async function doCurvPoint() {
 }
 
 function curvArticle(title, data) {
-  const art = document.createElement("article");
-  const h = document.createElement("h3");
-  h.textContent = title;
-  const table = document.createElement("table");
-  table.className = "kv";
   const hb = data.heavy_ball_lr_bound || {};
-  const rows = [
+  const table = kvTable([
     ["eigenvalues λ", vec(data.eigenvalues)],
     ["condition number κ", fmt(data.condition, 5)],
     ["2/λmax (gd bound)", fmt(data.gd_lr_bound, 5)],
     [`heavy ball ${hb.formula || "2(1+β)/λmax"}, β = 0.9`, fmt(hb["at_beta_0.9"], 5)],
     ["Hessian", vec(data.hessian)],
-  ];
-  for (const [k, v] of rows) {
-    const tr = document.createElement("tr");
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = k;
-    const td = document.createElement("td");
-    td.textContent = v;
-    tr.append(th, td);
-    table.append(tr);
-  }
-  art.append(h, table);
-  return art;
+  ]);
+  return el("article", {}, el("h3", { text: title }), table);
 }
 
 function renderCurvature() {
