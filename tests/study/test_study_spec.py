@@ -208,3 +208,22 @@ def test_python_arguments_of_the_wrong_type_are_refused():
         ds.Study(name="s", steps=5, seeds=1, problem={"surface": "booth"}, optimizers={})
     with pytest.raises(TypeError, match="problem: expected a table"):
         ds.Study(name="s", steps=5, seeds=1, problem="booth", optimizers=[{"rule": "gd"}])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(bytes(range(128, 256)) * 3), "it is not UTF-8 text"),
+        (lambda p: p.mkdir(), "Is a directory"),
+        (lambda p: None, "No such file or directory"),
+    ],
+    ids=["binary", "folder", "missing"],
+)
+def test_the_command_line_names_a_spec_file_it_cannot_read(cli, tmp_path, make, message):
+    path = tmp_path / "spec"  # no .toml suffix: the argument is a path all the same
+    make(path)
+    code, out, err = cli("study", "run", str(path), "--dir", str(tmp_path / "study"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("descend study run: error: cannot read ")
+    assert message in err
+    assert not (tmp_path / "study").exists()
