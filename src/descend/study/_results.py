@@ -18,11 +18,10 @@ from typing import Any, TextIO
 
 from descend.engine import StopReason
 from descend.optim import registry
-from descend.study._problem import Metric, build
+from descend.study._problem import build
 from descend.study._spec import Spec
 from descend.study._store import Store, StudyError
 
-FORMATS = ("csv", "parquet", "json")
 INT_COLUMNS = ("config_id", "seed", "steps")
 
 
@@ -74,16 +73,11 @@ def rows(store: Store, spec: Spec, best: str | None = None) -> list[list[Any]]:
     return out
 
 
-def best_run(cols: list[str], table: list[list[Any]], metric: Metric) -> dict[str, Any] | None:
-    """The run with the best metric (lowest ``gap``/``loss``, highest ``accuracy``/``r2``)
-    among runs that did not diverge and have a finite metric; None if there is none."""
-    i_metric, i_reason = len(cols) - 1, cols.index("stop_reason")
-    sign = 1.0 if metric.goal == "min" else -1.0
-    usable = [r for r in table if r[i_reason] != "diverged" and math.isfinite(r[i_metric])]
-    if not usable:
-        return None
-    best = min(usable, key=lambda r: (sign * r[i_metric], r[0], r[cols.index("seed")]))
-    return {c: _plain(v) for c, v in zip(cols, best, strict=True)}
+def best_run(cols: list[str], table: list[list[Any]]) -> dict[str, Any] | None:
+    """The best run as a dict by column, from ``table`` = ``rows(store, spec, best=goal)``
+    (SQLite has already chosen it: the best finite metric among runs that did not diverge,
+    the first by configuration and seed among equals); None if there is none."""
+    return {c: _plain(v) for c, v in zip(cols, table[0], strict=True)} if table else None
 
 
 def _plain(value: Any) -> Any:
@@ -96,9 +90,7 @@ def write_csv(cols: list[str], table: list[list[Any]], stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(cols)
     for r in table:
-        writer.writerow(
-            ["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in r]
-        )
+        writer.writerow(["" if _plain(v) is None else v for v in r])
 
 
 def write_json(cols: list[str], table: list[list[Any]], stream: TextIO) -> None:

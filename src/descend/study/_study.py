@@ -220,5 +220,5 @@ class Study:
             "run_steps": counts["run_steps"],
             "seconds": round(counts["seconds"], 3),
             "metric": {"name": metric.name, "goal": metric.goal, "text": metric.text},
-            "best": best_run(cols, table, metric),
+            "best": best_run(cols, table),
         }
