@@ -81,9 +81,9 @@ def _spread(values: np.ndarray, band: tuple[float, float]) -> tuple[np.ndarray, 
     """The per-epoch median, low and high quantiles over the seeds (axis 0), ignoring NaN; an
     epoch no seed reached is NaN."""
     out = []
+    seen = ~np.all(np.isnan(values), axis=0)
     for q in (0.5, *band):
         column = np.full(values.shape[1], np.nan)
-        seen = ~np.all(np.isnan(values), axis=0)
         if seen.any():
             column[seen] = np.nanquantile(values[:, seen], q, axis=0)
         out.append(column)
