@@ -931,7 +931,8 @@ async function loadFanGrid(d) {
 function drawFan(d) {
   if (!fanMap) fanMap = new MapView($("maps-canvas-fan"));
   const view = fanGrid ? fanGrid.view : fanView(d);
-  fanMap.setGrid(fanGrid ? fanGrid.grid : null);
+  const grid = fanGrid ? fanGrid.grid : null;
+  if (fanMap.grid !== grid) fanMap.setGrid(grid); // (setGrid redoes the iso-lines and the bands)
   const colourOf = (k) => (d.at_global === null ? "rgba(0, 114, 178, 0.45)" : d.at_global[k] ? "rgba(0, 114, 178, 0.5)" : "rgba(213, 94, 0, 0.6)");
   fanMap.draw({
     view,
