@@ -200,8 +200,8 @@ def _label(
     at_known = ~diverged & (dist <= radius)
     labels[at_known] = index[at_known]
     rest = ~diverged & ~at_known
-    found = _clusters(ends[rest & converged_mask(reason)], loss[rest & converged_mask(reason)],
-                      radius)  # fmt: skip
+    pool = rest & converged_mask(reason)
+    found = _clusters(ends[pool], loss[pool], radius)
     index, dist = _nearest(ends, found)
     at_found = rest & (dist <= radius)
     if len(found) and is_minimum is not None:  # a saddle's runs reached no minimum

@@ -119,6 +119,7 @@ def animate_race(
         ax.plot(p[0, 0], p[0, 1], "o", color="k", mfc="white", ms=7, zorder=2)
     ax.legend(fontsize=7, loc="best", framealpha=0.9)
     title = fig.suptitle("")
+    moving = [a for trio in artists for a in trio] + [title]  # what each frame redraws
 
     def draw(k: int) -> list[Any]:
         step = int(frame_steps[k])
@@ -129,12 +130,11 @@ def animate_race(
             pt.set_data([p[m, 0]], [p[m, 1]])
             cv.set_data(s[: m + 1], lo[: m + 1])
         title.set_text(f"Optimizer race on {surface.name}: step {step:,}")
-        return [a for trio in artists for a in trio] + [title]
+        return moving
 
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".gif":
-        moving = [a for trio in artists for a in trio] + [title]
         _save_gif(fig, moving, draw, len(frame_steps), fps, path)
         return fig
     anim = animation.FuncAnimation(fig, draw, frames=len(frame_steps), blit=False)
