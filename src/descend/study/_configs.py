@@ -21,6 +21,7 @@ padded runs are dropped.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import warnings
 from dataclasses import dataclass
@@ -87,14 +88,21 @@ def chunk_width(spec: Spec) -> int:
 
 def plan_chunks(spec: Spec, configs: list[Config]) -> list[ChunkPlan]:
     """The chunks of ``configs`` (see the module docstring), numbered from 0."""
+    counts = collections.Counter(c.optimizer for c in configs)
+    return plan_counts(spec, [counts[k] for k in range(len(spec.optimizers))])
+
+
+def plan_counts(spec: Spec, counts: list[int]) -> list[ChunkPlan]:
+    """The chunks of ``counts[k]`` configurations of each optimizer ``k`` (optimizer
+    ``k``'s numbered after those of the optimizers before it), numbered from 0."""
     per = chunk_width(spec)
     plans: list[ChunkPlan] = []
-    for k in range(len(spec.optimizers)):
-        ids = [c.config_id for c in configs if c.optimizer == k]
-        if not ids:
+    lo = 0
+    for k, n in enumerate(counts):
+        if not n:
             continue
-        width = min(per, len(ids))
-        for start in range(0, len(ids), width):
-            part = ids[start : start + width]
-            plans.append(ChunkPlan(len(plans), k, part[0], part[-1] + 1, width))
+        width = min(per, n)
+        for start in range(lo, lo + n, width):
+            plans.append(ChunkPlan(len(plans), k, start, min(start + width, lo + n), width))
+        lo += n
     return plans

@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from descend.study._chunks import ChunkOutput, ChunkTask
-from descend.study._configs import ChunkPlan, chunk_width
+from descend.study._configs import ChunkPlan, plan_counts
 from descend.study._driver import running_task
 from descend.study._executors import Executor
 from descend.study._problem import build
@@ -97,15 +97,7 @@ def require(spec: Spec) -> None:
 def plan(spec: Spec) -> list[ChunkPlan]:
     """The chunks: per optimizer ``k``, configurations ``k * trials ..`` in chunks of
     ``min(chunk_size // len(seeds), trials)`` trials, numbered from 0."""
-    trials = int(spec.search.trials or 0)
-    width = min(chunk_width(spec), trials)
-    plans: list[ChunkPlan] = []
-    for k in range(len(spec.optimizers)):
-        base = k * trials
-        for start in range(0, trials, width):
-            hi = min(start + width, trials)
-            plans.append(ChunkPlan(len(plans), k, base + start, base + hi, width))
-    return plans
+    return plan_counts(spec, [int(spec.search.trials or 0)] * len(spec.optimizers))
 
 
 def create(store: Store, spec: Spec) -> None:
