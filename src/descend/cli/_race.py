@@ -42,6 +42,7 @@ from descend.cli._common import (
 from descend.cli._fair import DEFAULT_BUDGET, DEFAULT_FAIR, check_options, run_fair
 from descend.engine import minimize, restarts
 from descend.engine._result import Result
+from descend.insight._fair import METRICS, TUNES
 from descend.problems import surfaces
 
 PLOT_SUFFIXES, ANIMATION_SUFFIXES = (".png", ".svg"), (".gif", ".mp4")
@@ -302,13 +303,13 @@ def add_parser(sub: Any) -> None:
     )
     fair.add_argument(
         "--metric",
-        choices=("steps", "loss"),
+        choices=METRICS,
         help="rank by median steps to tolerance (a run that misses it counts as budget + 1) or "
         "by median final loss above the minimum (default steps)",
     )
     fair.add_argument(
         "--tune",
-        choices=("lr", "all"),
+        choices=TUNES,
         help="tune the learning rate only, or also beta, b1 or decay (default lr)",
     )
     fair.add_argument(
