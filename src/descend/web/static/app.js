@@ -66,13 +66,6 @@ function colourOf(i) {
   return S.PALETTE[colourIndex(i)].hex;
 }
 
-function nonDefaultOptions(opt) {
-  const entry = catalog.optimizers.find((e) => e.name === opt.name);
-  const out = {};
-  for (const o of entry.options) if (opt.options[o.name] !== o.default) out[o.name] = opt.options[o.name];
-  return out;
-}
-
 function raceBody() {
   return {
     ...problem(),
@@ -82,7 +75,7 @@ function raceBody() {
     optimizers: state.opts.map((o) => ({
       name: o.name,
       hyper: { ...o.hyper },
-      options: nonDefaultOptions(o),
+      options: S.changedOptions(o, catalog.optimizers.find((e) => e.name === o.name)),
       schedule: o.schedule ? { name: o.schedule.name, params: { ...o.schedule.params } } : null,
     })),
   };

@@ -12,7 +12,7 @@ import { isoLines, ticks } from "./contour.js";
 import {
   MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
 } from "./plots.js";
-import { encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
+import { changedOptions, encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
@@ -187,10 +187,7 @@ function problem() {
 }
 
 function optBody(opt) {
-  const entry = entryOf(opt.name);
-  const options = {};
-  for (const o of entry.options) if (opt.options[o.name] !== o.default) options[o.name] = opt.options[o.name];
-  return { name: opt.name, hyper: { ...opt.hyper }, options };
+  return { name: opt.name, hyper: { ...opt.hyper }, options: changedOptions(opt, entryOf(opt.name)) };
 }
 
 function body(kind) {

@@ -64,6 +64,13 @@ export function newOptimizer(entry, surface) {
   return { name: entry.name, hyper, options, schedule: null, color: null };
 }
 
+// the options of `opt` that differ from its entry's defaults: what a request sends
+export function changedOptions(opt, entry) {
+  const out = {};
+  for (const o of entry.options) if (opt.options[o.name] !== o.default) out[o.name] = opt.options[o.name];
+  return out;
+}
+
 export function encodeOptimizer(opt, entry) {
   const parts = [];
   for (const h of entry.hyperparameters) {
