@@ -25,10 +25,10 @@ from descend.web import _build, _data_api, _errors, _maps_api, _probe, _runs
 from descend.web._errors import ApiError
 from descend.web._limits import BODY_BYTES, TIME_LIMIT_S, WORKERS
 from descend.web._schemas import (
+    ERRORS,
     CatalogResponse,
     CurvatureRequest,
     CurvatureResponse,
-    ErrorResponse,
     ExpressionRequest,
     ExpressionResponse,
     GridRequest,
@@ -41,9 +41,6 @@ from descend.web._schemas import (
 )
 
 STATIC = Path(__file__).parent / "static"
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (404, 408, 413, 422, 503)
-}
 
 
 class Json(Response):

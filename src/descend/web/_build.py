@@ -214,14 +214,14 @@ class Built:
     schedule: tuple[str, dict[str, float]] | None
 
 
-def _entry(spec: OptimizerSpec, where: str) -> registry.OptimizerEntry:
+def rule(name: str, field: str) -> registry.OptimizerEntry:
+    """The registry entry of the optimizer ``name``; a 404 naming ``field`` and listing the
+    registry's names when there is none."""
     try:
-        return registry.get(spec.name)
+        return registry.get(name)
     except (TypeError, ValueError):
         raise ApiError(
-            404,
-            f"{where}.name",
-            f"unknown optimizer {shown(spec.name)}; allowed: {', '.join(registry.names())}",
+            404, field, f"unknown optimizer {shown(name)}; allowed: {', '.join(registry.names())}"
         ) from None
 
 
@@ -288,7 +288,7 @@ def optimizer(spec: OptimizerSpec, where: str) -> Built:
     """Build the optimizer at the request's field ``where`` (``optimizers[0]``,
     ``optimizer``...) with its registry entry; every name and value checked, errors naming
     fields under ``where``."""
-    entry = _entry(spec, where)
+    entry = rule(spec.name, f"{where}.name")
     hyper = entry.defaults()
     for key, value in spec.hyper.items():
         field = f"{where}.hyper.{key}"

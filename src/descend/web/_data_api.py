@@ -57,6 +57,7 @@ from descend.web._data_schemas import (
 )
 from descend.web._errors import ApiError, shown
 from descend.web._runs import _call, keywords, nums
+from descend.web._schemas import ERRORS
 
 #: Points of a regression curve.
 CURVE_POINTS = 121
@@ -115,9 +116,9 @@ class Setup:
     data_code: str
 
 
-def _dataset(body: TrainingSpec) -> tuple[ds.data.Dataset, str]:
+def _dataset(body: TrainingSpec, name: str) -> tuple[ds.data.Dataset, str]:
+    """The data set ``name`` (already chosen from :data:`DATASETS`) and its code."""
     spec = body.data
-    name = _choose("data.name", spec.name, DATASETS, "data set")
     common = f"n_samples={spec.samples}, noise={spec.noise!r}, seed={spec.seed}"
     calls = {
         "moons": ("moons", {}),
@@ -205,8 +206,8 @@ def _model(body: TrainingSpec, task: str, d: int, outputs: int) -> Model:
 
 def setup(body: TrainingSpec) -> Setup:
     """Check and build what ``body`` trains: data (split and scaled), model, loss, optimizer."""
-    data, data_code = _dataset(body)
     name = _choose("data.name", body.data.name, DATASETS, "data set")
+    data, data_code = _dataset(body, name)
     task = DATASETS[name]
     classes = len(data.target_names) if task == "classification" else 0
     kind = "regression" if task == "regression" else ("binary" if classes == 2 else "multiclass")
@@ -566,7 +567,6 @@ def fan(body: FanRequest) -> dict[str, Any]:
 def register(app: FastAPI, compute: Callable[..., Any]) -> None:
     """Add the data endpoints to ``app``; ``compute(fn, *args)`` runs ``fn`` in a worker
     thread under the server's time limit and answers its JSON."""
-    from descend.web._app import ERRORS
 
     @app.get("/api/data-catalog", response_model=DataCatalog)
     async def data_catalog() -> Any:

@@ -46,11 +46,7 @@ from descend.web._map_schemas import (
     StabilityRequest,
     StabilityResponse,
 )
-from descend.web._schemas import ErrorResponse, OptimizerSpec
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (404, 408, 413, 422, 503)
-}
+from descend.web._schemas import ERRORS, OptimizerSpec
 
 
 class _ProgramBudget(_runs.RunnerBudget):
@@ -125,15 +121,6 @@ def ints(values: Any) -> list[int]:
 # -- requests to descend objects -----------------------------------------------------------------
 
 
-def _rule(name: str, field: str) -> registry.OptimizerEntry:
-    try:
-        return registry.get(name)
-    except (TypeError, ValueError):
-        raise ApiError(
-            404, field, f"unknown optimizer {shown(name)}; allowed: {', '.join(registry.names())}"
-        ) from None
-
-
 def _bounds(bounds: list[float] | None, field: str = "bounds") -> tuple[float, ...] | None:
     if bounds is None:
         return None
@@ -175,16 +162,9 @@ def _hyper_range(
     return (float(lo), float(hi))
 
 
-def _surface_code(body: Any, surface: surfaces.Surface) -> str:
-    if body.expression is not None:
-        return f"ds.surfaces.from_expression({surface.formula!r})"
-    return f"ds.surfaces.get({surface.name!r})"
-
-
 def _script(body: Any, surface: surfaces.Surface, call: str, report: list[str]) -> str:
-    return "\n".join(
-        ["import descend as ds", "", f"surface = {_surface_code(body, surface)}", call, *report, ""]
-    )
+    make = _runs.surface_code(body, surface)
+    return "\n".join(["import descend as ds", "", f"surface = {make}", call, *report, ""])
 
 
 def _guard(fn: Callable[[], Any], field: str | None) -> Any:
@@ -292,7 +272,7 @@ def stability(body: StabilityRequest) -> dict[str, Any]:
     """``POST /api/stability``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    entry = _rule(body.rule, "rule")
+    entry = _build.rule(body.rule, "rule")
     x_range = _hyper_range(entry, body.x, body.x_range, "x")
     y_range = _hyper_range(entry, body.y, body.y_range, "y") if body.y is not None else None
     if body.y is None and body.y_range is not None:
@@ -376,7 +356,7 @@ def fair(body: FairRequest) -> dict[str, Any]:
     """``POST /api/fair``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    names = [_rule(name, f"rules[{i}]").name for i, name in enumerate(body.rules)]
+    names = [_build.rule(name, f"rules[{i}]").name for i, name in enumerate(body.rules)]
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ApiError(422, f"rules[{i}]", f"rule {name} is listed twice")

@@ -31,7 +31,7 @@ from descend.web._build import Built
 from descend.web._errors import ApiError
 from descend.web._limits import HISTORY_POINTS, PROGRAMS
 from descend.web._probe import curvature
-from descend.web._schemas import RaceRequest
+from descend.web._schemas import Problem, RaceRequest
 
 
 def bucket(steps: int) -> int:
@@ -231,7 +231,7 @@ def keywords(values: Mapping[str, Any]) -> str:
 
 def _call(built: Built) -> str:
     """``ds.adam(lr=0.01, b1=0.9, ...)``: the optimizer as descend code."""
-    args = {**{k: repr(v) for k, v in built.hyper.items()}}
+    args = {k: repr(v) for k, v in built.hyper.items()}
     if built.schedule is not None:
         name, params = built.schedule
         inner = ", ".join(filter(None, [repr(built.hyper["lr"]), keywords(params)]))
@@ -240,20 +240,23 @@ def _call(built: Built) -> str:
     return f"ds.{built.name}({', '.join(f'{k}={v}' for k, v in args.items())})"
 
 
+def surface_code(body: Problem, surface: surfaces.Surface) -> str:
+    """The descend call that makes the request's surface (a catalogue name or an expression)."""
+    if body.expression is not None:
+        return f"ds.surfaces.from_expression({surface.formula!r})"
+    return f"ds.surfaces.get({surface.name!r})"
+
+
 def python(body: RaceRequest) -> dict[str, str]:
     """``POST /api/python``: a descend script that reproduces the race."""
     surface = _build.problem(body)
     builts = _build.optimizers(body.optimizers)
     x0 = [float(v) for v in np.asarray(start_of(body, surface))]
-    if body.expression is not None:
-        make = f"ds.surfaces.from_expression({surface.formula!r})"
-    else:
-        make = f"ds.surfaces.get({surface.name!r})"
     lines = [
         "import jax.numpy as jnp",
         "import descend as ds",
         "",
-        f"surface = {make}",
+        f"surface = {surface_code(body, surface)}",
         f"x0 = jnp.asarray({x0!r})",
         "optimizers = [",
         *(f"    {_call(b)}," for b in builts),

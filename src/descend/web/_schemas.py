@@ -117,6 +117,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+#: The error answers every computing endpoint documents (``responses=`` of its route).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (404, 408, 413, 422, 503)
+}
+
+
 class HyperparameterInfo(BaseModel):
     name: str
     default: float
