@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS results (
     metric REAL, chunk_id INTEGER NOT NULL REFERENCES chunks,
     PRIMARY KEY (config_id, seed)) WITHOUT ROWID;
 """
-RESULT_COLUMNS = ("config_id", "seed", "final_loss", "best_loss", "steps", "reason", "metric")
+SPEC_COLUMNS = ("name", "hash", "json", "format", "descend", "jax", "numpy", "created")
 
 
 class StudyError(Exception):
@@ -126,12 +126,22 @@ class Store:
         uri = self.path.resolve().as_uri()
         try:
             conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
-            conn.execute("SELECT count(*) FROM spec").fetchone()
+            self._has_schema(conn)
             return conn
         except sqlite3.OperationalError:  # a WAL file in a read-only folder: read as it is
             conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
-            conn.execute("SELECT count(*) FROM spec").fetchone()
+            self._has_schema(conn)
             return conn
+
+    def _has_schema(self, conn: sqlite3.Connection) -> None:
+        """Refuse a file whose tables were never written (a run killed as it created them)."""
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'spec'").fetchone()
+        if found is None:
+            conn.close()
+            raise StudyError(
+                f"{str(self.directory)!r} holds no study spec (an interrupted start); run "
+                "descend study run SPEC.toml --dir DIR again"
+            )
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -156,20 +166,9 @@ class Store:
     def spec_row(self) -> dict[str, Any] | None:
         """The stored spec (name, hash, json, versions), or None in a new store."""
         with errors("cannot read the study in", self.directory):
-            cur = self.conn.execute(
-                "SELECT name, hash, json, format, descend, jax, numpy, created "
-                "FROM spec WHERE id = 1"
-            )
+            cur = self.conn.execute(f"SELECT {', '.join(SPEC_COLUMNS)} FROM spec WHERE id = 1")
             row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(
-            zip(
-                ("name", "hash", "json", "format", "descend", "jax", "numpy", "created"),
-                row,
-                strict=True,
-            )
-        )
+        return None if row is None else dict(zip(SPEC_COLUMNS, row, strict=True))
 
     def create(self, spec: Any, configs: Sequence[Any], chunks: Sequence[Any]) -> None:
         """Write a new study (its spec, configurations and pending chunks) in one
