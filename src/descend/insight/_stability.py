@@ -244,13 +244,13 @@ def stability_map(
     start_np = np.asarray(start, dtype=np.float64).reshape(-1)
     if surf is not None and start_np.size != surf.dim:
         raise ValueError(f"start must have {surf.dim} coordinates; got {start_np.size}")
-    # the theory: the largest curvature at the minimum, and the limit on lr
-    curvature = _curvature(f, surf, start_np)
     x_span, x_scale = _axis(entry, x, x_range, "x_range")
     y_span, y_scale = _axis(entry, y, y_range, "y_range") if y else ((math.nan,) * 2, "linear")
     y_values = _spread(y_span, y_scale, resolution) if y else np.asarray([math.nan])
+    # the theory, on a map over lr: the largest curvature at the minimum, and the limit on lr
+    curvature = _curvature(f, surf, start_np) if "lr" in (x, y) else None
     limit = None
-    if curvature is not None and "lr" in (x, y):
+    if curvature is not None:
         other = y if x == "lr" else x
         sample = np.linspace(*(y_span if other == y else x_span), 201) if other else None
         values = {**fixed, **({other: sample} if other else {})}
