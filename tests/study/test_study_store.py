@@ -284,3 +284,13 @@ def test_a_folder_without_a_study_is_refused(tmp_path, cli):
         assert code == 2 and "no study in" in err and err.count("\n") == 1
     with pytest.raises(StudyError, match="no study in"):
         ds.Study.load(tmp_path)
+
+
+def test_a_store_killed_before_its_tables_were_written_is_named_so(tmp_path, cli):
+    (tmp_path / "study.sqlite").touch()  # what a run killed as it opened the file leaves
+    for action in ("resume", "status", "results"):
+        code, _out, err = cli("study", action, str(tmp_path))
+        assert code == 2 and "holds no study spec (an interrupted start)" in err
+        assert err.count("\n") == 1
+    with pytest.raises(StudyError, match="an interrupted start"):
+        ds.Study.load(tmp_path)
