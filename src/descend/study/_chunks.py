@@ -223,12 +223,8 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         last = np.maximum(epochs - 1, 0)[:, None]
         final = np.take_along_axis(loss, last, axis=1)[:, 0]
         final = np.where(epochs > 0, final, np.nan)
-        with np.errstate(all="ignore"):
-            best = np.where(
-                np.isnan(loss).all(axis=1),
-                np.nan,
-                np.nanmin(np.where(np.isnan(loss), np.inf, loss), axis=1),
-            )
+        missing = np.isnan(loss)  # NaN epochs do not count; none left: NaN
+        best = np.where(missing.all(axis=1), np.nan, np.where(missing, np.inf, loss).min(axis=1))
         metric = np.take_along_axis(train_metric, last, axis=1)[:, 0].astype(np.float64)
     else:
         starts = surface_starts(problem, seeds)
