@@ -142,13 +142,14 @@ def run_results(args: argparse.Namespace) -> int:
     try:
         study = Study.load(args.dir)
         cols, table = study.table()
+        write = write_csv if args.format == "csv" else write_json
         if args.format == "parquet":
             write_parquet(cols, table, args.out)
         elif args.out:
             with open(args.out, "w", encoding="utf-8", newline="") as fh:
-                (write_csv if args.format == "csv" else write_json)(cols, table, fh)
+                write(cols, table, fh)
         else:
-            (write_csv if args.format == "csv" else write_json)(cols, table, sys.stdout)
+            write(cols, table, sys.stdout)
     except StudyError as err:
         return _fail(err, prog)
     except BrokenPipeError:
