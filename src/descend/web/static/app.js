@@ -49,7 +49,7 @@ function problem() {
 
 function defaultView() {
   const s = surfaceEntry();
-  if (s) return [s.domain[0][0], s.domain[0][1], s.domain[1][0], s.domain[1][1]];
+  if (s) return S.domainView(s);
   return S.DEFAULT_VIEW_FUNCTION.slice();
 }
 

@@ -12,7 +12,7 @@ import { isoLines, ticks } from "./contour.js";
 import {
   MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
 } from "./plots.js";
-import { changedOptions, encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
+import { changedOptions, domainView, encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
@@ -892,7 +892,7 @@ function drawFair(d) {
 
 function fanView(d) {
   const s = surfaceEntry();
-  if (s) return [s.domain[0][0], s.domain[0][1], s.domain[1][0], s.domain[1][1]];
+  if (s) return domainView(s);
   let xlo = d.start[0];
   let xhi = d.start[0];
   let ylo = d.start[1];

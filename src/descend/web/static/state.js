@@ -20,6 +20,12 @@ export const PALETTE = [
 export const DEFAULTS = { steps: 2000, tol: 1e-6, mode: "surface", surface: "rosenbrock" };
 export const DEFAULT_VIEW_FUNCTION = [-5, 5, -5, 5];
 
+// a catalogue surface's domain [[x0, x1], [y0, y1]] as a view [x0, x1, y0, y1]
+export function domainView(surface) {
+  const [[x0, x1], [y0, y1]] = surface.domain;
+  return [x0, x1, y0, y1];
+}
+
 export function optionToken(value) {
   return value === null || value === undefined ? "none" : String(value);
 }
