@@ -29,10 +29,14 @@ CACHE = _Lru(PROGRAMS)
 LEVELS = 20
 
 
-def _finite_or_none(values: Any) -> list[Any]:
+def nums(values: Any) -> list[Any]:
+    """An array as a (nested) list of floats, with ``None`` for non-finite values (JSON)."""
     a = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
     out = a.astype(object)
-    out[~np.isfinite(a)] = None
+    out[~finite] = None
     return out.tolist()
 
 
@@ -72,7 +76,7 @@ def grid(surface: surfaces.Surface, view: tuple[float, ...], n: int) -> dict[str
     return {
         "x": np.asarray(xs, np.float64)[:n].tolist(),
         "y": np.asarray(ys, np.float64)[:n].tolist(),
-        "z": _finite_or_none(z),
+        "z": nums(z),
         "levels": levels,
         "zmin": zmin,
         "zmax": zmax,
@@ -99,8 +103,8 @@ def curvature(surface: surfaces.Surface, point: Any) -> dict[str, Any]:
     condition = float(np.abs(eig).max()) / small if ok and small > 0 else None
     positive = ok and top > 0
     return {
-        "hessian": _finite_or_none(h),
-        "eigenvalues": _finite_or_none(eig),
+        "hessian": nums(h),
+        "eigenvalues": nums(eig),
         "condition": condition if condition is None or math.isfinite(condition) else None,
         "gd_lr_bound": 2.0 / top if positive else None,
         "heavy_ball_lr_bound": {
@@ -147,7 +151,7 @@ def state_fields(state: Any, prefix: str = "") -> dict[str, Any]:
         if np.issubdtype(a.dtype, np.integer):
             out[prefix[:-1]] = a.tolist()
         else:
-            value = _finite_or_none(a)
+            value = nums(a)
             out[prefix[:-1]] = value
     return out
 
@@ -189,9 +193,9 @@ def inside(surface: surfaces.Surface, x0: jax.Array, built: Any, k: int) -> dict
             with np.errstate(divide="ignore", invalid="ignore"):
                 effective = -np.asarray(u, np.float64) / m_hat
             derived = {
-                "m_hat": _finite_or_none(m_hat),
-                "v_hat": _finite_or_none(v_hat),
-                "effective_lr": _finite_or_none(effective),
+                "m_hat": nums(m_hat),
+                "v_hat": nums(v_hat),
+                "effective_lr": nums(effective),
             }
         else:
             derived = {"m_hat": None, "v_hat": None, "effective_lr": None}
@@ -213,11 +217,11 @@ def inside(surface: surfaces.Surface, x0: jax.Array, built: Any, k: int) -> dict
     return {
         "name": built.name,
         "step": k,
-        "x": _finite_or_none(x),
-        "x_after": _finite_or_none(x_after),
-        "grad": _finite_or_none(g),
+        "x": nums(x),
+        "x_after": nums(x_after),
+        "grad": nums(g),
         "state": state_fields(state),
         "derived": derived,
-        "update": _finite_or_none(u),
+        "update": nums(u),
         "formula": formula,
     }

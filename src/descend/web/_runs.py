@@ -30,7 +30,7 @@ from descend.web import _build
 from descend.web._build import Built
 from descend.web._errors import ApiError
 from descend.web._limits import HISTORY_POINTS, PROGRAMS
-from descend.web._probe import curvature
+from descend.web._probe import curvature, nums
 from descend.web._schemas import Problem, RaceRequest
 
 
@@ -42,17 +42,6 @@ def bucket(steps: int) -> int:
         power *= 2
     three_quarters = 3 * power // 4
     return three_quarters if power >= 4 and three_quarters >= steps else power
-
-
-def nums(values: Any) -> list[Any]:
-    """An array as a (nested) list of floats, with ``None`` for non-finite values (JSON)."""
-    a = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(a)
-    if finite.all():
-        return a.tolist()
-    out = a.astype(object)
-    out[~finite] = None
-    return out.tolist()
 
 
 def num(value: Any) -> float | None:
@@ -163,8 +152,8 @@ def warnings_for(
     ``lr > 2 (1 + beta) / lambda_max``. Elsewhere the bound is local: the curvature can fall
     along the path (:func:`race` says what the run then did)."""
     plain = [
-        b
-        for b in builts
+        (i, b)
+        for i, b in enumerate(builts)
         if b.schedule is None
         and (
             b.name == "gd"
@@ -182,10 +171,7 @@ def warnings_for(
     if top is None or top <= 0:
         return []
     out = []
-    checked = {id(b) for b in plain}
-    for i, b in enumerate(builts):
-        if id(b) not in checked:
-            continue
+    for i, b in plain:
         lr = b.hyper["lr"]
         if b.name == "gd":
             bound, text = 2.0 / top, "2/lambda_max"
