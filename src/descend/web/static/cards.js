@@ -2,6 +2,7 @@
 // remove, and the formula one click away. A card edits its optimizer in place and calls
 // onChange; it never computes anything about the optimizer itself.
 import { PALETTE, optionToken } from "./state.js";
+import { el } from "./ui.js";
 
 const STEPS = 1000;
 let uid = 0;
@@ -55,18 +56,6 @@ function slider(h) {
       return zeroable ? 1 + Math.round(t * (STEPS - 1)) : Math.round(t * STEPS);
     },
   };
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else if (k.startsWith("data-") || k.startsWith("aria-") || k === "for" || k === "role") node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  for (const c of children) if (c) node.append(c);
-  return node;
 }
 
 // ctx: {catalog, colourOf(i), onChange(kind), onRemove(i), invalid: Set}

@@ -6,7 +6,7 @@ export const $ = (id) => document.getElementById(id);
 
 // el("label", {for: id, class: "x", text: "..."}, child, ...): attributes are set as attributes
 // (true: present and empty; undefined, null and false: left out); children null or undefined
-// are skipped. (cards.js has its own el, which sets properties.)
+// are skipped.
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
