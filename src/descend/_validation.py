@@ -40,6 +40,17 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def untraced(where: str, *trees: Any) -> None:
+    """Refuse traced values in ``trees`` for ``where``, a function that runs its own compiled
+    program and returns NumPy arrays (it cannot itself run under ``jit``, ``vmap`` or ``grad``)."""
+    if any(not is_concrete(leaf) for leaf in jax.tree.leaves(trees)):
+        raise TypeError(
+            f"{where} runs its own vmapped program and returns NumPy arrays, so it cannot run "
+            "under jax.jit, jax.vmap or jax.grad; call it with concrete values (to sweep a "
+            "hyperparameter, give it a grid: descend.sweep, or stability_map for two of them)"
+        )
+
+
 def as_float(x: Any) -> jax.Array:
     """``x`` as a JAX array of a floating dtype (integers and booleans become the default float
     dtype: float32, or float64 with x64 enabled); a floating array keeps its dtype."""

@@ -141,6 +141,7 @@ def fit_fan(
             ``l2``, ``tol``, ``n_iter_no_change``, ``early_stopping``, ``divergence``,
             ``task``.
     """
+    check.untraced("fit_fan", data, split(optimizer)[1], params, validation)
     seeds = check.integer("fit_fan: seeds", seeds, 1, MAX_SEEDS)
     first = check.integer("fit_fan: seed", seed, 0, 2**31 - 1 - seeds)
     if isinstance(band, (str, bytes)) or not hasattr(band, "__len__") or len(band) != 2:

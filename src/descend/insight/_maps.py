@@ -244,6 +244,9 @@ def basin_map(
     maximum, where a run that starts on a ridge stops) being no minimum; a diverged run is
     DIVERGED and any other NOT_CONVERGED (a run that ends at a saddle among them).
     """
+    opt = _optimizer(optimizer)
+    key, leaves = split(opt)
+    check.untraced("basin_map", leaves, bounds, tol, radius)
     resolution = check.integer("resolution", resolution, 2, MAX_RESOLUTION)
     max_steps = check.positive_int("max_steps", max_steps)
     tol = check.real("tol", tol, 0.0)
@@ -254,12 +257,10 @@ def basin_map(
     if radius is None:
         radius = RADIUS_SHARE * max(xmax - xmin, ymax - ymin)
     radius = check.real("radius", radius, 0.0, open_low=True)
-    opt = _optimizer(optimizer)
     xs = np.linspace(xmin, xmax, resolution)
     ys = np.linspace(ymin, ymax, resolution)
     gx, gy = np.meshgrid(xs, ys)  # [i, j] = (xs[j], ys[i])
     starts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1), jnp.float32)
-    key, leaves = split(opt)
     ends, loss, steps, reason = _basin_program(f, key, max_steps, float(tol))(starts, leaves)
     ends = np.asarray(ends, dtype=np.float64)
     loss, reason = np.asarray(loss, dtype=np.float64), np.asarray(reason)

@@ -217,6 +217,7 @@ def stability_map(
     """
     if not isinstance(rule, str):
         raise TypeError(f"rule must be a rule's name such as 'momentum'; got {rule!r}")
+    check.untraced("stability_map", x_range, y_range, tol, start, fixed)
     entry = registry.get(rule)
     names = entry.hyperparameter_names()
     if y is None and x == names[0] and len(names) > 1:

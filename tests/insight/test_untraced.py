@@ -1,0 +1,30 @@
+"""The insight functions that run their own vmapped program and return NumPy arrays refuse to
+be traced (jax.vmap, jax.jit) with one clear TypeError, before any work, instead of JAX's
+TracerArrayConversionError from deep inside."""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import descend as ds
+
+HIMMELBLAU = ds.surfaces.get("himmelblau")
+CALLS = {
+    "basin_map": lambda lr: ds.insight.basin_map(HIMMELBLAU, ds.gd(lr), resolution=4),
+    "stability_map": lambda x: ds.insight.stability_map(
+        HIMMELBLAU, "momentum", start=jnp.stack([x, x]), resolution=4
+    ),
+    "fair_race": lambda lr: ds.insight.fair_race(HIMMELBLAU, rules=(("gd", {"lr": lr}),)),
+    "seed_fan": lambda lr: ds.insight.seed_fan(HIMMELBLAU, ds.gd(lr), seeds=2),
+    "fit_fan": lambda lr: ds.insight.fit_fan(
+        ds.models.logistic(2), "binary_cross_entropy", ds.data.moons(), ds.adam(lr), epochs=1
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+@pytest.mark.parametrize("transform", [jax.vmap, jax.jit], ids=["vmap", "jit"])
+def test_tracing_a_host_function_is_refused_in_one_message(name, transform):
+    values = jnp.array([0.01, 0.02]) if transform is jax.vmap else jnp.asarray(0.01)
+    with pytest.raises(TypeError, match=rf"^{name} runs its own vmapped program .* jax\.vmap"):
+        transform(CALLS[name])(values)
