@@ -187,12 +187,8 @@ def run(
     directory = Path(directory)
     with errors("cannot create the study folder", directory):
         directory.mkdir(parents=True, exist_ok=True)
-    with driver_lock(directory):
-        store = open_for_run(spec, directory, force)
-        try:
-            return drive(store, executor, progress)
-        finally:
-            store.close()
+    with driver_lock(directory), open_for_run(spec, directory, force) as store:
+        return drive(store, executor, progress)
 
 
 def resume(
@@ -202,14 +198,10 @@ def resume(
     directory = Path(directory)
     if not (directory / "study.sqlite").is_file():
         Store(directory)  # raises the StudyError that says there is no study
-    with driver_lock(directory):
-        store = Store(directory)
-        try:
-            if store.spec_row() is None:
-                raise StudyError(
-                    f"{str(directory)!r} holds no study spec (an interrupted "
-                    "start); run descend study run SPEC.toml --dir DIR again"
-                )
-            return drive(store, executor, progress)
-        finally:
-            store.close()
+    with driver_lock(directory), Store(directory) as store:
+        if store.spec_row() is None:
+            raise StudyError(
+                f"{str(directory)!r} holds no study spec (an interrupted "
+                "start); run descend study run SPEC.toml --dir DIR again"
+            )
+        return drive(store, executor, progress)

@@ -178,11 +178,8 @@ def build_report(study: Any) -> Report:
     spec = study.spec
     problem = build(spec.problem)
     metric, goal = problem.metric.name, problem.metric.goal
-    store = Store(study._dir(), readonly=True)
-    try:
+    with Store(study._dir(), readonly=True) as store:
         counts = store.counts()
-    finally:
-        store.close()
     frame = study.results()
     items = figs.prepare(frame, spec, metric, goal)
     table = fair_table(items, metric, goal)

@@ -74,11 +74,8 @@ class Study:
     @classmethod
     def load(cls, directory: str | Path) -> Study:
         """The study stored in ``directory`` (read-only: nothing is written)."""
-        store = Store(directory, readonly=True)
-        try:
+        with Store(directory, readonly=True) as store:
             row = store.spec_row()
-        finally:
-            store.close()
         if row is None:
             from descend.study._store import StudyError
 
@@ -119,11 +116,8 @@ class Study:
             return configurations(self.spec)
         if self.directory is None or not (self.directory / "study.sqlite").is_file():
             return []
-        store = Store(self.directory, readonly=True)
-        try:
+        with Store(self.directory, readonly=True) as store:
             return [Config(i, k, values) for i, k, _, _, values in store.configs()]
-        finally:
-            store.close()
 
     def chunks(self) -> list[ChunkPlan]:
         """How the configurations are grouped into chunks (programs)."""
@@ -167,11 +161,8 @@ class Study:
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         """The columns and the rows of the runs done so far (no pandas needed)."""
-        store = Store(self._dir(), readonly=True)
-        try:
+        with Store(self._dir(), readonly=True) as store:
             return columns(self.spec), rows(store, self.spec)
-        finally:
-            store.close()
 
     def results(self) -> Any:
         """The runs done so far as a pandas DataFrame, one row per run (configuration x
@@ -199,13 +190,10 @@ class Study:
         """Where the study stands: chunks (done, running, pending, total), runs (done,
         total), run-steps and seconds spent, whether it is complete, and the best run so
         far by the metric."""
-        store = Store(self._dir(), readonly=True)
-        try:
+        with Store(self._dir(), readonly=True) as store:
             counts = store.counts()
             metric = self.metric
             cols, table = columns(self.spec), rows(store, self.spec, best=metric.goal)
-        finally:
-            store.close()
         total_configs = counts["configs"]
         if self.spec.search.kind == "optuna":  # trials not asked yet count too
             total_configs = len(self.spec.optimizers) * int(self.spec.search.trials or 0)
