@@ -294,3 +294,16 @@ def test_a_store_killed_before_its_tables_were_written_is_named_so(tmp_path, cli
         assert err.count("\n") == 1
     with pytest.raises(StudyError, match="an interrupted start"):
         ds.Study.load(tmp_path)
+
+
+def test_status_and_report_count_every_trial_of_an_optuna_search_asked_or_not():
+    grid = {"lr": {"log": [1e-3, 1e-1], "num": 4}}
+    optimizers = [{"rule": "gd", "grid": grid}, {"rule": "adam", "grid": grid}]
+    optuna = ds.Study(
+        name="o", steps=5, seeds=3, problem={"surface": "booth"}, optimizers=optimizers,
+        search={"kind": "optuna", "trials": 10},
+    )  # fmt: skip
+    assert optuna.total_runs(stored_configs=4) == 2 * 10 * 3  # trials not yet asked count
+    booth = {"surface": "booth"}
+    plain = ds.Study(name="g", steps=5, seeds=3, problem=booth, optimizers=optimizers)
+    assert plain.total_runs(len(plain.configurations())) == 8 * 3

@@ -183,7 +183,7 @@ def build_report(study: Any) -> Report:
     frame = study.results()
     items = figs.prepare(frame, spec, metric, goal)
     table = fair_table(items, metric, goal)
-    total_runs = counts["configs"] * len(spec.seeds)
+    total_runs = study.total_runs(counts["configs"])
     complete = counts["total"] > 0 and counts["done"] == counts["total"]
     state = "complete" if complete else "partial: not every chunk is done"
     facts = [

@@ -186,6 +186,14 @@ class Study:
 
         return write_report(self._dir(), path)
 
+    def total_runs(self, stored_configs: int) -> int:
+        """Every run the study will have made when complete: its configurations (an Optuna
+        search's trials, asked or not; otherwise the ``stored_configs``) times its seeds."""
+        configs = stored_configs
+        if self.spec.search.kind == "optuna":  # trials not asked yet count too
+            configs = len(self.spec.optimizers) * int(self.spec.search.trials or 0)
+        return configs * len(self.spec.seeds)
+
     def status(self) -> dict[str, Any]:
         """Where the study stands: chunks (done, running, pending, total), runs (done,
         total), run-steps and seconds spent, whether it is complete, and the best run so
@@ -194,10 +202,7 @@ class Study:
             counts = store.counts()
             metric = self.metric
             cols, table = columns(self.spec), rows(store, self.spec, best=metric.goal)
-        total_configs = counts["configs"]
-        if self.spec.search.kind == "optuna":  # trials not asked yet count too
-            total_configs = len(self.spec.optimizers) * int(self.spec.search.trials or 0)
-        total_runs = total_configs * len(self.spec.seeds)
+        total_runs = self.total_runs(counts["configs"])
         return {
             "name": self.spec.name,
             "hash": self.spec.hash,
