@@ -195,6 +195,19 @@ def test_every_measurement_of_every_claim_has_a_plain_word_label():
             assert re.search(r"\([^)]+\)", label), (n, key, label)  # a unit, in parentheses
 
 
+def test_run_labels_label_each_measurement_of_each_run():
+    from descend.insight.tour._core import rules, run_labels
+
+    labels = run_labels(rules("gd", "adam"), steps=("steps taken", "count"), worst=("w", "0 to 1"))
+    assert labels == {
+        "gd_steps": "steps taken, gradient descent (count)",
+        "adam_steps": "steps taken, Adam (count)",
+        "gd_worst": "w, gradient descent (0 to 1)",
+        "adam_worst": "w, Adam (0 to 1)",
+    }
+    assert list(labels) == ["gd_steps", "adam_steps", "gd_worst", "adam_worst"]
+
+
 def test_an_unlabelled_measurement_is_refused_and_labels_reach_the_page():
     from descend.insight.tour._core import claim
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 import descend as ds
 from descend.insight import plots
 from descend.insight.tour import _verdicts as v
-from descend.insight.tour._core import Context, Measured, claim
+from descend.insight.tour._core import Context, Measured, claim, rules, run_labels
 
 
 @claim(
@@ -20,11 +20,9 @@ from descend.insight.tour._core import Context, Measured, claim
     "Adaptive methods (RMSProp, Adam) handle parameters of very different scales "
     "with one learning rate.",
     v.verdict_10,
-    labels={
-        "gd_worst": "distance left on the worst coordinate, gradient descent (0 to 1)",
-        "rmsprop_worst": "distance left on the worst coordinate, RMSProp (0 to 1)",
-        "adam_worst": "distance left on the worst coordinate, Adam (0 to 1)",
-    },
+    labels=run_labels(
+        rules("gd", "rmsprop", "adam"), worst=("distance left on the worst coordinate", "0 to 1")
+    ),
 )
 def claim_10(ctx: Context) -> Measured:
     """The quadratic with kappa = 10,000 (curvatures 1 and 1e-4: parameters of very different

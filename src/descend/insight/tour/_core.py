@@ -52,6 +52,33 @@ Measured = tuple[Mapping[str, Any], Any]
 Verdict = Callable[[Mapping[str, float]], tuple[str, str]]
 
 
+#: The plain name of each update rule the claims run side by side, as their labels write it.
+RULE_NAMES = {
+    "gd": "gradient descent",
+    "momentum": "momentum",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
+
+
+def rules(*keys: str) -> dict[str, str]:
+    """The update rules ``keys`` (keys of :data:`RULE_NAMES`) with their plain names."""
+    return {key: RULE_NAMES[key] for key in keys}
+
+
+def run_labels(runs: Mapping[str, str], **measurements: tuple[str, str]) -> dict[str, str]:
+    """The labels of measurements taken of each of several runs, ``runs`` giving each run's
+    key and plain name: each ``key=(words, unit)`` labels the measurement ``{run}_{key}`` of
+    every run ``"{words}, {the run's name} ({unit})"``. So ``run_labels(rules("gd", "adam"),
+    steps=("steps taken", "count"))`` labels ``gd_steps`` "steps taken, gradient descent
+    (count)" and ``adam_steps`` "steps taken, Adam (count)"."""
+    return {
+        f"{run}_{key}": f"{words}, {name} ({unit})"
+        for key, (words, unit) in measurements.items()
+        for run, name in runs.items()
+    }
+
+
 def claim(
     number: int, title: str, text: str, verdict: Verdict, labels: Mapping[str, str]
 ) -> Callable[[Callable[[Context], Measured]], Callable[[Context], Claim]]:

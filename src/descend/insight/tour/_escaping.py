@@ -12,7 +12,15 @@ import descend as ds
 from descend.engine._restarts import draw_starts
 from descend.insight import plots
 from descend.insight.tour import _verdicts as v
-from descend.insight.tour._core import Context, Measured, claim, first_step_below, path_of
+from descend.insight.tour._core import (
+    Context,
+    Measured,
+    claim,
+    first_step_below,
+    path_of,
+    rules,
+    run_labels,
+)
 
 
 def _near_global(surface, x, within: float = 1e-2) -> bool:
@@ -68,11 +76,9 @@ def claim_08(ctx: Context) -> Measured:
     "Lingering at a saddle",
     "Near a saddle point gradient descent lingers; momentum and Adam leave sooner.",
     v.verdict_09,
-    labels={
-        "gd_escape": "steps to leave the saddle, gradient descent (count)",
-        "momentum_escape": "steps to leave the saddle, momentum (count)",
-        "adam_escape": "steps to leave the saddle, Adam (count)",
-    },
+    labels=run_labels(
+        rules("gd", "momentum", "adam"), escape=("steps to leave the saddle", "count")
+    ),
 )
 def claim_09(ctx: Context) -> Measured:
     """The saddle x^2 - y^2 from (1, 0.001), almost on the ridge: steps until the loss falls

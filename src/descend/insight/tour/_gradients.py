@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 import descend as ds
 from descend.insight import plots
 from descend.insight.tour import _verdicts as v
-from descend.insight.tour._core import Context, Measured, claim
+from descend.insight.tour._core import Context, Measured, claim, run_labels
 
 
 @claim(
@@ -145,10 +145,10 @@ def claim_15(ctx: Context) -> Measured:
     "With sigmoid activations the gradients of a deep network's first layers vanish, and "
     "with ReLU far less.",
     v.verdict_17,
-    labels={
-        "sigmoid_first_over_last": "gradient norm, first layer over last layer, sigmoid (ratio)",
-        "relu_first_over_last": "gradient norm, first layer over last layer, ReLU (ratio)",
-    },
+    labels=run_labels(
+        {"sigmoid": "sigmoid", "relu": "ReLU"},
+        first_over_last=("gradient norm, first layer over last layer", "ratio"),
+    ),
 )
 def claim_17(ctx: Context) -> Measured:
     """A 6-layer MLP (2-32-32-32-32-32-1) at initialisation on standardised moons, with

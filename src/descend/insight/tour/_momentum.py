@@ -21,6 +21,8 @@ from descend.insight.tour._core import (
     loss_rises,
     path_of,
     path_ratio,
+    rules,
+    run_labels,
     sign_flip_share,
 )
 
@@ -32,8 +34,7 @@ from descend.insight.tour._core import (
     "neuron's flat region); momentum crosses them faster.",
     v.verdict_03,
     labels={
-        "gd_steps": "steps to 99% of the way down, gradient descent (count)",
-        "momentum_steps": "steps to 99% of the way down, momentum (count)",
+        **run_labels(rules("gd", "momentum"), steps=("steps to 99% of the way down", "count")),
         "gd_gentle_share": "share of gradient descent's steps on gentle slopes (0 to 1)",
         "lr": "learning rate of both runs (per step)",
     },
@@ -71,12 +72,11 @@ def claim_03(ctx: Context) -> Measured:
     "Zig-zag in a narrow valley; momentum damps it",
     "Gradient descent zig-zags across a narrow valley; momentum damps the zig-zag.",
     v.verdict_04,
-    labels={
-        "gd_flip_share": "share of sign flips of the steep step, gradient descent (0 to 1)",
-        "momentum_flip_share": "share of sign flips of the steep step, momentum (0 to 1)",
-        "gd_path_ratio": "path length over distance travelled, gradient descent (ratio)",
-        "momentum_path_ratio": "path length over distance travelled, momentum (ratio)",
-    },
+    labels=run_labels(
+        rules("gd", "momentum"),
+        flip_share=("share of sign flips of the steep step", "0 to 1"),
+        path_ratio=("path length over distance travelled", "ratio"),
+    ),
 )
 def claim_04(ctx: Context) -> Measured:
     """A narrow valley: the quadratic with kappa = 100 from (1, 1). Gradient descent at
