@@ -300,6 +300,22 @@ def parse_optimizer(spec: str) -> tuple[str, dict[str, float]]:
     return name, values
 
 
+def optimizer_option(
+    parser: Any, help: str, *, default: str | None = None, repeatable: bool = False
+) -> None:
+    """Add a command's ``--optimizer``/``-o``: one spec ``NAME[:KEY=VALUE,...]`` (read by
+    :func:`parse_optimizer`), or with ``repeatable`` a list of them; the same letter and
+    form in every command."""
+    parser.add_argument(
+        "--optimizer",
+        "-o",
+        action="append" if repeatable else "store",
+        default=default,
+        metavar="NAME[:KEY=VALUE,...]",
+        help=help,
+    )
+
+
 def build_optimizer(name: str, hyper: dict[str, float]) -> Any:
     """The optimizer ``name`` with ``hyper``; a bad value is a one-line usage error."""
     try:

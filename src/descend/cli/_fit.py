@@ -38,6 +38,7 @@ from descend.cli._common import (
     load_data,
     loss_by_name,
     optimizer_from_spec,
+    optimizer_option,
     parse_optimizer,
     print_report_or_json,
     real,
@@ -281,11 +282,8 @@ def add_parser(sub: Any) -> None:
         help=f"mlp activation: {', '.join(ACTIVATIONS)} (default relu)",
     )
     p.add_argument("--loss", help="loss name (default: by task); see descend.losses.names()")
-    p.add_argument(
-        "--optimizer",
-        "-o",
-        default="adam",
-        help="NAME[:KEY=VALUE,...] (default adam; without lr: 0.01, or 0.001 for an mlp)",
+    optimizer_option(
+        p, "the optimizer (default adam; without lr: 0.01, or 0.001 for an mlp)", default="adam"
     )
     p.add_argument(
         "--batch-size",

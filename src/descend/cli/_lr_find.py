@@ -21,6 +21,7 @@ from descend.cli._common import (
     command_parser,
     integer,
     load_data,
+    optimizer_option,
     parse_optimizer,
     print_report_or_json,
     real,
@@ -143,11 +144,8 @@ def add_parser(sub: Any) -> None:
         "classification, linear for regression; mlp has one hidden layer of 32)",
     )
     p.add_argument("--batch-size", "-b", help="with --data: an integer or 'full' (default 32)")
-    p.add_argument(
-        "--optimizer",
-        "-o",
-        default="gd",
-        help="the rule, with fixed hyperparameters other than lr, e.g. adam:b1=0.8",
+    optimizer_option(
+        p, "the rule, with fixed hyperparameters other than lr, e.g. adam:b1=0.8", default="gd"
     )
     p.add_argument(
         "--start", type=real(0, low_open=True), default=1e-7, help="first learning rate (1e-7)"

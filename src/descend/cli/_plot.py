@@ -32,6 +32,7 @@ from descend.cli._common import (
     need_matplotlib,
     number,
     optimizer_from_spec,
+    optimizer_option,
     output_path,
     parse_optimizer,
     real,
@@ -298,15 +299,13 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("kind", choices=KINDS, help="which figure")
     p.add_argument("--surface", "-s", help="surface (default rosenbrock)")
-    p.add_argument(
-        "--optimizer",
-        "-o",
-        action="append",
-        metavar="NAME[:KEY=VALUE,...]",
-        help="surface: the optimizer whose path is drawn (default gd); lr-sensitivity: the "
+    optimizer_option(
+        p,
+        "surface: the optimizer whose path is drawn (default gd); lr-sensitivity: the "
         "optimizers compared, without lr (repeatable; default gd, momentum, adam); basins: the "
         "optimizer (default gd, at the surface's rate); stability: the rule mapped (default "
         "momentum), with fixed values for its other hyperparameters",
+        repeatable=True,
     )
     maps = p.add_argument_group("basins and stability")
     maps.add_argument(

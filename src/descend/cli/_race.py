@@ -33,6 +33,7 @@ from descend.cli._common import (
     integer,
     need_matplotlib,
     number,
+    optimizer_option,
     output_path,
     parse_optimizer,
     print_table,
@@ -252,14 +253,12 @@ def add_parser(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="surface parameter, e.g. dim=5 or kappa=1000 (repeatable)",
     )
-    race.add_argument(
-        "--optimizer",
-        "-o",
-        action="append",
-        metavar="NAME[:KEY=VALUE,...]",
-        help="an optimizer and its hyperparameters, e.g. adam:lr=0.01,b1=0.9 "
+    optimizer_option(
+        race,
+        "an optimizer and its hyperparameters, e.g. adam:lr=0.01,b1=0.9 "
         f"(repeatable; default: {' '.join(DEFAULT_RACE)}; with --fair, default "
         f"{' '.join(DEFAULT_FAIR)}, and the values given are held fixed while the rest is tuned)",
+        repeatable=True,
     )
     race.add_argument("--start", metavar="X,Y,...", help="start point (default: the surface's)")
     race.add_argument(
