@@ -58,17 +58,11 @@ LOSS_NAMES = (
 )
 STEP_NAMES = ("step", "steps", "global_step", "epoch", "epochs", "iteration", "iter", "it")
 GRAD_NAMES = ("grad_norm", "gradient_norm", "grad-norm", "gradnorm")
+TIME_NAMES = ("time", "wall time", "wall_time", "timestamp")
+LR_NAMES = ("lr", "learning_rate", "learning rate")
 NOT_LOSS = ("val", "valid", "test", "eval")
-NOT_DATA = (
-    *STEP_NAMES,
-    "time",
-    "wall time",
-    "wall_time",
-    "timestamp",
-    "lr",
-    "learning_rate",
-    "learning rate",
-)
+#: Columns passed over when no name says which is the loss: steps, times, learning rates.
+NOT_DATA = (*STEP_NAMES, *TIME_NAMES, *LR_NAMES)
 
 
 def _number(cell: Any) -> float | None:
