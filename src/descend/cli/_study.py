@@ -83,6 +83,8 @@ def _print_status(status: dict[str, Any], hypers: list[str]) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
+    """Check SPEC.toml, then run every chunk of the study, storing the results in
+    DIR/study.sqlite."""
     from descend.study import Study, StudyError
 
     prog = "descend study run"
@@ -101,6 +103,8 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def run_resume(args: argparse.Namespace) -> int:
+    """Continue the study in DIR from its store: chunks left running are run again, done
+    chunks never."""
     from descend.study import Study, StudyError
 
     prog = "descend study resume"
@@ -116,6 +120,7 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    """Where the study in DIR stands."""
     from descend.study import Study, StudyError
 
     try:
@@ -131,6 +136,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_results(args: argparse.Namespace) -> int:
+    """The results of the study in DIR, one row per run (configuration x seed)."""
     from descend.study import Study, StudyError
     from descend.study._results import write_csv, write_json, write_parquet
 
@@ -162,6 +168,8 @@ def run_results(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """Write the report of the study in DIR: one HTML page with its figures embedded (a
+    partial study is reported as partial)."""
     from descend.cli._common import need_matplotlib
     from descend.study import Study, StudyError
     from descend.study._report import default_path, write_report
@@ -198,10 +206,11 @@ def _executor_options(p: Any) -> None:
     p.add_argument("--address", metavar="HOST:PORT", help="run the chunks on this Ray cluster")
 
 
-def _on_study(actions: Any, name: str, run: Any, *, help: str, description: str) -> Any:
+def _on_study(actions: Any, name: str, run: Any, *, help: str) -> Any:
     """The parser of an action on the study stored in a directory: its positional ``DIR``
-    is added and ``run`` set as its function; the caller adds the action's own options."""
-    a = actions.add_parser(name, help=help, description=description)
+    is added and ``run`` set as its function, whose docstring is the action's description;
+    the caller adds the action's own options."""
+    a = actions.add_parser(name, help=help, description=run.__doc__)
     a.add_argument("dir", metavar="DIR", help="the study's directory")
     a.set_defaults(run=run)
     return a
@@ -226,10 +235,7 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
 
     r = actions.add_parser(
-        "run",
-        help="check a spec and run the study in DIR",
-        description="Check SPEC.toml, then run every chunk of the study, "
-        "storing the results in DIR/study.sqlite.",
+        "run", help="check a spec and run the study in DIR", description=run_run.__doc__
     )
     r.add_argument("spec", metavar="SPEC.toml", help="the study's spec (TOML)")
     r.add_argument("--dir", required=True, metavar="DIR", help="the study's directory")
@@ -242,33 +248,14 @@ def add_parser(sub: Any) -> None:
     _quiet(r)
     r.set_defaults(run=run_run)
 
-    s = _on_study(
-        actions,
-        "resume",
-        run_resume,
-        help="continue a stopped or killed study",
-        description="Continue the study in DIR from its store: chunks left "
-        "running are run again, done chunks never.",
-    )
+    s = _on_study(actions, "resume", run_resume, help="continue a stopped or killed study")
     _executor_options(s)
     _quiet(s)
 
-    t = _on_study(
-        actions,
-        "status",
-        run_status,
-        help="chunks and runs done, the best run so far",
-        description="Where the study in DIR stands.",
-    )
+    t = _on_study(actions, "status", run_status, help="chunks and runs done, the best run so far")
     t.add_argument("--json", action="store_true", help="print the status as JSON")
 
-    o = _on_study(
-        actions,
-        "results",
-        run_results,
-        help="one row per run, as CSV, Parquet or JSON",
-        description="The results of the study in DIR, one row per run (configuration x seed).",
-    )
+    o = _on_study(actions, "results", run_results, help="one row per run, as CSV, Parquet or JSON")
     o.add_argument(
         "--format",
         choices=("csv", "parquet", "json"),
@@ -282,7 +269,5 @@ def add_parser(sub: Any) -> None:
         "report",
         run_report,
         help="one self-contained HTML page: heatmaps, stability, spread, fair table",
-        description="Write the report of the study in DIR: one HTML page with its figures "
-        "embedded (a partial study is reported as partial).",
     )
     w.add_argument("--out", metavar="FILE", help="the HTML file (default: DIR/report.html)")
