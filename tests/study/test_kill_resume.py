@@ -13,27 +13,27 @@ import sys
 import time
 
 import numpy as np
+from _study_helpers import write_spec
 
 from descend.cli import main
 
-SPEC = """
-name = "kill-resume"
-steps = 1500
-seeds = 4
-chunk_size = 16      # 4 configurations x 4 seeds per chunk: 48 chunks
-[problem]
-surface = "rosenbrock"
-[[optimizers]]
-rule = "adam"
-[optimizers.grid]
-lr = { log = [1e-3, 1e-1], num = 24 }
-b1 = [0.8, 0.9, 0.95, 0.99]
-[[optimizers]]
-rule = "momentum"
-[optimizers.grid]
-lr = { log = [1e-5, 1e-3], num = 32 }
-beta = [0.5, 0.9, 0.99]
-"""
+SPEC = dict(
+    name="kill-resume",
+    steps=1500,
+    seeds=4,
+    chunk_size=16,  # 4 configurations x 4 seeds per chunk: 48 chunks
+    problem={"surface": "rosenbrock"},
+    optimizers=[
+        {
+            "rule": "adam",
+            "grid": {"lr": {"log": [1e-3, 1e-1], "num": 24}, "b1": [0.8, 0.9, 0.95, 0.99]},
+        },
+        {
+            "rule": "momentum",
+            "grid": {"lr": {"log": [1e-5, 1e-3], "num": 32}, "beta": [0.5, 0.9, 0.99]},
+        },
+    ],
+)
 N_RUNS = (24 * 4 + 32 * 3) * 4
 N_CHUNKS = 24 + 24
 
@@ -94,8 +94,7 @@ def all_rows(directory):
 
 
 def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_rows(tmp_path):
-    spec_path = tmp_path / "spec.toml"
-    spec_path.write_text(SPEC)
+    spec_path = write_spec(tmp_path / "spec.toml", SPEC)
     rng = np.random.default_rng(2026)
     evidence = []
 

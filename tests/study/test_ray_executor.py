@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from _study_helpers import write_spec
 
 import descend as ds
 from descend.study import InProcess, run_chunk
@@ -143,8 +144,7 @@ def dict_of(config):
 
 
 def test_the_command_line_runs_and_resumes_on_ray(ray_cluster, cli, tmp_path, in_process):
-    spec = tmp_path / "spec.toml"
-    spec.write_text(TOML)
+    spec = write_spec(tmp_path / "spec.toml", SPEC)
     code, out, err = cli("study", "run", str(spec), "--dir", str(tmp_path / "s"), "--ray", "-q")
     assert code == 0, err
     assert "chunks: 5/5 done" in out
@@ -152,24 +152,6 @@ def test_the_command_line_runs_and_resumes_on_ray(ray_cluster, cli, tmp_path, in
     assert code == 0, err
     assert stored(tmp_path / "s") == in_process
 
-
-TOML = """
-name = "ray-vs-in-process"
-steps = 400
-seeds = 3
-chunk_size = 12
-[problem]
-surface = "rosenbrock"
-[[optimizers]]
-rule = "adam"
-[optimizers.grid]
-lr = { log = [1e-3, 3e-1], num = 6 }
-b1 = [0.8, 0.95]
-[[optimizers]]
-rule = "momentum"
-[optimizers.grid]
-lr = { log = [1e-5, 1e-3], num = 5 }
-"""
 
 LAZY = """
 import sys
@@ -195,8 +177,7 @@ raise SystemExit(main(["study", "run", sys.argv[1], "--dir", sys.argv[2], "--ray
 
 
 def test_importing_descend_or_running_in_process_never_imports_ray(tmp_path):
-    spec = tmp_path / "spec.toml"
-    spec.write_text(TOML.replace("steps = 400", "steps = 50"))
+    spec = write_spec(tmp_path / "spec.toml", {**SPEC, "steps": 50})
     proc = subprocess.run(
         [sys.executable, "-c", LAZY, str(spec), str(tmp_path / "s")],
         capture_output=True,
@@ -206,8 +187,7 @@ def test_importing_descend_or_running_in_process_never_imports_ray(tmp_path):
 
 
 def test_without_ray_the_option_is_one_line_and_exit_2(tmp_path):
-    spec = tmp_path / "spec.toml"
-    spec.write_text(TOML)
+    spec = write_spec(tmp_path / "spec.toml", SPEC)
     proc = subprocess.run(
         [sys.executable, "-c", BLOCK_RAY, str(spec), str(tmp_path / "s")],
         capture_output=True,

@@ -1,0 +1,46 @@
+"""Helpers of the study tests: a spec (the keywords of ``ds.Study``) written as the TOML file
+that ``descend study run`` reads."""
+
+import json
+
+
+def _toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return repr(value)  # an int or a finite float: Python's form is TOML's
+
+
+def _pairs(table, leave_out=()):
+    return [
+        f"{key} = {_toml_value(value)}"
+        for key, value in table.items()
+        if key not in leave_out and value is not None
+    ]
+
+
+def toml_spec(spec):
+    """The TOML text of ``spec``: its top-level values, then ``[problem]``, one
+    ``[[optimizers]]`` each (with its ``[optimizers.grid]`` and ``[optimizers.options]``) and
+    ``[search]``; a ``None`` is left out (the default)."""
+    lines = _pairs(spec, leave_out=("problem", "optimizers", "search"))
+    lines += ["[problem]", *_pairs(spec["problem"])]
+    for optimizer in spec["optimizers"]:
+        lines += ["[[optimizers]]", *_pairs(optimizer, leave_out=("grid", "options"))]
+        for part in ("grid", "options"):
+            if part in optimizer:
+                lines += [f"[optimizers.{part}]", *_pairs(optimizer[part])]
+    if spec.get("search") is not None:
+        lines += ["[search]", *_pairs(spec["search"])]
+    return "\n".join(lines) + "\n"
+
+
+def write_spec(path, spec):
+    """Write ``spec`` to ``path`` as TOML; returns ``path``."""
+    path.write_text(toml_spec(spec))
+    return path
