@@ -1,7 +1,10 @@
 """Helpers of the study tests: a spec (the keywords of ``ds.Study``) written as the TOML file
-that ``descend study run`` reads."""
+that ``descend study run`` reads, a small study on Booth for what needs only its plan, and the
+columns of ``Study.results()`` for a study of lr alone."""
 
 import json
+
+import descend as ds
 
 
 def _toml_value(value):
@@ -44,3 +47,30 @@ def write_spec(path, spec):
     """Write ``spec`` to ``path`` as TOML; returns ``path``."""
     path.write_text(toml_spec(spec))
     return path
+
+
+def booth_study(*optimizers, seeds=1, **options):
+    """A 5-step study on Booth of ``optimizers`` (their tables), for a test of its plan: its
+    configurations, chunks or run counts."""
+    return ds.Study(
+        name="booth",
+        steps=5,
+        seeds=seeds,
+        problem={"surface": "booth"},
+        optimizers=list(optimizers),
+        **options,
+    )
+
+
+#: the columns of ``Study.results()`` of a study whose one hyperparameter is lr, all but the
+#: last: the problem's metric (the gap on a surface, the accuracy on classification data)
+LR_RESULT_COLUMNS = [
+    "config_id",
+    "optimizer",
+    "lr",
+    "seed",
+    "final_loss",
+    "best_loss",
+    "steps",
+    "stop_reason",
+]

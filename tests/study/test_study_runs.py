@@ -9,6 +9,7 @@ import math
 import jax
 import numpy as np
 import pytest
+from _study_helpers import LR_RESULT_COLUMNS, booth_study
 
 import descend as ds
 from descend.engine import StopReason
@@ -35,15 +36,9 @@ def surface_study(tmp_path_factory):
 
 
 def test_grid_order_is_the_product_first_axis_slowest():
-    study = ds.Study(
-        name="g",
-        steps=5,
-        seeds=1,
-        problem={"surface": "booth"},
-        optimizers=[
-            {"rule": "adam", "grid": {"lr": {"log": [1e-3, 1e-1], "num": 3}, "b1": [0.8, 0.9]}},
-            {"rule": "gd", "grid": {"lr": {"linear": [0.01, 0.03], "num": 3}}},
-        ],
+    study = booth_study(
+        {"rule": "adam", "grid": {"lr": {"log": [1e-3, 1e-1], "num": 3}, "b1": [0.8, 0.9]}},
+        {"rule": "gd", "grid": {"lr": {"linear": [0.01, 0.03], "num": 3}}},
     )
     configs = study.configurations()
     want = [
@@ -59,21 +54,15 @@ def test_grid_order_is_the_product_first_axis_slowest():
 @pytest.mark.parametrize("kind", ["random", "sobol"])
 def test_random_and_sobol_draw_deterministically_inside_the_ranges(kind):
     def make(seed):
-        return ds.Study(
-            name="r",
-            steps=5,
-            seeds=1,
-            problem={"surface": "booth"},
-            optimizers=[
-                {
-                    "rule": "adam",
-                    "grid": {
-                        "lr": {"log": [1e-4, 1e-1]},
-                        "b1": {"linear": [0.5, 0.99]},
-                        "b2": [0.99, 0.999],
-                    },
-                }
-            ],
+        return booth_study(
+            {
+                "rule": "adam",
+                "grid": {
+                    "lr": {"log": [1e-4, 1e-1]},
+                    "b1": {"linear": [0.5, 0.99]},
+                    "b2": [0.99, 0.999],
+                },
+            },
             search={"kind": kind, "n": 256, "seed": seed},
         )
 
@@ -178,17 +167,7 @@ def test_the_data_problem_equals_fit_run_directly(tmp_path):
         optimizers=[{"rule": "gd", "grid": {"lr": [0.1, 1.0]}}],
     ).run(tmp_path)
     frame = study.results()
-    assert list(frame.columns) == [
-        "config_id",
-        "optimizer",
-        "lr",
-        "seed",
-        "final_loss",
-        "best_loss",
-        "steps",
-        "stop_reason",
-        "accuracy",
-    ]
+    assert list(frame.columns) == [*LR_RESULT_COLUMNS, "accuracy"]
     (data,) = ds.data.standardize(ds.data.moons())
     model = ds.models.logistic(2)
     for row in frame.itertuples():

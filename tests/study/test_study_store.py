@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _study_helpers import LR_RESULT_COLUMNS, booth_study
 
 import descend as ds
 from descend.study import StudyError, run_chunk
@@ -231,17 +232,7 @@ def test_results_as_csv_json_and_parquet_hold_the_same_rows(done, tmp_path, cli)
     directory = str(done / "study")
     frame = ds.Study.load(directory).results()
     assert len(frame) == N_RUNS
-    assert list(frame.columns) == [
-        "config_id",
-        "optimizer",
-        "lr",
-        "seed",
-        "final_loss",
-        "best_loss",
-        "steps",
-        "stop_reason",
-        "gap",
-    ]
+    assert list(frame.columns) == [*LR_RESULT_COLUMNS, "gap"]
     code, out, err = cli("study", "results", directory, "--format", "csv")
     assert code == 0 and err == ""
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), frame)
@@ -299,11 +290,7 @@ def test_a_store_killed_before_its_tables_were_written_is_named_so(tmp_path, cli
 def test_status_and_report_count_every_trial_of_an_optuna_search_asked_or_not():
     grid = {"lr": {"log": [1e-3, 1e-1], "num": 4}}
     optimizers = [{"rule": "gd", "grid": grid}, {"rule": "adam", "grid": grid}]
-    optuna = ds.Study(
-        name="o", steps=5, seeds=3, problem={"surface": "booth"}, optimizers=optimizers,
-        search={"kind": "optuna", "trials": 10},
-    )  # fmt: skip
+    optuna = booth_study(*optimizers, seeds=3, search={"kind": "optuna", "trials": 10})
     assert optuna.total_runs(stored_configs=4) == 2 * 10 * 3  # trials not yet asked count
-    booth = {"surface": "booth"}
-    plain = ds.Study(name="g", steps=5, seeds=3, problem=booth, optimizers=optimizers)
+    plain = booth_study(*optimizers, seeds=3)
     assert plain.total_runs(len(plain.configurations())) == 8 * 3
