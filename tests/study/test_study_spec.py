@@ -99,89 +99,93 @@ def test_data_problem_fills_its_defaults():
     assert p["epochs"] == 2  # ceil(10 steps / ceil(200 / 32) = 7 steps per epoch)
 
 
-def _replace(old, new):
-    assert old in BASE
-    return BASE.replace(old, new)
-
-
 R = registry.get("momentum")
-# (the spec's text, the field the message names, the exception type)
-BAD = [
-    ("foo = 1\n" + BASE, "foo: unknown key", ValueError),
-    (_replace('name = "s"', ""), "name: missing", ValueError),
-    (_replace('name = "s"', "name = 3"), "name: expected a non-empty string", TypeError),
-    (_replace("steps = 10", "steps = 0"), "steps: must be an integer in [1,", ValueError),
-    (_replace("steps = 10", "steps = 1.5"), "steps: must be an integer", TypeError),
-    (_replace("steps = 10", ""), "steps: missing", ValueError),
-    (_replace("seeds = 2", "seeds = -1"), "seeds: must be an integer", ValueError),
-    (_replace("seeds = 2", "seeds = []"), "seeds: an empty list", ValueError),
-    (_replace("seeds = 2", "seeds = [1, 1]"), "seeds: each seed once", ValueError),
-    (_replace("seeds = 2", "seeds = 2\nchunk_size = 0"), "chunk_size: must be", ValueError),
-    (_replace('surface = "booth"', 'surface = "nope"'), "problem.surface: unknown surface",
-     ValueError),
-    (_replace('surface = "booth"', 'surface = "booth"\nexpression = "x^2"'),
-     "problem: give exactly one of", ValueError),
-    (_replace('surface = "booth"', 'surface = "booth"\ncolour = 1'),
-     "problem.colour: unknown key", ValueError),
-    (_replace('surface = "booth"', 'surface = "rastrigin"\nparams = { dim = 0 }'),
-     "problem.params: ", ValueError),
-    (_replace('surface = "booth"', 'surface = "booth"\ndomain = [[1, 0], [0, 1]]'),
-     "problem.domain[0]: low must be below high", ValueError),
-    (_replace('surface = "booth"', 'expression = "x^^2"'), "problem.expression: ", ValueError),
-    (_replace('surface = "booth"', "expression = \"__import__('os')\""), "problem.expression: ",
-     ValueError),
-    (_replace('surface = "booth"', 'data = "nope"'), "problem.data: unknown data set",
-     ValueError),
-    (_replace('surface = "booth"', 'data = "moons"\nmodel = "linear"'),
-     "problem.model: linear is for regression", ValueError),
-    (_replace('surface = "booth"', 'data = "moons"\nloss = "mse"'), "problem.loss: mse is a",
-     ValueError),
-    (_replace('surface = "booth"', 'data = "moons"\nhidden = [4]'),
-     "problem.hidden: only an mlp", ValueError),
-    (_replace('surface = "booth"', 'data = "moons"\nbatch_size = 0'), "problem.batch_size: ",
-     ValueError),
-    (_replace('rule = "momentum"', 'rule = "adamax"'), "optimizers[0].rule: unknown optimizer",
-     ValueError),
-    (_replace('rule = "momentum"', 'rule = "momentum"\ncolour = 1'),
-     "optimizers[0].colour: unknown key", ValueError),
-    (_replace("lr = [0.01]", "lr = [0.01]\nb1 = [0.9]"),
-     "optimizers[0].grid.b1: momentum has no hyperparameter 'b1'", ValueError),
-    (_replace("lr = [0.01]", "lr = [0.01]\nbeta = [0.5, 1.2]"),
-     f"optimizers[0].grid.beta: 1.2 is outside {R.hyperparameter('beta').interval}", ValueError),
-    (_replace("lr = [0.01]", "lr = [-0.01]"), "optimizers[0].grid.lr: -0.01 is outside [0, inf)",
-     ValueError),
-    (_replace("lr = [0.01]", 'lr = "big"'), "optimizers[0].grid.lr: expected a number", TypeError),
-    (_replace("lr = [0.01]", "lr = [true]"), "optimizers[0].grid.lr[0]: expected a number",
-     TypeError),
-    (_replace("lr = [0.01]", "lr = { log = [0, 1], num = 3 }"),
-     "optimizers[0].grid.lr.log: a log range needs 0 < low < high", ValueError),
-    (_replace("lr = [0.01]", "lr = { log = [1e-3, 1e-1] }"), "optimizers[0].grid.lr.num: ",
-     ValueError),
-    (_replace("lr = [0.01]", "lr = { linear = [0.1, 0.01], num = 3 }"),
-     "optimizers[0].grid.lr.linear: low must be below high", ValueError),
-    (_replace("lr = [0.01]", "lr = { linear = [0.01, 0.1], num = 3, step = 2 }"),
-     "optimizers[0].grid.lr.step: unknown key", ValueError),
-    (_replace("lr = [0.01]", "beta = { linear = [0.5, 1.0], num = 3 }"),
-     "optimizers[0].grid.beta.linear[1]: 1.0 is outside [0, 1)", ValueError),
-    (_replace("lr = [0.01]", 'lr = [0.01]\n[optimizers.options]\nform = "fast"'),
-     "optimizers[0].options.form: 'fast' is not allowed", ValueError),
-    (_replace("lr = [0.01]", 'lr = [0.01]\n[optimizers.options]\namsgrad = "raw"'),
-     "optimizers[0].options.amsgrad: unknown key", ValueError),
-    (BASE + '[[optimizers]]\nrule = "momentum"\n', "optimizers[1].name: 'momentum' is taken",
-     ValueError),
-    (BASE + '[search]\nkind = "bayes"', "search.kind: unknown kind 'bayes'", ValueError),
-    (BASE + '[search]\nkind = "random"', "search.n: kind = 'random' needs n", ValueError),
-    (BASE + '[search]\nkind = "grid"\nn = 4', "search.n: not used by kind = 'grid'", ValueError),
-    (BASE + '[search]\nkind = "sobol"\nn = 0', "search.n: must be", ValueError),
+# the bad specs: (the text, the field the message names, the exception type where it is not
+# ValueError); in REPLACED the text is BASE with one line replaced (by that line: what replaces
+# it), in OTHER it is written out
+REPLACED = {
+    'name = "s"': [
+        ("", "name: missing"),
+        ("name = 3", "name: expected a non-empty string", TypeError),
+    ],
+    "steps = 10": [
+        ("steps = 0", "steps: must be an integer in [1,"),
+        ("steps = 1.5", "steps: must be an integer", TypeError),
+        ("", "steps: missing"),
+    ],
+    "seeds = 2": [
+        ("seeds = -1", "seeds: must be an integer"),
+        ("seeds = []", "seeds: an empty list"),
+        ("seeds = [1, 1]", "seeds: each seed once"),
+        ("seeds = 2\nchunk_size = 0", "chunk_size: must be"),
+    ],
+    'surface = "booth"': [
+        ('surface = "nope"', "problem.surface: unknown surface"),
+        ('surface = "booth"\nexpression = "x^2"', "problem: give exactly one of"),
+        ('surface = "booth"\ncolour = 1', "problem.colour: unknown key"),
+        ('surface = "rastrigin"\nparams = { dim = 0 }', "problem.params: "),
+        ('surface = "booth"\ndomain = [[1, 0], [0, 1]]',
+         "problem.domain[0]: low must be below high"),
+        ('expression = "x^^2"', "problem.expression: "),
+        ("expression = \"__import__('os')\"", "problem.expression: "),
+        ('data = "nope"', "problem.data: unknown data set"),
+        ('data = "moons"\nmodel = "linear"', "problem.model: linear is for regression"),
+        ('data = "moons"\nloss = "mse"', "problem.loss: mse is a"),
+        ('data = "moons"\nhidden = [4]', "problem.hidden: only an mlp"),
+        ('data = "moons"\nbatch_size = 0', "problem.batch_size: "),
+    ],
+    'rule = "momentum"': [
+        ('rule = "adamax"', "optimizers[0].rule: unknown optimizer"),
+        ('rule = "momentum"\ncolour = 1', "optimizers[0].colour: unknown key"),
+    ],
+    "lr = [0.01]": [
+        ("lr = [0.01]\nb1 = [0.9]", "optimizers[0].grid.b1: momentum has no hyperparameter 'b1'"),
+        ("lr = [0.01]\nbeta = [0.5, 1.2]",
+         f"optimizers[0].grid.beta: 1.2 is outside {R.hyperparameter('beta').interval}"),
+        ("lr = [-0.01]", "optimizers[0].grid.lr: -0.01 is outside [0, inf)"),
+        ('lr = "big"', "optimizers[0].grid.lr: expected a number", TypeError),
+        ("lr = [true]", "optimizers[0].grid.lr[0]: expected a number", TypeError),
+        ("lr = { log = [0, 1], num = 3 }",
+         "optimizers[0].grid.lr.log: a log range needs 0 < low < high"),
+        ("lr = { log = [1e-3, 1e-1] }", "optimizers[0].grid.lr.num: "),
+        ("lr = { linear = [0.1, 0.01], num = 3 }",
+         "optimizers[0].grid.lr.linear: low must be below high"),
+        ("lr = { linear = [0.01, 0.1], num = 3, step = 2 }",
+         "optimizers[0].grid.lr.step: unknown key"),
+        ("beta = { linear = [0.5, 1.0], num = 3 }",
+         "optimizers[0].grid.beta.linear[1]: 1.0 is outside [0, 1)"),
+        ('lr = [0.01]\n[optimizers.options]\nform = "fast"',
+         "optimizers[0].options.form: 'fast' is not allowed"),
+        ('lr = [0.01]\n[optimizers.options]\namsgrad = "raw"',
+         "optimizers[0].options.amsgrad: unknown key"),
+    ],
+}  # fmt: skip
+OTHER = [
+    ("foo = 1\n" + BASE, "foo: unknown key"),
+    (BASE + '[[optimizers]]\nrule = "momentum"\n', "optimizers[1].name: 'momentum' is taken"),
+    (BASE + '[search]\nkind = "bayes"', "search.kind: unknown kind 'bayes'"),
+    (BASE + '[search]\nkind = "random"', "search.n: kind = 'random' needs n"),
+    (BASE + '[search]\nkind = "grid"\nn = 4', "search.n: not used by kind = 'grid'"),
+    (BASE + '[search]\nkind = "sobol"\nn = 0', "search.n: must be"),
     (BASE + '[search]\nkind = "optuna"\nsampler = "anneal"\ntrials = 8',
-     "search.sampler: 'anneal' is not a sampler", ValueError),
-    (BASE + '[search]\nkind = "optuna"\nsampler = "tpe"', "search.trials: kind = 'optuna' needs",
-     ValueError),
+     "search.sampler: 'anneal' is not a sampler"),
+    (BASE + '[search]\nkind = "optuna"\nsampler = "tpe"', "search.trials: kind = 'optuna' needs"),
     (BASE.replace("[optimizers.grid]\nlr = [0.01]\n", "")
      + '[search]\nkind = "optuna"\nsampler = "cmaes"\ntrials = 64',
-     "optimizers[0].grid: the optuna search needs at least one hyperparameter", ValueError),
-    ("name = [", "the spec is not valid TOML", ValueError),
+     "optimizers[0].grid: the optuna search needs at least one hyperparameter"),
+    ("name = [", "the spec is not valid TOML"),
 ]  # fmt: skip
+
+
+def _bad(text, message, kind=ValueError):
+    return text, message, kind
+
+
+for line in REPLACED:
+    assert line in BASE
+BAD = [
+    _bad(BASE.replace(line, new), *case) for line, cases in REPLACED.items() for new, *case in cases
+] + [_bad(*case) for case in OTHER]
 
 
 @pytest.mark.parametrize(("text", "message", "kind"), BAD, ids=[b[1][:40] for b in BAD])
