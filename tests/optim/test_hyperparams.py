@@ -11,34 +11,21 @@ G = jnp.array([[0.5, -1.0, 2.0], [0.1, 0.3, -0.2], [1.5, -0.7, 0.0], [0.2, 0.2, 
 X0 = jnp.array([1.0, -1.0, 0.5])
 
 # every numeric hyperparameter of every rule, with a valid value
-NUMERIC = [
-    (ds.gd, "lr", 0.1),
-    (ds.momentum, "lr", 0.1),
-    (ds.momentum, "beta", 0.7),
-    (ds.momentum, "dampening", 0.3),
-    (ds.nesterov, "beta", 0.7),
-    (ds.adagrad, "lr", 0.1),
-    (ds.adagrad, "eps", 1e-3),
-    (ds.adagrad, "lr_decay", 0.2),
-    (ds.rmsprop, "lr", 0.1),
-    (ds.rmsprop, "decay", 0.8),
-    (ds.rmsprop, "eps", 1e-3),
-    (ds.rmsprop, "momentum", 0.5),
-    (ds.adam, "lr", 0.1),
-    (ds.adam, "b1", 0.7),
-    (ds.adam, "b2", 0.9),
-    (ds.adam, "eps", 1e-3),
-    (ds.adam, "eps_root", 1e-3),
-    (ds.adamw, "lr", 0.1),
-    (ds.adamw, "weight_decay", 0.2),
-    (ds.adamw, "schedule", 0.5),
-    (ds.nadam, "b1", 0.7),
-    (ds.nadam, "momentum_decay", 0.01),
-    (ds.clip_by_global_norm, "max_norm", 0.5),
-    (ds.clip_by_value, "max_abs", 0.5),
-    (ds.weight_decay, "rate", 0.1),
-    (ds.scale_by_schedule, "schedule", 0.5),
-]
+VALID = {
+    ds.gd: {"lr": 0.1},
+    ds.momentum: {"lr": 0.1, "beta": 0.7, "dampening": 0.3},
+    ds.nesterov: {"beta": 0.7},
+    ds.adagrad: {"lr": 0.1, "eps": 1e-3, "lr_decay": 0.2},
+    ds.rmsprop: {"lr": 0.1, "decay": 0.8, "eps": 1e-3, "momentum": 0.5},
+    ds.adam: {"lr": 0.1, "b1": 0.7, "b2": 0.9, "eps": 1e-3, "eps_root": 1e-3},
+    ds.adamw: {"lr": 0.1, "weight_decay": 0.2, "schedule": 0.5},
+    ds.nadam: {"b1": 0.7, "momentum_decay": 0.01},
+    ds.clip_by_global_norm: {"max_norm": 0.5},
+    ds.clip_by_value: {"max_abs": 0.5},
+    ds.weight_decay: {"rate": 0.1},
+    ds.scale_by_schedule: {"schedule": 0.5},
+}
+NUMERIC = [(rule, name, value) for rule, values in VALID.items() for name, value in values.items()]
 
 
 def run(opt):
