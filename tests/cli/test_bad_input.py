@@ -1,6 +1,6 @@
 """Every command's bad input: one line on standard error naming the problem and what is
-allowed, exit status 2, nothing on standard output and never a traceback; checked before any
-work starts (an unwritable output fails at once, not after the run)."""
+allowed, exit status 2, nothing on standard output or on disk and never a traceback; checked
+before any work starts (an unwritable output fails at once, not after the run)."""
 
 import pytest
 
@@ -33,6 +33,28 @@ BAD_INPUTS = [
     (["race", "--start", "1,2,3"], "--start needs 2 numbers for rosenbrock; got 3"),
     (["race", "--steps", "0"], "--steps must be an integer >= 1; got 0"),
     (["race", "-s", "quadratic", "-p", "kappa=0.5"], "kappa"),
+    # race --fair
+    (["race", "--fair", "--start", "0,0"], "--start cannot go with --fair"),
+    (["race", "--fair", "--restarts", "4"], "--restarts cannot go with --fair"),
+    (["race", "--fair", "--anneal"], "--anneal cannot go with --fair"),
+    (["race", "--fair", "--plot", "race.png"], "--plot cannot go with --fair"),
+    (["race", "--starts", "4"], "--starts is an option of the fair race; add --fair"),
+    (["race", "--metric", "loss"], "--metric is an option of the fair race; add --fair"),
+    (["race", "--fair", "--metric", "time"], "invalid choice: 'time'"),
+    (["race", "--fair", "--tune", "some"], "invalid choice: 'some'"),
+    (["race", "--fair", "--starts", "0"], "--starts must be an integer >= 1; got 0"),
+    (["race", "--fair", "--grid", "1"], "--grid must be an integer >= 2; got 1"),
+    (["race", "--fair", "--grid", "2000"], "--grid with --fair must be at most 1024; got 2000"),
+    (["race", "--fair", "--steps", "200000"], "--steps with --fair must be at most 100000"),
+    (["race", "--fair", "-o", "adam:lr=0.1"], "adam: lr is tuned by fair_race"),
+    (["race", "--fair", "-o", "momentum:beta=0.5", "--tune", "all"], "momentum: beta is tuned"),
+    (["race", "--fair", "-o", "adam:b1=2"], "b1 must be a number in [0, 1); got 2.0"),
+    (["race", "--fair", "-o", "annealing"], "'annealing' is refused"),
+    (["race", "--fair", "-o", "lookahead-nesterov"], "evaluates the gradient twice per step"),
+    (["race", "--fair", "-o", "gd", "-o", "gd"], "gd is listed twice"),
+    (["race", "--fair", "-o", "lbfgs"], "unknown optimizer 'lbfgs'"),
+    (["race", "--fair", "-s", "saddle", "--metric", "loss"], "unbounded below"),
+    (["race", "--fair", "-s", "everest"], "unknown surface 'everest'"),
     # fit
     (
         ["fit", "--batch-size", "abc"],
@@ -110,6 +132,26 @@ BAD_INPUTS = [
     (["plot", "momentum-map", "--kappa", "0.5"], "--kappa must be a number >= 1; got 0.5"),
     (["plot", "flavours", "--seed", "x"], "--seed must be an integer >= 0; got 'x'"),
     (["plot", "surface", "-s", "nope"], "unknown surface 'nope'"),
+    # plot basins and plot stability
+    (["plot", "basins", "--resolution", "513"], "--resolution must be an integer in [2, 512]"),
+    (["plot", "basins", "--resolution", "1"], "--resolution must be an integer >= 2"),
+    (["plot", "basins", "--steps", "0"], "--steps must be an integer >= 1"),
+    (["plot", "basins", "--bounds", "1,2,3"], "--bounds must be 4 comma-separated numbers"),
+    (["plot", "basins", "--bounds", "1,0,3,4"], "--bounds must be finite with xmin < xmax"),
+    (["plot", "basins", "-o", "gd", "-o", "adam"], "basins maps one optimizer; got 2"),
+    (["plot", "basins", "-o", "gd:lr=-1"], "optimizer gd: lr must be"),
+    (["plot", "basins", "-s", "rastrigin", "-p", "dim=3"], "basins draws 2-D surfaces"),
+    (["plot", "basins", "-s", "himmelblau", "-f", "x^2"], "--surface or --function, not both"),
+    (["plot", "basins", "--x", "lr"], "--x applies to stability, not basins"),
+    (["plot", "basins", "--out", "b.pdf"], "--out must end in .png or .svg"),
+    (["plot", "stability", "--bounds", "0,1,0,1"], "--bounds applies to basins, not stability"),
+    (["plot", "stability", "-o", "momentum:lr=0.1"], "lr is an axis of the map"),
+    (["plot", "stability", "--x", "gamma"], "momentum has no hyperparameter 'gamma'"),
+    (["plot", "stability", "-o", "annealing"], "stability maps a rule of the registry"),
+    (["plot", "stability", "--x-range", "0,1"], "--x-range: lr is spread on a log scale"),
+    (["plot", "stability", "--y-range", "0.5"], "--y-range must be 2 comma-separated numbers"),
+    (["plot", "stability", "--metric", "speed"], "invalid choice"),
+    (["plot", "field", "--json"], "--json applies to basins and stability, not field"),
     # tour
     (["tour", "--out", "afile/x.html"], "--out: cannot write 'afile/x.html': 'afile' is a file"),
     (["tour", "--out", "."], "--out: '.' is a folder; give a file name"),
@@ -137,6 +179,7 @@ def test_the_table_is_broad():
 
 @pytest.mark.parametrize(("argv", "fragment"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
 def test_bad_input_is_one_line_and_exit_2(files, cli, argv, fragment):
+    before = sorted(files.rglob("*"))
     code, out, err = cli(*argv)
     assert code == 2
     assert out == ""
@@ -144,6 +187,7 @@ def test_bad_input_is_one_line_and_exit_2(files, cli, argv, fragment):
     command = f"descend {argv[0]}" if argv[0] != "nope" else "descend"
     assert err.startswith(f"{command}: error: ")
     assert fragment in err
+    assert sorted(files.rglob("*")) == before  # nothing written
 
 
 def test_outputs_are_checked_before_the_work(files, cli):

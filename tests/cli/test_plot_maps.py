@@ -1,4 +1,5 @@
-"""descend plot basins and descend plot stability: the figures written, the JSON, bad input."""
+"""descend plot basins and descend plot stability: the figures written and the JSON (their bad
+input is in test_bad_input.py's table)."""
 
 import json
 
@@ -76,36 +77,3 @@ def test_stability_metric_steps_and_other_axes(tmp_path, cli):
                        "--y", "lr", "--y-range", "0.01,0.5", "--resolution", "4", "--steps", "100",
                        "--metric", "steps", "--out", str(out_file))  # fmt: skip
     assert code == 0 and "<svg" in out_file.read_text()[:500]
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["basins", "--resolution", "513"], "--resolution must be an integer in [2, 512]"),
-        (["basins", "--resolution", "1"], "--resolution must be an integer >= 2"),
-        (["basins", "--steps", "0"], "--steps must be an integer >= 1"),
-        (["basins", "--bounds", "1,2,3"], "--bounds must be 4 comma-separated numbers"),
-        (["basins", "--bounds", "1,0,3,4"], "--bounds must be finite with xmin < xmax"),
-        (["basins", "-o", "gd", "-o", "adam"], "basins maps one optimizer; got 2"),
-        (["basins", "-o", "gd:lr=-1"], "optimizer gd: lr must be"),
-        (["basins", "-s", "rastrigin", "-p", "dim=3"], "basins draws 2-D surfaces"),
-        (["basins", "-s", "himmelblau", "-f", "x^2"], "--surface or --function, not both"),
-        (["basins", "--x", "lr"], "--x applies to stability, not basins"),
-        (["basins", "--out", "b.pdf"], "--out must end in .png or .svg"),
-        (["stability", "--bounds", "0,1,0,1"], "--bounds applies to basins, not stability"),
-        (["stability", "-o", "momentum:lr=0.1"], "lr is an axis of the map"),
-        (["stability", "--x", "gamma"], "momentum has no hyperparameter 'gamma'"),
-        (["stability", "-o", "annealing"], "stability maps a rule of the registry"),
-        (["stability", "--x-range", "0,1"], "--x-range: lr is spread on a log scale"),
-        (["stability", "--y-range", "0.5"], "--y-range must be 2 comma-separated numbers"),
-        (["stability", "--metric", "speed"], "invalid choice"),
-        (["field", "--json"], "--json applies to basins and stability, not field"),
-    ],
-)
-def test_bad_input_is_one_line_before_any_work(tmp_path, cli, monkeypatch, argv, message):
-    monkeypatch.chdir(tmp_path)
-    code, out, err = cli("plot", *argv)
-    assert code == 2 and out == ""
-    assert err.startswith("descend plot: error: ") and err.count("\n") == 1
-    assert message in err
-    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -1,6 +1,6 @@
 """The command line: `descend race --fair`, its ranked table that states the metric and the
-budget, its JSON (the library's numbers, each optimizer's tuned hyperparameters and its
-results per start), and its bad input."""
+budget, and its JSON (the library's numbers, each optimizer's tuned hyperparameters and its
+results per start); its bad input is in test_bad_input.py's table."""
 
 import json
 
@@ -75,36 +75,3 @@ def test_help_describes_the_fair_race(capsys):
     for text in ["--fair", "--starts N", "--metric {steps,loss}", "--tune {lr,all}", "--grid N",
                  "descend race --fair --surface quadratic", "held-out"]:  # fmt: skip
         assert text in out
-
-
-@pytest.mark.parametrize(
-    ("argv", "fragment"),
-    [
-        (["--fair", "--start", "0,0"], "--start cannot go with --fair"),
-        (["--fair", "--restarts", "4"], "--restarts cannot go with --fair"),
-        (["--fair", "--anneal"], "--anneal cannot go with --fair"),
-        (["--fair", "--plot", "race.png"], "--plot cannot go with --fair"),
-        (["--starts", "4"], "--starts is an option of the fair race; add --fair"),
-        (["--metric", "loss"], "--metric is an option of the fair race; add --fair"),
-        (["--fair", "--metric", "time"], "invalid choice: 'time'"),
-        (["--fair", "--tune", "some"], "invalid choice: 'some'"),
-        (["--fair", "--starts", "0"], "--starts must be an integer >= 1; got 0"),
-        (["--fair", "--grid", "1"], "--grid must be an integer >= 2; got 1"),
-        (["--fair", "--grid", "2000"], "--grid with --fair must be at most 1024; got 2000"),
-        (["--fair", "--steps", "200000"], "--steps with --fair must be at most 100000"),
-        (["--fair", "-o", "adam:lr=0.1"], "adam: lr is tuned by fair_race"),
-        (["--fair", "-o", "momentum:beta=0.5", "--tune", "all"], "momentum: beta is tuned"),
-        (["--fair", "-o", "adam:b1=2"], "b1 must be a number in [0, 1); got 2.0"),
-        (["--fair", "-o", "annealing"], "'annealing' is refused"),
-        (["--fair", "-o", "lookahead-nesterov"], "evaluates the gradient twice per step"),
-        (["--fair", "-o", "gd", "-o", "gd"], "gd is listed twice"),
-        (["--fair", "-o", "lbfgs"], "unknown optimizer 'lbfgs'"),
-        (["--fair", "-s", "saddle", "--metric", "loss"], "unbounded below"),
-        (["--fair", "-s", "everest"], "unknown surface 'everest'"),
-    ],
-)
-def test_bad_input_is_one_line_and_exit_2(cli, argv, fragment):
-    code, out, err = cli("race", *argv)
-    assert code == 2 and out == ""
-    assert err.startswith("descend race: error: ") and err.count("\n") == 1
-    assert fragment in err
