@@ -48,6 +48,7 @@ import math
 import os
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "jax"
@@ -113,50 +114,44 @@ def f_numpy(problem: str, data: dict, x: np.ndarray) -> float:
     return float(np.mean(np.logaddexp(0.0, z) - np.asarray(data["y"]) * z))
 
 
-def f_torch(problem: str, data: dict):
-    """Objective as a torch function of one flat float64 tensor."""
+def objective(problem: str, data: dict, array, mean_log_loss):
+    """Objective as a function of one flat float64 array of a library: ``array`` makes the
+    library's float64 arrays, ``mean_log_loss(z, y)`` is its own mean logistic loss of the
+    logits ``z`` for the labels ``y``; the rest is written once for every library."""
     if problem == "rosenbrock":
         return lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
     if problem == "quadratic":
-        a = torch.tensor(data["A"], dtype=torch.float64)
-        c = torch.tensor(data["c"], dtype=torch.float64)
+        a = array(data["A"])
+        c = array(data["c"])
 
         def quad(x):
             d = x - c
             return 0.5 * (d @ (a @ d))
 
         return quad
-    xm = torch.tensor(data["X"], dtype=torch.float64)
-    y = torch.tensor(data["y"], dtype=torch.float64)
+    xm = array(data["X"])
+    y = array(data["y"])
 
     def logistic(theta):
         z = xm @ theta[:3] + theta[3]
-        return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        return mean_log_loss(z, y)
 
     return logistic
+
+
+def f_torch(problem: str, data: dict):
+    """Objective as a torch function of one flat float64 tensor."""
+    loss = torch.nn.functional.binary_cross_entropy_with_logits
+    return objective(problem, data, partial(torch.tensor, dtype=torch.float64), loss)
 
 
 def f_jax(problem: str, data: dict):
     """Objective as a jax function of one flat float64 array."""
-    if problem == "rosenbrock":
-        return lambda x: (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
-    if problem == "quadratic":
-        a = jnp.asarray(data["A"], dtype=jnp.float64)
-        c = jnp.asarray(data["c"], dtype=jnp.float64)
 
-        def quad(x):
-            d = x - c
-            return 0.5 * (d @ (a @ d))
-
-        return quad
-    xm = jnp.asarray(data["X"], dtype=jnp.float64)
-    y = jnp.asarray(data["y"], dtype=jnp.float64)
-
-    def logistic(theta):
-        z = xm @ theta[:3] + theta[3]
+    def loss(z, y):
         return jnp.mean(jax.nn.softplus(z) - y * z)
 
-    return logistic
+    return objective(problem, data, partial(jnp.asarray, dtype=jnp.float64), loss)
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +196,40 @@ def expand(library_configs: list) -> list[dict]:
                     }
                 )
     return cases
+
+
+def rmsprop_configs(name: str, names: tuple[str, str, str], plain: list) -> list:
+    """The RMSprop cases of one library, in its argument names ``names`` for the learning
+    rate, the squared-gradient decay and epsilon: plain at lr 0.01 and at the library's own
+    settings ``plain``, then centered and with momentum at the same two settings in every
+    library."""
+    lr, decay, eps = names
+    tuned = {decay: 0.95, eps: 1e-3}
+    return [
+        (name, name, "f", [("default", {lr: 0.01}, None), *plain]),
+        (
+            f"{name}-centered",
+            name,
+            "f",
+            [
+                ("default", {lr: 0.01, "centered": True}, None),
+                (f"{decay}0.95-eps1e-3", {lr: 0.005, **tuned, "centered": True}, None),
+            ],
+        ),
+        (
+            f"{name}-momentum",
+            name,
+            "f",
+            [
+                ("m0.9", {lr: 1e-3, "momentum": 0.9}, None),
+                (
+                    "m0.9-centered-eps1e-3",
+                    {lr: 5e-4, **tuned, "momentum": 0.9, "centered": True},
+                    None,
+                ),
+            ],
+        ),
+    ]
 
 
 # Each entry: (config name, optimizer class, objective, [(setting, kwargs, schedule or None)]).
@@ -273,40 +302,10 @@ TORCH_CONFIGS = [
             ),
         ],
     ),
-    (
+    *rmsprop_configs(
         "RMSprop",
-        "RMSprop",
-        "f",
-        [
-            ("default", {"lr": 0.01}, None),
-            ("alpha0.9-eps1e-3", {"lr": 0.005, "alpha": 0.9, "eps": 1e-3}, None),
-        ],
-    ),
-    (
-        "RMSprop-centered",
-        "RMSprop",
-        "f",
-        [
-            ("default", {"lr": 0.01, "centered": True}, None),
-            (
-                "alpha0.95-eps1e-3",
-                {"lr": 0.005, "alpha": 0.95, "eps": 1e-3, "centered": True},
-                None,
-            ),
-        ],
-    ),
-    (
-        "RMSprop-momentum",
-        "RMSprop",
-        "f",
-        [
-            ("m0.9", {"lr": 1e-3, "momentum": 0.9}, None),
-            (
-                "m0.9-centered-eps1e-3",
-                {"lr": 5e-4, "alpha": 0.95, "eps": 1e-3, "momentum": 0.9, "centered": True},
-                None,
-            ),
-        ],
+        ("lr", "alpha", "eps"),
+        [("alpha0.9-eps1e-3", {"lr": 0.005, "alpha": 0.9, "eps": 1e-3}, None)],
     ),
     (
         "Adam",
@@ -468,50 +467,16 @@ OPTAX_CONFIGS = [
             ),
         ],
     ),
-    (
+    *rmsprop_configs(
         "rmsprop",
-        "rmsprop",
-        "f",
+        ("learning_rate", "decay", "eps"),
         [
-            ("default", {"learning_rate": 0.01}, None),
             (
                 "decay0.99-eps1e-3-init0.1",
                 {"learning_rate": 0.005, "decay": 0.99, "eps": 1e-3, "initial_scale": 0.1},
                 None,
             ),
             ("eps_in_sqrt-false", {"learning_rate": 0.01, "eps": 1e-3, "eps_in_sqrt": False}, None),
-        ],
-    ),
-    (
-        "rmsprop-centered",
-        "rmsprop",
-        "f",
-        [
-            ("default", {"learning_rate": 0.01, "centered": True}, None),
-            (
-                "decay0.95-eps1e-3",
-                {"learning_rate": 0.005, "decay": 0.95, "eps": 1e-3, "centered": True},
-                None,
-            ),
-        ],
-    ),
-    (
-        "rmsprop-momentum",
-        "rmsprop",
-        "f",
-        [
-            ("m0.9", {"learning_rate": 1e-3, "momentum": 0.9}, None),
-            (
-                "m0.9-centered-eps1e-3",
-                {
-                    "learning_rate": 5e-4,
-                    "decay": 0.95,
-                    "eps": 1e-3,
-                    "momentum": 0.9,
-                    "centered": True,
-                },
-                None,
-            ),
         ],
     ),
     (
@@ -589,46 +554,10 @@ OPTAX_CONFIGS = [
 
 KERAS_CONFIGS = [
     *sgd_configs("SGD"),
-    (
+    *rmsprop_configs(
         "RMSprop",
-        "RMSprop",
-        "f",
-        [
-            ("default", {"learning_rate": 0.01}, None),
-            ("rho0.99-eps1e-3", {"learning_rate": 0.005, "rho": 0.99, "epsilon": 1e-3}, None),
-        ],
-    ),
-    (
-        "RMSprop-centered",
-        "RMSprop",
-        "f",
-        [
-            ("default", {"learning_rate": 0.01, "centered": True}, None),
-            (
-                "rho0.95-eps1e-3",
-                {"learning_rate": 0.005, "rho": 0.95, "epsilon": 1e-3, "centered": True},
-                None,
-            ),
-        ],
-    ),
-    (
-        "RMSprop-momentum",
-        "RMSprop",
-        "f",
-        [
-            ("m0.9", {"learning_rate": 1e-3, "momentum": 0.9}, None),
-            (
-                "m0.9-centered-eps1e-3",
-                {
-                    "learning_rate": 5e-4,
-                    "rho": 0.95,
-                    "epsilon": 1e-3,
-                    "momentum": 0.9,
-                    "centered": True,
-                },
-                None,
-            ),
-        ],
+        ("learning_rate", "rho", "epsilon"),
+        [("rho0.99-eps1e-3", {"learning_rate": 0.005, "rho": 0.99, "epsilon": 1e-3}, None)],
     ),
     (
         "Adam",
