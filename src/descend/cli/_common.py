@@ -53,6 +53,7 @@ class Parser(argparse.ArgumentParser):
 def command_parser(
     sub: Any,
     name: str,
+    run: Callable[[argparse.Namespace], int] | None = None,
     *,
     help: str,
     doc: str,
@@ -61,15 +62,24 @@ def command_parser(
     after: str = "",
     description: str | None = None,
 ) -> Any:
-    """One command's parser, built the same way for every command: the description is the
-    first paragraph of the command module's docstring in plain text (or ``description``), and
-    the epilog holds ``before``, the examples and ``after``."""
+    """One command's parser, built the same way for every command: ``run`` is what the
+    command runs (None for a command of actions: given no action, it prints its help and
+    exits 2, as ``descend`` does given no command); the description is the first paragraph
+    of the command module's docstring in plain text (or ``description``), and the epilog
+    holds ``before``, the examples and ``after``."""
     if description is None:
         description = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
     parts = [before, "examples:\n" + "\n".join(f"  {line}" for line in examples), after]
-    return sub.add_parser(name, help=help, description=description,
-                          epilog="\n\n".join(s for s in parts if s),
-                          formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = sub.add_parser(name, help=help, description=description,
+                            epilog="\n\n".join(s for s in parts if s),
+                            formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+
+    def no_action(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(run=run or no_action)
+    return parser
 
 
 def _bound(low: float | None, high: float | None, low_open: bool, kind: str) -> str:

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "diagnose", help="diagnose a loss curve from a CSV or JSON log", doc=__doc__,
+        sub, "diagnose", run, help="diagnose a loss curve from a CSV or JSON log", doc=__doc__,
         examples=["descend diagnose metrics.csv", "descend diagnose history.json --column loss",
                   "descend diagnose trainer_state.json --json"],
         after="exit status: 0 converged or healthy, 1 a problem found, 2 bad input",
@@ -77,4 +77,3 @@ def add_parser(sub: Any) -> None:
         "(default: loss, train_loss, ... or the first numeric column)",
     )
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    p.set_defaults(run=run)

@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "fit", help="train a model on a data set", doc=__doc__,
+        sub, "fit", run, help="train a model on a data set", doc=__doc__,
         examples=["descend fit", "descend fit --data digits --model mlp --hidden 32 "
                   "-o adam:lr=0.001 --batch-size 32 --epochs 100",
                   "descend fit --data my.csv --target price --model linear --json"],
@@ -328,4 +328,3 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
-    p.set_defaults(run=run)

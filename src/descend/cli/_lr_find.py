@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "lr-find", help="find a learning rate with the range test", doc=__doc__,
+        sub, "lr-find", run, help="find a learning rate with the range test", doc=__doc__,
         examples=["descend lr-find", "descend lr-find --surface quadratic -o gd",
                   "descend lr-find --data digits --model mlp -o adam --batch-size 32"],
     )  # fmt: skip
@@ -166,4 +166,3 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--rows", type=integer(1), default=12, help="rows of the curve to print (12)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(run=run)

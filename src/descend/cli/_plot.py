@@ -285,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "plot", help="draw a figure: surface, field, lr-sensitivity, momentum-map, "
+        sub, "plot", run, help="draw a figure: surface, field, lr-sensitivity, momentum-map, "
         "flavours, basins, stability",
         doc=__doc__, before="kinds:\n  " + __doc__.split("\n\n")[1].strip().replace("\n", "\n  "),
         examples=["descend plot surface --surface sigmoid_neuron -o momentum",
@@ -360,4 +360,3 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--seed", type=integer(0), default=0, help="flavours: shuffling seed")
     p.add_argument("--out", help="file to write (.png or .svg; default KIND.png)")
-    p.set_defaults(run=run)

@@ -224,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     race = command_parser(
-        sub, "race", help="race optimizers from one start on a test surface", doc=__doc__,
+        sub, "race", run, help="race optimizers from one start on a test surface", doc=__doc__,
         description="Run several optimizers from one start on one surface, each as one compiled "
         "program, and print a table: stop reason, steps, final loss, distance to the nearest "
         "known minimum and time. With --fair, first tune each optimizer's learning rate (and "
@@ -329,4 +329,3 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="show a progress bar (shown anyway for long runs on a terminal)",
     )
-    race.set_defaults(run=run)

@@ -232,7 +232,6 @@ def add_parser(sub: Any) -> None:
         ],
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    p.set_defaults(run=lambda args: (p.print_help(), 2)[1])
 
     r = actions.add_parser(
         "run", help="check a spec and run the study in DIR", description=run_run.__doc__

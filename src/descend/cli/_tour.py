@@ -34,6 +34,7 @@ def add_parser(sub: Any) -> None:
     p = command_parser(
         sub,
         "tour",
+        run,
         help="measure the claims about gradient descent and write an HTML tour",
         doc=__doc__,
         examples=["descend tour", "descend tour --out report/tour.html --quick"],
@@ -44,4 +45,3 @@ def add_parser(sub: Any) -> None:
         help="the HTML file to write (default: tour/index.html)",
     )
     p.add_argument("--quick", action="store_true", help="smaller runs (for tests)")
-    p.set_defaults(run=run)
