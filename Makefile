@@ -46,8 +46,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
 	$(BIN)/python -m benchmarks.history
 
+# one pytest worker a core; the web and study folders each stay on one worker (tests/conftest.py)
 test: lint browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -61,3 +61,18 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+# Folders whose tests share one expensive session resource: under pytest-xdist
+# (`make test` runs `-n 2 --dist loadgroup`) each folder runs on one worker, so the session
+# starts one live server and one Chromium (web) and one local Ray cluster (study), not one a
+# worker. Every other test goes to whichever worker is free.
+_SHARED_SESSION = ("web", "study")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.parts
+        folder = parts[parts.index("tests") + 1] if "tests" in parts else ""
+        if folder in _SHARED_SESSION:
+            item.add_marker(pytest.mark.xdist_group(folder))
