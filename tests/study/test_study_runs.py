@@ -226,6 +226,53 @@ def test_in_process_is_the_default_executor():
     assert InProcess().name == "in-process" and math.isfinite(1.0)
 
 
+def test_in_process_runs_one_chunk_a_core_by_default():
+    from descend.study._executors import cores
+
+    assert InProcess().workers == cores() >= 1
+
+
+def test_chunks_in_threads_give_the_rows_of_one_at_a_time(surface_study, tmp_path):
+    threaded = ds.Study(**SURFACE).run(tmp_path, executor=InProcess(workers=3))
+    one = ds.Study(**SURFACE).run(tmp_path / "one", executor=InProcess(workers=1))
+    assert threaded.results().equals(one.results())
+    assert one.results().equals(surface_study.results())
+
+
+def test_threads_pull_a_task_only_when_one_is_free(surface_study):
+    from descend.study._chunks import planned_task
+
+    spec_json, configs = surface_study.canonical_json(), surface_study.configurations()
+    tasks = [planned_task(spec_json, plan, configs) for plan in surface_study.chunks()]
+    assert len(tasks) >= 4
+    pulled = []
+
+    def source():
+        for task in tasks:
+            pulled.append(task.chunk_id)
+            yield task
+
+    outputs = InProcess(workers=2).map(source())
+    first = next(outputs)
+    assert len(pulled) <= 3  # two started, and at most one more once a thread was free
+    rest = list(outputs)
+    assert sorted(o.chunk_id for o in [first, *rest]) == sorted(t.chunk_id for t in tasks)
+
+
+def test_a_failing_chunk_ends_the_map_with_its_error(surface_study):
+    from descend.study import ChunkTask
+
+    bad = ChunkTask(0, "{not json", 0, (0,), {"lr": (0.1,)}, 1)
+    with pytest.raises(Exception, match=r"."):
+        list(InProcess(workers=2).map(iter([bad, bad, bad])))
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True])
+def test_workers_must_be_a_positive_integer(workers):
+    with pytest.raises((TypeError, ValueError), match="workers must be an integer >= 1"):
+        InProcess(workers=workers)
+
+
 def test_the_progress_bar_counts_chunks_run_steps_per_second_and_time_left(tmp_path):
     import io
 
@@ -240,3 +287,20 @@ def test_the_progress_bar_counts_chunks_run_steps_per_second_and_time_left(tmp_p
     assert "run-steps/s" in last and "left 0:00:00" in last and last.endswith("\n")
     rate = float(last.split("]")[1].split("run-steps/s")[0])
     assert rate > 0
+
+
+def test_the_command_takes_workers_and_refuses_bad_ones_in_one_line(cli, tmp_path):
+    from _study_helpers import write_spec
+
+    spec = write_spec(tmp_path / "s.toml", SURFACE)
+    argv = ["study", "run", str(spec), "--dir", str(tmp_path / "ok"), "-q", "--workers", "2"]
+    code, out, err = cli(*argv)
+    assert code == 0 and "chunks: 4/4 done" in out, err
+    for extra, needle in [
+        (("--workers", "0"), "--workers must be an integer >= 1; got 0"),
+        (("--workers", "two"), "invalid int value: 'two'"),
+        (("--workers", "2", "--ray"), "--workers sets the in-process executor's threads"),
+    ]:
+        code, _, err = cli("study", "run", str(spec), "--dir", str(tmp_path / "bad"), *extra)
+        assert code == 2 and needle in err and err.count("\n") == 1, err
+    assert not (tmp_path / "bad").exists()  # refused before anything was written

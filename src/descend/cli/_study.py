@@ -49,11 +49,20 @@ def make_executor(args: argparse.Namespace, prog: str) -> Any:
     if getattr(args, "ray", False) or getattr(args, "address", None):
         from descend.study._ray import Ray
 
+        if getattr(args, "workers", None) is not None:
+            raise UsageError(
+                "--workers sets the in-process executor's threads; with --ray or --address "
+                "the cluster's CPUs decide",
+                prog=prog,
+            )
         try:
             return Ray(address=args.address or None)
         except StudyError as err:  # not installed, or no cluster at that address
             raise UsageError(str(err), prog=prog) from None
-    return InProcess()
+    try:
+        return InProcess(workers=getattr(args, "workers", None))
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"--{err}", prog=prog) from None
 
 
 def _best_line(best: dict[str, Any] | None, metric: str, hypers: list[str]) -> str:
@@ -204,6 +213,12 @@ def _quiet(p: Any) -> None:
 def _executor_options(p: Any) -> None:
     p.add_argument("--ray", action="store_true", help="run the chunks on a local Ray cluster")
     p.add_argument("--address", metavar="HOST:PORT", help="run the chunks on this Ray cluster")
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="chunks run at once in this process, each on a core (default: one a core)",
+    )
 
 
 def _on_study(actions: Any, name: str, run: Any, *, help: str) -> Any:

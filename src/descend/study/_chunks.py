@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,18 +136,29 @@ def enable_compilation_cache() -> str | None:
     return str(path)
 
 
+_CACHE_SETTING = "jax_persistent_cache_min_compile_time_secs"
+_cache_lock = threading.Lock()
+_cache_users: list[float] = []  # the setting found by the first of the blocks now open
+
+
 @contextlib.contextmanager
 def _cache_every_program() -> Iterator[None]:
     """Within the block, programs are cached however fast they compiled (JAX's default
-    keeps only those that took a second or more); the setting is restored afterwards, so
-    the rest of the process keeps JAX's default."""
-    name = "jax_persistent_cache_min_compile_time_secs"
-    before = getattr(jax.config, name)
-    jax.config.update(name, 0.0)
+    keeps only those that took a second or more); the setting is restored when the last
+    block open in any thread ends, so the rest of the process keeps JAX's default."""
+    with _cache_lock:
+        if not _cache_users:
+            _cache_users.append(getattr(jax.config, _CACHE_SETTING))
+            jax.config.update(_CACHE_SETTING, 0.0)
+        else:
+            _cache_users.append(_cache_users[0])
     try:
         yield
     finally:
-        jax.config.update(name, before)
+        with _cache_lock:
+            before = _cache_users.pop()
+            if not _cache_users:
+                jax.config.update(_CACHE_SETTING, before)
 
 
 @functools.lru_cache(maxsize=16)

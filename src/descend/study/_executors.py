@@ -9,7 +9,9 @@ retry after a worker died): the outputs are equal and the store ignores the seco
 exception ends the study's run; the chunks in flight stay marked running and are run again
 on resume.
 
-- :class:`InProcess` (the default) runs each task in this process, one after the other.
+- :class:`InProcess` (the default) runs the tasks in this process, one a core at once: each
+  chunk's program runs its small kernels on one core (XLA:CPU does not split a kernel of a
+  few thousand runs across threads), so chunks run side by side in threads.
 - A Ray executor (``--ray``, ``--address``) plugs in here: ``map`` submits
   ``ray.remote(run_chunk)`` tasks with retries, keeps a bounded number in flight and yields
   them as they finish.
@@ -17,9 +19,20 @@ on resume.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from descend import _validation as check
 from descend.study._chunks import ChunkOutput, ChunkTask, run_chunk
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system reports one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Executor:
@@ -42,11 +55,36 @@ class Executor:
 
 
 class InProcess(Executor):
-    """Run each chunk in this process, in the order given (one compiled program at a time,
-    using every core XLA sees)."""
+    """Run the chunks in this process, up to ``workers`` at once (default: one a core), each
+    in a thread of its own; XLA releases the interpreter while a program runs. Outputs are
+    yielded as chunks finish. If the caller stops early or a chunk fails, the chunks not
+    started are dropped and those running are waited for (they stay marked running in the
+    store and run again on resume)."""
 
     name = "in-process"
 
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = cores() if workers is None else check.positive_int("workers", workers)
+
     def map(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkOutput]:
-        for task in tasks:
-            yield run_chunk(task)
+        if self.workers == 1:
+            for task in tasks:
+                yield run_chunk(task)
+            return
+        source = iter(tasks)
+        flight: set[Future[ChunkOutput]] = set()
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="descend-chunk")
+        try:
+            while True:
+                while len(flight) < self.workers:  # pull a task only when a thread is free
+                    task = next(source, None)
+                    if task is None:
+                        break
+                    flight.add(pool.submit(run_chunk, task))
+                if not flight:
+                    return
+                done, flight = wait(flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
