@@ -3,7 +3,8 @@
 1. 4,096 Adam configurations (learning rates) on 2-D Rosenbrock, 2,000 steps each, no early
    stop, ``jax.vmap`` of ``descend.minimize`` in one ``jax.jit``: with the default options
    (loss, gradient norm, learning rate and path recorded every step) against no history
-   (``record_every=steps, record_path=False``).
+   (``record_every=steps, record_path=False``); then the same runs through ``descend.sweep``,
+   which splits them across the CPU's cores.
 2. The same sweep with the default history at 500, 1,000, 2,000 and 4,000 steps: linear in the
    steps means a flat run-steps/s column.
 3. One 10,000-step run: the defaults, no history, and the Numba loop of
@@ -25,10 +26,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 import descend as ds
 from benchmarks import peers
 from benchmarks._timing import timed
+from descend.engine._cores import cores
 
 X0 = (-1.2, 1.0)
 CONFIGS = 4096
@@ -52,6 +55,14 @@ def sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
     return lambda: run(lrs)
 
 
+def descend_sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
+    """The same runs through ``descend.sweep``, which splits them across the CPU's cores."""
+    lrs = np.geomspace(1e-4, 1e-1, n)
+    x0 = jnp.asarray(X0, jnp.float32)
+    lean = {} if history else {"record_every": steps, "record_path": False}
+    return lambda: ds.sweep(rosenbrock, x0, ds.adam, lr=lrs, max_steps=steps, tol=0.0, **lean)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -70,6 +81,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rates[history]:.3g} | "
               f"{CONFIGS * 2000 / cpu:.3g} |")  # fmt: skip
     print(f"\nwith history / without: {rates[True] / rates[False]:.2f}\n")
+
+    print(f"### The same through descend.sweep (split across {cores()} cores)\n")
+    print("| history | wall | CPU | run-steps/s (wall) | / jit(vmap) above |")
+    print("|---|---:|---:|---:|---:|")
+    for history in (False, True):
+        _, wall, cpu = timed(descend_sweep(CONFIGS, 2000, history), repeats)
+        rate = CONFIGS * 2000 / wall
+        name = "default (every step, with path)" if history else "none"
+        print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rate:.3g} | "
+              f"{rate / rates[history]:.2f}x |")  # fmt: skip
+    print()
 
     print(f"### Scaling with the steps, default history, {CONFIGS:,} configurations\n")
     print("| steps | wall | run-steps/s |")

@@ -227,7 +227,7 @@ def test_in_process_is_the_default_executor():
 
 
 def test_in_process_runs_one_chunk_a_core_by_default():
-    from descend.study._executors import cores
+    from descend.engine._cores import cores
 
     assert InProcess().workers == cores() >= 1
 

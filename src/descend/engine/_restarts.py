@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
+from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, minimize
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -78,7 +79,8 @@ def restarts(
     **options: Any,
 ) -> Restarts:
     """Run ``optimizer`` from ``n`` random starts of ``f`` (a surface or a function of a
-    vector) in one vmapped program; options go to :func:`descend.minimize`."""
+    vector) in one vmapped program (one a core, side by side, on a CPU of several cores: see
+    :func:`descend.engine._cores.split_over_cores`); options go to :func:`descend.minimize`."""
     if around is not None:
         if radius is None:
             raise ValueError("around needs radius: the half-width of the box of starts")
@@ -94,7 +96,7 @@ def restarts(
     starts = draw_starts(n, box, seed)
     fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
     batch = jnp.asarray(starts, jnp.result_type(float))
-    results = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))(batch)
+    results = split_over_cores(jax.vmap(lambda s: minimize(fn, s, optimizer, **options)), batch)
     best = np.asarray(results.best_loss, float)
     usable = (np.asarray(results.reason) != StopReason.DIVERGED) & np.isfinite(best)
     index = int(np.argmin(np.where(usable, best, np.inf))) if usable.any() else -1

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend._validation import validate
+from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, minimize
 from descend.engine._reprs import span
 from descend.engine._result import Result
@@ -66,6 +67,10 @@ def sweep(
     (``fixed={"form": "ema"}``). Keyword arguments that :func:`minimize` takes
     (``max_steps``, ``tol``, ...) go to it; the rest are the grid. The grid is checked with
     the rule's own validation before anything runs.
+
+    On a CPU of several cores the configurations are cut into one part a core, run side by
+    side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); the
+    results' arrays are then NumPy arrays.
     """
     minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
     options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
@@ -86,10 +91,10 @@ def sweep(
         return minimize(f, start, rule(**fixed, **values), **options)
 
     if starts is None:
-        results = jax.vmap(lambda v: one(v, x0))(flat)
+        results = split_over_cores(jax.vmap(lambda v: one(v, x0)), flat)
     else:
         starts = jnp.asarray(starts)
-        results = jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts))(flat)
+        results = split_over_cores(jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts)), flat)
     return Sweep(grid=flat, results=results)
 
 

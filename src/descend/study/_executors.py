@@ -19,20 +19,12 @@ on resume.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from descend import _validation as check
+from descend.engine._cores import cores
 from descend.study._chunks import ChunkOutput, ChunkTask, run_chunk
-
-
-def cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the system reports one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class Executor:
