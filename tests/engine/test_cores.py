@@ -99,3 +99,24 @@ def test_nothing_is_split_under_a_trace_or_inside_a_part(monkeypatch):
     out = _cores.split_over_cores(nested, batch)
     np.testing.assert_array_equal(out, 2 * batch)
     assert len(calls) == 2  # two parts, neither split again
+
+
+def test_a_forked_child_splits_with_threads_of_its_own(monkeypatch):
+    """The parent's pool threads do not exist in a forked child: it must not wait on them."""
+    import multiprocessing
+    import warnings
+
+    _cores_here(monkeypatch, 2)
+    parent = _cores.split_over_cores(jax.vmap(lambda v: v * 3.0), np.arange(256.0))
+    assert _cores._pool is not None  # the parent has started its pool
+    with warnings.catch_warnings():  # JAX warns about os.fork in a threaded process
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            child = pool.apply_async(_split_in_child).get(timeout=120)
+    np.testing.assert_array_equal(child, parent)
+
+
+def _split_in_child():
+    _cores.cores = lambda: 2  # the monkeypatch does not reach a fork's later imports
+    return _cores.split_over_cores(jax.vmap(lambda v: v * 3.0), np.arange(256.0))

@@ -66,6 +66,16 @@ def parts_for(n: int) -> int:
     return max(1, min(cores(), n // MIN_PART))
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of its parent's threads: it starts a pool of its own."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def _thread_pool() -> ThreadPoolExecutor:
     global _pool
     with _lock:
