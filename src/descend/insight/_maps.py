@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
+from descend.engine._cores import split_over_cores
 from descend.engine._minimize import minimize
 from descend.engine._stop import StopReason, converged_mask
 from descend.optim import registry
@@ -261,7 +262,8 @@ def basin_map(
     ys = np.linspace(ymin, ymax, resolution)
     gx, gy = np.meshgrid(xs, ys)  # [i, j] = (xs[j], ys[i])
     starts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1), jnp.float32)
-    ends, loss, steps, reason = _basin_program(f, key, max_steps, float(tol))(starts, leaves)
+    program = _basin_program(f, key, max_steps, float(tol))
+    ends, loss, steps, reason = split_over_cores(lambda part: program(part, leaves), starts)
     ends = np.asarray(ends, dtype=np.float64)
     loss, reason = np.asarray(loss, dtype=np.float64), np.asarray(reason)
     global_ = list(surf.minima) if surf is not None else []

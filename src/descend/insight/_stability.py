@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
+from descend.engine._cores import split_over_cores
 from descend.engine._minimize import minimize
 from descend.engine._stop import StopReason, converged_mask
 from descend.insight._maps import MAX_RESOLUTION, _function, _lean
@@ -271,7 +272,8 @@ def stability_map(
     axes = tuple(grid)
     program = _stability_program(f, rule, axes, tuple(sorted(fixed.items())), max_steps, float(tol))
     values = tuple(jnp.asarray(grid[a], jnp.float32) for a in axes)
-    loss, steps, reason = program(values, jnp.asarray(start_np, jnp.float32))
+    x0 = jnp.asarray(start_np, jnp.float32)
+    loss, steps, reason = split_over_cores(lambda part: program(part, x0), values)
     offset = float(surf.min_value) if surf is not None and surf.min_value is not None else 0.0
     shape = (len(y_values), resolution)
     boundary = None
