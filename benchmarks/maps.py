@@ -12,6 +12,8 @@ Goals: a 128 x 128 basin map of 1,000 steps within 2 s, and a 64 x 64 stability 
 3. Where the time goes (profile): the compiled program alone (``_basin_program``) against
    the whole call (grid, program, labelling), and float32 (the maps' type) against the
    same program with its stop rules off.
+4. One core against all: the maps split their runs across the cores
+   (``descend.engine._cores``); the same two maps with the split off and on, interleaved.
 
 Times are wall-clock medians of repeats after an untimed compiling call (whose time is
 given too); the process's CPU time (all threads) beside them. The machine is shared: the
@@ -147,6 +149,36 @@ def profile(repeats: int) -> None:
     print()
 
 
+def cores_compared(repeats: int) -> None:
+    """The same maps with the runs on one core and split across all (engine._cores), the two
+    settings interleaved in one process."""
+    from descend.engine import _cores
+
+    every = _cores.cores()
+    print(f"### One core against {every} (the runs split across the cores)\n")
+    print(f"| map | 1 core | {every} cores | ratio |")
+    print("|---|---:|---:|---:|")
+    himmelblau, quadratic = ds.surfaces.get("himmelblau"), ds.surfaces.get("quadratic")
+    cases = [
+        ("basins, himmelblau, adam(0.05)", lambda: basin_map(himmelblau, ds.adam(0.05))),
+        ("stability, quadratic, momentum",
+         lambda: stability_map(quadratic, "momentum", resolution=STABILITY_RES)),
+    ]  # fmt: skip
+    real = _cores.cores
+    try:
+        for name, run in cases:
+            walls: dict[int, list[float]] = {1: [], every: []}
+            for _ in range(2):  # interleaved rounds
+                for n in walls:
+                    _cores.cores = lambda n=n: n
+                    walls[n].append(timed(run, repeats)[1])
+            one, all_ = float(np.median(walls[1])), float(np.median(walls[every]))
+            print(f"| {name} | {one:.3f} s | {all_:.3f} s | {one / all_:.2f}x |")
+    finally:
+        _cores.cores = real
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -158,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     basins(repeats)
     stability(repeats)
     profile(repeats)
+    cores_compared(repeats)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"load average at the end (1, 5, 15 min): {load}")
     return 0
