@@ -69,8 +69,8 @@ def sweep(
     the rule's own validation before anything runs.
 
     On a CPU of several cores the configurations are cut into one part a core, run side by
-    side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); the
-    results' arrays are then NumPy arrays.
+    side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); on
+    the CPU, outside ``jax.jit``, the results' arrays are NumPy arrays.
     """
     minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
     options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
