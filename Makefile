@@ -46,9 +46,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --json benchmarks/results.json
 	$(BIN)/python -m benchmarks.history
 
-# one pytest worker a core; the web and study folders each stay on one worker (tests/conftest.py)
+# one pytest worker a core (at most 4: a worker holds 2-5 GB of compiled programs by the end);
+# the web and study folders each stay on one worker (tests/conftest.py)
 test: lint browser
-	$(BIN)/python -m pytest -q -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
