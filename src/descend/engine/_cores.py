@@ -59,9 +59,9 @@ def cores() -> int:
 
 
 def parts_for(n: int) -> int:
-    """How many parts a batch of ``n`` runs is cut into here: one a core, each of at least
-    :data:`MIN_PART` runs, and 1 off the CPU or inside a part already."""
-    if getattr(_inside, "part", False) or jax.default_backend() != "cpu":
+    """How many parts a batch of ``n`` runs on the CPU is cut into here: one a core, each of
+    at least :data:`MIN_PART` runs, and 1 inside a part already."""
+    if getattr(_inside, "part", False):
         return 1
     return max(1, min(cores(), n // MIN_PART))
 

@@ -138,7 +138,8 @@ def enable_compilation_cache() -> str | None:
 
 _CACHE_SETTING = "jax_persistent_cache_min_compile_time_secs"
 _cache_lock = threading.Lock()
-_cache_users: list[float] = []  # the setting found by the first of the blocks now open
+_cache_open = 0  # blocks open now, in any thread
+_cache_before = 0.0  # the setting the first of them found
 
 
 @contextlib.contextmanager
@@ -146,19 +147,19 @@ def _cache_every_program() -> Iterator[None]:
     """Within the block, programs are cached however fast they compiled (JAX's default
     keeps only those that took a second or more); the setting is restored when the last
     block open in any thread ends, so the rest of the process keeps JAX's default."""
+    global _cache_open, _cache_before
     with _cache_lock:
-        if not _cache_users:
-            _cache_users.append(getattr(jax.config, _CACHE_SETTING))
+        if _cache_open == 0:
+            _cache_before = getattr(jax.config, _CACHE_SETTING)
             jax.config.update(_CACHE_SETTING, 0.0)
-        else:
-            _cache_users.append(_cache_users[0])
+        _cache_open += 1
     try:
         yield
     finally:
         with _cache_lock:
-            before = _cache_users.pop()
-            if not _cache_users:
-                jax.config.update(_CACHE_SETTING, before)
+            _cache_open -= 1
+            if _cache_open == 0:
+                jax.config.update(_CACHE_SETTING, _cache_before)
 
 
 @functools.lru_cache(maxsize=16)
