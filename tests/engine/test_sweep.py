@@ -59,3 +59,9 @@ def test_compare_runs_each_optimizer_from_one_start():
     assert float(out["momentum"].loss) < float(out["gd"].loss)  # momentum helps in the valley
     named = compare(rosenbrock, X0, {"fast": ds.adam(2e-2)}, max_steps=3000)
     np.testing.assert_array_equal(named["fast"].x, out["adam"].x)
+
+
+@pytest.mark.parametrize("values", [["a"], [[1.0, 2.0], [3.0]], {"x": 1}])
+def test_grid_values_that_are_not_numbers_are_named(values):
+    with pytest.raises(TypeError, match=r"lr: give a list of numbers; got"):
+        ds.sweep(lambda x: (x**2).sum(), jnp.ones(2), ds.gd, lr=values)

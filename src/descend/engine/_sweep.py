@@ -78,7 +78,12 @@ def sweep(
     if not grid:
         raise ValueError("sweep needs at least one hyperparameter with a list of values")
     fixed = dict(fixed or {})
-    axes = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in grid.items()}
+    axes = {}
+    for name, values in grid.items():
+        try:
+            axes[name] = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}: give a list of numbers; got {values!r}") from None
     for name, values in axes.items():
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name}: give a non-empty list of values; got shape {values.shape}")
