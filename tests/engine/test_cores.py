@@ -23,11 +23,18 @@ def _assert_same_runs(a, b):
 
 HIMMELBLAU = ds.surfaces.get("himmelblau")
 
+# descend splits runs across the cores of a CPU only (a GPU runs one program whole); the tests
+# of the split itself run where it happens, the one below them everywhere
+on_the_cpu = pytest.mark.skipif(
+    jax.default_backend() != "cpu", reason="runs are split across cores on the CPU only"
+)
+
 
 def _rosenbrock(x):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
 
 
+@on_the_cpu
 @pytest.mark.parametrize("parts", [2, 3, 5])
 def test_a_split_sweep_is_the_whole_sweep_bit_for_bit(monkeypatch, parts):
     lrs = np.geomspace(1e-4, 3e-2, 333)  # parts of 167, 111 or 67 runs, each padded to 64k
@@ -72,6 +79,7 @@ def test_nothing_is_split_below_the_smallest_part_or_off_one_core(monkeypatch):
     assert _cores.parts_for(10_000) == 1
 
 
+@on_the_cpu
 def test_nothing_is_split_under_a_trace_or_inside_a_part(monkeypatch):
     _cores_here(monkeypatch, 2)
     calls = []
@@ -101,6 +109,21 @@ def test_nothing_is_split_under_a_trace_or_inside_a_part(monkeypatch):
     assert len(calls) == 2  # two parts, neither split again
 
 
+def test_nothing_is_split_off_the_cpu(monkeypatch):
+    _cores_here(monkeypatch, 2)
+    monkeypatch.setattr(_cores.jax, "default_backend", lambda: "gpu")
+    calls = []
+
+    def run(batch):
+        calls.append(len(batch))
+        return jax.vmap(lambda v: v * 2.0)(batch)
+
+    out = _cores.split_over_cores(run, np.arange(256.0))
+    np.testing.assert_array_equal(out, 2 * np.arange(256.0))
+    assert calls == [256]  # one program, the whole batch
+
+
+@on_the_cpu
 def test_a_forked_child_splits_with_threads_of_its_own(monkeypatch):
     """The parent's pool threads do not exist in a forked child: it must not wait on them."""
     import multiprocessing

@@ -33,8 +33,8 @@ from descend.optim._base import (
     PyTree,
     Transform,
     cast_like,
-    decay_power,
     map_unzip,
+    one_minus_power,
     times,
     tree_zeros_like,
     value_at,
@@ -94,7 +94,7 @@ def _adam(
         t = state.count
         a, beta1, beta2, e, e_root = (value_at(h, t) for h in (lr, b1, b2, eps, eps_root))
         step = t + 1
-        c1, c2 = 1 - decay_power(beta1, step), 1 - decay_power(beta2, step)
+        c1, c2 = one_minus_power(beta1, step), one_minus_power(beta2, step)
 
         def leaf(g, m, v, v_max):
             cast = [cast_like(x, g) for x in (a, beta1, beta2, e, e_root, c1, c2)]

@@ -31,6 +31,7 @@ from descend.optim._base import (
     Transform,
     cast_like,
     map_unzip,
+    one_minus_power,
     tree_zeros_like,
     value_at,
     zero_count,
@@ -86,7 +87,7 @@ def nadam(
             value_at(h, t) for h in (lr, b1, b2, eps, eps_root, momentum_decay)
         )
         step = t + 1
-        c2 = 1 - beta2**step
+        c2 = one_minus_power(beta2, step)
         if momentum_schedule:
             mu = beta1 * (1 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * psi))
@@ -95,8 +96,8 @@ def nadam(
             coef_m = mu_next / (1 - product * mu_next)
         else:
             product = state.mu_product
-            coef_g = (1 - beta1) / (1 - beta1**step)
-            coef_m = beta1 / (1 - beta1 ** (step + 1))
+            coef_g = (1 - beta1) / one_minus_power(beta1, step)
+            coef_m = beta1 / one_minus_power(beta1, step + 1)
 
         def leaf(g, m, v):
             bb1, bb2 = cast_like(beta1, g), cast_like(beta2, g)

@@ -34,6 +34,7 @@ from descend.optim._base import (
     Transform,
     cast_like,
     map_unzip,
+    one_minus_power,
     tree_full_like,
     tree_zeros_like,
     value_at,
@@ -105,7 +106,7 @@ def rmsprop(
         del params, extra
         t = state.count
         rho, a, e, m = (value_at(h, t) for h in (decay, lr, eps, momentum))
-        correction = 1 - rho ** (t + 1) if bias_correction else 1.0
+        correction = one_minus_power(rho, t + 1) if bias_correction else 1.0
 
         def leaf(g, nu, mu, buf):
             r, aa, ee, mm = (cast_like(h, g) for h in (rho, a, e, m))

@@ -107,12 +107,15 @@ _ACKLEY_A, _ACKLEY_B, _ACKLEY_C = 20.0, 0.2, 2.0 * math.pi
 
 
 def _safe_sqrt(s: jax.Array) -> jax.Array:
-    """``sqrt(s)`` for ``s >= 0`` whose gradient at ``s = 0`` is 0 instead of ``inf * 0``.
+    """``sqrt(s)`` for ``s >= 0`` whose gradient at ``s = 0`` is 0 instead of ``inf * 0``
+    (``s`` below the smallest normal number counts as 0).
 
     The untaken branch of ``where`` still gets differentiated, so the argument of ``sqrt`` is
     replaced by 1 where ``s = 0``: both branches then have finite gradients.
     """
-    positive = s > 0
+    # subnormal s counts as 0: a GPU flushes subnormals to zero in some operations and not in
+    # others, and sqrt's second derivative at s ~ 1e-40 overflows float32 anyway
+    positive = s >= jnp.finfo(jnp.result_type(s)).tiny
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, s, 1.0)), 0.0)
 
 
@@ -290,7 +293,9 @@ def quadratic(kappa: float, dim: int, rotate: bool, seed: int) -> Surface:
 
     def f(x: jax.Array) -> jax.Array:
         x = as_float(x)
-        z = x if q_np is None else jnp.asarray(q_np, dtype=x.dtype).T @ x
+        if q_np is not None:  # full float32 also on a GPU (whose default is TF32)
+            x = jnp.matmul(jnp.asarray(q_np.T, dtype=x.dtype), x, precision="highest")
+        z = x
         return 0.5 * jnp.sum(jnp.asarray(lam_np, dtype=x.dtype) * z**2)
 
     big, small = float(lam_np.max()), float(lam_np.min())
