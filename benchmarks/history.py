@@ -66,39 +66,44 @@ def descend_sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--configs", type=int, default=CONFIGS,
+                        help=f"configurations in parts 1 and 2 (default {CONFIGS:,})")  # fmt: skip
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 5
+    n = args.configs
     print(f"machine: {peers.environment()}\n")
 
-    print(f"### {CONFIGS:,} configurations x 2,000 steps, vmapped\n")
+    print(f"### {n:,} configurations x 2,000 steps, vmapped\n")
     print("| history | wall | CPU | run-steps/s (wall) | run-steps/s per CPU-second |")
     print("|---|---:|---:|---:|---:|")
     rates = {}
     for history in (False, True):
-        _, wall, cpu = timed(sweep(CONFIGS, 2000, history), repeats)
-        rates[history] = CONFIGS * 2000 / wall
+        _, wall, cpu = timed(sweep(n, 2000, history), repeats)
+        rates[history] = n * 2000 / wall
         name = "default (every step, with path)" if history else "none"
         print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rates[history]:.3g} | "
-              f"{CONFIGS * 2000 / cpu:.3g} |")  # fmt: skip
+              f"{n * 2000 / cpu:.3g} |")  # fmt: skip
     print(f"\nwith history / without: {rates[True] / rates[False]:.2f}\n")
 
-    print(f"### The same through descend.sweep (split across {cores()} cores)\n")
+    backend = jax.default_backend()
+    where = f"split across {cores()} cores" if backend == "cpu" else f"one program on the {backend}"
+    print(f"### The same through descend.sweep ({where})\n")
     print("| history | wall | CPU | run-steps/s (wall) | / jit(vmap) above |")
     print("|---|---:|---:|---:|---:|")
     for history in (False, True):
-        _, wall, cpu = timed(descend_sweep(CONFIGS, 2000, history), repeats)
-        rate = CONFIGS * 2000 / wall
+        _, wall, cpu = timed(descend_sweep(n, 2000, history), repeats)
+        rate = n * 2000 / wall
         name = "default (every step, with path)" if history else "none"
         print(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {rate:.3g} | "
               f"{rate / rates[history]:.2f}x |")  # fmt: skip
     print()
 
-    print(f"### Scaling with the steps, default history, {CONFIGS:,} configurations\n")
+    print(f"### Scaling with the steps, default history, {n:,} configurations\n")
     print("| steps | wall | run-steps/s |")
     print("|---:|---:|---:|")
     for steps in (500, 1000, 2000, 4000):
-        _, wall, _ = timed(sweep(CONFIGS, steps, True), repeats)
-        print(f"| {steps:,} | {wall:.3f} s | {CONFIGS * steps / wall:.3g} |")
+        _, wall, _ = timed(sweep(n, steps, True), repeats)
+        print(f"| {steps:,} | {wall:.3f} s | {n * steps / wall:.3g} |")
 
     print("\n### One 10,000-step run\n")
     print("| runner | time per step | / Numba |")
