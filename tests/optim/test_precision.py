@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from descend.optim._base import one_minus_power
+from descend.optim._moments import one_minus_power
 
 
 @pytest.mark.parametrize("beta", [0.9, 0.99, 0.999, 0.9999, 0.5, 0.1])

@@ -34,14 +34,13 @@ from descend.optim._base import (
     Transform,
     cast_like,
     map_unzip,
-    one_minus_power,
     times,
     tree_zeros_like,
     value_at,
     zero_count,
 )
 from descend.optim._combine import chain
-from descend.optim._moments import ema
+from descend.optim._moments import ema, one_minus_power
 from descend.optim._recipe import recorded
 from descend.optim._transforms import decoupled_weight_decay, scale_by_schedule
 

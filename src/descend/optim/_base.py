@@ -70,20 +70,6 @@ def times(a: HyperParam, b: HyperParam) -> HyperParam:
     return a * b
 
 
-def one_minus_power(beta: Any, step: Any) -> jax.Array:
-    """``1 - beta ** step`` for a decay rate ``beta`` in [0, 1] and a step count ``step >= 1``,
-    as ``-expm1(step * log1p(beta - 1))``.
-
-    Written out, ``1 - beta ** step`` subtracts two numbers close to 1 when ``step (1 - beta)``
-    is small (Adam's ``b2 = 0.999`` over its first steps): an error of one ulp in
-    ``beta ** step``, which a GPU's ``pow`` and ``exp(step * log(beta))`` both make, becomes a
-    relative error of ``eps / (1 - beta)`` (3e-5 in float32 at step 1). Here ``beta - 1`` is
-    exact (Sterbenz, for ``beta >= 1/2``) and ``log1p``/``expm1`` are accurate near 0, so the
-    result is within a few ulps of itself on every backend. ``beta = 0`` gives 1."""
-    beta = jnp.asarray(beta)
-    return -jnp.expm1(step * jnp.log1p(beta - 1))
-
-
 def cast_like(value: jax.Array, leaf: jax.Array) -> jax.Array:
     """``value`` in the dtype of ``leaf`` (float32 stays float32 beside a float64 value)."""
     return jnp.asarray(value).astype(jnp.result_type(leaf))

@@ -31,12 +31,11 @@ from descend.optim._base import (
     Transform,
     cast_like,
     map_unzip,
-    one_minus_power,
     tree_zeros_like,
     value_at,
     zero_count,
 )
-from descend.optim._moments import ema
+from descend.optim._moments import ema, one_minus_power
 from descend.optim._recipe import recorded
 
 

@@ -34,13 +34,12 @@ from descend.optim._base import (
     Transform,
     cast_like,
     map_unzip,
-    one_minus_power,
     tree_full_like,
     tree_zeros_like,
     value_at,
     zero_count,
 )
-from descend.optim._moments import ema, root, trace
+from descend.optim._moments import ema, one_minus_power, root, trace
 from descend.optim._recipe import recorded
 
 
