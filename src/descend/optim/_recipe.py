@@ -3,11 +3,11 @@
 Every public constructor in :mod:`descend.optim` is wrapped by :func:`recorded`: the transform
 it returns still is a plain ``Transform(init, update)`` (and unpacks as one), but it also
 carries the constructor and the arguments it was called with. :func:`split` separates those
-arguments into *static* ones (strings, booleans, integers, schedules, the structure of a
-chain) and *numeric leaves* (floats and float arrays); :func:`rebuild` makes the transform
-again from the same static part and new leaves. The engine compiles one program per static
-part and passes the leaves as arguments, so ``minimize(f, x0, adam(1e-3))`` followed by
-``minimize(f, x0, adam(1e-2))`` compiles once.
+arguments into *static* ones (strings, booleans, integers, schedules by their call, the
+structure of a chain) and *numeric leaves* (floats and float arrays); :func:`rebuild` makes
+the transform again from the same static part and new leaves. The engine compiles one
+program per static part and passes the leaves as arguments, so ``minimize(f, x0,
+adam(1e-3))`` followed by ``minimize(f, x0, adam(1e-2))`` compiles once.
 
 A transform without a recipe (an optax transform, a hand-written one) is static as a
 whole: it still runs, it is just compiled again for each new object.
@@ -74,8 +74,9 @@ class NamedSchedule:
     """A schedule ``t -> value`` that prints as the call that made it, for example
     ``cosine(init=0.1, steps=100, final=0.0)``. Calling it calls the schedule.
 
-    The call is kept as ``made_by``, not ``recipe``: a schedule stays one static object for
-    :func:`split` (its arguments are not traced), as a plain function would."""
+    The call is kept as ``made_by``, not ``recipe``: :func:`split` keys a schedule by its call
+    but keeps its numbers static (only a traced one becomes a leaf), where a transform's
+    numbers are all leaves."""
 
     __slots__ = ("__weakref__", "fn", "made_by")
 
@@ -294,31 +295,47 @@ def _static(value: Any) -> Any:
 
 
 def split(transform: Any) -> tuple[Any, list[Any]]:
-    """``(key, leaves)``: a hashable static description and the numeric hyperparameters."""
+    """``(key, leaves)``: a hashable static description and the numeric hyperparameters.
+
+    A schedule made by a :func:`checked` constructor is described by its call, so equal
+    calls give equal keys (one compiled program, not one per schedule object). Its numbers
+    stay static, as they are in the schedule's own closure, except those traced by ``jit``
+    or ``vmap`` (a swept ``lr`` in ``adam(cosine(lr, 1000))``): those become leaves, so the
+    compiled program takes them as arguments instead of closing over a tracer."""
     leaves: list[Any] = []
 
-    def walk(value: Any) -> Any:
+    def leaf(value: Any) -> _Leaf:
+        leaves.append(value)
+        return _Leaf(len(leaves) - 1)
+
+    def walk(value: Any, in_schedule: bool = False) -> Any:
         recipe = recipe_of(value)
+        if recipe is None and isinstance(value, NamedSchedule):
+            recipe, in_schedule = value.made_by, True
         if recipe is not None:
             return _Sub(
                 (
                     recipe.build,
-                    tuple(walk(a) for a in recipe.args),
-                    tuple((k, walk(v)) for k, v in recipe.kwargs),
+                    tuple(walk(a, in_schedule) for a in recipe.args),
+                    tuple((k, walk(v, in_schedule)) for k, v in recipe.kwargs),
                 )
             )
-        if isinstance(value, (list, tuple)) and any(_is_leaf(v) or recipe_of(v) for v in value):
+        if isinstance(value, (list, tuple)) and any(_is_leaf(v) or _described(v) for v in value):
             kind = "__list__" if isinstance(value, list) else "__tuple__"
-            return (kind, *(walk(v) for v in value))
-        if _is_leaf(value):
-            leaves.append(value)
-            return _Leaf(len(leaves) - 1)
+            return (kind, *(walk(v, in_schedule) for v in value))
+        if isinstance(value, jax.core.Tracer) or (_is_leaf(value) and not in_schedule):
+            return leaf(value)
         return _static(value)
 
     key = walk(transform)
     if not isinstance(key, _Sub):  # no recipe: the object itself is the key
         return ("__opaque__", transform), []
     return key, leaves
+
+
+def _described(value: Any) -> bool:
+    """Whether :func:`split` walks into ``value``: a transform or a schedule with its call."""
+    return recipe_of(value) is not None or isinstance(value, NamedSchedule)
 
 
 def rebuild(key: Any, leaves: list[Any]) -> Any:
