@@ -249,3 +249,22 @@ def test_a_zero_penalty_given_as_numbers_changes_nothing():
     for a, b in zip(jax.tree.leaves(plain.params), jax.tree.leaves(traced.params), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert not np.allclose(run(0.0, 1.0).history.loss, plain.history.loss)
+
+
+def test_fit_gives_reduce_on_plateau_the_loss():
+    """fit passes each step's batch loss to the optimizer (``loss=``): a plateau rule that
+    cuts the scale to 1e-12 after one update without improvement (``patience=0`` and an
+    improvement threshold no loss can meet) freezes the parameters after two full-batch
+    steps, whatever the number of epochs."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3
+    d = data.Dataset(X, y, task="regression")
+    model = models.linear(3)
+    plateau = ds.reduce_on_plateau(factor=1e-12, patience=0, threshold=1e9, threshold_mode="abs")
+    frozen = ds.fit(model, "mse", d, ds.chain(ds.gd(0.05), plateau), epochs=10, tol=0.0)
+    two = ds.fit(model, "mse", d, ds.gd(0.05), epochs=2, tol=0.0)
+    for a, b in zip(jax.tree.leaves(frozen.params), jax.tree.leaves(two.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    three = ds.fit(model, "mse", d, ds.gd(0.05), epochs=3, tol=0.0)
+    assert not np.allclose(jax.tree.leaves(three.params)[0], jax.tree.leaves(two.params)[0])

@@ -37,6 +37,7 @@ from descend.engine._batching import any_running, keep_if, write_row
 from descend.engine._reprs import run_repr, traced
 from descend.engine._stop import Stopped, StopReason
 from descend.optim._base import apply_updates, value_at
+from descend.optim._combine import update_with_loss
 from descend.optim._recipe import learning_rate_of, rebuild, split
 from descend.problems import losses as loss_lib
 from descend.problems import metrics
@@ -253,7 +254,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 params, state = carry
                 idx, w = batch
                 value, g = grad_fn(params, X[idx], y[idx], w, l1, l2)
-                updates, state = optimizer.update(g, state, params)
+                updates, state = update_with_loss(optimizer, g, state, params, value)
                 return (apply_updates(params, updates), state), value
 
             (params, state), values = jax.lax.scan(step, (params, state), (index, mask))

@@ -47,6 +47,7 @@ from descend.engine._loop import (
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._base import apply_updates, value_at
+from descend.optim._combine import update_with_loss
 from descend.optim._recipe import GradientStep, learning_rate_of, rebuild, split
 from descend.optim._transforms import global_norm, small_sum
 
@@ -99,10 +100,10 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
     objective = lambda x: sign * f(x)  # noqa: E731
     value_and_grad = jax.value_and_grad(objective)
 
-    def advance(optimizer, x, state, g):
+    def advance(optimizer, x, state, g, loss):
         if isinstance(optimizer, GradientStep):
             return optimizer.step(objective, x, state)
-        updates, state = optimizer.update(g, state, x)
+        updates, state = update_with_loss(optimizer, g, state, x, loss)
         return apply_updates(x, updates), state
 
     def lr_at(leaves, t):
@@ -125,7 +126,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         return reason.astype(jnp.int32), stall
 
     def step(c: Run, k: Consts) -> Run:
-        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad)
+        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad, c.loss)
         loss, g = value_and_grad(x)
         t = c.t + 1
         gn = global_norm(g)

@@ -19,6 +19,19 @@ def _accepts_extra(update: Callable[..., Any]) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
+def update_with_loss(
+    transform: Any, grads: PyTree, state: Any, params: PyTree, loss: Any
+) -> tuple[PyTree, Any]:
+    """``transform.update(grads, state, params)``, also given the loss at ``params`` as the
+    extra arguments ``loss=`` (read by :func:`descend.reduce_on_plateau`) and ``value=`` (read
+    by Optax's ``contrib.reduce_on_plateau``) when ``update`` takes keyword arguments, as
+    descend's transforms and Optax's ``GradientTransformationExtraArgs`` do. The engine's
+    loops update through this, so a loss-driven transform works inside them."""
+    if _accepts_extra(transform.update):
+        return transform.update(grads, state, params, loss=loss, value=loss)
+    return transform.update(grads, state, params)
+
+
 def _check_transform(transform: Any, position: int) -> None:
     init = getattr(transform, "init", None)
     update = getattr(transform, "update", None)
