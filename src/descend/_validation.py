@@ -40,14 +40,17 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def untraced(where: str, *trees: Any) -> None:
-    """Refuse traced values in ``trees`` for ``where``, a function that runs its own compiled
-    program and returns NumPy arrays (it cannot itself run under ``jit``, ``vmap`` or ``grad``)."""
+def untraced(
+    where: str, *trees: Any, does: str = "runs its own vmapped program and returns NumPy arrays"
+) -> None:
+    """Refuse traced values in ``trees`` for ``where``, a function that works on the host
+    (``does`` says how: by default it runs its own compiled program and returns NumPy
+    arrays), so it cannot itself run under ``jit``, ``vmap`` or ``grad``."""
     if any(not is_concrete(leaf) for leaf in jax.tree.leaves(trees)):
         raise TypeError(
-            f"{where} runs its own vmapped program and returns NumPy arrays, so it cannot run "
-            "under jax.jit, jax.vmap or jax.grad; call it with concrete values (to sweep a "
-            "hyperparameter, give it a grid: descend.sweep, or stability_map for two of them)"
+            f"{where} {does}, so it cannot run under jax.jit, jax.vmap or jax.grad; call it "
+            "with concrete values (to sweep a hyperparameter, give it a grid: descend.sweep, "
+            "or stability_map for two of them)"
         )
 
 
@@ -185,6 +188,7 @@ def validate(rule: Callable[..., Any], **grid: Any) -> dict[str, np.ndarray]:
     and returns the grid as float arrays, ready for ``jax.vmap``. Inside the sweep the values
     are traced and cannot be checked, so this is where a bad value is caught.
     """
+    untraced("validate", grid, does="checks values on the host and returns NumPy arrays")
     arrays = {k: np.asarray(number(k, v), dtype=np.float64) for k, v in grid.items()}
     rule(**arrays)
     return arrays

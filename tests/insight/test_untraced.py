@@ -1,6 +1,7 @@
-"""The insight functions that run their own vmapped program and return NumPy arrays refuse to
-be traced (jax.vmap, jax.jit) with one clear TypeError, before any work, instead of JAX's
-TracerArrayConversionError from deep inside."""
+"""The functions that work on the host (they run their own vmapped program, or read results
+as NumPy arrays) refuse to be traced (jax.vmap, jax.jit) with one clear TypeError, before any
+work, instead of JAX's TracerArrayConversionError or ConcretizationTypeError from deep
+inside."""
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +20,13 @@ CALLS = {
     "fit_fan": lambda lr: ds.insight.fit_fan(
         ds.models.logistic(2), "binary_cross_entropy", ds.data.moons(), ds.adam(lr), epochs=1
     ),
+    "restarts": lambda lr: ds.restarts(HIMMELBLAU, ds.adam(lr), 4, max_steps=10),
+}
+# the same, for functions that read finished results or values on the host
+ON_THE_HOST = {
+    "lr_find": lambda x: ds.insight.lr_find(HIMMELBLAU, jnp.stack([x, x])),
+    "diagnose": lambda lr: ds.insight.diagnose(ds.minimize(HIMMELBLAU, None, ds.gd(lr))),
+    "validate": lambda lr: ds.validate(ds.adam, lr=lr),
 }
 
 
@@ -28,3 +36,11 @@ def test_tracing_a_host_function_is_refused_in_one_message(name, transform):
     values = jnp.array([0.01, 0.02]) if transform is jax.vmap else jnp.asarray(0.01)
     with pytest.raises(TypeError, match=rf"^{name} runs its own vmapped program .* jax\.vmap"):
         transform(CALLS[name])(values)
+
+
+@pytest.mark.parametrize("name", ON_THE_HOST)
+@pytest.mark.parametrize("transform", [jax.vmap, jax.jit], ids=["vmap", "jit"])
+def test_a_function_that_reads_on_the_host_is_refused_in_one_message(name, transform):
+    values = jnp.array([0.01, 0.02]) if transform is jax.vmap else jnp.asarray(0.01)
+    with pytest.raises(TypeError, match=rf"^{name} .* cannot run under jax\.jit, jax\.vmap"):
+        transform(ON_THE_HOST[name])(values)

@@ -20,6 +20,7 @@ from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, minimize
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
+from descend.optim._recipe import split
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def restarts(
     """Run ``optimizer`` from ``n`` random starts of ``f`` (a surface or a function of a
     vector) in one vmapped program (one a core, side by side, on a CPU of several cores: see
     :func:`descend.engine._cores.split_over_cores`); options go to :func:`descend.minimize`."""
+    check.untraced("restarts", split(optimizer)[1], around, radius, domain, options)
     if around is not None:
         if radius is None:
             raise ValueError("around needs radius: the half-width of the box of starts")

@@ -3,8 +3,8 @@
 Place it after the update rule: it multiplies the updates by a scale that starts at 1. It
 reads the loss as an extra argument, ``update(grads, state, params, loss=value)``, which
 :func:`descend.chain` passes through and :func:`descend.minimize` (the objective at the
-current point) and :func:`descend.fit` (the step's batch loss) give every update. The rules are PyTorch's ``ReduceLROnPlateau``, with
-one metric value per update:
+current point) and :func:`descend.fit` (the step's batch loss) give every update. The rules
+are PyTorch's ``ReduceLROnPlateau``, with one metric value per update:
 
     better   = loss < best * (1 - threshold)        threshold_mode="rel", mode="min"
                loss < best - threshold              threshold_mode="abs", mode="min"

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend.insight.diagnose._curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
 from descend.insight.diagnose._features import curve_features
 from descend.insight.diagnose._logs import read_log, read_losses
@@ -99,6 +100,8 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
             (unless it is non-finite or the engine judged it), or whose ``grad_norm`` or
             ``steps`` do not match it in length; TypeError for a string.
     """
+    check.untraced("diagnose", source, grad_norm, steps,
+                   does="reads a finished curve on the host and returns a Diagnosis")  # fmt: skip
     read = _read(source, grad_norm, steps)
     if isinstance(read, Diagnosis):
         return read
