@@ -470,6 +470,20 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
         ("l.jsonl", '{"step": 1, "loss": 0.9}\n{"step": 2, "loss": 0.5}\n'
          '{"step": 3, "loss": 0.3}\n', "loss", "step"),
         ("curve.json", "[0.9, 0.5, 0.3]", "loss", "step"),
+        # Hugging Face's Trainer prints a Python dict a line, evaluations between
+        ("trainer.log", "{'loss': 0.9, 'grad_norm': 5.1, 'learning_rate': 5e-05, 'epoch': 0.5}\n"
+         "{'eval_loss': 1.2, 'eval_runtime': 0.3, 'epoch': 0.5}\n"
+         "{'loss': 0.5, 'grad_norm': 4.0, 'learning_rate': 4e-05, 'epoch': 1.0}\n"
+         "{'loss': 0.3, 'grad_norm': 3.2, 'learning_rate': 3e-05, 'epoch': 1.5}\n",
+         "loss", "epoch"),
+        # the PyTorch CIFAR-10 tutorial's print: [epoch, batch] loss
+        ("cifar.log", "[1,  2000] loss: 0.900\n[1,  4000] loss: 0.500\n[2,  2000] loss: 0.300\n",
+         "loss", "step"),
+        # fastai's table, a time column of text at the end
+        ("fastai.txt", "epoch     train_loss  valid_loss  accuracy  time\n"
+         "0         0.900000    1.000000    0.500000  00:05\n"
+         "1         0.500000    0.600000    0.700000  00:05\n"
+         "2         0.300000    0.400000    0.800000  00:04\n", "train_loss", "epoch"),
     ],
 )  # fmt: skip
 def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):

@@ -13,9 +13,11 @@ Columns separated by spaces work too (``np.savetxt`` of ``[step, loss]`` rows, `
 loss`` tables).
 
 Printed logs: a file whose lines name their numbers, as training scripts print them
-(``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``), is read
-as one row per line that names a loss, each ``name number`` pair a column (``3/10`` is read
-as 3). Lines without such pairs are skipped.
+(``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``, Hugging
+Face's ``{'loss': 0.25, 'epoch': 0.1}``, the PyTorch tutorial's ``[1,  2000] loss: 2.192``),
+is read as one row per line that names a loss, each ``name number`` pair a column (``3/10``
+is read as 3). Lines without such pairs are skipped. A file that opens with a bracket is read
+as JSON first, as a printed log when it is not JSON (unless it is named ``.json``).
 
 JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a list of records
 (Hugging Face's ``log_history``; records without the column are skipped); or a dict holding
@@ -92,7 +94,7 @@ def _numeric(values: Sequence[Any]) -> bool:
 
 _NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 _PAIR = re.compile(
-    r"([A-Za-z_][\w./-]*?)\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
+    r"([A-Za-z_][\w./-]*?)['\"]?\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
 )
 
 
@@ -237,6 +239,21 @@ def _find(columns: dict[str, list[Any]], names: Sequence[str]) -> str | None:
     return None
 
 
+def _parse_json(text: str, path: str) -> Any:
+    """A JSON document, or JSON lines, parsed (never evaluated)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        if err.msg != "Extra data":
+            raise ValueError(f"{path} is not valid JSON: {err}") from None
+        data = _json_lines(text, path)
+    except RecursionError:
+        raise ValueError(f"{path}: the JSON is nested too deep to be a log") from None
+    if isinstance(data, list) and all(isinstance(r, list) for r in data) and data:
+        raise ValueError(f"{path}: a JSON list of lists is not a log; give one list")
+    return data
+
+
 def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, Any]:
     """The loss column of a CSV or JSON log: ``{"loss", "step", "grad_norm", "column",
     "unit"}`` with ``step``/``grad_norm`` None when the log has no such column (see the
@@ -251,19 +268,16 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
         text = fh.read()
     if not text.strip():
         raise ValueError(f"{path} is empty")
-    stripped = text.lstrip()
-    if path.lower().endswith((".json", ".jsonl")) or stripped[:1] in "[{":
+    named_json = path.lower().endswith((".json", ".jsonl"))
+    if named_json or text.lstrip()[:1] in "[{":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            if err.msg != "Extra data":
-                raise ValueError(f"{path} is not valid JSON: {err}") from None
-            data = _json_lines(text, path)
-        except RecursionError:
-            raise ValueError(f"{path}: the JSON is nested too deep to be a log") from None
-        if isinstance(data, list) and all(isinstance(r, list) for r in data) and data:
-            raise ValueError(f"{path}: a JSON list of lists is not a log; give one list")
-        columns = _columns_from_json(data, path)
+            columns = _columns_from_json(_parse_json(text, path), path)
+        except ValueError:
+            # a printed log can open with a bracket too: Hugging Face's Trainer prints
+            # {'loss': 2.12, 'epoch': 0.1} a line, the PyTorch tutorial [1,  2000] loss: 2.192
+            columns = {} if named_json else _columns_from_printed(text)
+            if not columns:
+                raise
     else:
         columns = _columns_from_csv(text, path)
     name = _choose(columns, column, path)
