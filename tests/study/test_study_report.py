@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import descend as ds
+from descend import _files
 from descend.study import _report
 from descend.study import _report_figures as figs
 
@@ -218,10 +219,10 @@ def test_a_failed_write_leaves_the_old_page_and_a_good_one_is_moved_into_place(
             _report.write_report(study_dir, out)
     assert out.read_text() == "old" and list(tmp_path.iterdir()) == [out]
     moves = []
-    real = _report.os.replace
-    monkeypatch.setattr(_report.os, "replace", lambda a, b: (moves.append((a, b)), real(a, b)))
+    real = _files.os.replace
+    monkeypatch.setattr(_files.os, "replace", lambda a, b: (moves.append((a, b)), real(a, b)))
     _report.write_report(study_dir, out)
-    assert moves == [(tmp_path / "r.html.partial", out)]
+    assert moves == [(tmp_path / ".r.partial.html", out)]
     assert out.read_text().startswith("<!DOCTYPE html>") and list(tmp_path.iterdir()) == [out]
 
 

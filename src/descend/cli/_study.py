@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from descend._files import written_whole
 from descend.cli._common import UsageError, command_parser, format_hyper, output_path
 
 EXIT_ERROR = 1
@@ -161,7 +162,8 @@ def run_results(args: argparse.Namespace) -> int:
         if args.format == "parquet":
             write_parquet(cols, table, args.out)
         elif args.out:
-            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            with written_whole(args.out) as partial, open(partial, "w", encoding="utf-8",
+                                                           newline="") as fh:  # fmt: skip
                 write(cols, table, fh)
         else:
             write(cols, table, sys.stdout)

@@ -8,6 +8,7 @@ import os
 import time
 from typing import Any
 
+from descend._files import written_whole
 from descend.cli._common import command_parser, need_matplotlib, output_path
 
 
@@ -20,10 +21,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     claims = build_tour(quick=args.quick)
     page = render_html(claims)
-    partial = f"{args.out}.partial"  # a run killed while writing leaves no half page
-    with open(partial, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    os.replace(partial, args.out)
+    with written_whole(args.out) as partial:  # a run killed while writing leaves no half page
+        partial.write_text(page, encoding="utf-8")
     for c in claims:
         print(f"{c.number:2d}. {c.title}: {c.verdict}")
     print(f"wrote {args.out} ({len(claims)} claims, {time.perf_counter() - start:.0f} s)")

@@ -11,6 +11,7 @@ from matplotlib import animation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from descend._files import written_whole
 from descend.insight.plots._common import (
     COLORS,
     axis_names,
@@ -134,11 +135,12 @@ def animate_race(
 
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".gif":
-        _save_gif(fig, moving, draw, len(frame_steps), fps, path)
-        return fig
-    anim = animation.FuncAnimation(fig, draw, frames=len(frame_steps), blit=False)
-    anim.save(str(path), writer=writer)
+    with written_whole(path) as partial:
+        if suffix == ".gif":
+            _save_gif(fig, moving, draw, len(frame_steps), fps, partial)
+        else:
+            anim = animation.FuncAnimation(fig, draw, frames=len(frame_steps), blit=False)
+            anim.save(str(partial), writer=writer)
     return fig
 
 

@@ -26,13 +26,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from descend._files import written_whole
 from descend.study import _report_figures as figs
 from descend.study._store import Store
 
@@ -436,11 +436,6 @@ def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
     path = default_path(directory) if out is None else Path(out)
     page = render_html(build_report(study))
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
+    with written_whole(path) as partial:
         partial.write_text(page, encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        if partial.exists():
-            partial.unlink()
     return path

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Any, TextIO
 
+from descend._files import written_whole
 from descend.engine import StopReason
 from descend.optim import registry
 from descend.study._problem import build
@@ -120,4 +121,5 @@ def write_parquet(cols: list[str], table: list[list[Any]], path: str | Path) -> 
         for c in cols
     }
     arrow = pa.table({c: pa.array(v, type=kinds[c]) for c, v in data.items()})
-    pq.write_table(arrow, str(path))
+    with written_whole(path) as partial:
+        pq.write_table(arrow, str(partial))

@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend._files import written_whole
+
 SUFFIXES = (".png", ".svg")
 COLORS = matplotlib.colormaps["tab10"].colors
 
@@ -30,7 +32,8 @@ def save(fig: Figure, path: Any, *, dpi: int = 110) -> Figure:
     if path.suffix.lower() not in SUFFIXES:
         raise ValueError(f"path must end in .png or .svg; got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with written_whole(path) as partial:
+        fig.savefig(partial, dpi=dpi, bbox_inches="tight")
     return fig
 
 
