@@ -476,6 +476,11 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
          "{'loss': 0.5, 'grad_norm': 4.0, 'learning_rate': 4e-05, 'epoch': 1.0}\n"
          "{'loss': 0.3, 'grad_norm': 3.2, 'learning_rate': 3e-05, 'epoch': 1.5}\n",
          "loss", "epoch"),
+        # Keras' model.fit print: the epoch on a line of its own above its losses
+        ("keras_fit.log", "Epoch 1/3\n32/32 [====] - 1s 2ms/step - loss: 0.9000 - accuracy: 0.5\n"
+         "Epoch 2/3\n32/32 [====] - 0s 1ms/step - loss: 0.5000 - accuracy: 0.7\n"
+         "Epoch 3/3\n32/32 [====] - 0s 1ms/step - loss: 0.3000 - accuracy: 0.8\n",
+         "loss", "epoch"),
         # the PyTorch CIFAR-10 tutorial's print: [epoch, batch] loss
         ("cifar.log", "[1,  2000] loss: 0.900\n[1,  4000] loss: 0.500\n[2,  2000] loss: 0.300\n",
          "loss", "step"),

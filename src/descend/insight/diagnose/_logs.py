@@ -128,12 +128,17 @@ def _counts(cells: Any) -> bool:
 
 def _columns_from_printed(text: str) -> dict[str, list[Any]]:
     """Columns from lines that name their numbers (``epoch 3 loss 0.25``): one row per line
-    holding a pair whose name contains "loss" (or is a usual loss name)."""
-    records = []
+    holding a pair whose name contains "loss" (or is a usual loss name). A step or epoch
+    named on a line of its own (Keras prints ``Epoch 3/10`` above the epoch's losses) holds
+    for the loss lines after it that do not name their own."""
+    records: list[dict[str, str]] = []
+    context: dict[str, str] = {}
     for line in text.splitlines():
         pairs = {name.lower(): value for name, value in _PAIR.findall(line[:10_000])}
         if any("loss" in name or name in LOSS_NAMES for name in pairs):
-            records.append(pairs)
+            records.append({**context, **pairs})
+        else:
+            context.update({k: v for k, v in pairs.items() if k in STEP_NAMES})
     names: list[str] = []
     for record in records:
         names += [n for n in record if n not in names]
