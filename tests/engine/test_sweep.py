@@ -1,5 +1,6 @@
 """Sweeps over a hyperparameter grid (and start points) and comparisons of optimizers."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -65,3 +66,19 @@ def test_compare_runs_each_optimizer_from_one_start():
 def test_grid_values_that_are_not_numbers_are_named(values):
     with pytest.raises(TypeError, match=r"lr: give a list of numbers; got"):
         ds.sweep(lambda x: (x**2).sum(), jnp.ones(2), ds.gd, lr=values)
+
+
+def test_a_sweep_is_a_pytree_so_a_function_returning_one_can_be_vmapped_and_jitted():
+    """vmap over start points of a function that returns a Sweep (it failed: "Sweep ... is not
+    a valid JAX type"); each start's sweep is the sweep from that start alone."""
+    surface = ds.surfaces.get("rosenbrock")
+    starts = jnp.array([[-1.2, 1.0], [0.5, 0.5], [2.0, -1.0]])
+    run = lambda x: ds.sweep(surface, x, ds.adam, lr=[0.01, 0.1], max_steps=200)  # noqa: E731
+    batch = jax.vmap(run)(starts)
+    assert isinstance(batch, ds.engine.Sweep)
+    assert batch.results.loss.shape == (3, 2) and batch.grid["lr"].shape == (3, 2)
+    for i, x in enumerate(starts):
+        alone = run(x)
+        np.testing.assert_allclose(batch.results.loss[i], alone.results.loss, rtol=1e-6)
+        jitted = jax.jit(run)(x)
+        np.testing.assert_allclose(jitted.results.loss, alone.results.loss, rtol=1e-6)

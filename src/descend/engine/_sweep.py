@@ -21,11 +21,14 @@ from descend.engine._stop import StopReason
 from descend.optim._recipe import recipe_of
 
 
+@jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class Sweep:
     """A grid sweep: ``grid[name][i]`` is the value of hyperparameter ``name`` in
     configuration ``i``; ``results`` is a batched :class:`Result` whose leading axis is the
-    configuration (and whose second axis is the start point when several were given)."""
+    configuration (and whose second axis is the start point when several were given). A
+    pytree, so a function that returns one can itself run under ``jax.jit`` or ``jax.vmap``
+    (over start points, say); its arrays then gain the outer axes first."""
 
     grid: dict[str, np.ndarray]
     results: Result
