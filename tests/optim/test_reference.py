@@ -56,6 +56,9 @@ SENSITIVE = {
     "keras": {
         "RMSprop/default/rosenbrock",
         "RMSprop/default/quadratic",
+        # a 1e-13 nudge departs at step 69 on the CPU; on a GPU (other summation order) the
+        # recorded trajectory was left at step 72
+        "RMSprop/default/logistic",
         "RMSprop-centered/default/rosenbrock",
         "RMSprop-centered/default/quadratic",
         "RMSprop-centered/default/logistic",
