@@ -176,6 +176,16 @@ def test_minimize_gives_reduce_on_plateau_the_loss():
     np.testing.assert_array_equal(res.history.trimmed()["loss"], [1, 1, 1, 1, 1, 1, 0])
 
 
+def test_minimize_gives_optax_reduce_on_plateau_its_value():
+    """Optax's plateau rule reads ``value=`` and applies a new scale at once: the same jumps
+    between 1 and -1 end on x = 0 at step 4 (the fourth update is the first halved)."""
+    optax = pytest.importorskip("optax")
+    plateau = optax.contrib.reduce_on_plateau(factor=0.5, patience=3, accumulation_size=1)
+    opt = optax.chain(optax.sgd(1.0), plateau)
+    res = minimize(lambda x: jnp.sum(x**2), jnp.array([1.0]), opt, max_steps=50)
+    assert int(res.steps) == 4 and float(res.x[0]) == 0.0
+
+
 def test_lookahead_nesterov_equals_the_reparametrised_form():
     """Sutskever's form u_t = beta u + grad(theta - lr beta u) has iterates theta_t; the
     PyTorch/Optax form's iterates are phi_{t+1} = theta_{t+1} + beta (theta_{t+1} - theta_t)."""
