@@ -21,6 +21,7 @@ Under ``vmap`` the loop costs time linear in the steps, history included (see
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -147,15 +148,13 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             since_best=since_best,
         )
 
-    def row(run: Run, k: Consts) -> Log:
-        del k
-        path = run.x if options.record_path else None
-        return Log(sign * run.loss, global_norm(run.grad), None, path)
-
     def minimize_run(x0, leaves, tol, ftol, divergence):
         optimizer = rebuild(key, leaves)
         loss0, g0 = value_and_grad(x0)
         float_type = jnp.result_type(loss0)
+        # a history row is one vector: [loss, gradient norm, the point's coordinates];
+        # one write a step instead of three (2.3 ns a step against 8 in benchmarks.loop_floor)
+        row, unpack = _packing(x0 if options.record_path else None, float_type, sign)
         gn0 = global_norm(g0)
         k = Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
         t0 = jnp.zeros([], jnp.int32)
@@ -174,15 +173,12 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             since_best=t0 if options.use_floor else None,
         )
 
-        def empty(a: jax.Array) -> jax.Array:
-            return jnp.full((capacity, *jnp.shape(a)), jnp.nan, float_type)
-
         first = row(run0, k)
-        log0 = jax.tree.map(lambda r: empty(r).at[0].set(r), first)
+        log0 = jnp.full((capacity, *first.shape), jnp.nan, float_type).at[0].set(first)
         # with two rows (record_every >= max_steps) the second is the last step: written
         # once after the loop, so the loop records nothing
         ends_only = capacity == 2
-        nothing = Log(None, None, None, None)
+        nothing = None
         start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         bounded = bool(options.thinned or options.progress_every)
         inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
@@ -215,8 +211,8 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         run = end.run
         if ends_only:  # the last step's row, unless the run stopped at its start
             last = row(run, k)
-            write = lambda b, v: b.at[1].set(jnp.where(run.t > 0, v, b[1]))  # noqa: E731
-            end = end._replace(log=jax.tree.map(write, end.log, last))
+            end = end._replace(log=end.log.at[1].set(jnp.where(run.t > 0, last, end.log[1])))
+        end = end._replace(log=unpack(end.log))
         return Result(
             x=run.x,
             loss=sign * run.loss,
@@ -230,6 +226,35 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         )
 
     return jax.jit(minimize_run)
+
+
+def _packing(
+    x0: Any, float_type: Any, sign: float
+) -> tuple[Callable[[Run, Consts], jax.Array], Callable[[jax.Array], Log]]:
+    """``(row, unpack)``: ``row(run, consts)`` is a step's history row as one vector in
+    ``float_type`` (loss, gradient norm, then the point's leaves raveled when ``x0`` is given,
+    the path being recorded); ``unpack(rows)`` turns a ``(records, width)`` buffer back into
+    a :class:`Log` whose path has the structure and shapes of ``x0`` (None without a path)."""
+    leaves, treedef = jax.tree.flatten(x0)
+    shapes = [jnp.shape(a) for a in leaves]
+    sizes = [math.prod(s) for s in shapes]
+
+    def row(run: Run, k: Consts) -> jax.Array:
+        del k
+        parts = [jnp.reshape(sign * run.loss, (1,)), jnp.reshape(global_norm(run.grad), (1,))]
+        parts += [jnp.ravel(a) for a in jax.tree.leaves(run.x)] if leaves else []
+        return jnp.concatenate([p.astype(float_type) for p in parts])
+
+    def unpack(rows: jax.Array) -> Log:
+        path = None
+        if leaves:
+            ends = list(itertools.accumulate(sizes, initial=2))
+            cut = [rows[:, a:b].reshape((rows.shape[0], *s))
+                   for a, b, s in zip(ends[:-1], ends[1:], shapes, strict=True)]  # fmt: skip
+            path = jax.tree.unflatten(treedef, cut)
+        return Log(rows[:, 0], rows[:, 1], None, path)
+
+    return row, unpack
 
 
 def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
