@@ -65,9 +65,11 @@ class Run(NamedTuple):
 
 
 class Log(NamedTuple):
-    """The history buffers: row ``i`` holds the loss, gradient norm, learning rate and point
-    at step ``i * every``; the row after the last multiple holds the latest step until that
-    step overwrites it. Rows not yet written hold NaN."""
+    """The history of a finished run, column by column: row ``i`` holds the loss, gradient
+    norm, learning rate and point at step ``i * every``; the row after the last multiple
+    holds the latest step until that step overwrites it. Rows not yet written hold NaN.
+    (In the loop the rows are one packed ``(records, width)`` buffer, written once a step;
+    :func:`descend.engine._minimize._packing` makes and unpacks it.)"""
 
     loss: jax.Array
     grad_norm: jax.Array
@@ -83,7 +85,7 @@ class Carry(NamedTuple):
     loops: jax.Array
     every: jax.Array
     run: Run
-    log: Log
+    log: Any  # the packed history buffer (a Log once unpacked after the loop)
 
 
 def row_index(t: jax.Array, every: jax.Array) -> jax.Array:
