@@ -259,7 +259,7 @@ def _packing(
 
 def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
     """Refuse, before compiling, a history that cannot fit in memory."""
-    itemsize = max((jnp.result_type(a).itemsize for a in jax.tree.leaves(x0)), default=4)
+    itemsize = max((a.dtype.itemsize for a in jax.tree.leaves(x0)), default=4)  # JAX arrays
     need = records * (3 + path_size) * itemsize
     limit = _memory_bytes() // 2
     if need > limit:
@@ -318,7 +318,7 @@ def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> None:
     and a function JAX cannot differentiate, with a message instead of a deep traceback.
     The verdict is cached per function and argument shapes."""
     leaves, treedef = jax.tree.flatten(x0)
-    shapes = tuple((jnp.shape(a), jnp.result_type(a)) for a in leaves)
+    shapes = tuple((a.shape, a.dtype) for a in leaves)  # JAX arrays (see _as_float_tree)
     _check_traced(f, treedef, shapes)
 
 
