@@ -162,8 +162,10 @@ def run_results(args: argparse.Namespace) -> int:
         if args.format == "parquet":
             write_parquet(cols, table, args.out)
         elif args.out:
-            with written_whole(args.out) as partial, open(partial, "w", encoding="utf-8",
-                                                           newline="") as fh:  # fmt: skip
+            with (
+                written_whole(args.out) as partial,
+                partial.open("w", encoding="utf-8", newline="") as fh,
+            ):
                 write(cols, table, fh)
         else:
             write(cols, table, sys.stdout)

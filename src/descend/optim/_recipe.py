@@ -304,10 +304,6 @@ def split(transform: Any) -> tuple[Any, list[Any]]:
     compiled program takes them as arguments instead of closing over a tracer."""
     leaves: list[Any] = []
 
-    def leaf(value: Any) -> _Leaf:
-        leaves.append(value)
-        return _Leaf(len(leaves) - 1)
-
     def walk(value: Any, in_schedule: bool = False) -> Any:
         recipe = recipe_of(value)
         if recipe is None and isinstance(value, NamedSchedule):
@@ -324,7 +320,8 @@ def split(transform: Any) -> tuple[Any, list[Any]]:
             kind = "__list__" if isinstance(value, list) else "__tuple__"
             return (kind, *(walk(v, in_schedule) for v in value))
         if isinstance(value, jax.core.Tracer) or (_is_leaf(value) and not in_schedule):
-            return leaf(value)
+            leaves.append(value)
+            return _Leaf(len(leaves) - 1)
         return _static(value)
 
     key = walk(transform)

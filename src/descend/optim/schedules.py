@@ -240,9 +240,8 @@ def warmup(schedule: Schedule, steps: int, start: float = 0.0) -> Schedule:
         raise TypeError(f"schedule must be a schedule (a function of t); got {schedule!r}")
     check.positive_int("steps", steps)
     check.nonnegative("start", start)
-    top = schedule(jnp.zeros([], jnp.int32))  # traced if the schedule's numbers are
-    return join([linear(start, float(top) if check.is_concrete(top) else top, steps), schedule],
-                [steps])  # fmt: skip
+    top = schedule(jnp.zeros([], jnp.int32))  # a number, or traced if the schedule's are
+    return join([linear(start, top, steps), schedule], [steps])
 
 
 def _anneal(start: float, end: float, frac: jax.Array, how: str) -> jax.Array:

@@ -293,9 +293,9 @@ def quadratic(kappa: float, dim: int, rotate: bool, seed: int) -> Surface:
 
     def f(x: jax.Array) -> jax.Array:
         x = as_float(x)
-        if q_np is not None:  # full float32 also on a GPU (whose default is TF32)
-            x = jnp.matmul(jnp.asarray(q_np.T, dtype=x.dtype), x, precision="highest")
-        z = x
+        z = x  # rotated at full float32 precision, also on a GPU (whose default is TF32)
+        if q_np is not None:
+            z = jnp.matmul(jnp.asarray(q_np.T, x.dtype), x, precision=jax.lax.Precision.HIGHEST)
         return 0.5 * jnp.sum(jnp.asarray(lam_np, dtype=x.dtype) * z**2)
 
     big, small = float(lam_np.max()), float(lam_np.min())
