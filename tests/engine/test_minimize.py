@@ -226,7 +226,7 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"max_steps": 10.5}, TypeError, r"max_steps must be an integer >= 1; got 10.5"),
         ({"record_every": 0}, ValueError, r"record_every must be an integer >= 1"),
         ({"tol": -1.0}, ValueError, r"tol must be a finite number >= 0"),
-        ({"optimizer": None}, TypeError, r"minimize needs an optimizer"),
+        ({"optimizer": 0.1}, TypeError, r"optimizer must be a Transform .* got float"),
         ({"optimizer": "adam"}, TypeError, r"optimizer must be a Transform .* got str"),
         ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
     ],
@@ -236,6 +236,23 @@ def test_bad_input_gets_a_clear_error(kwargs, error, message):
     f, x0, opt = args.pop("f"), args.pop("x0"), args.pop("optimizer")
     with pytest.raises(error, match=message):
         minimize(f, x0, opt, **args)
+
+
+def test_default_optimizer_is_adam_at_the_surfaces_rate_and_finds_the_minimum():
+    """``minimize(surface)`` and ``minimize(f, x0)`` as a user first writes them: Adam at the
+    surface's ``adaptive_lr``, else Adam's own defaults; both reach the known minimum."""
+    surface = ds.surfaces.get("rosenbrock")
+    res = minimize(surface)
+    explicit = minimize(surface, None, ds.adam(surface.adaptive_lr))
+    np.testing.assert_array_equal(res.x, explicit.x)
+    assert res.converged
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-3)
+    res = minimize(lambda x: jnp.sum((x - 3.0) ** 2), jnp.zeros(2))
+    np.testing.assert_array_equal(
+        res.x, minimize(lambda x: jnp.sum((x - 3.0) ** 2), jnp.zeros(2), ds.adam(1e-3)).x
+    )
+    assert res.converged
+    np.testing.assert_allclose(res.x, [3.0, 3.0], atol=1e-3)
 
 
 def test_f_that_jax_cannot_differentiate():

@@ -47,6 +47,7 @@ from descend.engine._loop import (
 )
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
+from descend.optim._adam import adam
 from descend.optim._base import apply_updates, value_at
 from descend.optim._combine import update_with_loss
 from descend.optim._recipe import GradientStep, learning_rate_of, rebuild, split
@@ -277,10 +278,14 @@ def _memory_bytes() -> int:
         return 8 * 2**30
 
 
+def _is_surface(f: Any) -> bool:
+    return hasattr(f, "f") and hasattr(f, "dim") and hasattr(f, "start")
+
+
 def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
     """Unpack a Surface (anything with ``f``, ``dim`` and ``start``): its function, and its
     recommended start when ``x0`` is None; check the start's shape against its dimension."""
-    if hasattr(f, "f") and hasattr(f, "dim") and hasattr(f, "start"):
+    if _is_surface(f):
         surface = f
         x0 = jnp.asarray(surface.start) if x0 is None else x0
         shape = jnp.shape(x0)
@@ -368,7 +373,9 @@ def minimize(
             :mod:`descend.surfaces` (then ``x0`` defaults to its recommended start).
         x0: the start point (an array or a pytree of arrays).
         optimizer: any Transform (descend's or optax's), or a GradientStep such as
-            :func:`descend.engine.lookahead_nesterov`.
+            :func:`descend.engine.lookahead_nesterov`. By default Adam: at the surface's
+            ``adaptive_lr`` for a surface, else with its own defaults (``lr=1e-3``, as
+            PyTorch and Keras).
         max_steps: the most updates to apply, an integer >= 1.
         tol: stop when the gradient norm is at most ``tol`` (0 disables it unless the
             gradient is exactly zero). A run also stops, as ``converged (gradient norm at
@@ -391,7 +398,8 @@ def minimize(
         A :class:`Result`; see its ``stop_reason``, ``history`` and ``summary()``.
     """
     if optimizer is None:
-        raise TypeError("minimize needs an optimizer, e.g. descend.adam(1e-2)")
+        lr = getattr(f, "adaptive_lr", None) if _is_surface(f) else None
+        optimizer = adam() if lr is None else adam(lr)
     if not (
         hasattr(optimizer, "init") and (hasattr(optimizer, "update") or hasattr(optimizer, "step"))
     ):
