@@ -499,6 +499,21 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
 
 
+@pytest.mark.parametrize("name", ["train_loss", "loss", "step"])
+def test_an_mlflow_metric_file_reads_steps_not_timestamps(tmp_path, name):
+    """MLflow's file store writes ``timestamp value step`` a line to metrics/<name>, the
+    timestamp in milliseconds (equal on lines logged in the same millisecond)."""
+    path = tmp_path / name
+    path.write_text("1764300000000 0.9 0\n1764300000000 0.5 10\n1764300000457 0.3 20\n")
+    log = read_log(path)
+    assert log["column"] == ("loss" if name == "step" else name)
+    np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+    np.testing.assert_array_equal(log["step"], [0, 10, 20])
+    # the same shape with small first numbers is a step column followed by values
+    path.write_text("0 0.9 1.0\n1 0.5 2.0\n2 0.3 3.0\n")
+    assert read_log(path)["column"] == "loss" and list(read_log(path)["step"]) == [0, 1, 2]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -10,7 +10,9 @@ and ``inf`` are kept (they are what a diverged run logs). A file whose first row
 numbers has no header: its columns are named "1", "2", ..., except that when its first
 column counts up in whole numbers (a step or epoch) the first two are "step" and "loss".
 Columns separated by spaces work too (``np.savetxt`` of ``[step, loss]`` rows, ``step
-loss`` tables).
+loss`` tables). An MLflow metric file (``mlruns/.../metrics/<name>``: ``timestamp value
+step`` a line, the timestamp in milliseconds) is read as such: the values are the column
+named after the file, the third column gives the steps.
 
 Printed logs: a file whose lines name their numbers, as training scripts print them
 (``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``, Hugging
@@ -117,13 +119,28 @@ def _rows(text: str) -> list[list[str]]:
         raise ValueError(f"cannot be read as CSV: {err}") from None
 
 
-def _counts(cells: Any) -> bool:
-    """Whether the cells are whole numbers that increase (a step or epoch column)."""
+def _counts(cells: Any, strictly: bool = True) -> bool:
+    """Whether the cells are whole numbers that increase (a step or epoch column); with
+    ``strictly=False``, that never decrease."""
     try:
         values = [float(c) for c in cells]
     except ValueError:
         return False
-    return all(v.is_integer() for v in values) and all(b > a for a, b in itertools.pairwise(values))
+    rises = (b > a if strictly else b >= a for a, b in itertools.pairwise(values))
+    return all(v.is_integer() for v in values) and all(rises)
+
+
+#: Milliseconds since 1970 of 1973-03-03: an MLflow timestamp is larger.
+_MS_TIMESTAMP = 1e11
+
+
+def _mlflow_metric(rows: list[list[str]]) -> bool:
+    """Whether headerless rows are an MLflow metric file: ``timestamp value step``, the
+    timestamps in milliseconds and never decreasing, the steps whole numbers."""
+    if any(len(r) != 3 for r in rows) or not _counts((r[0] for r in rows), strictly=False):
+        return False
+    whole = all(float(r[2]).is_integer() for r in rows)
+    return whole and float(rows[0][0]) >= _MS_TIMESTAMP
 
 
 def _columns_from_printed(text: str) -> dict[str, list[Any]]:
@@ -159,7 +176,10 @@ def _columns_from_csv(text: str, path: str) -> dict[str, list[Any]]:
     if _numeric(first) and all(c.strip() for c in first):
         names = [str(i + 1) for i in range(len(first))]
         body = rows
-        if len(first) >= 2 and _counts(r[0] if r else "" for r in rows):
+        if _mlflow_metric(rows):
+            value = os.path.basename(path).strip() or "loss"
+            names = ["timestamp", "loss" if value in ("timestamp", "step") else value, "step"]
+        elif len(first) >= 2 and _counts(r[0] if r else "" for r in rows):
             names[:2] = ["step", "loss"]
     else:
         names = [c.strip() for c in first]

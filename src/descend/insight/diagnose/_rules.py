@@ -99,7 +99,7 @@ ADVICE = {
     "too_low": (
         "The learning rate is too low: the loss is still falling steadily at the end, far "
         "from converged. Raise it by 3x-10x (or run much longer); a learning-rate range test "
-        "(descend.insight._lr_find) finds the largest rate that is still stable."
+        "(descend.insight.lr_find, or descend lr-find) finds the largest rate that is still stable."
     ),
     "plateau": (
         "The loss has stalled although the gradient is not small: the run is crossing a "
