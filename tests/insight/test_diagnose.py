@@ -484,6 +484,22 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
         # the PyTorch CIFAR-10 tutorial's print: [epoch, batch] loss
         ("cifar.log", "[1,  2000] loss: 0.900\n[1,  4000] loss: 0.500\n[2,  2000] loss: 0.300\n",
          "loss", "step"),
+        # boosting libraries: the training metric, the iteration first on the line
+        ("xgboost.log", "[0]\ttrain-rmse:0.9\teval-rmse:1.0\n[1]\ttrain-rmse:0.5\teval-rmse:0.6\n"
+         "[2]\ttrain-rmse:0.3\teval-rmse:0.4\n", "train-rmse", "step"),
+        ("lightgbm.log", "[10]\ttraining's l2: 0.9\tvalid_1's l2: 1.0\n"
+         "[20]\ttraining's l2: 0.5\tvalid_1's l2: 0.6\n"
+         "[30]\ttraining's l2: 0.3\tvalid_1's l2: 0.4\n", "training's l2", "step"),
+        ("catboost.log", "0:\tlearn: 0.9\ttest: 1.0\tbest: 1.0 (0)\ttotal: 5ms\tremaining: 5s\n"
+         "1:\tlearn: 0.5\ttest: 0.6\tbest: 0.6 (1)\ttotal: 9ms\tremaining: 4s\n"
+         "2:\tlearn: 0.3\ttest: 0.4\tbest: 0.4 (2)\ttotal: 13ms\tremaining: 4s\n", "learn", "step"),
+        # Caffe prints each iteration's loss twice: the second line adds to the first's row
+        ("caffe.log", "I1127 solver.cpp:218] Iteration 100 (1.2 iter/s), loss = 0.9\n"
+         "I1127 solver.cpp:237]     Train net output #0: loss = 0.9 (* 1 = 0.9 loss)\n"
+         "I1127 sgd_solver.cpp:105] Iteration 100, lr = 0.01\n"
+         "I1127 solver.cpp:218] Iteration 200 (1.2 iter/s), loss = 0.5\n"
+         "I1127 solver.cpp:237]     Train net output #0: loss = 0.5 (* 1 = 0.5 loss)\n"
+         "I1127 solver.cpp:218] Iteration 300 (1.2 iter/s), loss = 0.3\n", "loss", "step"),
         # fastai's table, a time column of text at the end
         ("fastai.txt", "epoch     train_loss  valid_loss  accuracy  time\n"
          "0         0.900000    1.000000    0.500000  00:05\n"
@@ -497,6 +513,16 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     log = read_log(path)
     assert log["column"] == column and log["unit"] == unit
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+
+
+def test_boosting_logs_read_the_iterations_and_never_a_rising_metric(tmp_path):
+    path = tmp_path / "xgb.log"
+    path.write_text("[0]\ttrain-rmse:0.9\n[5]\ttrain-rmse:0.5\n[10]\ttrain-rmse:0.3\n")
+    np.testing.assert_array_equal(read_log(path)["step"], [0, 5, 10])
+    # AUC rises as a model learns: it is not read as a loss
+    path.write_text("[0]\ttrain-auc:0.6\n[1]\ttrain-auc:0.7\n[2]\ttrain-auc:0.8\n")
+    with pytest.raises(ValueError, match="nor is it a printed log: no line names a loss"):
+        read_log(path)
 
 
 @pytest.mark.parametrize("name", ["train_loss", "loss", "step"])

@@ -18,8 +18,12 @@ Printed logs: a file whose lines name their numbers, as training scripts print t
 (``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``, Hugging
 Face's ``{'loss': 0.25, 'epoch': 0.1}``, the PyTorch tutorial's ``[1,  2000] loss: 2.192``),
 is read as one row per line that names a loss, each ``name number`` pair a column (``3/10``
-is read as 3). Lines without such pairs are skipped. A file that opens with a bracket is read
-as JSON first, as a printed log when it is not JSON (unless it is named ``.json``).
+is read as 3). Lines without such pairs are skipped. A line that names no step of its own
+right after one that does adds to that step's row (Caffe prints each iteration's loss twice).
+Boosting libraries' logs are read by their training metric, when it is one that falls (not
+AUC): XGBoost's ``[10]  train-rmse:0.25``, LightGBM's ``[10]  training's l2: 0.25``, CatBoost's
+``10:  learn: 0.25``, the opening number being the iteration. A file that opens with a bracket
+is read as JSON first, as a printed log when it is not JSON (unless it is named ``.json``).
 
 JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a list of records
 (Hugging Face's ``log_history``; records without the column are skipped); or a dict holding
@@ -98,6 +102,23 @@ _NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 _PAIR = re.compile(
     r"([A-Za-z_][\w./-]*?)['\"]?\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
 )
+#: LightGBM's ``training's l2: 0.25`` (the data set's name, then the metric's).
+_SPLIT_PAIR = re.compile(r"([A-Za-z_]\w*'s\s+[\w@.-]+):\s*(" + _NUMBER + r")(?![\w.])")
+#: The iteration that opens a boosting library's line: XGBoost and LightGBM ``[10]``,
+#: CatBoost ``10:``.
+_LEADING_STEP = re.compile(r"^\s*(?:\[(\d+)\]|(\d+):)\s")
+#: Metrics that fall as a model learns, as boosting libraries name them.
+_FALLING_METRICS = ("loss", "rmse", "mse", "mae", "mape", "error", "l1", "l2", "deviance",
+                    "huber", "poisson", "gamma", "tweedie", "quantile", "entropy")  # fmt: skip
+
+
+def _training_metric(name: str) -> bool:
+    """Whether a printed name is a boosting library's training loss: CatBoost's ``learn``,
+    XGBoost's ``train-rmse``, LightGBM's ``training's l2`` (a metric that falls, not AUC)."""
+    if name == "learn":
+        return True
+    split, _, metric = name.partition("'s ") if "'s " in name else name.partition("-")
+    return split in ("train", "training") and any(m in metric for m in _FALLING_METRICS)
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -150,10 +171,24 @@ def _columns_from_printed(text: str) -> dict[str, list[Any]]:
     for the loss lines after it that do not name their own."""
     records: list[dict[str, str]] = []
     context: dict[str, str] = {}
+    stepped = False  # whether the last record named its own step
     for line in text.splitlines():
-        pairs = {name.lower(): value for name, value in _PAIR.findall(line[:10_000])}
-        if any("loss" in name or name in LOSS_NAMES for name in pairs):
-            records.append({**context, **pairs})
+        line = line[:10_000]
+        split_pairs = _SPLIT_PAIR.findall(line)
+        rest = _SPLIT_PAIR.sub(" ", line) if split_pairs else line
+        pairs = {name.lower(): value for name, value in [*split_pairs, *_PAIR.findall(rest)]}
+        if any("loss" in name or name in LOSS_NAMES or _training_metric(name) for name in pairs):
+            lead = _LEADING_STEP.match(line)
+            if lead and not any(k in STEP_NAMES for k in pairs):
+                pairs = {"iteration": lead.group(1) or lead.group(2), **pairs}
+            own_step = any(k in STEP_NAMES for k in pairs)
+            if not own_step and stepped:
+                # Caffe follows "Iteration 100, loss = 0.9" with "Train net output #0:
+                # loss = 0.9": the same step's loss again, not a step of its own
+                records[-1].update(pairs)
+            else:
+                records.append({**context, **pairs})
+            stepped = own_step
         else:
             context.update({k: v for k, v in pairs.items() if k in STEP_NAMES})
     names: list[str] = []
@@ -252,6 +287,9 @@ def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str
         if "loss" in low and not any(word in low for word in NOT_LOSS):
             return c
     for c in numeric:
+        if _training_metric(c.strip().lower()):
+            return c
+    for c in numeric:
         if c.strip().lower() not in NOT_DATA:
             return c
     return numeric[0]
@@ -297,12 +335,17 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     if named_json or text.lstrip()[:1] in "[{":
         try:
             columns = _columns_from_json(_parse_json(text, path), path)
-        except ValueError:
+        except ValueError as err:
             # a printed log can open with a bracket too: Hugging Face's Trainer prints
             # {'loss': 2.12, 'epoch': 0.1} a line, the PyTorch tutorial [1,  2000] loss: 2.192
-            columns = {} if named_json else _columns_from_printed(text)
-            if not columns:
+            if named_json:
                 raise
+            columns = _columns_from_printed(text)
+            if not columns:
+                raise ValueError(
+                    f"{err}; nor is it a printed log: no line names a loss (such as "
+                    "'loss: 0.25', or a boosting library's 'train-rmse:0.25')"
+                ) from None
     else:
         columns = _columns_from_csv(text, path)
     name = _choose(columns, column, path)
