@@ -1,6 +1,7 @@
-"""``descend diagnose FILE``: read the training loss from a CSV or JSON log written by any
-framework (descend, PyTorch, Keras, Lightning, Hugging Face, ...) and say whether the
-learning rate looks too high, too low or right: one label, the evidence, the advice.
+"""``descend diagnose FILE``: read the training loss from a log written by any framework (a
+CSV or JSON log, a printed training log, a TensorBoard event file or run folder, an MLflow
+metric file: descend, PyTorch, Keras, Lightning, Hugging Face, XGBoost, ...) and say whether
+the learning rate looks too high, too low or right: one label, the evidence, the advice.
 
 Exit status: 0 when the run looks converged or healthy, 1 when a problem was found
 (diverged, too_high, too_low, plateau), 2 for bad input (a missing file, an empty one, a file
@@ -27,7 +28,9 @@ def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise UsageError(f"{path} is a folder; give a CSV or JSON log file") from None
+        raise UsageError(
+            f"{path} is a folder without TensorBoard event files; give a log file"
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"cannot read {path}: {err}") from None
     except (ValueError, TypeError) as err:
@@ -64,12 +67,16 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "diagnose", run, help="diagnose a loss curve from a CSV or JSON log", doc=__doc__,
+        sub, "diagnose", run, help="diagnose a loss curve from a training log", doc=__doc__,
         examples=["descend diagnose metrics.csv", "descend diagnose history.json --column loss",
                   "descend diagnose trainer_state.json --json"],
         after="exit status: 0 converged or healthy, 1 a problem found, 2 bad input",
     )  # fmt: skip
-    p.add_argument("file", help="a CSV (header row) or JSON log of losses")
+    p.add_argument(
+        "file",
+        help="a log of losses: CSV, JSON, printed, an MLflow metric file, a TensorBoard event "
+        "file or run folder",
+    )
     p.add_argument(
         "--column",
         "-c",

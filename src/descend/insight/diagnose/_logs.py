@@ -34,6 +34,10 @@ Everything is parsed, nothing evaluated; a file that cannot be read as any of th
 nested too deep, a field too large, a column of text) raises ``ValueError`` with one line
 saying why.
 
+TensorBoard: an event file (``events.out.tfevents.*``, from PyTorch's ``SummaryWriter``,
+Keras' ``TensorBoard`` callback or ``tf.summary``), or a run folder holding them, gives one
+column per scalar tag and a row per step (:mod:`._tfevents`).
+
 A column named step, epoch, iteration, ... gives the step numbers, and one named grad_norm or
 gradient_norm the gradient norms, when they are present on the same rows.
 """
@@ -51,6 +55,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from descend.insight.diagnose._tfevents import is_event_file, read_scalars
 
 LOSS_NAMES = (
     "loss",
@@ -317,6 +323,66 @@ def _parse_json(text: str, path: str) -> Any:
     return data
 
 
+def _event_files(path: str) -> list[str]:
+    """The TensorBoard event files at ``path``: the file itself when it is one, the event
+    files in it (oldest first, as their names sort) when it is a folder."""
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if ".tfevents." in n)
+        return [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
+    if ".tfevents." in os.path.basename(path):
+        return [path]
+    with open(path, "rb") as fh:
+        return [path] if is_event_file(fh.read(200)) else []
+
+
+def _columns_from_events(files: Sequence[str], path: str) -> dict[str, list[Any]]:
+    """One row per step, one column per scalar tag (None where a tag has no value at a
+    step; the last value logged at a step wins)."""
+    rows: dict[int, dict[str, float]] = {}
+    for name in files:
+        with open(name, "rb") as fh:
+            try:
+                scalars = read_scalars(fh.read())
+            except ValueError as err:
+                raise ValueError(f"{name} {err}") from None
+        for step, tag, value in scalars:
+            rows.setdefault(step, {})[tag] = value
+    tags = list(dict.fromkeys(tag for row in rows.values() for tag in row))
+    if not tags:
+        raise ValueError(f"{path} holds no scalars (TensorBoard event file)")
+    steps = sorted(rows)
+    name = "step" if "step" not in tags else "_step"
+    return {name: steps, **{tag: [rows[s].get(tag) for s in steps] for tag in tags}}
+
+
+def _columns(path: str) -> dict[str, list[Any]]:
+    """The columns of a log file (or of a folder of TensorBoard event files)."""
+    events = _event_files(path)
+    if events:
+        return _columns_from_events(events, path)
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8-sig")
+    if not text.strip():
+        raise ValueError(f"{path} is empty")
+    named_json = path.lower().endswith((".json", ".jsonl"))
+    if not (named_json or text.lstrip()[:1] in "[{"):
+        return _columns_from_csv(text, path)
+    try:
+        return _columns_from_json(_parse_json(text, path), path)
+    except ValueError as err:
+        # a printed log can open with a bracket too: Hugging Face's Trainer prints
+        # {'loss': 2.12, 'epoch': 0.1} a line, the PyTorch tutorial [1,  2000] loss: 2.192
+        if named_json:
+            raise
+        columns = _columns_from_printed(text)
+        if not columns:
+            raise ValueError(
+                f"{err}; nor is it a printed log: no line names a loss (such as "
+                "'loss: 0.25', or a boosting library's 'train-rmse:0.25')"
+            ) from None
+        return columns
+
+
 def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, Any]:
     """The loss column of a CSV or JSON log: ``{"loss", "step", "grad_norm", "column",
     "unit"}`` with ``step``/``grad_norm`` None when the log has no such column (see the
@@ -327,27 +393,7 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     column holding text.
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
-    if not text.strip():
-        raise ValueError(f"{path} is empty")
-    named_json = path.lower().endswith((".json", ".jsonl"))
-    if named_json or text.lstrip()[:1] in "[{":
-        try:
-            columns = _columns_from_json(_parse_json(text, path), path)
-        except ValueError as err:
-            # a printed log can open with a bracket too: Hugging Face's Trainer prints
-            # {'loss': 2.12, 'epoch': 0.1} a line, the PyTorch tutorial [1,  2000] loss: 2.192
-            if named_json:
-                raise
-            columns = _columns_from_printed(text)
-            if not columns:
-                raise ValueError(
-                    f"{err}; nor is it a printed log: no line names a loss (such as "
-                    "'loss: 0.25', or a boosting library's 'train-rmse:0.25')"
-                ) from None
-    else:
-        columns = _columns_from_csv(text, path)
+    columns = _columns(path)
     name = _choose(columns, column, path)
     step_name = _find(columns, STEP_NAMES)
     grad_name = _find(columns, GRAD_NAMES)
