@@ -484,6 +484,10 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
         # the PyTorch CIFAR-10 tutorial's print: [epoch, batch] loss
         ("cifar.log", "[1,  2000] loss: 0.900\n[1,  4000] loss: 0.500\n[2,  2000] loss: 0.300\n",
          "loss", "step"),
+        # Sacred's metrics.json: a series per metric, logged at their own steps
+        ("metrics.json", '{"train.loss": {"steps": [0, 1, 2], "timestamps": ["t0", "t1", "t2"], '
+         '"values": [0.9, 0.5, 0.3]}, "val.acc": {"steps": [2], "timestamps": ["t2"], '
+         '"values": [0.8]}}', "train.loss", "step"),
         # boosting libraries: the training metric, the iteration first on the line
         ("xgboost.log", "[0]\ttrain-rmse:0.9\teval-rmse:1.0\n[1]\ttrain-rmse:0.5\teval-rmse:0.6\n"
          "[2]\ttrain-rmse:0.3\teval-rmse:0.4\n", "train-rmse", "step"),

@@ -25,7 +25,8 @@ AUC): XGBoost's ``[10]  train-rmse:0.25``, LightGBM's ``[10]  training's l2: 0.2
 ``10:  learn: 0.25``, the opening number being the iteration. A file that opens with a bracket
 is read as JSON first, as a printed log when it is not JSON (unless it is named ``.json``).
 
-JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a list of records
+JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a dict of series
+``{"steps": [...], "values": [...]}`` (Sacred's ``metrics.json``); a list of records
 (Hugging Face's ``log_history``; records without the column are skipped); or a dict holding
 such a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``); or JSON
 lines, one record (or one number) a line.
@@ -248,12 +249,35 @@ def _json_lines(text: str, path: str) -> Any:
     return out
 
 
+def _series(data: Mapping) -> list[tuple[float, str, Any]]:
+    """``(step, name, value)`` of Sacred's ``metrics.json``: ``{"train.loss": {"steps":
+    [...], "values": [...], "timestamps": [...]}, ...}`` (rows whose step is not a number
+    are passed over)."""
+    out = []
+    for name, s in data.items():
+        if not (
+            isinstance(s, Mapping) and all(isinstance(s.get(k), list) for k in ("steps", "values"))
+        ):
+            continue
+        for step, value in zip(s["steps"], s["values"], strict=False):
+            try:
+                x = _number(step)
+            except (TypeError, ValueError):
+                continue
+            if x is not None and math.isfinite(x):
+                out.append((x, str(name), value))
+    return out
+
+
 def _columns_from_json(data: Any, path: str) -> dict[str, list[Any]]:
     if isinstance(data, Mapping):
         for key in ("log_history", "history"):
             if key in data and isinstance(data[key], (list, Mapping)):
                 return _columns_from_json(data[key], path)
         columns = {str(k): v for k, v in data.items() if isinstance(v, list)}
+        series = _series(data)
+        if series and not columns:
+            return _by_step(series)
         if not columns:
             raise ValueError(
                 f'{path}: a JSON object needs lists of values (e.g. "loss": '
@@ -335,24 +359,30 @@ def _event_files(path: str) -> list[str]:
         return [path] if is_event_file(fh.read(200)) else []
 
 
+def _by_step(scalars: Sequence[tuple[Any, str, Any]]) -> dict[str, list[Any]]:
+    """Columns from ``(step, name, value)`` triples: a row per step (in order), a column per
+    name, None where a name has no value at a step (the last value at a step wins)."""
+    rows: dict[Any, dict[str, Any]] = {}
+    for step, name, value in scalars:
+        rows.setdefault(step, {})[name] = value
+    names = list(dict.fromkeys(name for row in rows.values() for name in row))
+    steps = sorted(rows)
+    step_name = "step" if "step" not in names else "_step"
+    return {step_name: steps, **{n: [rows[s].get(n) for s in steps] for n in names}}
+
+
 def _columns_from_events(files: Sequence[str], path: str) -> dict[str, list[Any]]:
-    """One row per step, one column per scalar tag (None where a tag has no value at a
-    step; the last value logged at a step wins)."""
-    rows: dict[int, dict[str, float]] = {}
+    """One row per step, one column per scalar tag."""
+    scalars = []
     for name in files:
         with open(name, "rb") as fh:
             try:
-                scalars = read_scalars(fh.read())
+                scalars += read_scalars(fh.read())
             except ValueError as err:
                 raise ValueError(f"{name} {err}") from None
-        for step, tag, value in scalars:
-            rows.setdefault(step, {})[tag] = value
-    tags = list(dict.fromkeys(tag for row in rows.values() for tag in row))
-    if not tags:
+    if not scalars:
         raise ValueError(f"{path} holds no scalars (TensorBoard event file)")
-    steps = sorted(rows)
-    name = "step" if "step" not in tags else "_step"
-    return {name: steps, **{tag: [rows[s].get(tag) for s in steps] for tag in tags}}
+    return _by_step(scalars)
 
 
 def _columns(path: str) -> dict[str, list[Any]]:
