@@ -162,3 +162,21 @@ def test_reason_properties_of_a_vmapped_result_are_one_per_run():
     assert res.converged.dtype == bool and list(res.converged) == [r.converged for r in single]
     assert list(res.diverged) == [False, True, False]
     assert list(res.stop) == [r.stop for r in single]
+
+
+def test_insight_results_print_a_summary_not_their_arrays():
+    """lr_find, the basin and stability maps and the doctor print each array as its dtype
+    and shape, numbers to 4 digits, and count what is long."""
+    surface = ds.surfaces.get("himmelblau")
+    found = ds.insight.lr_find(surface)
+    text = repr(found)
+    assert text.startswith(f"LRFind(lrs=float64[{len(found.lrs)}], losses=float64[")
+    assert f"'valley': {found.suggestion:.4g}" in text and len(text) < 400
+    basins = ds.insight.basin_map(surface, ds.gd(0.01), resolution=8, max_steps=100)
+    text = repr(basins)
+    assert "labels=int32[8,8]" in text and "optimizer='gd(lr=0.01)'" in text
+    assert "\n" not in text and len(text) < 600
+    diagnosis = ds.insight.diagnose(ds.minimize(surface))
+    text = repr(diagnosis)
+    assert text.startswith("Diagnosis(label='converged', evidence=[")
+    assert f"statistics={{{len(diagnosis.statistics)} items}}" in text and len(text) < 300

@@ -7,6 +7,7 @@ A result from ``jax.vmap`` holds an array in every field; its repr counts the re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,3 +76,36 @@ def run_repr(name: str, reason: Any, numbers: Mapping[str, Any], arrays: Mapping
     parts += [f"{key} {span(value)}" for key, value in numbers.items()]
     parts += [f"{key} {shape_of(value)}" for key, value in arrays.items()]
     return f"{name}({', '.join(parts)})"
+
+
+#: The longest text a field shows before it is cut.
+_TEXT = 60
+
+
+def brief(value: Any) -> str:
+    """One field's value in a few characters: arrays as their dtype and shape (one number as
+    itself), numbers to 4 digits, text cut at 60 characters, short dicts and sequences item
+    by item (counted when that would be longer), other objects as their own repr."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= _TEXT else value[: _TEXT - 3] + "...")
+    if isinstance(value, (bool, int, type(None))):
+        return repr(value)
+    if isinstance(value, float):
+        return _number(value, False)
+    if isinstance(value, (np.ndarray, jax.Array, np.generic)):
+        return span(value) if np.size(value) == 1 else shape_of(value)
+    if isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k!r}: {brief(v)}" for k, v in value.items()) + "}"
+        return text if len(text) <= _TEXT else f"{{{len(value)} items}}"
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        inner = ", ".join(brief(v) for v in value)
+        text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' * (len(value) == 1)})"
+        return text if len(text) <= _TEXT else f"[{len(value)} items]"
+    return repr(value)
+
+
+def fields_repr(obj: Any) -> str:
+    """``Name(field=value, ...)`` of a dataclass, each value :func:`brief` (a short repr for
+    results that hold whole curves, grids or maps)."""
+    parts = [f"{f.name}={brief(getattr(obj, f.name))}" for f in dataclasses.fields(obj) if f.repr]
+    return f"{type(obj).__name__}({', '.join(parts)})"

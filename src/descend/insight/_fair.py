@@ -54,6 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
+from descend.engine._reprs import fields_repr
 from descend.engine._restarts import draw_starts
 from descend.engine._stop import StopReason
 from descend.engine._sweep import sweep
@@ -106,6 +107,9 @@ class FairEntry:
     tuning_grid: dict = field(default_factory=dict)
     tuning_score: Any = None
     results: Any = None
+
+    def __repr__(self) -> str:
+        return fields_repr(self)
 
 
 @dataclass(frozen=True)

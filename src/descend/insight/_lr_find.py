@@ -49,6 +49,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine import fit, minimize
+from descend.engine._reprs import fields_repr
 from descend.optim import gd, schedules
 
 RULES = ("valley", "steep", "minimum")
@@ -74,6 +75,9 @@ class LRFind:
     extra: dict[str, Any] = field(default_factory=dict)
     fall_start: float = math.nan
     blow_up: float = math.nan
+
+    def __repr__(self) -> str:
+        return fields_repr(self)
 
     @property
     def suggestion(self) -> float:

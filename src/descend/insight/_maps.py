@@ -20,6 +20,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import minimize
+from descend.engine._reprs import fields_repr
 from descend.engine._stop import StopReason, converged_mask
 from descend.optim import registry
 from descend.optim._recipe import call_text, rebuild, recipe_of, split
@@ -62,6 +63,9 @@ class BasinMap:
     radius: float = 0.0
     max_steps: int = 0
     bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    def __repr__(self) -> str:
+        return fields_repr(self)
 
 
 # -- shared checks ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import minimize
+from descend.engine._reprs import fields_repr
 from descend.engine._stop import StopReason, converged_mask
 from descend.insight._maps import MAX_RESOLUTION, _function, _lean
 from descend.optim import registry
@@ -70,6 +71,9 @@ class StabilityMap:
     start: tuple[float, ...] = ()
     max_steps: int = 0
     tol: float = 0.0
+
+    def __repr__(self) -> str:
+        return fields_repr(self)
 
     @property
     def converged(self) -> np.ndarray:

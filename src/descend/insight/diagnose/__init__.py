@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from descend import _validation as check
+from descend.engine._reprs import fields_repr
 from descend.insight.diagnose._curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
 from descend.insight.diagnose._features import curve_features
 from descend.insight.diagnose._logs import read_log, read_losses
@@ -61,6 +62,9 @@ class Diagnosis:
     evidence: list[str]
     advice: str
     statistics: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return fields_repr(self)
 
     @property
     def ok(self) -> bool:
