@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import descend as ds
 from descend.problems import data, surfaces
 from descend.problems.models import (
     ACTIVATIONS,
@@ -298,3 +299,16 @@ def test_inputs_of_the_wrong_shape_are_named():
 def test_registries_list_the_documented_names():
     assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "identity"}
     assert set(INITS) == {"xavier", "he", "normal", "zeros"}
+
+
+def test_problem_objects_print_their_facts_not_their_functions():
+    surface = ds.surfaces.get("rosenbrock")
+    text = repr(surface)
+    assert text.startswith(
+        "Surface(name='rosenbrock', dim=2, formula='(1 - x)^2 + 100 (y - x^2)^2'"
+    )
+    assert "<function" not in text and "minima=((1.0, 1.0),)" in text
+    assert (
+        repr(ds.models.mlp([4, 8, 3])) == "Model(name='mlp', n_inputs=4, n_outputs=3, output='raw')"
+    )
+    assert repr(ds.losses.get("mse")) == "Loss(name='mse', task='regression')"

@@ -121,6 +121,13 @@ class Model(NamedTuple):
     n_outputs: int = 1
     output: str = "raw"
 
+    def __repr__(self) -> str:
+        """The facts, not the two functions."""
+        return (
+            f"Model(name={self.name!r}, n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, "
+            f"output={self.output!r})"
+        )
+
 
 # ---------------------------------------------------------------------------------------------
 # Helpers

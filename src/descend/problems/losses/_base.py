@@ -5,7 +5,7 @@ bools and names, come from :mod:`descend._validation`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -33,7 +33,7 @@ class Loss:
     """
 
     name: str
-    fn: Callable[[Any, Any], jax.Array]
+    fn: Callable[[Any, Any], jax.Array] = field(repr=False)
     task: str
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -52,7 +52,7 @@ class Surface:
     """
 
     name: str
-    f: Callable[[jax.Array], jax.Array]
+    f: Callable[[jax.Array], jax.Array] = field(repr=False)
     dim: int
     formula: str
     domain: tuple[tuple[float, float], ...]
@@ -64,7 +64,7 @@ class Surface:
     adaptive_lr: float
     local_minima: tuple[Point, ...] = ()
     saddles: tuple[Point, ...] = ()
-    description: str = ""
+    description: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         dim = check.integer("Surface.dim", self.dim, 1)
