@@ -75,8 +75,8 @@ class Surface:
                 f"Surface.domain must be {dim} (low, high) pairs with low < high; got {domain}"
             )
         object.__setattr__(self, "domain", domain)
-        for field in ("minima", "local_minima", "saddles"):
-            object.__setattr__(self, field, _points(field, getattr(self, field), dim))
+        for name in ("minima", "local_minima", "saddles"):
+            object.__setattr__(self, name, _points(name, getattr(self, name), dim))
         object.__setattr__(self, "start", _points("start", [self.start], dim)[0])
         if (self.min_value is None) != (len(self.minima) == 0):
             raise ValueError(
