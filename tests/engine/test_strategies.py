@@ -43,6 +43,24 @@ def test_restarts_around_a_point_and_errors():
     np.testing.assert_array_equal(draw_starts(5, [(0, 1)], seed=3), draw_starts(5, [(0, 1)], 3))
 
 
+def test_restarts_vmapped_over_the_learning_rate_match_one_call_each():
+    """``jax.vmap`` of restarts with its defaults (16 starts, one program of them inside the
+    vmapped one): each learning rate's runs and best index are those of its own call, and
+    Himmelblau's best loss is its minimum, 0."""
+    himmelblau = ds.surfaces.get("himmelblau")
+    lrs = [0.01, 0.05]
+    both = jax.vmap(lambda lr: ds.restarts(himmelblau, ds.adam(lr)))(jnp.array(lrs))
+    assert np.shape(both.best_index) == (2,) and np.shape(both.starts) == (2, 16, 2)
+    for i, lr in enumerate(lrs):
+        one = ds.restarts(himmelblau, ds.adam(lr))
+        assert int(both.best_index[i]) == one.best_index
+        np.testing.assert_array_equal(both.results.best_loss[i], one.results.best_loss)
+        assert float(one.best.best_loss) < 1e-8
+    assert repr(both).startswith("Restarts(batch=(2,), 16 starts each; Result(batch=(2, 16)")
+    with pytest.raises(ValueError, match=r"\(2,\) sets of restarts \(from jax.vmap\)"):
+        _ = both.best
+
+
 def test_annealing_leaves_a_local_minimum_that_gradient_descent_keeps():
     well = ds.surfaces.get("double_well")
     gd = ds.minimize(well, None, ds.gd(well.lr), max_steps=3000)

@@ -20,13 +20,16 @@ CALLS = {
     "fit_fan": lambda lr: ds.insight.fit_fan(
         ds.models.logistic(2), "binary_cross_entropy", ds.data.moons(), ds.adam(lr), epochs=1
     ),
-    "restarts": lambda lr: ds.restarts(HIMMELBLAU, ds.adam(lr), 4, max_steps=10),
 }
 # functions that read finished results or values on the host say how in their own words
 ON_THE_HOST = {
     "lr_find": lambda x: ds.insight.lr_find(HIMMELBLAU, jnp.stack([x, x])),
     "diagnose": lambda lr: ds.insight.diagnose(ds.minimize(HIMMELBLAU, None, ds.gd(lr))),
     "validate": lambda lr: ds.validate(ds.adam, lr=lr),
+    # a traced learning rate runs (tests/engine/test_restarts.py); traced starts cannot
+    "restarts": lambda x: ds.restarts(
+        HIMMELBLAU, ds.adam(0.01), 4, around=jnp.stack([x, x]), radius=1.0, max_steps=10
+    ),
 }
 
 

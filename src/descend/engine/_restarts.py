@@ -18,22 +18,28 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, minimize
+from descend.engine._reprs import traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import split
 
 
+@jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class Restarts:
     """``starts[i]`` and ``results[i]`` (a batched Result) for each restart; ``best_index``
-    is the best non-diverged run (-1 when every run diverged)."""
+    is the best non-diverged run (-1 when every run diverged). A pytree: under ``jax.vmap``
+    (over a learning rate, say) every field gains the batch axis."""
 
     starts: np.ndarray
     results: Result
-    best_index: int
+    best_index: Any
 
     def __repr__(self) -> str:
         """How many starts, which run is best, then the results' summary."""
+        if traced(self.best_index) or np.ndim(self.best_index):
+            n = np.shape(self.starts)[-2]
+            return f"Restarts(batch={np.shape(self.best_index)}, {n} starts each; {self.results!r})"
         if self.best_index < 0:
             best = "every run diverged"
         else:
@@ -44,6 +50,11 @@ class Restarts:
     @property
     def best(self) -> Result:
         """The best run (raises when every run diverged)."""
+        if np.ndim(self.best_index):
+            raise ValueError(
+                f"these are {np.shape(self.best_index)} sets of restarts (from jax.vmap): "
+                "take one first, e.g. jax.tree.map(lambda a: a[0], restarts).best"
+            )
         if self.best_index < 0:
             raise ValueError("every restart diverged; lower the learning rate")
         return self.results[self.best_index]
@@ -82,7 +93,7 @@ def restarts(
     """Run ``optimizer`` from ``n`` random starts of ``f`` (a surface or a function of a
     vector) in one vmapped program (one a core, side by side, on a CPU of several cores: see
     :func:`descend.engine._cores.split_over_cores`); options go to :func:`descend.minimize`."""
-    check.untraced("restarts", split(optimizer)[1], around, radius, domain, options)
+    check.untraced("restarts", around, radius, domain, does="draws its starts on the host")
     if around is not None:
         if radius is None:
             raise ValueError("around needs radius: the half-width of the box of starts")
@@ -98,7 +109,15 @@ def restarts(
     starts = draw_starts(n, box, seed)
     fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
     batch = jnp.asarray(starts, jnp.result_type(float))
-    results = split_over_cores(jax.vmap(lambda s: minimize(fn, s, optimizer, **options)), batch)
+    runs = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))
+    if traced((split(optimizer)[1], options)):
+        # inside jit or vmap (over a learning rate, say): one program, the best found in it
+        results = runs(batch)
+        usable = (results.reason != StopReason.DIVERGED) & jnp.isfinite(results.best_loss)
+        best = jnp.argmin(jnp.where(usable, results.best_loss, jnp.inf))
+        index = jnp.where(jnp.any(usable), best, -1).astype(jnp.int32)
+        return Restarts(starts=starts, results=results, best_index=index)
+    results = split_over_cores(runs, batch)
     best = np.asarray(results.best_loss, float)
     usable = (np.asarray(results.reason) != StopReason.DIVERGED) & np.isfinite(best)
     index = int(np.argmin(np.where(usable, best, np.inf))) if usable.any() else -1
