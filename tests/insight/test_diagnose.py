@@ -484,6 +484,12 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
         # the PyTorch CIFAR-10 tutorial's print: [epoch, batch] loss
         ("cifar.log", "[1,  2000] loss: 0.900\n[1,  4000] loss: 0.500\n[2,  2000] loss: 0.300\n",
          "loss", "step"),
+        # nanoGPT: "iter" lines, and "step" lines at evaluations naming train and val loss
+        ("nanogpt.log", "step 0: train loss 1.1, val loss 1.2\n"
+         "iter 0: loss 0.9000, time 100.00ms, mfu -100.00%\n"
+         "iter 10: loss 0.5000, time 50.00ms, mfu 10.00%\n"
+         "step 10: train loss 0.45, val loss 0.7\n"
+         "iter 20: loss 0.3000, time 50.00ms, mfu 10.00%\n", "loss", "step"),
         # Sacred's metrics.json: a series per metric, logged at their own steps
         ("metrics.json", '{"train.loss": {"steps": [0, 1, 2], "timestamps": ["t0", "t1", "t2"], '
          '"values": [0.9, 0.5, 0.3]}, "val.acc": {"steps": [2], "timestamps": ["t2"], '
@@ -517,6 +523,19 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     log = read_log(path)
     assert log["column"] == column and log["unit"] == unit
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+
+
+def test_a_log_naming_train_and_val_loss_on_one_line_keeps_them_apart(tmp_path):
+    path = tmp_path / "nanogpt.log"
+    path.write_text(
+        "step 0: train loss 1.1, val loss 1.2\niter 0: loss 0.9, time 1ms\n"
+        "iter 10: loss 0.5, time 1ms\nstep 10: train loss 0.45, val loss 0.7\n"
+        "iter 20: loss 0.3, time 1ms\n"
+    )
+    np.testing.assert_array_equal(read_log(path)["step"], [0, 10, 20])
+    val = read_log(path, column="val_loss")
+    np.testing.assert_array_equal(val["loss"], [1.2, 0.7])
+    np.testing.assert_array_equal(val["step"], [0, 10])
 
 
 def test_boosting_logs_read_the_iterations_and_never_a_rising_metric(tmp_path):

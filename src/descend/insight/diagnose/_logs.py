@@ -109,6 +109,8 @@ _NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 _PAIR = re.compile(
     r"([A-Za-z_][\w./-]*?)['\"]?\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
 )
+#: ``train loss 0.25`` / ``val loss 0.3`` (nanoGPT) read as ``train_loss`` / ``val_loss``.
+_QUALIFIED_LOSS = re.compile(r"\b(train(?:ing)?|val(?:id(?:ation)?)?|test|eval)\s+(loss)\b", re.I)
 #: LightGBM's ``training's l2: 0.25`` (the data set's name, then the metric's).
 _SPLIT_PAIR = re.compile(r"([A-Za-z_]\w*'s\s+[\w@.-]+):\s*(" + _NUMBER + r")(?![\w.])")
 #: The iteration that opens a boosting library's line: XGBoost and LightGBM ``[10]``,
@@ -180,7 +182,7 @@ def _columns_from_printed(text: str) -> dict[str, list[Any]]:
     context: dict[str, str] = {}
     stepped = False  # whether the last record named its own step
     for line in text.splitlines():
-        line = line[:10_000]
+        line = _QUALIFIED_LOSS.sub(r"\1_\2", line[:10_000])
         split_pairs = _SPLIT_PAIR.findall(line)
         rest = _SPLIT_PAIR.sub(" ", line) if split_pairs else line
         pairs = {name.lower(): value for name, value in [*split_pairs, *_PAIR.findall(rest)]}
@@ -325,10 +327,17 @@ def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str
     return numeric[0]
 
 
-def _find(columns: dict[str, list[Any]], names: Sequence[str]) -> str | None:
+def _find(
+    columns: dict[str, list[Any]], names: Sequence[str], rows: Sequence[int], finite: bool
+) -> str | None:
+    """The first column named one of ``names`` with a number (a finite one, with ``finite``)
+    on each of ``rows``. A log can name its steps twice: nanoGPT prints ``iter 10: loss ...``
+    and, at evaluations, ``step 10: train loss ..., val loss ...``."""
     for c in columns:
-        if c.strip().lower() in names and _numeric(columns[c]):
-            return c
+        if c.strip().lower() in names:
+            values = [_safe(columns, c, i) for i in rows]
+            if all(v is not None and (math.isfinite(v) or not finite) for v in values):
+                return c
     return None
 
 
@@ -425,9 +434,7 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     path = os.fspath(path)
     columns = _columns(path)
     name = _choose(columns, column, path)
-    step_name = _find(columns, STEP_NAMES)
-    grad_name = _find(columns, GRAD_NAMES)
-    loss, steps, grads = [], [], []
+    loss, rows = [], []
     for i, cell in enumerate(columns[name]):
         try:
             value = _number(cell)
@@ -435,11 +442,9 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
             raise ValueError(
                 f"{path}: column {name!r} holds {cell!r} (row {i + 1}), not a number"
             ) from None
-        if value is None:
-            continue
-        loss.append(value)
-        steps.append(_safe(columns, step_name, i))
-        grads.append(_safe(columns, grad_name, i))
+        if value is not None:
+            loss.append(value)
+            rows.append(i)
     if not loss:
         raise ValueError(f"{path}: column {name!r} holds no numbers")
     out: dict[str, Any] = {
@@ -449,11 +454,13 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
         "grad_norm": None,
         "unit": "step",
     }
-    if step_name is not None and all(v is not None and math.isfinite(v) for v in steps):
-        out["step"] = np.asarray(steps, dtype=float)
+    step_name = _find(columns, STEP_NAMES, rows, finite=True)
+    if step_name is not None:
+        out["step"] = np.asarray([_safe(columns, step_name, i) for i in rows], dtype=float)
         out["unit"] = "epoch" if "epoch" in step_name.lower() else "step"
-    if grad_name is not None and all(v is not None for v in grads):
-        out["grad_norm"] = np.asarray(grads, dtype=float)
+    grad_name = _find(columns, GRAD_NAMES, rows, finite=False)
+    if grad_name is not None:
+        out["grad_norm"] = np.asarray([_safe(columns, grad_name, i) for i in rows], dtype=float)
     return out
 
 
