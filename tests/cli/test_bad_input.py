@@ -16,6 +16,8 @@ BAD_INPUTS = [
     (["race", "-p", "dim"], "write surface parameters as key=value; got 'dim'"),
     (["race", "-p", "dim=x"], "--param dim: 'x' is not a number"),
     (["race", "--start", "a,b"], "--start: 'a' is not a number"),
+    (["race", "--start", "nan,1"], "--start: 'nan' is not a finite number"),
+    (["race", "-o", "adam:lr=1e999"], "optimizer adam, lr: '1e999' is not a finite number"),
     (["race", "-o", "adam:b1=1"], "optimizer adam: b1 must be a number in [0, 1); got 1.0"),
     (["race", "-o", "lookahead-nesterov:gamma=1"], "unknown hyperparameter(s) gamma; valid: lr"),
     (["race", "--plot", "r.pdf"], "--plot must end in .png or .svg; got 'r.pdf'"),
@@ -119,6 +121,7 @@ BAD_INPUTS = [
     (["diagnose"], "the following arguments are required: file"),
     (["diagnose", "nope.csv"], "no such file: nope.csv"),
     (["diagnose", "."], ". is a folder"),
+    (["diagnose", "/dev/zero"], "/dev/zero is not a file (a device?)"),
     (["diagnose", "one.csv", "--column", "zz"], "no column 'zz'"),
     # plot
     (["plot"], "the following arguments are required: kind"),

@@ -1,8 +1,11 @@
 """Loss-curve diagnosis: curves of known character, real descend runs, the scikit-learn
 blow-up without NaN, reading CSV and JSON logs, bad input, and a small held-out corpus."""
 
+import io
 import json
+import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -523,6 +526,18 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     log = read_log(path)
     assert log["column"] == column and log["unit"] == unit
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+
+
+def test_a_log_from_standard_input_and_from_a_pipe(tmp_path, monkeypatch):
+    text = b"step,loss\n0,0.9\n1,0.5\n2,0.3\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))
+    np.testing.assert_array_equal(read_log("-")["loss"], [0.9, 0.5, 0.3])
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(text))
+    writer.start()
+    np.testing.assert_array_equal(read_log(fifo)["step"], [0, 1, 2])
+    writer.join()
 
 
 def test_a_log_naming_train_and_val_loss_on_one_line_keeps_them_apart(tmp_path):

@@ -127,13 +127,20 @@ def real(
 
 
 def number(text: str, what: str | None) -> float:
-    """``text`` as a float; a one-line error naming ``what`` (argparse's when None)."""
+    """``text`` as a finite float; a one-line error naming ``what`` (argparse's when None).
+    ``nan``, ``inf`` and numbers beyond the float range (``1e999``) are refused: no option
+    of descend takes one."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         if what is None:
             raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
         raise UsageError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        if what is None:
+            raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
+        raise UsageError(f"{what}: {text!r} is not a finite number")
+    return value
 
 
 def int_list(text: str, option: str, low: int = 1) -> list[int]:

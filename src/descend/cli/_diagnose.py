@@ -45,10 +45,8 @@ def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    print(
-        f"descend diagnose: {report['file']} (column {report['column']!r}, "
-        f"{report['values']} values)"
-    )
+    source = "standard input" if report["file"] == "-" else report["file"]
+    print(f"descend diagnose: {source} (column {report['column']!r}, {report['values']} values)")
     print(f"label: {report['label']}")
     print("evidence:")
     for line in report["evidence"]:
@@ -69,13 +67,14 @@ def add_parser(sub: Any) -> None:
     p = command_parser(
         sub, "diagnose", run, help="diagnose a loss curve from a training log", doc=__doc__,
         examples=["descend diagnose metrics.csv", "descend diagnose history.json --column loss",
-                  "descend diagnose trainer_state.json --json"],
+                  "descend diagnose trainer_state.json --json",
+                  "grep loss train.log | descend diagnose -", "descend diagnose runs/exp1"],
         after="exit status: 0 converged or healthy, 1 a problem found, 2 bad input",
     )  # fmt: skip
     p.add_argument(
         "file",
-        help="a log of losses: CSV, JSON, printed, an MLflow metric file, a TensorBoard event "
-        "file or run folder",
+        help="a log of losses (- for standard input): CSV, JSON, printed, an MLflow metric "
+        "file, a TensorBoard event file or run folder",
     )
     p.add_argument(
         "--column",

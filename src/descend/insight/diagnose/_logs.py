@@ -46,12 +46,15 @@ gradient_norm the gradient norms, when they are present on the same rows.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import json
 import math
 import os
 import re
+import stat
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -356,16 +359,33 @@ def _parse_json(text: str, path: str) -> Any:
     return data
 
 
-def _event_files(path: str) -> list[str]:
-    """The TensorBoard event files at ``path``: the file itself when it is one, the event
-    files in it (oldest first, as their names sort) when it is a folder."""
-    if os.path.isdir(path):
-        names = sorted(n for n in os.listdir(path) if ".tfevents." in n)
-        return [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
-    if ".tfevents." in os.path.basename(path):
-        return [path]
-    with open(path, "rb") as fh:
-        return [path] if is_event_file(fh.read(200)) else []
+#: The largest log read (1 GiB): a larger one is refused before it fills the memory.
+MAX_BYTES = 1 << 30
+
+
+def _read_bytes(path: str) -> bytes:
+    """A log's bytes (``"-"``: standard input). Devices are refused (``/dev/zero`` never
+    ends), pipes are read (``descend diagnose <(grep loss train.log)``), and more than
+    :data:`MAX_BYTES` is refused."""
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    else:
+        mode = os.stat(path).st_mode  # FileNotFoundError for a missing file
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", path)
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise ValueError(f"{path} is not a file (a device?); give a log file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_BYTES >> 30} GiB; give a shorter log")
+    return data
+
+
+def _event_files(folder: str) -> list[str]:
+    """The TensorBoard event files in a folder, oldest first (as their names sort)."""
+    names = sorted(n for n in os.listdir(folder) if ".tfevents." in n)
+    return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
 
 
 def _by_step(scalars: Sequence[tuple[Any, str, Any]]) -> dict[str, list[Any]]:
@@ -380,15 +400,14 @@ def _by_step(scalars: Sequence[tuple[Any, str, Any]]) -> dict[str, list[Any]]:
     return {step_name: steps, **{n: [rows[s].get(n) for s in steps] for n in names}}
 
 
-def _columns_from_events(files: Sequence[str], path: str) -> dict[str, list[Any]]:
-    """One row per step, one column per scalar tag."""
+def _columns_from_events(files: dict[str, bytes], path: str) -> dict[str, list[Any]]:
+    """One row per step, one column per scalar tag, from event files' bytes by name."""
     scalars = []
-    for name in files:
-        with open(name, "rb") as fh:
-            try:
-                scalars += read_scalars(fh.read())
-            except ValueError as err:
-                raise ValueError(f"{name} {err}") from None
+    for name, data in files.items():
+        try:
+            scalars += read_scalars(data)
+        except ValueError as err:
+            raise ValueError(f"{name} {err}") from None
     if not scalars:
         raise ValueError(f"{path} holds no scalars (TensorBoard event file)")
     return _by_step(scalars)
@@ -396,11 +415,12 @@ def _columns_from_events(files: Sequence[str], path: str) -> dict[str, list[Any]
 
 def _columns(path: str) -> dict[str, list[Any]]:
     """The columns of a log file (or of a folder of TensorBoard event files)."""
-    events = _event_files(path)
-    if events:
-        return _columns_from_events(events, path)
-    with open(path, "rb") as fh:
-        text = fh.read().decode("utf-8-sig")
+    if os.path.isdir(path) and (events := _event_files(path)):
+        return _columns_from_events({name: _read_bytes(name) for name in events}, path)
+    data = _read_bytes(path)
+    if ".tfevents." in os.path.basename(path) or is_event_file(data[:200]):
+        return _columns_from_events({path: data}, path)
+    text = data.decode("utf-8-sig")
     if not text.strip():
         raise ValueError(f"{path} is empty")
     named_json = path.lower().endswith((".json", ".jsonl"))
