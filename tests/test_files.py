@@ -1,15 +1,17 @@
 """Output files are written whole or not at all (descend._files.written_whole), also when
 the writing process is killed with SIGKILL."""
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
-from descend._files import written_whole
+from descend._files import read_bytes, written_whole
 
 
 def test_the_file_appears_whole_and_the_temporary_name_keeps_the_suffix(tmp_path):
@@ -48,3 +50,27 @@ def test_a_writer_killed_mid_write_leaves_the_old_file(tmp_path):
     proc.wait(timeout=30)
     time.sleep(0.05)
     assert out.read_text() == "old"
+
+
+def test_inputs_are_read_within_bounds(tmp_path, monkeypatch):
+    """Files and pipes are read; devices, folders and files over the limit are refused
+    before they fill the memory; "-" is standard input."""
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"loss\n1\n")
+    assert read_bytes(path, 100) == b"loss\n1\n"
+    with pytest.raises(ValueError, match=r"log\.csv is larger than 0 MiB, the most read"):
+        read_bytes(path, 3)
+    with pytest.raises(ValueError, match="/dev/zero is a device, not a file"):
+        read_bytes("/dev/zero", 1 << 30)
+    with pytest.raises(IsADirectoryError):
+        read_bytes(tmp_path, 100)
+    with pytest.raises(FileNotFoundError):
+        read_bytes(tmp_path / "nope", 100)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"from a pipe"))
+    writer.start()
+    assert read_bytes(fifo, 100) == b"from a pipe"
+    writer.join()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"from stdin")))
+    assert read_bytes("-", 100) == b"from stdin"

@@ -1,9 +1,12 @@
-"""Output files written whole or not at all."""
+"""Output files written whole or not at all, and input files read within bounds."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,3 +28,25 @@ def written_whole(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of an input file, at most ``limit`` of them; ``"-"`` reads standard input.
+
+    Pipes are read (``<(grep loss train.log)``); a folder raises ``IsADirectoryError``, a
+    device (``/dev/zero`` would never end) and anything longer than ``limit`` bytes raise
+    ``ValueError`` naming the path, a missing file ``FileNotFoundError``."""
+    if os.fspath(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        mode = os.stat(path).st_mode  # FileNotFoundError for a missing file
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise ValueError(f"{os.fspath(path)} is a device, not a file")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    if len(data) > limit:
+        size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
+        raise ValueError(f"{os.fspath(path)} is larger than {size}, the most read")
+    return data

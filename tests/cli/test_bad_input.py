@@ -100,6 +100,7 @@ BAD_INPUTS = [
     (["fit", "-b", "1000"], "--batch-size must be auto, full or an integer in 1..105"),
     (["fit", "-b", "half"], "got 'half'"),
     (["fit", "--lr", "-1"], "--lr must be a number > 0; got -1.0"),
+    (["fit", "--data", "/dev/zero", "--target", "y"], "read_csv: is a device, not a file"),
     (["fit", "-o", "adamx"], "unknown optimizer 'adamx'"),
     (["fit", "--loss", "kl"], "kl"),
     (["fit", "--validation", "0.6", "--test", "0.5"], "sum to less than 1"),
@@ -121,7 +122,7 @@ BAD_INPUTS = [
     (["diagnose"], "the following arguments are required: file"),
     (["diagnose", "nope.csv"], "no such file: nope.csv"),
     (["diagnose", "."], ". is a folder"),
-    (["diagnose", "/dev/zero"], "/dev/zero is not a file (a device?)"),
+    (["diagnose", "/dev/zero"], "/dev/zero is a device, not a file"),
     (["diagnose", "one.csv", "--column", "zz"], "no column 'zz'"),
     # plot
     (["plot"], "the following arguments are required: kind"),

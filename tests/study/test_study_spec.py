@@ -220,8 +220,9 @@ def test_python_arguments_of_the_wrong_type_are_refused():
         (lambda p: p.write_bytes(bytes(range(128, 256)) * 3), "it is not UTF-8 text"),
         (lambda p: p.mkdir(), "Is a directory"),
         (lambda p: None, "No such file or directory"),
+        (lambda p: p.symlink_to("/dev/zero"), "is a device, not a file"),
     ],
-    ids=["binary", "folder", "missing"],
+    ids=["binary", "folder", "missing", "device"],
 )
 def test_the_command_line_names_a_spec_file_it_cannot_read(cli, tmp_path, make, message):
     path = tmp_path / "spec"  # no .toml suffix: the argument is a path all the same

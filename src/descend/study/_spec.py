@@ -42,6 +42,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
+from descend._files import read_bytes
 from descend.study._fields import _int, _keys, _text, _type
 from descend.study._grid import OptimizerSpec, _optimizer
 
@@ -235,6 +236,10 @@ def from_canonical(text: str) -> Spec:
     return parse(data)
 
 
+#: The largest spec file read: a study's spec is a page of TOML, never megabytes.
+SPEC_BYTES = 1 << 20
+
+
 def from_toml(source: str | Path) -> Spec:
     """A spec from a TOML file (a ``Path``, or a string naming an existing ``.toml`` file) or
     from TOML text. A syntax error is a ``ValueError`` naming the line."""
@@ -244,11 +249,13 @@ def from_toml(source: str | Path) -> Spec:
     ):
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_bytes(path, SPEC_BYTES).decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError(f"cannot read {str(path)!r}: it is not UTF-8 text") from None
         except OSError as err:
             raise ValueError(f"cannot read {str(path)!r}: {err.strerror or err}") from None
+        except ValueError as err:
+            raise ValueError(f"cannot read {str(path)!r}: {err}") from None
     if not isinstance(text, str):
         raise _type("spec", "TOML text or a path to a .toml file", source)
     try:

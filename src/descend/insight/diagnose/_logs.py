@@ -46,20 +46,18 @@ gradient_norm the gradient norms, when they are present on the same rows.
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import itertools
 import json
 import math
 import os
 import re
-import stat
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from descend._files import read_bytes
 from descend.insight.diagnose._tfevents import is_event_file, read_scalars
 
 LOSS_NAMES = (
@@ -363,25 +361,6 @@ def _parse_json(text: str, path: str) -> Any:
 MAX_BYTES = 1 << 30
 
 
-def _read_bytes(path: str) -> bytes:
-    """A log's bytes (``"-"``: standard input). Devices are refused (``/dev/zero`` never
-    ends), pipes are read (``descend diagnose <(grep loss train.log)``), and more than
-    :data:`MAX_BYTES` is refused."""
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
-    else:
-        mode = os.stat(path).st_mode  # FileNotFoundError for a missing file
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, "is a folder", path)
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise ValueError(f"{path} is not a file (a device?); give a log file")
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"{path} is larger than {MAX_BYTES >> 30} GiB; give a shorter log")
-    return data
-
-
 def _event_files(folder: str) -> list[str]:
     """The TensorBoard event files in a folder, oldest first (as their names sort)."""
     names = sorted(n for n in os.listdir(folder) if ".tfevents." in n)
@@ -416,8 +395,8 @@ def _columns_from_events(files: dict[str, bytes], path: str) -> dict[str, list[A
 def _columns(path: str) -> dict[str, list[Any]]:
     """The columns of a log file (or of a folder of TensorBoard event files)."""
     if os.path.isdir(path) and (events := _event_files(path)):
-        return _columns_from_events({name: _read_bytes(name) for name in events}, path)
-    data = _read_bytes(path)
+        return _columns_from_events({name: read_bytes(name, MAX_BYTES) for name in events}, path)
+    data = read_bytes(path, MAX_BYTES)  # "-": standard input
     if ".tfevents." in os.path.basename(path) or is_event_file(data[:200]):
         return _columns_from_events({path: data}, path)
     text = data.decode("utf-8-sig")

@@ -127,21 +127,28 @@ def read_csv(
     if not isinstance(target, str):
         raise TypeError(f"read_csv: target must be a column name (a string); got {target!r}")
     file = Path(path)
-    if not file.is_file():
-        what = "is a directory, not a file" if file.is_dir() else "no such file"
+    if not (file.is_file() or file.is_fifo()):  # a pipe is read: <(cut -d, -f2- data.csv)
+        what = "no such file"
+        if file.exists():
+            what = "is a directory, not a file" if file.is_dir() else "is a device, not a file"
         raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
+    where = f"read_csv({str(path)!r})"
     with open(file, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         rows: list[tuple[int, list[str]]] = []
         header: list[str] | None = None
-        for cells in reader:
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip() for c in cells]
-            else:
-                rows.append((reader.line_num, cells))
-    where = f"read_csv({str(path)!r})"
+        try:
+            for cells in reader:
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                if header is None:
+                    header = [c.strip() for c in cells]
+                else:
+                    rows.append((reader.line_num, cells))
+        except UnicodeDecodeError as err:
+            raise ValueError(f"{where}: not UTF-8 text (byte {err.start} of a block)") from None
+        except csv.Error as err:
+            raise ValueError(f"{where}: line {reader.line_num}: {err}") from None
     if header is None:
         raise ValueError(f"{where}: the file is empty (expected a header row of column names)")
     duplicates = sorted({c for c in header if header.count(c) > 1})
