@@ -232,3 +232,14 @@ def test_the_command_line_names_a_spec_file_it_cannot_read(cli, tmp_path, make, 
     assert err.count("\n") == 1 and err.startswith("descend study run: error: cannot read ")
     assert message in err
     assert not (tmp_path / "study").exists()
+
+
+def test_the_command_line_refuses_a_dir_that_is_a_file(cli, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        'name = "t"\nsteps = 5\nseeds = 1\n[problem]\nsurface = "booth"\n'
+        '[[optimizers]]\nrule = "gd"\n'
+    )
+    code, out, err = cli("study", "run", str(spec), "--dir", str(spec))
+    assert code == 2 and out == ""
+    assert err == f"descend study run: error: --dir: {str(spec)!r} is a file, not a folder\n"

@@ -102,6 +102,8 @@ def run_run(args: argparse.Namespace) -> int:
         study = Study.from_toml(Path(args.spec))  # a path, whatever its name
     except (ValueError, TypeError) as err:
         raise UsageError(str(err), prog=prog) from None
+    if Path(args.dir).exists() and not Path(args.dir).is_dir():
+        raise UsageError(f"--dir: {args.dir!r} is a file, not a folder", prog=prog)
     executor = make_executor(args, prog)
     try:
         with executor:
