@@ -40,17 +40,26 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+#: What :func:`untraced` suggests by default.
+SWEEP_HINT = (
+    "to sweep a hyperparameter, give it a grid: descend.sweep, or stability_map for two of them"
+)
+
+
 def untraced(
-    where: str, *trees: Any, does: str = "runs its own vmapped program and returns NumPy arrays"
+    where: str,
+    *trees: Any,
+    does: str = "runs its own vmapped program and returns NumPy arrays",
+    hint: str = SWEEP_HINT,
 ) -> None:
     """Refuse traced values in ``trees`` for ``where``, a function that works on the host
     (``does`` says how: by default it runs its own compiled program and returns NumPy
-    arrays), so it cannot itself run under ``jit``, ``vmap`` or ``grad``."""
+    arrays), so it cannot itself run under ``jit``, ``vmap`` or ``grad``; ``hint`` says what
+    to do instead."""
     if any(not is_concrete(leaf) for leaf in jax.tree.leaves(trees)):
         raise TypeError(
             f"{where} {does}, so it cannot run under jax.jit, jax.vmap or jax.grad; call it "
-            "with concrete values (to sweep a hyperparameter, give it a grid: descend.sweep, "
-            "or stability_map for two of them)"
+            f"with concrete values ({hint})"
         )
 
 

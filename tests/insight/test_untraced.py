@@ -26,7 +26,11 @@ ON_THE_HOST = {
     "lr_find": lambda x: ds.insight.lr_find(HIMMELBLAU, jnp.stack([x, x])),
     "diagnose": lambda lr: ds.insight.diagnose(ds.minimize(HIMMELBLAU, None, ds.gd(lr))),
     "validate": lambda lr: ds.validate(ds.adam, lr=lr),
-    # a traced learning rate runs (tests/engine/test_restarts.py); traced starts cannot
+    # the data generators draw with NumPy
+    "moons": lambda noise: ds.data.moons(noise=noise),
+    "spiral": lambda noise: ds.data.spiral(noise=noise),
+    "linear_regression": lambda noise: ds.data.linear_regression(noise=noise),
+    # a traced learning rate runs (tests/engine/test_strategies.py); traced starts cannot
     "restarts": lambda x: ds.restarts(
         HIMMELBLAU, ds.adam(0.01), 4, around=jnp.stack([x, x]), radius=1.0, max_steps=10
     ),

@@ -8,7 +8,9 @@ data mixes the classes. Points are computed in float64 and stored as float32.
 
 from __future__ import annotations
 
+import functools
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,19 @@ from descend.problems.data._dataset import Dataset
 
 #: The bias of :func:`linear_regression`; its weights are ``np.arange(1, n_features + 1)``.
 LINEAR_REGRESSION_BIAS = 0.5
+
+
+def _on_the_host(generator: Callable[..., Dataset]) -> Callable[..., Dataset]:
+    """Refuse traced arguments (``jax.vmap`` over a seed or a noise level) in one message:
+    the generators draw with NumPy."""
+
+    @functools.wraps(generator)
+    def generate(*args: Any, **kwargs: Any) -> Dataset:
+        hint = "draw the data sets first, then vmap over what trains on them"
+        check.untraced(generator.__name__, args, kwargs, does="draws with NumPy", hint=hint)
+        return generator(*args, **kwargs)
+
+    return generate
 
 
 def _rng(where: str, seed: Any) -> np.random.Generator:
@@ -44,6 +59,7 @@ def _classes(name: str, rng: np.random.Generator, X: np.ndarray, y: np.ndarray, 
     )
 
 
+@_on_the_host
 def blobs(
     n_samples: int = 300,
     centers: int | Any = 3,
@@ -81,6 +97,7 @@ def blobs(
     return _classes("blobs", rng, X, y, k)
 
 
+@_on_the_host
 def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """Two interleaving half circles (scikit-learn's ``make_moons``), plus Gaussian noise.
 
@@ -98,6 +115,7 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     return _classes("moons", rng, X, np.repeat([0, 1], [n0, n1]), 2)
 
 
+@_on_the_host
 def circles(
     n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
 ) -> Dataset:
@@ -119,6 +137,7 @@ def circles(
     return _classes("circles", rng, X, np.repeat([0, 1], [n0, n1]), 2)
 
 
+@_on_the_host
 def xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """The XOR problem: Gaussian clouds around the corners of ``[-1, 1]^2``.
 
@@ -136,6 +155,7 @@ def xor(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     return _classes("xor", rng, X, np.repeat([0, 1], [n0, n1]), 2)
 
 
+@_on_the_host
 def spiral(n_samples: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -> Dataset:
     """Interleaved spiral arms, one per class (the CS231n "neural networks case study").
 
@@ -155,6 +175,7 @@ def spiral(n_samples: int = 300, classes: int = 3, noise: float = 0.2, seed: int
     return _classes("spiral", rng, np.concatenate(parts), np.repeat(np.arange(k), counts), k)
 
 
+@_on_the_host
 def linear_regression(
     n_samples: int = 100, n_features: int = 1, noise: float = 0.1, seed: int = 0
 ) -> Dataset:
@@ -175,6 +196,7 @@ def linear_regression(
     return Dataset(X.astype(np.float32), y.astype(np.float32), "regression", "linear", features)
 
 
+@_on_the_host
 def polynomial_regression(
     n_samples: int = 100, degree: int = 3, noise: float = 0.1, seed: int = 0
 ) -> Dataset:
