@@ -528,6 +528,15 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
 
 
+def test_diagnose_reads_a_log_given_by_its_path(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,loss\n0,1.0\n1,0.5\n2,0.3\n3,0.25\n4,0.24\n")
+    expected = diagnose(read_log(path))
+    assert diagnose(path) == expected and diagnose(str(path)) == expected
+    with pytest.raises(TypeError, match="neither a log file that exists nor a sequence"):
+        diagnose(str(tmp_path / "nope.csv"))
+
+
 def test_a_log_from_standard_input_and_from_a_pipe(tmp_path, monkeypatch):
     text = b"step,loss\n0,0.9\n1,0.5\n2,0.3\n"
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))

@@ -23,6 +23,7 @@ measures the labels against learning-rate sweeps whose best rate is known.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +95,9 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
         source: a :class:`descend.Result` (its history of losses and gradient norms and the
             engine's stop reason are used), a :class:`descend.FitResult` (its per-epoch
             training loss), a ``History``, a dict with ``"loss"`` and optionally
-            ``"grad_norm"`` and ``"step"`` (or ``"epoch"``), or a 1-D sequence of losses.
+            ``"grad_norm"`` and ``"step"`` (or ``"epoch"``), a 1-D sequence of losses, or
+            the path (a string or ``os.PathLike``) of a log written by any framework, read
+            by :func:`read_log` as ``descend diagnose`` reads it.
         grad_norm: the gradient norm at each recorded loss, when ``source`` lacks it; it
             tells a plateau (stalled, gradient not small) from a minimum (gradient small).
         steps: the step (or epoch) number of each loss, used in the evidence.
@@ -102,8 +105,16 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
     Raises:
         ValueError: for a curve that is empty, not 1-D, not numeric, shorter than 3 values
             (unless it is non-finite or the engine judged it), or whose ``grad_norm`` or
-            ``steps`` do not match it in length; TypeError for a string.
+            ``steps`` do not match it in length, or a log that cannot be read (see
+            :func:`read_log`); TypeError for a string that names no file.
     """
+    if isinstance(source, str) and not os.path.exists(source):
+        raise TypeError(
+            f"diagnose: got the string {source[:80]!r}, which is neither a log file that "
+            "exists nor a sequence of numbers; give a log's path or the losses"
+        )
+    if isinstance(source, (str, os.PathLike)):
+        source = read_log(source)
     check.untraced("diagnose", source, grad_norm, steps,
                    does="reads a finished curve on the host and returns a Diagnosis")  # fmt: skip
     read = _read(source, grad_norm, steps)
