@@ -92,7 +92,12 @@ def restarts(
 ) -> Restarts:
     """Run ``optimizer`` from ``n`` random starts of ``f`` (a surface or a function of a
     vector) in one vmapped program (one a core, side by side, on a CPU of several cores: see
-    :func:`descend.engine._cores.split_over_cores`); options go to :func:`descend.minimize`."""
+    :func:`descend.engine._cores.split_over_cores`); options go to :func:`descend.minimize`.
+
+    Under ``jax.vmap`` or ``jax.jit`` over the optimizer's numbers (a learning rate, say) the
+    starts run as one program inside the traced one, and every field of the returned
+    :class:`Restarts` gains the batch axis. The starts themselves are drawn on the host:
+    ``domain``, ``around``, ``radius`` and ``seed`` must be concrete."""
     check.untraced("restarts", around, radius, domain, does="draws its starts on the host")
     if around is not None:
         if radius is None:
