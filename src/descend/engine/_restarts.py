@@ -98,7 +98,7 @@ def restarts(
     starts run as one program inside the traced one, and every field of the returned
     :class:`Restarts` gains the batch axis. The starts themselves are drawn on the host:
     ``domain``, ``around``, ``radius`` and ``seed`` must be concrete."""
-    check.untraced("restarts", around, radius, domain, does="draws its starts on the host")
+    check.untraced("restarts", n, around, radius, domain, seed, does="draws its starts on the host")
     if around is not None:
         if radius is None:
             raise ValueError("around needs radius: the half-width of the box of starts")
