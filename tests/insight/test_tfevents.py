@@ -82,3 +82,17 @@ def test_descend_diagnose_reads_a_tensorboard_run_folder(tmp_path, capsys):
     assert report["values"] == len(TRUTH["torch"]["Loss/train"])
     assert main(["diagnose", str(tmp_path)]) == 2
     assert "folder" in capsys.readouterr().err
+
+
+def test_a_folder_of_runs_reads_its_only_run_or_its_train_run(tmp_path):
+    """Keras writes logs/train and logs/validation; Lightning lightning_logs/version_0."""
+    lightning = tmp_path / "lightning_logs"
+    shutil.copytree(DATA / "torch", lightning / "version_0")
+    assert read_log(lightning)["column"] == "Loss/train"
+    keras = tmp_path / "logs"
+    shutil.copytree(DATA / "keras", keras / "train")
+    shutil.copytree(DATA / "torch", keras / "validation")
+    assert read_log(keras)["column"] == "epoch_loss"
+    shutil.copytree(DATA / "torch", lightning / "version_1")
+    with pytest.raises(ValueError, match=r"several TensorBoard runs \(version_0, version_1\)"):
+        read_log(lightning)

@@ -362,9 +362,25 @@ MAX_BYTES = 1 << 30
 
 
 def _event_files(folder: str) -> list[str]:
-    """The TensorBoard event files in a folder, oldest first (as their names sort)."""
-    names = sorted(n for n in os.listdir(folder) if ".tfevents." in n)
-    return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    """The TensorBoard event files of a run folder, oldest first (as their names sort).
+
+    A folder without any holds its runs one level down: Keras writes ``logs/train`` and
+    ``logs/validation``, Lightning ``lightning_logs/version_0``. The only run there is read,
+    or the one named ``train``; several others are refused, naming them."""
+
+    def files(where: str) -> list[str]:
+        names = sorted(n for n in os.listdir(where) if ".tfevents." in n)
+        return [os.path.join(where, n) for n in names if os.path.isfile(os.path.join(where, n))]
+
+    if found := files(folder):
+        return found
+    subfolders = [n for n in sorted(os.listdir(folder)) if os.path.isdir(os.path.join(folder, n))]
+    runs = {n: found for n in subfolders if (found := files(os.path.join(folder, n)))}
+    if len(runs) > 1 and "train" not in runs:
+        raise ValueError(
+            f"{folder} holds several TensorBoard runs ({', '.join(runs)}); give one of them"
+        )
+    return runs.get("train") or next(iter(runs.values()), [])
 
 
 def _by_step(scalars: Sequence[tuple[Any, str, Any]]) -> dict[str, list[Any]]:
