@@ -268,3 +268,31 @@ def test_fit_gives_reduce_on_plateau_the_loss():
         np.testing.assert_allclose(a, b, rtol=1e-6)
     three = ds.fit(model, "mse", d, ds.gd(0.05), epochs=3, tol=0.0)
     assert not np.allclose(jax.tree.leaves(three.params)[0], jax.tree.leaves(two.params)[0])
+
+
+def test_without_the_per_epoch_evaluation_the_run_is_the_same():
+    """``evaluate=False`` skips the pass over all training samples after each epoch: the
+    steps, parameters, losses and validation records are bit for bit those of the default,
+    under jax.vmap too; only ``train_metric`` is NaN."""
+    moons = data.moons(n_samples=200, noise=0.2, seed=1)
+    train, val = data.split(moons, fractions=(0.75, 0.25), seed=0)
+    model = models.mlp([2, 16, 1])
+
+    def run(lr, evaluate, **kw):
+        return ds.fit(model, "binary_cross_entropy", train, ds.adam(lr), batch_size=16,
+                      epochs=15, validation=val, evaluate=evaluate, **kw)  # fmt: skip
+
+    for kw in ({}, {"early_stopping": True, "tol": 0.0, "n_iter_no_change": 3}):
+        full, lean = run(0.05, True, **kw), run(0.05, False, **kw)
+        for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(lean.params), strict=True):
+            np.testing.assert_array_equal(a, b)
+        for key in ("loss", "val_loss", "val_metric", "lr", "step_loss"):
+            np.testing.assert_array_equal(full.curves()[key], lean.curves()[key])
+        assert int(full.epochs) == int(lean.epochs) and int(full.reason) == int(lean.reason)
+        assert np.isnan(lean.history.train_metric).all()
+        assert np.nanmin(full.history.train_metric) > 0.5
+    lrs = jnp.array([0.01, 0.05])
+    batched = jax.vmap(lambda lr: run(lr, False).history.loss)(lrs)
+    np.testing.assert_allclose(batched[1], run(0.05, False).history.loss, rtol=1e-5)
+    with pytest.raises(TypeError, match="evaluate must be True or False; got 1"):
+        run(0.05, 1)
