@@ -170,8 +170,7 @@ def _mlflow_metric(rows: list[list[str]]) -> bool:
     timestamps in milliseconds and never decreasing, the steps whole numbers."""
     if any(len(r) != 3 for r in rows) or not _counts((r[0] for r in rows), strictly=False):
         return False
-    whole = all(float(r[2]).is_integer() for r in rows)
-    return whole and float(rows[0][0]) >= _MS_TIMESTAMP
+    return _counts((r[2] for r in rows), strictly=False) and float(rows[0][0]) >= _MS_TIMESTAMP
 
 
 def _columns_from_printed(text: str) -> dict[str, list[Any]]:
