@@ -419,9 +419,9 @@ def fit(
     params: Any = None,
     opt_state: Any = None,
     start_step: int = 0,
+    evaluate: bool = True,
     task: str | None = None,
     progress: Any = False,
-    evaluate: bool = True,
 ) -> FitResult:
     """Train ``model`` on ``data`` with ``optimizer`` (see the module docstring for the math).
 
@@ -443,15 +443,15 @@ def fit(
             with ``params`` this continues an earlier run, as ``partial_fit`` does.
         start_step: steps already taken by that earlier run (only the recorded learning-rate
             curve uses it: the optimizer's own count lives in ``opt_state``).
-        task: "classification" or "regression" for the metric (default: from the data or
-            the loss).
-        progress: show a progress bar (epochs, loss): True for standard error, or a stream.
         evaluate: after each epoch, run the model on all training samples with the epoch's
             final parameters, for ``history.train_metric`` (and, on divergence, the choice of
             the best parameters). ``False`` skips that pass, one forward pass over the data
             an epoch (about a third of an epoch's work, as Keras and PyTorch loops skip it):
             ``train_metric`` is NaN and the epoch's mean batch loss stands in for the end
             loss. The validation set, when given, is evaluated either way.
+        task: "classification" or "regression" for the metric (default: from the data or
+            the loss).
+        progress: show a progress bar (epochs, loss): True for standard error, or a stream.
     """
     X, y, data_task = _arrays(data, "data")
     epochs = check.positive_int("epochs", epochs)
