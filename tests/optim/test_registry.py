@@ -127,3 +127,10 @@ def test_the_faces_read_the_registry():
     assert list(sklearn_base.OPTIMIZERS) == registry.names()
     for name, rule in sklearn_base.OPTIMIZERS.items():
         assert rule is registry.get(name).constructor
+
+
+def test_an_entry_prints_what_a_call_needs():
+    assert repr(registry.get("gd")) == "OptimizerEntry(gd: lr=0.01 in [0, inf), log)"
+    text = repr(registry.get("adam"))
+    assert text.startswith("OptimizerEntry(adam: lr=0.001 in [0, inf), log; b1=0.9 in [0, 1),")
+    assert text.endswith("; options eps_hat=False, amsgrad=None)") and "<function" not in text

@@ -77,6 +77,10 @@ class Hyperparameter:
         right = "]" if self.high_closed else ")"
         return f"{left}{self.low:g}, {self.high:g}{right}"
 
+    def __repr__(self) -> str:
+        """``lr=0.001 in [0, inf), log``: the default, the range and the scale."""
+        return f"{self.name}={self.default:g} in {self.interval}, {self.scale}"
+
     def contains(self, value: float) -> bool:
         """Whether the number ``value`` is in the allowed range (NaN is not)."""
         above = value >= self.low if self.low_closed else value > self.low
@@ -104,6 +108,15 @@ class OptimizerEntry:
     description: str
     hyperparameters: tuple[Hyperparameter, ...]
     options: tuple[Option, ...] = ()
+
+    def __repr__(self) -> str:
+        """The name, the hyperparameters with their defaults and ranges, the options with
+        their defaults: what a user needs to call the constructor."""
+        hyper = "; ".join(map(repr, self.hyperparameters))
+        options = ", ".join(f"{o.name}={o.default!r}" for o in self.options)
+        return f"OptimizerEntry({self.name}: {hyper}" + (
+            f"; options {options})" if options else ")"
+        )
 
     def hyperparameter(self, name: str) -> Hyperparameter:
         """The hyperparameter called ``name``; ``ValueError`` listing them if none is."""
