@@ -26,7 +26,7 @@ def _varint(data: bytes, i: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         if i >= len(data) or shift > 63:
-            raise ValueError("a truncated varint")
+            raise ValueError("a truncated or overlong varint")
         byte = data[i]
         value |= (byte & 0x7F) << shift
         i, shift = i + 1, shift + 7
