@@ -213,3 +213,38 @@ def test_the_estimators_keep_the_rule_for_what_scikit_learn_does_not_check():
         with pytest.raises(error) as info:
             reg.fit(X, y)
         assert type(info.value) is error and next(iter(params)) in str(info.value)
+
+
+def test_counts_and_seeds_fit_a_32_bit_counter():
+    """Compiled programs count steps and epochs, and hold seeds, in 32-bit integers: a larger
+    value is refused by name, before JAX's OverflowError from inside a call."""
+    assert check.positive_int("max_steps", 2**31 - 1) == 2**31 - 1
+    for build in (check.positive_int, check.nonnegative_int):
+        with pytest.raises(ValueError, match=r"^n must be at most 2,147,483,647 in size"):
+            build("n", 2**31)
+    f = ds.surfaces.get("booth")
+    with pytest.raises(ValueError, match="max_steps must be at most 2,147,483,647"):
+        ds.minimize(f, None, ds.gd(0.01), max_steps=3 * 10**9)
+    iris = data.load("iris")
+    with pytest.raises(ValueError, match="seed must be at most 2,147,483,647"):
+        ds.fit(models.softmax(4, 3), "softmax_cross_entropy", iris, ds.adam(), seed=2**40)
+    with pytest.raises(ValueError, match="epochs x steps per epoch must be at most"):
+        ds.fit(models.softmax(4, 3), "softmax_cross_entropy", iris, ds.adam(), batch_size=1,
+               epochs=2**30)  # fmt: skip
+
+
+def test_what_cannot_fit_in_memory_is_refused_before_it_is_allocated(monkeypatch):
+    monkeypatch.setattr(check, "memory_bytes", lambda: 2**30)  # a 1 GiB machine
+    check.fits_in_memory("a small thing", 2**28, "never mind")
+    whole = r"^a big thing would need 1\.0 GiB, more than half of this machine's memory; do less$"
+    with pytest.raises(ValueError, match=whole):
+        check.fits_in_memory("a big thing", 2**30, "do less")
+    f = ds.surfaces.get("booth")
+    with pytest.raises(ValueError, match=r"^100,000 restarts would need [0-9.]+ GiB"):
+        ds.restarts(f, ds.adam(), 100_000)
+    with pytest.raises(ValueError, match=r"^a range test of 10,000,000 steps would need"):
+        ds.insight.lr_find(f, num_steps=10_000_000)
+    iris = data.load("iris")
+    with pytest.raises(ValueError, match=r"^the history of 10,000,000 epochs of 150 steps"):
+        ds.fit(models.softmax(4, 3), "softmax_cross_entropy", iris, ds.adam(), batch_size=1,
+               epochs=10_000_000)  # fmt: skip

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -278,14 +279,48 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
     return int(value)
 
 
+#: The largest count or seed descend takes: compiled programs count steps, epochs and
+#: records, and hold seeds, in 32-bit integers.
+INT32_MAX = 2**31 - 1
+
+
+def int32(name: str, value: int) -> int:
+    """``value`` when it fits a compiled program's 32-bit counter; a ``ValueError`` naming
+    ``name`` and the limit otherwise (instead of JAX's OverflowError from inside a call)."""
+    if abs(value) > INT32_MAX:
+        raise ValueError(
+            f"{name} must be at most {INT32_MAX:,} in size (compiled programs count in "
+            f"32-bit integers); got {value}"
+        )
+    return value
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes (8 GiB when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def fits_in_memory(what: str, nbytes: float, advice: str, detail: str = "") -> None:
+    """Refuse, before anything is allocated or compiled, ``what`` when it would need more
+    than half of this machine's memory: a ``ValueError`` saying how much, and ``advice``."""
+    if nbytes > memory_bytes() // 2:
+        raise ValueError(
+            f"{what} would need {nbytes / 2**30:.1f} GiB{detail}, more than half of this "
+            f"machine's memory; {advice}"
+        )
+
+
 def positive_int(name: str, value: Any) -> int:
-    """A Python integer >= 1 (step counts, periods, patience + 1, ...)."""
-    return integer(name, value, 1)
+    """A Python integer in ``[1, 2^31 - 1]`` (step counts, periods, patience + 1, ...)."""
+    return int32(name, integer(name, value, 1))
 
 
 def nonnegative_int(name: str, value: Any) -> int:
-    """A Python integer >= 0 (seeds, cooldowns, ...)."""
-    return integer(name, value, 0)
+    """A Python integer in ``[0, 2^31 - 1]`` (seeds, cooldowns, ...)."""
+    return int32(name, integer(name, value, 0))
 
 
 def boolean(name: str, value: Any, *, none: bool = False) -> bool | None:

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
 from descend.engine import annealing, lookahead_nesterov
 from descend.optim import registry
 from descend.problems import data as data_lib
@@ -92,7 +93,8 @@ def _bound(low: float | None, high: float | None, low_open: bool, kind: str) -> 
 
 
 def integer(low: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer, at least ``low`` when given."""
+    """An argparse type: an integer, at least ``low`` when given, and at most 2^31 - 1 in
+    size (what a compiled program's counters and seeds hold)."""
     allowed = _bound(low, None, False, "an integer")
 
     def parse(text: str) -> int:
@@ -102,6 +104,8 @@ def integer(low: int | None = None) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
         if low is not None and value < low:
             raise argparse.ArgumentTypeError(f"must be {allowed}; got {value}")
+        if abs(value) > check.INT32_MAX:
+            raise argparse.ArgumentTypeError(f"must be at most {check.INT32_MAX:,}; got {value}")
         return value
 
     return parse

@@ -95,11 +95,15 @@ def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, 
     for name, hyper, opt in plan:
         tol = 0.0 if name == "annealing" else args.tol  # annealing must not stop in a minimum
         options = {"max_steps": args.steps, "tol": tol, "record_path": False}
-        if args.restarts:
-            res, seconds, found = _race_restarts(surface, opt, args.restarts, args.seed, options)
-        else:
-            res, seconds = _race_one(surface, x0, opt, options, args)
-            found = None
+        n, seed = args.restarts, args.seed
+        try:
+            if n:
+                res, seconds, found = _race_restarts(surface, opt, n, seed, options)
+            else:
+                res, seconds = _race_one(surface, x0, opt, options, args)
+                found = None
+        except ValueError as err:  # the engine's checks before a run (memory, ranges)
+            raise UsageError(str(err)) from None
         rows.append(
             {
                 "optimizer": name,

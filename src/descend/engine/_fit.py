@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -464,6 +465,12 @@ def fit(
         if batch > n:
             raise ValueError(f"batch_size must be at most the {n} samples; got {batch_size}")
     steps = n // batch if drop_last else math.ceil(n / batch)
+    done = int(start_step) if isinstance(start_step, numbers.Integral) else 0
+    check.int32("start_step + epochs x steps per epoch", done + epochs * steps)
+    check.fits_in_memory(f"the history of {epochs:,} epochs of {steps:,} steps",
+                         epochs * (steps + 5) * X.dtype.itemsize, "use fewer epochs")  # fmt: skip
+    if isinstance(seed, numbers.Integral):  # a traced seed (vmap over seeds) is the caller's
+        check.int32("seed", int(seed))
     check.nonnegative("l1", l1)
     check.nonnegative("l2", l2)
     if tol is not None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -261,21 +260,9 @@ def _packing(
 def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
     """Refuse, before compiling, a history that cannot fit in memory."""
     itemsize = max((a.dtype.itemsize for a in jax.tree.leaves(x0)), default=4)  # JAX arrays
-    need = records * (3 + path_size) * itemsize
-    limit = _memory_bytes() // 2
-    if need > limit:
-        raise ValueError(
-            f"the history would need {need / 2**30:.1f} GiB ({records} records of "
-            f"{3 + path_size} numbers), more than half of this machine's memory; pass "
-            f"record_path=False or a smaller max_records"
-        )
-
-
-def _memory_bytes() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # no sysconf: assume a small machine
-        return 8 * 2**30
+    check.fits_in_memory("the history", records * (3 + path_size) * itemsize,
+                         "pass record_path=False or a smaller max_records",
+                         detail=f" ({records} records of {3 + path_size} numbers)")  # fmt: skip
 
 
 def _is_surface(f: Any) -> bool:

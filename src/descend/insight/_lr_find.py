@@ -239,6 +239,9 @@ def lr_find(
     num_steps = check.positive_int("num_steps", num_steps)
     if num_steps < 5:
         raise ValueError(f"num_steps must be at least 5; got {num_steps}")
+    # the curve's arrays and the run's history: a few float64 numbers a step
+    check.fits_in_memory(f"a range test of {num_steps:,} steps", 64 * num_steps,
+                         "use fewer num_steps (100 to 1,000 is usual)")  # fmt: skip
     check.fraction("beta", beta)
     check.in_range("stop_factor", stop_factor, 1.0, math.inf)
     check.choice("method", method, ("sequential", "parallel"))
