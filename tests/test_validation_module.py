@@ -248,3 +248,22 @@ def test_what_cannot_fit_in_memory_is_refused_before_it_is_allocated(monkeypatch
     with pytest.raises(ValueError, match=r"^the history of 10,000,000 epochs of 150 steps"):
         ds.fit(models.softmax(4, 3), "softmax_cross_entropy", iris, ds.adam(), batch_size=1,
                epochs=10_000_000)  # fmt: skip
+
+
+def test_values_that_a_compiled_run_would_silently_change_are_refused():
+    """Inside the compiled run a label of 0.5 would be truncated to class 0 and a complex
+    start would lose its imaginary part: both are refused up front."""
+    X = np.zeros((4, 2), np.float32)
+    model = models.softmax(2, 3)
+    with pytest.raises(ValueError, match=r"^data: softmax_cross_entropy: labels must be whole"):
+        ds.fit(model, "softmax_cross_entropy", (X, np.array([0.5, 1, 2, 0])), ds.gd(0.1))
+    with pytest.raises(ValueError, match=r"^validation: softmax_cross_entropy: labels must be"):
+        ds.fit(model, "softmax_cross_entropy", (X, np.array([0, 1, 2, 0])), ds.gd(0.1),
+               validation=(X, np.array([0, 1, 2, 7])))  # fmt: skip
+    with pytest.raises(TypeError, match="x0 must be real numbers; got complex ones"):
+        ds.minimize(lambda x: jnp.sum(x**2), jnp.array([1 + 1j]))
+    with pytest.raises(ValueError, match="the number of runs must be at most 2,147,483,647"):
+        grid = list(np.linspace(1e-3, 1e-1, 100_000))
+        ds.sweep(
+            ds.surfaces.get("booth"), None, ds.adam, lr=grid, b1=list(np.linspace(0, 0.9, 100_000))
+        )

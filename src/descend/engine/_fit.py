@@ -371,6 +371,21 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
     return jax.jit(fit_run)
 
 
+def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str) -> None:
+    """Run the loss once, on every distinct concrete target and zero predictions of the
+    model's output shape, so that its checks of the targets (labels whole and in range,
+    the shape) run before compiling: inside the compiled run the targets are traced, and a
+    label of 0.5 would be truncated to 0 without a word."""
+    if not (check.is_concrete(y) and check.is_concrete(X)):
+        return  # traced data (vmap over data sets): the caller's
+    out = jax.eval_shape(model.apply, params, X[:1])
+    targets = np.unique(np.asarray(y), axis=0)
+    try:
+        loss(jnp.zeros((len(targets), *out.shape[1:]), out.dtype), targets)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
 @functools.lru_cache(maxsize=64)
 def _named_loss(name: str) -> Any:
     """One Loss object per name, so that the compiled trainer is found again."""
@@ -506,6 +521,9 @@ def fit(
     run = _trainer(model, loss_fn, opt_key, plan)
     if params is None:
         params = model.init(jax.random.split(jax.random.key(seed))[0])
+    _check_targets(model, loss_fn, params, X, y, "data")
+    if validation is not None:
+        _check_targets(model, loss_fn, params, Xv, yv, "validation")
     tol_value = -jnp.inf if tol is None else tol
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(epochs, enabled=bool(progress), stream=stream, unit="epoch"):

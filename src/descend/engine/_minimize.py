@@ -21,6 +21,7 @@ Under ``vmap`` the loop costs time linear in the steps, history included (see
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import math
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
@@ -257,6 +259,20 @@ def _packing(
     return row, unpack
 
 
+def check_runs_fit(what: str, runs: int, size: int, options: dict[str, Any], advice: str) -> None:
+    """Refuse ``runs`` vmapped runs of :func:`minimize` from points of ``size`` numbers, with
+    ``options`` as given to it, when their starts and histories cannot fit in memory (or
+    their count a 32-bit integer): before anything is drawn or compiled."""
+    check.int32("the number of runs", runs)
+    defaults = {k: p.default for k, p in inspect.signature(minimize).parameters.items()}
+    given = {**defaults, **options}
+    every = check.positive_int("record_every", given["record_every"])
+    most = check.integer("max_records", given["max_records"], 3)
+    records = record_capacity(check.positive_int("max_steps", given["max_steps"]), every, most)
+    path = size if given["record_path"] is not False else 0
+    check.fits_in_memory(what, runs * (8 * size + 4 * records * (3 + path)), advice)
+
+
 def _check_history_fits(records: int, path_size: int, x0: Any) -> None:
     """Refuse, before compiling, a history that cannot fit in memory."""
     itemsize = max((a.dtype.itemsize for a in jax.tree.leaves(x0)), default=4)  # JAX arrays
@@ -299,6 +315,9 @@ def _as_float_tree(x0: Any) -> Any:
             a = a.astype(jnp.result_type(float))
         return a
 
+    if any(np.iscomplexobj(a) for a in jax.tree.leaves(x0)):  # astype would drop the imaginary
+        raise TypeError("x0 must be real numbers; got complex ones (minimize the real and "
+                        "imaginary parts as two real leaves)")  # fmt: skip
     try:
         return jax.tree.map(leaf, x0)
     except TypeError as err:

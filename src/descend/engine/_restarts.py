@@ -7,7 +7,6 @@ half-width ``radius`` around ``around``. The best run is the one with the lowest
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
-from descend.engine._minimize import _surface_parts, minimize, record_capacity
+from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -70,21 +69,6 @@ class Restarts:
         return np.any((dist <= within) & ok[:, None], axis=0)
 
 
-def _check_runs_fit(n: int, dim: int, options: dict[str, Any]) -> None:
-    """Refuse ``n`` runs whose starts and histories cannot fit in memory, before drawing."""
-    defaults = {k: p.default for k, p in inspect.signature(minimize).parameters.items()}
-    given = {**defaults, **options}
-    max_steps = check.positive_int("max_steps", given["max_steps"])
-    every = check.positive_int("record_every", given["record_every"])
-    records = record_capacity(
-        max_steps, every, check.integer("max_records", given["max_records"], 3)
-    )
-    path = dim if given["record_path"] is not False else 0
-    need = n * (8 * dim + 4 * records * (3 + path))
-    advice = "use fewer restarts, a larger record_every, fewer max_records or record_path=False"
-    check.fits_in_memory(f"{n:,} restarts", need, advice)
-
-
 def draw_starts(n: int, domain: Sequence[tuple[float, float]], seed: int = 0) -> np.ndarray:
     """``n`` points uniform in the box ``domain`` (a (low, high) pair per coordinate)."""
     n = check.positive_int("n", n)
@@ -127,7 +111,8 @@ def restarts(
         box = list(f.domain)
     else:
         raise ValueError("restarts needs a domain (a surface has one), or around and radius")
-    _check_runs_fit(n, len(box), options)
+    advice = "use fewer restarts, a larger record_every, fewer max_records or record_path=False"
+    check_runs_fit(f"{n:,} restarts", n, len(box), options, advice)
     starts = draw_starts(n, box, seed)
     fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
     batch = jnp.asarray(starts, jnp.result_type(float))

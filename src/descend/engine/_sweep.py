@@ -4,6 +4,7 @@ program, and a list of optimizers from one start."""
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from descend._validation import validate
 from descend.engine._cores import split_over_cores
-from descend.engine._minimize import _surface_parts, minimize
+from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import span
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -91,9 +92,12 @@ def sweep(
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name}: give a non-empty list of values; got shape {values.shape}")
     validate(lambda **kw: rule(**fixed, **kw), **axes)
+    f, x0 = _surface_parts(f, x0)
+    runs = math.prod(v.size for v in axes.values()) * (1 if starts is None else len(starts))
+    size = sum(math.prod(np.shape(a)) for a in jax.tree.leaves(x0))
+    check_runs_fit(f"a sweep of {runs:,} runs", runs, size, options, "give fewer values")
     mesh = np.meshgrid(*axes.values(), indexing="ij")
     flat = {k: m.ravel() for k, m in zip(axes, mesh, strict=True)}
-    f, x0 = _surface_parts(f, x0)
 
     def one(values: dict[str, jax.Array], start: Any) -> Result:
         return minimize(f, start, rule(**fixed, **values), **options)
