@@ -166,6 +166,23 @@ def test_csv_delimiter_quotes_spaces_and_blank_lines(tmp_path):
     np.testing.assert_array_equal(d.y, [2.0, 4.0])
 
 
+def test_csv_delimiter_read_from_the_header(tmp_path):
+    """Spreadsheets where the decimal mark is a comma write semicolons; tabs are common too.
+    The header decides, and an explicit delimiter still wins."""
+    expected = np.array([[1.5, 2.0], [3.0, 4.0]], np.float32)
+    for sep in (";", "\t"):
+        path = tmp_path / "data.csv"
+        path.write_text(f"a{sep}b{sep}y\n1.5{sep}2{sep}0.5\n3{sep}4{sep}1.5\n")
+        d = data.read_csv(path, "y")
+        np.testing.assert_array_equal(d.X, expected)
+        assert d.feature_names == ("a", "b")
+    path.write_text("a;b,y\n1,2\n3,4\n")  # a comma in the header: commas
+    assert data.read_csv(path, "y").feature_names == ("a;b",)
+    path.write_text("a;b;y\n1;2;0.5\n3;4;1.5\n")
+    with pytest.raises(ValueError, match="no target column 'y'"):
+        data.read_csv(path, "y", delimiter=",")
+
+
 def test_csv_missing_file_and_empty_files(tmp_path):
     missing = tmp_path / "nope.csv"
     with pytest.raises(FileNotFoundError, match=r"no such file: .*nope\.csv"):

@@ -6,6 +6,7 @@ import csv
 import math
 import os
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -95,18 +96,33 @@ def _cells(offenders: list[tuple[int, str]]) -> str:
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
+def _delimiter(handle: TextIO) -> str:
+    """The header's delimiter (a comma, else a semicolon, else a tab); ``handle`` is left
+    where it was. A pipe is read once, so there the comma is assumed."""
+    if not handle.seekable():
+        return ","
+    start = handle.tell()
+    header = handle.readline()
+    while header and not header.strip():
+        header = handle.readline()
+    handle.seek(start)
+    return next((d for d in (",", ";", "\t") if d in header), ",")
+
+
 def read_csv(
     path: str | os.PathLike[str],
     target: str,
     *,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     task: str | None = None,
 ) -> Dataset:
     """A data set from a CSV file whose first row names the columns.
 
     ``target`` names the column that holds the targets; every other column is a feature, in
     file order (``feature_names``). Cells are read with Python's ``csv`` module; surrounding
-    spaces are ignored and blank lines skipped.
+    spaces are ignored and blank lines skipped. ``delimiter`` separates the cells; by default
+    the header decides: a comma, else a semicolon (as spreadsheets write CSV where the decimal
+    mark is a comma), else a tab.
 
     ``task`` is ``"regression"``, ``"classification"`` or ``None``, to infer it: classification
     when every target is an integer (``3`` or ``3.0``) and there are at most
@@ -134,6 +150,8 @@ def read_csv(
         raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
     where = f"read_csv({str(path)!r})"
     with open(file, newline="", encoding="utf-8-sig") as handle:
+        if delimiter is None:
+            delimiter = _delimiter(handle)
         reader = csv.reader(handle, delimiter=delimiter)
         rows: list[tuple[int, list[str]]] = []
         header: list[str] | None = None
