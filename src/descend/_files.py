@@ -30,6 +30,19 @@ def written_whole(path: str | os.PathLike) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
+def input_kind(path: str | os.PathLike) -> str:
+    """What ``path`` is as an input: ``"file"`` (a regular file, or a pipe such as
+    ``<(grep loss train.log)``, both read), ``"folder"``, ``"device"`` (refused: ``/dev/zero``
+    would never end) or ``"missing"``."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) else "device"
+
+
 def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
     """The bytes of an input file, at most ``limit`` of them; ``"-"`` reads standard input.
 
@@ -39,10 +52,12 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
     if os.fspath(path) == "-":
         data = sys.stdin.buffer.read(limit + 1)
     else:
-        mode = os.stat(path).st_mode  # FileNotFoundError for a missing file
-        if stat.S_ISDIR(mode):
+        kind = input_kind(path)
+        if kind == "missing":
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fspath(path))
+        if kind == "folder":
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        if kind == "device":
             raise ValueError(f"{os.fspath(path)} is a device, not a file")
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)

@@ -120,12 +120,13 @@ def restarts(
     if traced((split(optimizer)[1], options)):
         # inside jit or vmap (over a learning rate, say): one program, the best found in it
         results = runs(batch)
-        usable = (results.reason != StopReason.DIVERGED) & jnp.isfinite(results.best_loss)
-        best = jnp.argmin(jnp.where(usable, results.best_loss, jnp.inf))
-        index = jnp.where(jnp.any(usable), best, -1).astype(jnp.int32)
-        return Restarts(starts=starts, results=results, best_index=index)
+        return Restarts(starts=starts, results=results, best_index=_best_index(results))
     results = split_over_cores(runs, batch)
-    best = np.asarray(results.best_loss, float)
-    usable = (np.asarray(results.reason) != StopReason.DIVERGED) & np.isfinite(best)
-    index = int(np.argmin(np.where(usable, best, np.inf))) if usable.any() else -1
-    return Restarts(starts=starts, results=results, best_index=index)
+    return Restarts(starts=starts, results=results, best_index=int(_best_index(results)))
+
+
+def _best_index(results: Result) -> jax.Array:
+    """The run with the lowest best loss among those that did not diverge; -1 if none."""
+    usable = (results.reason != StopReason.DIVERGED) & jnp.isfinite(results.best_loss)
+    best = jnp.argmin(jnp.where(usable, results.best_loss, jnp.inf))
+    return jnp.where(jnp.any(usable), best, -1).astype(jnp.int32)

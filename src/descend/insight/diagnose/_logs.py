@@ -52,7 +52,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -394,10 +394,11 @@ def _by_step(scalars: Sequence[tuple[Any, str, Any]]) -> dict[str, list[Any]]:
     return {step_name: steps, **{n: [rows[s].get(n) for s in steps] for n in names}}
 
 
-def _columns_from_events(files: dict[str, bytes], path: str) -> dict[str, list[Any]]:
-    """One row per step, one column per scalar tag, from event files' bytes by name."""
+def _columns_from_events(files: Iterable[tuple[str, bytes]], path: str) -> dict[str, list[Any]]:
+    """One row per step, one column per scalar tag, from ``(name, bytes)`` of event files
+    (read one at a time: only their scalars are kept)."""
     scalars = []
-    for name, data in files.items():
+    for name, data in files:
         try:
             scalars += read_scalars(data)
         except ValueError as err:
@@ -410,10 +411,11 @@ def _columns_from_events(files: dict[str, bytes], path: str) -> dict[str, list[A
 def _columns(path: str) -> dict[str, list[Any]]:
     """The columns of a log file (or of a folder of TensorBoard event files)."""
     if os.path.isdir(path) and (events := _event_files(path)):
-        return _columns_from_events({name: read_bytes(name, MAX_BYTES) for name in events}, path)
+        files = ((name, read_bytes(name, MAX_BYTES)) for name in events)
+        return _columns_from_events(files, path)
     data = read_bytes(path, MAX_BYTES)  # "-": standard input
     if ".tfevents." in os.path.basename(path) or is_event_file(data[:200]):
-        return _columns_from_events({path: data}, path)
+        return _columns_from_events([(path, data)], path)
     text = data.decode("utf-8-sig")
     if not text.strip():
         raise ValueError(f"{path} is empty")

@@ -11,6 +11,7 @@ from typing import TextIO
 import numpy as np
 
 from descend import _validation as check
+from descend._files import input_kind
 from descend.problems.data._dataset import TASKS, Dataset
 
 #: A target column of integers with at most this many distinct values is read as class labels.
@@ -143,10 +144,11 @@ def read_csv(
     if not isinstance(target, str):
         raise TypeError(f"read_csv: target must be a column name (a string); got {target!r}")
     file = Path(path)
-    if not (file.is_file() or file.is_fifo()):  # a pipe is read: <(cut -d, -f2- data.csv)
-        what = "no such file"
-        if file.exists():
-            what = "is a directory, not a file" if file.is_dir() else "is a device, not a file"
+    kind = input_kind(file)  # a pipe is read: <(cut -d, -f2- data.csv)
+    if kind != "file":
+        what = {"missing": "no such file", "folder": "is a directory, not a file"}.get(
+            kind, "is a device, not a file"
+        )
         raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
     where = f"read_csv({str(path)!r})"
     with open(file, newline="", encoding="utf-8-sig") as handle:

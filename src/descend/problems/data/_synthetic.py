@@ -22,14 +22,17 @@ from descend.problems.data._dataset import Dataset
 LINEAR_REGRESSION_BIAS = 0.5
 
 
+_TRACED_HINT = "draw the data sets first, then vmap over what trains on them"
+
+
 def _on_the_host(generator: Callable[..., Dataset]) -> Callable[..., Dataset]:
     """Refuse traced arguments (``jax.vmap`` over a seed or a noise level) in one message:
     the generators draw with NumPy."""
 
     @functools.wraps(generator)
     def generate(*args: Any, **kwargs: Any) -> Dataset:
-        hint = "draw the data sets first, then vmap over what trains on them"
-        check.untraced(generator.__name__, args, kwargs, does="draws with NumPy", hint=hint)
+        check.untraced(generator.__name__, args, kwargs, does="draws with NumPy",
+                       hint=_TRACED_HINT)  # fmt: skip
         return generator(*args, **kwargs)
 
     return generate
