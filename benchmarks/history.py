@@ -7,7 +7,7 @@
    which splits them across the CPU's cores.
 2. The same sweep with the default history at 500, 1,000, 2,000 and 4,000 steps: linear in the
    steps means a flat run-steps/s column.
-3. One 10,000-step run: the defaults, no history, and the Numba loop of
+3. One 1,000-step and one 10,000-step run: the defaults, no history, and the Numba loop of
    :mod:`benchmarks.peers` (when Numba is installed).
 4. ``descend.restarts`` on Rastrigin, 256 starts, ``max_steps=10_000``, with and without
    history; and ``max_steps=10**9`` against ``10**4`` on a run that converges near step 4,000.
@@ -105,34 +105,31 @@ def main(argv: list[str] | None = None) -> int:
         _, wall, _ = timed(sweep(n, steps, True), repeats)
         print(f"| {steps:,} | {wall:.3f} s | {n * steps / wall:.3g} |")
 
-    print("\n### One 10,000-step run\n")
-    print("| runner | time per step | / Numba |")
-    print("|---|---:|---:|")
     x0 = jnp.asarray(X0, jnp.float32)
     opt = ds.adam(peers.LR, peers.B1, peers.B2, peers.EPS)
-    single = {
-        "descend.minimize (defaults)": lambda: ds.minimize(
-            rosenbrock, x0, opt, max_steps=peers.STEPS, tol=0.0
-        ),
-        "descend.minimize (no history)": lambda: ds.minimize(
-            rosenbrock,
-            x0,
-            opt,
-            max_steps=peers.STEPS,
-            tol=0.0,
-            record_every=peers.STEPS,
-            record_path=False,
-        ),
-    }
-    per_step = {name: timed(fn, 3 * repeats)[1] / peers.STEPS for name, fn in single.items()}
-    numba = None
-    if "numba_loop" in peers.available_peers():
-        numba = peers.time_peer(peers.PEERS["numba_loop"], peers.STEPS, 3 * repeats)
-        numba = numba["seconds_per_step_median"]
-        per_step["numba_loop (float64)"] = numba
-    for name, t in per_step.items():
-        ratio = f"{t / numba:.2f}x" if numba else "n/a"
-        print(f"| {name} | {t * 1e9:.1f} ns | {ratio} |")
+    for steps in (1_000, peers.STEPS):
+        print(f"\n### One {steps:,}-step run\n")
+        print("| runner | time per step | / Numba | / no history |")
+        print("|---|---:|---:|---:|")
+        lean = {"record_every": steps, "record_path": False}
+        single = {
+            "descend.minimize (defaults)": lambda s=steps: ds.minimize(
+                rosenbrock, x0, opt, max_steps=s, tol=0.0
+            ),
+            "descend.minimize (no history)": lambda s=steps, lean=lean: ds.minimize(
+                rosenbrock, x0, opt, max_steps=s, tol=0.0, **lean
+            ),
+        }
+        per_step = {name: timed(fn, 3 * repeats)[1] / steps for name, fn in single.items()}
+        bare = per_step["descend.minimize (no history)"]
+        numba = None
+        if "numba_loop" in peers.available_peers():
+            numba = peers.time_peer(peers.PEERS["numba_loop"], steps, 3 * repeats)
+            numba = numba["seconds_per_step_median"]
+            per_step["numba_loop (float64)"] = numba
+        for name, t in per_step.items():
+            ratio = f"{t / numba:.2f}x" if numba else "n/a"
+            print(f"| {name} | {t * 1e9:.1f} ns | {ratio} | {t / bare:.2f}x |")
 
     print("\n### Restarts and a huge max_steps\n")
     surface = ds.surfaces.get("rastrigin")

@@ -166,6 +166,54 @@ def test_vmap_over_a_number_inside_a_schedule_matches_single_runs(x64):
     np.testing.assert_allclose(batch.history.lr[:, 20], lrs, rtol=1e-12)  # then the cosine
 
 
+def test_a_small_run_does_no_work_per_history_record():
+    """XLA:CPU's client runs a program in the caller's thread when its cost analysis counts
+    under 1,000 flops (a loop's body counted once), and on a pool thread otherwise; the
+    hand-over costs about what a thousand steps of a 2-D run take. The history is the rows the
+    loop wrote (steps and columns are read from them lazily), so a run of 10,000 steps (4,097
+    records) costs no more flops outside its loop than one of 100 (101 records); and the
+    evaluation of the start is grouped into one conditional (see ``_batching.grouped``)."""
+    x0 = jnp.array([-1.2, 1.0])
+
+    def program(steps: int, records: int = 4097):
+        opt = ds.adam(1e-3)
+        run = jax.jit(lambda x: minimize(rosenbrock, x, opt, max_steps=steps, max_records=records))
+        return run.lower(x0).compile()
+
+    def flops(program) -> float:
+        return program.cost_analysis()["flops"]
+
+    long = program(3000)
+    assert flops(long) == flops(program(100))  # 3,001 records against 101
+    thinned = [flops(program(10_000, records)) for records in (65, 4097)]
+    assert thinned[0] == thinned[1], thinned
+    assert max(flops(long), *thinned, flops(program(10**9))) < 1000
+    assert "conditional(" in long.as_text()
+
+
+def test_history_reads_the_same_on_device_on_host_and_batched():
+    """The history's attributes are views of its rows: the same after ``jax.device_get``
+    (NumPy) and, run by run, in a batch from ``jax.vmap``; a thinned history's steps follow its
+    final record interval."""
+    x0 = jnp.array([-1.2, 1.0])
+    res = minimize(rosenbrock, x0, ds.adam(1e-2), max_steps=3000, tol=0.0, max_records=101)
+    host = jax.device_get(res).history
+    assert isinstance(host.rows, np.ndarray)
+    for name in ("step", "loss", "grad_norm", "lr", "path"):
+        np.testing.assert_array_equal(getattr(host, name), np.asarray(getattr(res.history, name)))
+    h = host.trimmed()
+    assert h["step"][-1] == 3000 and int(host.count) == len(h["step"])
+    assert (np.diff(h["step"][:-1]) == h["step"][1]).all()  # thinned evenly
+    assert (host.step[int(host.count) :] == -1).all()
+    lrs = jnp.array([1e-3, 1e-2])
+    batch = jax.vmap(lambda lr: minimize(rosenbrock, x0, ds.adam(lr), max_steps=300))(lrs)
+    assert batch.history.path.shape == (2, 301, 2)
+    for i, lr in enumerate(lrs):
+        one = minimize(rosenbrock, x0, ds.adam(float(lr)), max_steps=300).history
+        np.testing.assert_array_equal(batch.history.step[i], one.step)
+        np.testing.assert_allclose(batch.history.path[i], one.path, rtol=1e-6)
+
+
 def test_minimize_gives_reduce_on_plateau_the_loss():
     """On f = x^2 gradient descent at lr 1 jumps between 1 and -1, the loss stuck at 1. With
     PyTorch's plateau rule (patience 3, factor 0.5) the fifth update without improvement

@@ -16,6 +16,7 @@ writes its rows with a slice update (:func:`write_row`, :func:`update_rows`; the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -101,3 +102,22 @@ def write_row(buffer: jax.Array, index: jax.Array, active: jax.Array, value: Any
     old = jax.lax.dynamic_index_in_dim(buffer, index, 0, keepdims=False)
     new = keep_if(active, jnp.asarray(value, buffer.dtype), old)
     return update_rows(buffer, index, new[None])
+
+
+def grouped(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` as one conditional whose predicate is always true, so that XLA:CPU runs
+    its operations as one step of the program.
+
+    XLA:CPU runs a program that touches a buffer over 512 bytes (a history) as a dataflow
+    graph, and hands work to its thread pool whenever more than 8 operations are ready at
+    once; the waits for the pool's threads then cost 30-100 us a call, more than a small
+    run of a thousand steps takes. The evaluation of the start is a dozen independent small
+    operations, all ready at the start of the program. Grouped, they are one operation of
+    the program and run in order inside it (their own graph has only small buffers)."""
+    shapes = jax.eval_shape(fn, *args)
+
+    def skipped(*_: Any) -> Any:  # never taken; XLA cannot know that the predicate holds
+        return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+    always = jax.lax.optimization_barrier(jnp.bool_(True))
+    return jax.lax.cond(always, fn, skipped, *args)

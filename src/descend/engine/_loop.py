@@ -3,7 +3,8 @@
 A run is a loop over *segments*. Before each segment the history is thinned if its next
 ``block`` steps would not fit (every other row dropped, the record interval doubled); the
 segment then runs up to ``block`` steps in an inner loop that writes each step's row
-(loss, gradient norm, point) into a small window, copied into the history afterwards:
+(loss, gradient norm, learning rate, point) into a small window, copied into the history
+afterwards (the rows are the :class:`History` as returned):
 
     row(t) = ceil(t / every)    row i holds step i * every; the row after the last
                                 multiple holds the latest step until that step overwrites it
@@ -19,7 +20,6 @@ rows up to its last step are copied, and it is not thinned again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 
 from descend.engine._batching import any_running, keep_if, update_rows
-from descend.engine._result import History
+from descend.engine._result import History, PathLayout
 from descend.engine._stop import StopReason
 
 BLOCK_STEPS = 1024  # steps per segment (see block_steps)
@@ -64,19 +64,6 @@ class Run(NamedTuple):
     since_best: jax.Array | None  # steps since the best loss improved (with use_floor)
 
 
-class Log(NamedTuple):
-    """The history of a finished run, column by column: row ``i`` holds the loss, gradient
-    norm, learning rate and point at step ``i * every``; the row after the last multiple
-    holds the latest step until that step overwrites it. Rows not yet written hold NaN.
-    (In the loop the rows are one packed ``(records, width)`` buffer, written once a step;
-    :func:`descend.engine._minimize._packing` makes and unpacks it.)"""
-
-    loss: jax.Array
-    grad_norm: jax.Array
-    lr: jax.Array
-    path: Any
-
-
 class Carry(NamedTuple):
     """The loop's state. ``loops`` and ``every`` are the same for every run of a vmapped
     batch (all running runs take step ``loops + 1`` together), so the history row a step
@@ -85,7 +72,7 @@ class Carry(NamedTuple):
     loops: jax.Array
     every: jax.Array
     run: Run
-    log: Any  # the packed history buffer (a Log once unpacked after the loop)
+    log: Any  # the history rows, one ``(records, width)`` buffer (see History.rows)
 
 
 def row_index(t: jax.Array, every: jax.Array) -> jax.Array:
@@ -125,25 +112,13 @@ def every_at(t: jax.Array, options: Options) -> jax.Array:
     return intervals[jnp.argmax(fits)]
 
 
-def history_of(end: Carry, options: Options, lr_at: Callable[[jax.Array], Any]) -> History:
-    """The history of a finished run. The learning rate of each record is a function of its
-    step alone, so it is computed here for the recorded steps, not written in the loop."""
+def history_of(end: Carry, options: Options, layout: PathLayout | None) -> History:
+    """The history of a finished run: its rows as the loop left them, with what the steps of
+    the records follow from (no work per record, see :class:`History`)."""
     t = end.run.t
     every = every_at(t, options)
     count = row_index(t, every) + 1
-    rows = jnp.arange(options.records, dtype=jnp.int32)
-    step = jnp.where(rows == count - 1, t, rows * every)
-    step = jnp.where(rows < count, step, -1)  # -1 marks the unfilled records
-    log = end.log
-    lr = jnp.where(step >= 0, jax.vmap(lr_at)(step), jnp.nan).astype(log.loss.dtype)
-    return History(
-        step=step.astype(jnp.int32),
-        loss=log.loss,
-        grad_norm=log.grad_norm,
-        lr=lr,
-        path=log.path,
-        count=count.astype(jnp.int32),
-    )
+    return History(rows=end.log, count=count, every=every, last=t, layout=layout)
 
 
 def block_steps(options: Options) -> int:
@@ -166,8 +141,8 @@ class Consts(NamedTuple):
     leaves: Any
     tol: jax.Array
     ftol: jax.Array
-    divergence: jax.Array
     loss0: jax.Array
+    rise: jax.Array  # the largest rise of the loss above loss0 before the run has diverged
     floor: jax.Array
 
 

@@ -16,13 +16,23 @@ points and every numeric hyperparameter are arguments of that program, so a seco
 with new values does not recompile, and ``jax.vmap`` over either runs many runs at once.
 Under ``vmap`` the loop costs time linear in the steps, history included (see
 :mod:`descend.engine._loop`), and the history is bounded by ``max_records``.
+
+A short run of a small problem costs what its steps cost, history included: XLA:CPU runs a
+program in the caller's thread only when its cost analysis counts under 1,000 flops, and
+runs its operations one after the other only when no more than 8 are ready at once (with a
+buffer over 512 bytes, a history, it otherwise hands work to its thread pool). So nothing
+is computed per history record after the loop (:class:`History` reads the rows lazily),
+the evaluation of the start is one grouped operation (:func:`_batching.grouped`), and the
+loop's constants are tied to each segment so that XLA hoists what the steps derive from them
+into the segment, not to the top of the program. The compiled 1,000-step Adam run on a 2-D
+surface with its history took 2.66x the time of the same run without it; now 1.04-1.08x
+(``python -m benchmarks.history``, BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -33,11 +43,10 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
-from descend.engine._batching import any_running
+from descend.engine._batching import any_running, grouped
 from descend.engine._loop import (
     Carry,
     Consts,
-    Log,
     Options,
     Run,
     block_steps,
@@ -46,7 +55,7 @@ from descend.engine._loop import (
     row_index,
     thin,
 )
-from descend.engine._result import Result
+from descend.engine._result import PathLayout, Result
 from descend.engine._stop import StopReason
 from descend.optim._adam import adam
 from descend.optim._base import apply_updates, value_at
@@ -115,7 +124,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
     def verdict(k: Consts, t, loss, x, gn, prev_loss, stall, since_best):
         finite = _all_finite(loss, gn, x)
-        blown = loss - k.loss0 > k.divergence * jnp.maximum(jnp.abs(k.loss0), 1.0)
+        blown = loss - k.loss0 > k.rise
         reason = jnp.where(t >= options.max_steps, StopReason.MAX_STEPS, StopReason.RUNNING)
         if stall is not None:
             change = jnp.abs(loss - prev_loss) / jnp.maximum(jnp.abs(prev_loss), 1e-30)
@@ -150,45 +159,58 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             since_best=since_best,
         )
 
-    def minimize_run(x0, leaves, tol, ftol, divergence):
-        optimizer = rebuild(key, leaves)
+    def begin(x0, leaves, tol, ftol, divergence) -> tuple[Run, Consts]:
+        """The run at step 0: the start's loss, gradient and verdict, the optimizer's state."""
         loss0, g0 = value_and_grad(x0)
-        float_type = jnp.result_type(loss0)
-        # a history row is one vector: [loss, gradient norm, the point's coordinates];
-        # one write a step instead of three (2.3 ns a step against 8 in benchmarks.loop_floor)
-        row, unpack = _packing(x0 if options.record_path else None, float_type, sign)
         gn0 = global_norm(g0)
-        k = Consts(leaves, tol, ftol, divergence, loss0, precision_floor(gn0))
+        rise = divergence * jnp.maximum(jnp.abs(loss0), 1.0)
+        k = Consts(leaves, tol, ftol, loss0, rise, precision_floor(gn0))
         t0 = jnp.zeros([], jnp.int32)
         stall0 = t0 if options.use_ftol else None
         reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, None)
         run0 = Run(
             t=t0,
             x=x0,
-            state=optimizer.init(x0),
+            state=rebuild(key, leaves).init(x0),
             loss=loss0,
             grad=g0,
             best_x=x0,
-            best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(float_type),
+            best_loss=jnp.where(jnp.isfinite(loss0), loss0, jnp.inf).astype(loss0.dtype),
             stall=stall0,
             reason=reason0,
             since_best=t0 if options.use_floor else None,
         )
+        return run0, k
 
-        first = row(run0, k)
+    def minimize_run(x0, leaves, tol, ftol, divergence):
+        float_type = jax.eval_shape(objective, x0).dtype
+        # a history row is one vector: [loss, gradient norm, learning rate, the point];
+        # one write a step instead of four (2.3 ns a step against 8 in benchmarks.loop_floor)
+        row, layout = _packing(x0 if options.record_path else None, float_type, sign, lr_at)
+
+        def started(*args) -> tuple[Run, Consts, jax.Array]:
+            run0, k = begin(*args)
+            return run0, k, row(run0, k)  # the first history row too
+
+        run0, k, first = grouped(started, x0, leaves, tol, ftol, divergence)
         log0 = jnp.full((capacity, *first.shape), jnp.nan, float_type).at[0].set(first)
+        start = Carry(run0.t, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         # with two rows (record_every >= max_steps) the second is the last step: written
         # once after the loop, so the loop records nothing
         ends_only = capacity == 2
         nothing = None
-        start = Carry(t0, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         bounded = bool(options.thinned or options.progress_every)
         inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
         running = lambda c: any_running(c.run.reason == StopReason.RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:
             written = nothing if ends_only else c.log
-            run, log, loops = inner_steps(c.run, k, written, c.loops, c.every, c.loops + block)
+            # tied to the segment, the constants are computed on once a segment: XLA hoists
+            # what the steps derive from them (1 - b1, log1p(-b2), -lr, ...) to here, not to
+            # the top of the program, where they would be more than 8 ready at once
+            per_segment = jax.lax.optimization_barrier((k, c.loops))[0]
+            run, log, loops = inner_steps(c.run, per_segment, written, c.loops, c.every,
+                                          c.loops + block)  # fmt: skip
             return c._replace(loops=loops, run=run, log=c.log if ends_only else log)
 
         def segment(c: Carry) -> Carry:
@@ -214,7 +236,6 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         if ends_only:  # the last step's row, unless the run stopped at its start
             last = row(run, k)
             end = end._replace(log=end.log.at[1].set(jnp.where(run.t > 0, last, end.log[1])))
-        end = end._replace(log=unpack(end.log))
         return Result(
             x=run.x,
             loss=sign * run.loss,
@@ -224,39 +245,28 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             steps=run.t,
             reason=run.reason,
             diverged_at=jnp.where(run.reason == StopReason.DIVERGED, run.t, -1).astype(jnp.int32),
-            history=history_of(end, options, lambda t: lr_at(leaves, t)),
+            history=history_of(end, options, layout),
         )
 
     return jax.jit(minimize_run)
 
 
 def _packing(
-    x0: Any, float_type: Any, sign: float
-) -> tuple[Callable[[Run, Consts], jax.Array], Callable[[jax.Array], Log]]:
-    """``(row, unpack)``: ``row(run, consts)`` is a step's history row as one vector in
-    ``float_type`` (loss, gradient norm, then the point's leaves raveled when ``x0`` is given,
-    the path being recorded); ``unpack(rows)`` turns a ``(records, width)`` buffer back into
-    a :class:`Log` whose path has the structure and shapes of ``x0`` (None without a path)."""
+    x0: Any, float_type: Any, sign: float, lr_at: Callable[[Any, jax.Array], Any]
+) -> tuple[Callable[[Run, Consts], jax.Array], PathLayout | None]:
+    """``(row, layout)``: ``row(run, consts)`` is a step's history row as one vector in
+    ``float_type`` (the columns of :attr:`History.rows`: loss, gradient norm, learning rate at
+    the step, then the point's leaves raveled when ``x0`` is given, the path being recorded);
+    ``layout`` says where the point's leaves sit in it (None without a path)."""
     leaves, treedef = jax.tree.flatten(x0)
-    shapes = [jnp.shape(a) for a in leaves]
-    sizes = [math.prod(s) for s in shapes]
+    layout = PathLayout(treedef, tuple(jnp.shape(a) for a in leaves)) if leaves else None
 
     def row(run: Run, k: Consts) -> jax.Array:
-        del k
-        parts = [jnp.reshape(sign * run.loss, (1,)), jnp.reshape(global_norm(run.grad), (1,))]
-        parts += [jnp.ravel(a) for a in jax.tree.leaves(run.x)] if leaves else []
-        return jnp.concatenate([p.astype(float_type) for p in parts])
+        parts = [sign * run.loss, global_norm(run.grad), lr_at(k.leaves, run.t)]
+        parts += jax.tree.leaves(run.x) if layout else []
+        return jnp.concatenate([jnp.ravel(p).astype(float_type) for p in parts])
 
-    def unpack(rows: jax.Array) -> Log:
-        path = None
-        if leaves:
-            ends = list(itertools.accumulate(sizes, initial=2))
-            cut = [rows[:, a:b].reshape((rows.shape[0], *s))
-                   for a, b, s in zip(ends[:-1], ends[1:], shapes, strict=True)]  # fmt: skip
-            path = jax.tree.unflatten(treedef, cut)
-        return Log(rows[:, 0], rows[:, 1], None, path)
-
-    return row, unpack
+    return row, layout
 
 
 def check_runs_fit(what: str, runs: int, size: int, options: dict[str, Any], advice: str) -> None:

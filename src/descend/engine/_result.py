@@ -8,14 +8,33 @@ happened, and the history up to that point is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from descend.engine._reprs import run_repr, shape_of, span, traced
 from descend.engine._stop import Stopped
+
+
+class PathLayout(NamedTuple):
+    """Where a point sits in a history row: the pytree structure of the start and the shape
+    of each of its leaves, raveled one after the other from column ``FIRST_COORDINATE``."""
+
+    treedef: Any
+    shapes: tuple[tuple[int, ...], ...]
+
+
+#: The columns of :attr:`History.rows` before the point's coordinates.
+LOSS, GRAD_NORM, LR, FIRST_COORDINATE = 0, 1, 2, 3
+
+
+def _namespace(a: Any) -> Any:
+    """NumPy for host arrays (a history after ``jax.device_get``), else ``jax.numpy``."""
+    return np if isinstance(a, np.ndarray) else jnp
 
 
 @jax.tree_util.register_dataclass
@@ -28,27 +47,71 @@ class History:
     and gradient norm at that step's point and the learning rate of the update taken from it;
     ``path`` holds the points (``None`` when not recorded). Only the first ``count`` records
     are filled (the others hold NaN, and step -1); :meth:`trimmed` returns just those.
+
+    The records are stored as the run wrote them, one block ``rows`` of shape
+    ``(..., records, 3 + n)`` (columns: loss, gradient norm, learning rate, then the point's
+    ``n`` coordinates), and the attributes above read its columns. The steps follow from
+    ``count``, the final record interval ``every`` and the last step ``last``:
+
+        step[i] = i * every   for i < count - 1;   step[count - 1] = last;   -1 after.
+
+    So the compiled run does no work per record after its loop (see
+    :func:`descend.engine._minimize.minimize` on why that matters for small runs).
     """
 
-    step: jax.Array
-    loss: jax.Array
-    grad_norm: jax.Array
-    lr: jax.Array
-    path: Any
+    rows: jax.Array
     count: jax.Array
+    every: jax.Array
+    last: jax.Array
+    layout: PathLayout | None = field(default=None, metadata={"static": True})
+
+    @property
+    def step(self) -> jax.Array:
+        xp = _namespace(self.rows)
+        i = xp.arange(self.rows.shape[-2], dtype=np.int32)
+        count = xp.asarray(self.count)[..., None]
+        every = xp.asarray(self.every, np.int32)[..., None]
+        last = xp.asarray(self.last, np.int32)[..., None]
+        step = xp.where(i == count - 1, last, i * every)
+        return xp.where(i < count, step, -1).astype(np.int32)
+
+    @property
+    def loss(self) -> jax.Array:
+        return self.rows[..., LOSS]
+
+    @property
+    def grad_norm(self) -> jax.Array:
+        return self.rows[..., GRAD_NORM]
+
+    @property
+    def lr(self) -> jax.Array:
+        return self.rows[..., LR]
+
+    @property
+    def path(self) -> Any:
+        if self.layout is None:
+            return None
+        lead = self.rows.shape[:-1]  # (..., records)
+        leaves, start = [], FIRST_COORDINATE
+        for shape in self.layout.shapes:
+            size = math.prod(shape)
+            leaves.append(self.rows[..., start : start + size].reshape(*lead, *shape))
+            start += size
+        return jax.tree.unflatten(self.layout.treedef, leaves)
 
     def trimmed(self) -> dict[str, Any]:
         """The filled records as NumPy arrays (``path`` as a pytree of arrays, or None)."""
         if np.ndim(self.count) != 0:
             raise ValueError("trimmed() works on one run; index a batched history first")
-        n = int(self.count)
+        host = jax.device_get(self)
+        n = int(host.count)
         cut = lambda a: np.asarray(a)[:n]  # noqa: E731
         return {
-            "step": cut(self.step),
-            "loss": cut(self.loss),
-            "grad_norm": cut(self.grad_norm),
-            "lr": cut(self.lr),
-            "path": None if self.path is None else jax.tree.map(cut, self.path),
+            "step": cut(host.step),
+            "loss": cut(host.loss),
+            "grad_norm": cut(host.grad_norm),
+            "lr": cut(host.lr),
+            "path": None if host.layout is None else jax.tree.map(cut, host.path),
         }
 
     def __repr__(self) -> str:
@@ -56,7 +119,7 @@ class History:
             return "History(traced)"
         batch = np.shape(self.count)
         head = f"batch={batch}, " if batch else ""
-        path = "None" if self.path is None else shape_of(self.path)
+        path = "None" if self.layout is None else shape_of(self.path)
         return f"History({head}records {span(self.count)}, path {path})"
 
 
