@@ -134,6 +134,51 @@ def test_second_call_with_other_values_does_not_recompile(compilations):
     assert seen("minimize_run") == 1
 
 
+def test_python_numbers_keep_their_meaning_when_cached_on_the_device(compilations):
+    """minimize hands Python numbers to its program as cached device scalars (a copy per call
+    saved): they stay weakly typed (a float16 run stays float16 with lr=0.1, as with the
+    number itself), 0 and 0.0 stay apart, x64 makes its own, and new values compile nothing."""
+
+    def bowl(x):
+        return jnp.sum((x - 0.5) ** 2)
+
+    half = minimize(bowl, jnp.zeros(2, jnp.float16), ds.gd(0.1), max_steps=20)
+    assert half.x.dtype == jnp.float16 and half.history.rows.dtype == jnp.float16
+    expected = 0.5 - 0.5 * 0.8**20  # x_{t+1} = x_t - 0.1 * 2 (x_t - 0.5)
+    np.testing.assert_allclose(np.asarray(half.x, float), expected, rtol=2e-3)
+    with compilations() as seen:
+        runs = [minimize(bowl, jnp.zeros(2), ds.gd(lr), max_steps=20) for lr in (0.1, 0.2, 0.1)]
+    assert seen("minimize_run") == 1
+    np.testing.assert_allclose(runs[0].x, runs[2].x)
+    np.testing.assert_allclose(runs[1].x, 0.5 - 0.5 * 0.6**20, rtol=1e-6)
+    for tol in (0, 0.0):  # an int and a float, each as given
+        assert minimize(bowl, jnp.zeros(2), ds.gd(0.5), max_steps=5, tol=tol).stop_reason
+    with jax.enable_x64(True):
+        wide = minimize(bowl, jnp.zeros(2, jnp.float64), ds.gd(0.1), max_steps=20)
+    assert wide.x.dtype == jnp.float64
+    np.testing.assert_allclose(wide.x, 0.5 - 0.5 * 0.8**20, rtol=1e-14)
+
+
+def test_numbers_first_seen_under_jit_serve_later_calls():
+    """The device scalars are cached: one made while ``jax.jit`` traces must be made eagerly,
+    or the second call of that program fails ("Execution supplied 1 arguments but compiled
+    program expected 7", found by ``benchmarks.history``)."""
+    x0 = jnp.array([-1.2, 1.0])
+    for tol, every in ((0.123, 100), (0.123, 1), (0.125, 1)):
+        run = jax.jit(
+            jax.vmap(
+                lambda lr, tol=tol, every=every: minimize(
+                    rosenbrock, x0, ds.adam(lr), max_steps=100, tol=tol, record_every=every
+                )
+            )
+        )
+        lrs = jnp.array([1e-3, 1e-2])
+        first, again = run(lrs), run(lrs)  # the second call takes the compiled fast path
+        one = minimize(rosenbrock, x0, ds.adam(1e-2), max_steps=100, tol=tol, record_every=every)
+        np.testing.assert_allclose(first.loss[1], one.loss, rtol=1e-6)
+        np.testing.assert_array_equal(again.loss, first.loss)
+
+
 def test_an_equal_schedule_is_the_same_program(compilations):
     """A schedule is keyed by its call: a new cosine(...) object with the same arguments
     reuses the program (each new object compiled again before, 0.6 s a call)."""
