@@ -52,6 +52,20 @@ def test_the_printed_call_builds_the_same_optimizer(opt):
     assert key == key_again and leaves == leaves_again
 
 
+def test_split_is_kept_on_the_transform_and_hands_out_fresh_leaves():
+    """split's walk is kept on the transform: the same key again, the same leaf objects (an
+    array changed in place still reaches the program), in a new list each time."""
+    rates = np.array([0.1, 0.2])
+    opt = ds.chain(ds.clip_by_norm(1.0), ds.gd(rates))
+    key, leaves = split(opt)
+    leaves.append("changed by a caller")
+    key_again, leaves_again = split(opt)
+    assert key_again == key and len(leaves_again) == len(leaves) - 1
+    assert any(leaf is rates for leaf in leaves_again)
+    fresh = ds.chain(ds.clip_by_norm(1.0), ds.gd(rates))
+    assert split(fresh)[0] == key  # an equal recipe: the same program
+
+
 def test_a_schedule_prints_as_its_call_and_still_runs():
     sched = S.warmup(S.cosine(0.1, 100), 10)
     assert repr(sched) == (
