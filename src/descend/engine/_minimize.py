@@ -183,17 +183,16 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         return run0, k
 
     def minimize_run(x0, leaves, tol, ftol, divergence):
-        float_type = jax.eval_shape(objective, x0).dtype
         # a history row is one vector: [loss, gradient norm, learning rate, the point];
         # one write a step instead of four (2.3 ns a step against 8 in benchmarks.loop_floor)
-        row, layout = _packing(x0 if options.record_path else None, float_type, sign, lr_at)
+        row, layout = _packing(x0 if options.record_path else None, sign, lr_at)
 
         def started(*args) -> tuple[Run, Consts, jax.Array]:
             run0, k = begin(*args)
             return run0, k, row(run0, k)  # the first history row too
 
         run0, k, first = grouped(started, x0, leaves, tol, ftol, divergence)
-        log0 = jnp.full((capacity, *first.shape), jnp.nan, float_type).at[0].set(first)
+        log0 = jnp.full((capacity, *first.shape), jnp.nan, first.dtype).at[0].set(first)
         start = Carry(run0.t, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         # with two rows (record_every >= max_steps) the second is the last step: written
         # once after the loop, so the loop records nothing
@@ -252,19 +251,19 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
 
 
 def _packing(
-    x0: Any, float_type: Any, sign: float, lr_at: Callable[[Any, jax.Array], Any]
+    x0: Any, sign: float, lr_at: Callable[[Any, jax.Array], Any]
 ) -> tuple[Callable[[Run, Consts], jax.Array], PathLayout | None]:
-    """``(row, layout)``: ``row(run, consts)`` is a step's history row as one vector in
-    ``float_type`` (the columns of :attr:`History.rows`: loss, gradient norm, learning rate at
-    the step, then the point's leaves raveled when ``x0`` is given, the path being recorded);
-    ``layout`` says where the point's leaves sit in it (None without a path)."""
+    """``(row, layout)``: ``row(run, consts)`` is a step's history row as one vector in the
+    loss's float type (the columns of :attr:`History.rows`: loss, gradient norm, learning
+    rate at the step, then the point's leaves raveled when ``x0`` is given, the path being
+    recorded); ``layout`` says where the point's leaves sit in it (None without a path)."""
     leaves, treedef = jax.tree.flatten(x0)
     layout = PathLayout(treedef, tuple(jnp.shape(a) for a in leaves)) if leaves else None
 
     def row(run: Run, k: Consts) -> jax.Array:
         parts = [sign * run.loss, global_norm(run.grad), lr_at(k.leaves, run.t)]
         parts += jax.tree.leaves(run.x) if layout else []
-        return jnp.concatenate([jnp.ravel(p).astype(float_type) for p in parts])
+        return jnp.concatenate([jnp.ravel(p).astype(run.loss.dtype) for p in parts])
 
     return row, layout
 
@@ -477,8 +476,8 @@ def minimize(
     run = _runner(f, key, options)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
-        numbers = [_on_device(v) for v in (*leaves, tol, ftol, divergence)]
-        result = run(x0, numbers[:-3], *numbers[-3:])
+        result = run(x0, [_on_device(v) for v in leaves], _on_device(tol), _on_device(ftol),
+                     _on_device(divergence))  # fmt: skip
         if progress:  # keep the bar until the (asynchronously dispatched) run has finished
             result = jax.block_until_ready(result)
     return result
