@@ -1,5 +1,5 @@
 """Output files are written whole or not at all (descend._files.written_whole), also when
-the writing process is killed with SIGKILL."""
+the writing process is killed with SIGKILL; input text is decoded whatever wrote it."""
 
 import io
 import os
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from descend._files import read_bytes, written_whole
+from descend._files import decode_text, point_decimal, read_bytes, written_whole
 
 
 def test_the_file_appears_whole_and_the_temporary_name_keeps_the_suffix(tmp_path):
@@ -74,3 +74,38 @@ def test_inputs_are_read_within_bounds(tmp_path, monkeypatch):
     writer.join()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"from stdin")))
     assert read_bytes("-", 100) == b"from stdin"
+
+
+TEXT = "époque;perte\n1;0,25\n"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        TEXT.encode("utf-8"),
+        b"\xef\xbb\xbf" + TEXT.encode("utf-8"),
+        TEXT.encode("utf-16"),  # with its byte-order mark: PowerShell 5's ">"
+        TEXT.encode("utf-16-le"),  # without one
+        TEXT.encode("utf-16-be"),
+        TEXT.encode("utf-32"),
+        TEXT.encode("cp1252"),  # a spreadsheet's 8-bit text
+    ],
+)
+def test_text_is_decoded_whatever_wrote_it(encoded):
+    assert decode_text(encoded, "log.csv") == TEXT
+
+
+@pytest.mark.parametrize(
+    "data", [b"loss\n0.5\x00\x01\x02", bytes(range(1, 32)) * 10, bytes(range(1, 256)) * 16]
+)
+def test_binary_data_is_refused_naming_the_file(data):
+    with pytest.raises(ValueError, match=r"^log\.csv is binary data"):
+        decode_text(data, "log.csv")
+
+
+def test_a_decimal_comma_becomes_a_point_and_nothing_else_changes():
+    assert [point_decimal(c) for c in ["0,25", " -1,5e-3 ", ",5", "+2,0"]] == [
+        "0.25", " -1.5e-3 ", ".5", "+2.0"
+    ]  # fmt: skip
+    for cell in ["1,000,000", "a,b", "1.5", "", "12", "1,"]:
+        assert point_decimal(cell) == cell

@@ -1,10 +1,13 @@
-"""Output files written whole or not at all, and input files read within bounds."""
+"""Output files written whole or not at all; input files read within bounds, their text
+decoded whatever wrote it, and numbers written with a decimal comma."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -65,3 +68,59 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
         raise ValueError(f"{os.fspath(path)} is larger than {size}, the most read")
     return data
+
+
+#: Byte-order marks and the codec each one announces (UTF-32 before UTF-16: its mark starts
+#: with UTF-16's). Windows PowerShell 5 writes ``python train.py > log.txt`` as UTF-16.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: Control characters that text files hold (tab, newlines, form feed, escape for colours).
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """The text of an input file, without its byte-order mark.
+
+    UTF-8 (with or without a mark), UTF-16 and UTF-32 with a mark, UTF-16 without one (a NUL
+    in every other byte), and otherwise Windows-1252 (spreadsheets' and older Windows tools'
+    8-bit text: ``\xe9poque``). Raises ``ValueError`` naming ``where`` for binary data: a NUL
+    byte, or more than 1% control characters or undecodable bytes in its first MiB."""
+    bom, codec = next(((b, c) for b, c in _BOMS if data.startswith(b)), (b"", None))
+    if codec is not None:
+        data = data[len(bom) :]
+    elif len(data) >= 4 and data[1::2].count(0) > 0.9 * (len(data) // 2) and 0 not in data[::2]:
+        codec = "utf-16-le"
+    elif len(data) >= 4 and data[::2].count(0) > 0.9 * (len(data) // 2) and 0 not in data[1::2]:
+        codec = "utf-16-be"
+    elif b"\0" in data:
+        raise ValueError(f"{where} is binary data (it holds NUL bytes), not text")
+    else:
+        try:
+            return _text_only(data.decode("utf-8"), "utf-8", where)
+        except UnicodeDecodeError:
+            codec = "cp1252"
+    return _text_only(data.decode(codec, errors="replace"), codec, where)
+
+
+def _text_only(text: str, codec: str, where: str) -> str:
+    sample = text[: 1 << 20]
+    odd = sum(1 for c in sample if (c < " " and c not in _TEXT_CONTROLS) or c == "\ufffd")
+    if "\0" in text or odd > 0.01 * len(sample):
+        raise ValueError(f"{where} is binary data, not text (read as {codec})")
+    return text
+
+
+#: A number written with a decimal comma, as spreadsheets write CSV in most of Europe:
+#: ``0,25``, ``-1,5e-3``. Only read so where cells are not separated by commas.
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*")
+
+
+def point_decimal(cell: str) -> str:
+    """``cell`` with a decimal comma made a point (``"0,25"`` -> ``"0.25"``); any other text
+    as it is. For cells of a file whose delimiter is not the comma."""
+    return cell.replace(",", ".") if _DECIMAL_COMMA.fullmatch(cell) else cell

@@ -518,6 +518,32 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
          "0         0.900000    1.000000    0.500000  00:05\n"
          "1         0.500000    0.600000    0.700000  00:05\n"
          "2         0.300000    0.400000    0.800000  00:04\n", "train_loss", "epoch"),
+        # a spreadsheet's CSV where the decimal mark is a comma
+        ("excel.csv", "Epoche;Verlust\n1;0,9\n2;0,5\n3;0,3\n", "Verlust", "step"),
+        # Detectron2's metrics.json: the parts of the loss first, then total_loss
+        ("d2.json", '{"iteration": 19, "loss_box_reg": 0.2, "loss_cls": 0.7, "total_loss": 0.9}\n'
+         '{"iteration": 39, "loss_box_reg": 0.1, "loss_cls": 0.4, "total_loss": 0.5}\n'
+         '{"iteration": 59, "loss_box_reg": 0.1, "loss_cls": 0.2, "total_loss": 0.3}\n',
+         "total_loss", "step"),
+        # XGBoost's scikit-learn API names its evaluation sets validation_0, ...
+        ("xgb_sk.log", "[0]\tvalidation_0-rmse:0.9\tvalidation_1-rmse:1.0\n"
+         "[1]\tvalidation_0-rmse:0.5\tvalidation_1-rmse:0.6\n"
+         "[2]\tvalidation_0-rmse:0.3\tvalidation_1-rmse:0.4\n", "validation_0-rmse", "step"),
+        # Keras 3's print: colours and a bar of box-drawing characters
+        ("keras3.log", "".join(f"Epoch {i}/3\n\x1b[1m32/32\x1b[0m \x1b[32m━━━━━━━━━━\x1b[0m "
+         f"\x1b[1m1s\x1b[0m 2ms/step - accuracy: 0.5 - loss: {v}\n"
+         for i, v in ((1, 0.9), (2, 0.5), (3, 0.3))), "loss", "epoch"),
+        # TensorFlow 1's Estimator
+        ("tf1.log", "INFO:tensorflow:loss = 0.9, step = 1\nINFO:tensorflow:loss = 0.5, step = 101 "
+         "(0.5 sec)\nINFO:tensorflow:loss = 0.3, step = 201 (0.4 sec)\n", "loss", "step"),
+        # scikit-learn's verbose MLP, and PyTorch Lightning's progress bar
+        ("mlp.log", "Iteration 1, loss = 0.9\nIteration 2, loss = 0.5\nIteration 3, loss = 0.3\n",
+         "loss", "step"),
+        ("bar.log", "".join(f"Epoch {i}: 100%|██████████| 1875/1875 [00:10<00:00, 180.52it/s, "
+         f"v_num=0, train_loss={v}]\n" for i, v in ((0, 0.9), (1, 0.5), (2, 0.3))),
+         "train_loss", "epoch"),
+        # no name says which column is the loss: the one that does not count up
+        ("fr.csv", "époque,perte\n1,0.9\n2,0.5\n3,0.3\n", "perte", "step"),
     ],
 )  # fmt: skip
 def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
@@ -526,6 +552,15 @@ def test_logs_of_other_frameworks(tmp_path, name, text, column, unit):
     log = read_log(path)
     assert log["column"] == column and log["unit"] == unit
     np.testing.assert_allclose(log["loss"], [0.9, 0.5, 0.3])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig", "cp1252", "utf-32"])
+def test_logs_in_any_text_encoding(tmp_path, encoding):
+    """Windows PowerShell 5 writes ``python train.py > log.txt`` as UTF-16 with a mark."""
+    path = tmp_path / "train.log"
+    path.write_bytes("Itération 1, loss = 0.9\r\nItération 2, loss = 0.5\r\n"
+                     "Itération 3, loss = 0.3\r\n".encode(encoding))  # fmt: skip
+    np.testing.assert_allclose(read_log(path)["loss"], [0.9, 0.5, 0.3])
 
 
 def test_diagnose_reads_a_log_given_by_its_path(tmp_path):

@@ -3,7 +3,9 @@ errors, the generators (determinism, shapes, balance and their geometry without 
 and standardization."""
 
 import csv
+import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -181,6 +183,37 @@ def test_csv_delimiter_read_from_the_header(tmp_path):
     path.write_text("a;b;y\n1;2;0.5\n3;4;1.5\n")
     with pytest.raises(ValueError, match="no target column 'y'"):
         data.read_csv(path, "y", delimiter=",")
+
+
+def test_csv_of_a_spreadsheet_with_decimal_commas_and_8_bit_text(tmp_path):
+    """Where the decimal mark is a comma, spreadsheets write semicolons between cells and
+    commas in numbers, often as Windows-1252 text; PowerShell writes UTF-16."""
+    text = "température;débit;y\n1,5;2;0,5\n-3,25e1;4;1,5\n"
+    expected = np.array([[1.5, 2.0], [-32.5, 4.0]], np.float32)
+    for encoding in ("cp1252", "utf-16", "utf-8-sig"):
+        path = tmp_path / "tableur.csv"
+        path.write_bytes(text.encode(encoding))
+        d = data.read_csv(path, "y", task="regression")
+        assert d.feature_names == ("température", "débit")
+        np.testing.assert_array_equal(d.X, expected)
+        np.testing.assert_array_equal(d.y, [0.5, 1.5])
+    # in a comma-separated file a quoted "1,5" is not a number: commas separate the cells
+    path.write_text('a,y\n"1,5",0\n2,1\n')
+    with pytest.raises(ValueError, match=r"non-numeric values in column 'a' \(line 2: '1,5'\)"):
+        data.read_csv(path, "y")
+    path.write_bytes(b"a,y\n\x00\x01,2\n")
+    with pytest.raises(ValueError, match="is binary data"):
+        data.read_csv(path, "y")
+
+
+def test_csv_from_a_pipe_is_named_pipe(tmp_path):
+    fifo = tmp_path / "63"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("a,y\n1,2\n3,4\n"))
+    writer.start()
+    d = data.read_csv(fifo, "y")
+    writer.join()
+    assert d.name == "pipe" and d.X.tolist() == [[1.0], [3.0]]
 
 
 def test_csv_missing_file_and_empty_files(tmp_path):

@@ -2,17 +2,22 @@
 
 CSV (or TSV, or a plain file with one loss per line): a header row names the columns; the
 loss column is the one named by ``column``, else the first whose name is a usual name of the
-training loss (``loss``, ``train_loss``, ``training_loss``, ...), else the first numeric
-column whose name contains "loss" but not val/test/eval, else the first numeric column that
-is not a step, epoch, time or learning-rate column. Empty cells are skipped (PyTorch
-Lightning's ``metrics.csv`` leaves the training loss empty on its validation rows); ``nan``
-and ``inf`` are kept (they are what a diverged run logs). A file whose first row is all
-numbers has no header: its columns are named "1", "2", ..., except that when its first
-column counts up in whole numbers (a step or epoch) the first two are "step" and "loss".
-Columns separated by spaces work too (``np.savetxt`` of ``[step, loss]`` rows, ``step
-loss`` tables). An MLflow metric file (``mlruns/.../metrics/<name>``: ``timestamp value
-step`` a line, the timestamp in milliseconds) is read as such: the values are the column
-named after the file, the third column gives the steps.
+training loss (``loss``, ``total_loss``, ``train_loss``, ...), else the first numeric column
+whose name contains "loss" but not val/test/eval, else the first numeric column that is not
+a step, epoch, time or learning-rate column (by its name, or by whole numbers that count
+up). Empty cells are skipped (PyTorch Lightning's ``metrics.csv`` leaves the training loss
+empty on its validation rows); ``nan`` and ``inf`` are kept (they are what a diverged run
+logs). A file whose first row is all numbers has no header: its columns are named "1", "2",
+..., except that when its first column counts up in whole numbers (a step or epoch) the
+first two are "step" and "loss". Columns separated by spaces work too (``np.savetxt`` of
+``[step, loss]`` rows, ``step loss`` tables). Where cells are not separated by commas a
+decimal comma is read as a point (``epoch;loss`` / ``3;0,25``, a spreadsheet's CSV in most of
+Europe). An MLflow metric file (``mlruns/.../metrics/<name>``: ``timestamp value step`` a
+line, the timestamp in milliseconds) is read as such: the values are the column named after
+the file, the third column gives the steps.
+
+Any text encoding a tool writes is read (:func:`descend._files.decode_text`): UTF-8, UTF-16
+(PowerShell's ``>``), UTF-32, and Windows-1252.
 
 Printed logs: a file whose lines name their numbers, as training scripts print them
 (``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25 lr=0.1``, Hugging
@@ -22,8 +27,10 @@ is read as 3). Lines without such pairs are skipped. A line that names no step o
 right after one that does adds to that step's row (Caffe prints each iteration's loss twice).
 Boosting libraries' logs are read by their training metric, when it is one that falls (not
 AUC): XGBoost's ``[10]  train-rmse:0.25``, LightGBM's ``[10]  training's l2: 0.25``, CatBoost's
-``10:  learn: 0.25``, the opening number being the iteration. A file that opens with a bracket
-is read as JSON first, as a printed log when it is not JSON (unless it is named ``.json``).
+``10:  learn: 0.25``, the opening number being the iteration; without a training metric, by
+the first that falls (XGBoost's scikit-learn API prints ``validation_0-rmse``). A file that
+opens with a bracket is read as JSON first, as a printed log when it is not JSON (unless it
+is named ``.json``).
 
 JSON: a list of numbers; a dict of lists (Keras's ``history.history``); a dict of series
 ``{"steps": [...], "values": [...]}`` (Sacred's ``metrics.json``); a list of records
@@ -57,15 +64,18 @@ from typing import Any
 
 import numpy as np
 
-from descend._files import read_bytes
+from descend._files import decode_text, point_decimal, read_bytes
 from descend.insight.diagnose._tfevents import is_event_file, read_scalars
 
 LOSS_NAMES = (
     "loss",
+    "total_loss",
     "train_loss",
     "training_loss",
     "train/loss",
     "loss/train",
+    "train/total_loss",
+    "loss_total",
     "train_loss_epoch",
     "train_loss_step",
     "trainloss",
@@ -108,7 +118,7 @@ def _numeric(values: Sequence[Any]) -> bool:
 
 _NUMBER = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 _PAIR = re.compile(
-    r"([A-Za-z_][\w./-]*?)['\"]?\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.])", re.IGNORECASE
+    r"([A-Za-z_][\w./-]*?)['\"]?\s*[:=]?\s*(" + _NUMBER + r")(?:/\d+)?(?![\w.-])", re.IGNORECASE
 )
 #: ``train loss 0.25`` / ``val loss 0.3`` (nanoGPT) read as ``train_loss`` / ``val_loss``.
 _QUALIFIED_LOSS = re.compile(r"\b(train(?:ing)?|val(?:id(?:ation)?)?|test|eval)\s+(loss)\b", re.I)
@@ -122,18 +132,28 @@ _FALLING_METRICS = ("loss", "rmse", "mse", "mae", "mape", "error", "l1", "l2", "
                     "huber", "poisson", "gamma", "tweedie", "quantile", "entropy")  # fmt: skip
 
 
+def _falling_metric(name: str, splits: tuple[str, ...] | None = None) -> bool:
+    """Whether a printed name is a boosting library's metric that falls as a model learns
+    (not AUC): XGBoost's ``train-rmse``, LightGBM's ``training's l2``, on the data sets
+    named ``splits`` (any data set when None: the scikit-learn API of XGBoost names them
+    ``validation_0``, ...)."""
+    split, _, metric = name.partition("'s ") if "'s " in name else name.partition("-")
+    if not (split and metric) or (splits is not None and split not in splits):
+        return False
+    return any(m in metric for m in _FALLING_METRICS)
+
+
 def _training_metric(name: str) -> bool:
     """Whether a printed name is a boosting library's training loss: CatBoost's ``learn``,
     XGBoost's ``train-rmse``, LightGBM's ``training's l2`` (a metric that falls, not AUC)."""
-    if name == "learn":
-        return True
-    split, _, metric = name.partition("'s ") if "'s " in name else name.partition("-")
-    return split in ("train", "training") and any(m in metric for m in _FALLING_METRICS)
+    return name == "learn" or _falling_metric(name, ("train", "training"))
 
 
 def _rows(text: str) -> list[list[str]]:
     """The rows of a delimited text: comma, semicolon or tab (sniffed), else whitespace when
-    every line splits into the same number of fields (two or more)."""
+    every line splits into the same number of fields (two or more). Where the cells are not
+    separated by commas, a decimal comma is read as a point (``0,25``: a spreadsheet's CSV
+    in most of Europe)."""
     lines = [line for line in text.splitlines() if line.strip()]
     sample = "\n".join(lines[:50])
     dialect: Any = None
@@ -142,12 +162,15 @@ def _rows(text: str) -> list[list[str]]:
     except csv.Error:
         widths = {len(line.split()) for line in lines}
         if len(widths) == 1 and widths.pop() > 1:
-            return [line.split() for line in lines]
+            return [[point_decimal(c) for c in line.split()] for line in lines]
         dialect = csv.excel
     try:
-        return [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
     except csv.Error as err:
         raise ValueError(f"cannot be read as CSV: {err}") from None
+    if dialect.delimiter == ",":
+        return rows
+    return [[point_decimal(c) for c in row] for row in rows]
 
 
 def _counts(cells: Any, strictly: bool = True) -> bool:
@@ -186,8 +209,10 @@ def _columns_from_printed(text: str) -> dict[str, list[Any]]:
         split_pairs = _SPLIT_PAIR.findall(line)
         rest = _SPLIT_PAIR.sub(" ", line) if split_pairs else line
         pairs = {name.lower(): value for name, value in [*split_pairs, *_PAIR.findall(rest)]}
-        if any("loss" in name or name in LOSS_NAMES or _training_metric(name) for name in pairs):
-            lead = _LEADING_STEP.match(line)
+        lead = _LEADING_STEP.match(line)
+        if any(
+            "loss" in name or name in LOSS_NAMES or _training_metric(name) for name in pairs
+        ) or (lead and any(_falling_metric(name) for name in pairs)):
             if lead and not any(k in STEP_NAMES for k in pairs):
                 pairs = {"iteration": lead.group(1) or lead.group(2), **pairs}
             own_step = any(k in STEP_NAMES for k in pairs)
@@ -321,10 +346,12 @@ def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str
     for c in numeric:
         if _training_metric(c.strip().lower()):
             return c
-    for c in numeric:
+    # a column of whole numbers that count up is a step or epoch in any language (époque)
+    data = [c for c in numeric if not _counts(v for v in columns[c] if _number(v) is not None)]
+    for c in data or numeric:
         if c.strip().lower() not in NOT_DATA:
             return c
-    return numeric[0]
+    return (data or numeric)[0]
 
 
 def _find(
@@ -416,7 +443,7 @@ def _columns(path: str) -> dict[str, list[Any]]:
     data = read_bytes(path, MAX_BYTES)  # "-": standard input
     if ".tfevents." in os.path.basename(path) or is_event_file(data[:200]):
         return _columns_from_events([(path, data)], path)
-    text = data.decode("utf-8-sig")
+    text = decode_text(data, path)
     if not text.strip():
         raise ValueError(f"{path} is empty")
     named_json = path.lower().endswith((".json", ".jsonl"))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
+import stat
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
 from descend import _validation as check
-from descend._files import input_kind
+from descend._files import decode_text, input_kind, point_decimal, read_bytes
 from descend.problems.data._dataset import TASKS, Dataset
 
 #: A target column of integers with at most this many distinct values is read as class labels.
@@ -26,6 +27,8 @@ _BUNDLED = {
 }
 
 _SHOWN = 5  # offending cells named per column in an error message
+#: The largest CSV read (1 GiB of text): a larger one is refused before it fills the memory.
+MAX_CSV_BYTES = 1 << 30
 
 
 def names() -> list[str]:
@@ -97,11 +100,9 @@ def _cells(offenders: list[tuple[int, str]]) -> str:
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
-def _delimiter(handle: TextIO) -> str:
+def _delimiter(handle: io.StringIO) -> str:
     """The header's delimiter (a comma, else a semicolon, else a tab); ``handle`` is left
-    where it was. A pipe is read once, so there the comma is assumed."""
-    if not handle.seekable():
-        return ","
+    where it was."""
     start = handle.tell()
     header = handle.readline()
     while header and not header.strip():
@@ -123,7 +124,8 @@ def read_csv(
     file order (``feature_names``). Cells are read with Python's ``csv`` module; surrounding
     spaces are ignored and blank lines skipped. ``delimiter`` separates the cells; by default
     the header decides: a comma, else a semicolon (as spreadsheets write CSV where the decimal
-    mark is a comma), else a tab.
+    mark is a comma, and then ``0,25`` is read as 0.25), else a tab. The text may be UTF-8,
+    UTF-16 or UTF-32 with a byte-order mark, or Windows-1252 (``decode_text``).
 
     ``task`` is ``"regression"``, ``"classification"`` or ``None``, to infer it: classification
     when every target is an integer (``3`` or ``3.0``) and there are at most
@@ -151,24 +153,26 @@ def read_csv(
         )
         raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
     where = f"read_csv({str(path)!r})"
-    with open(file, newline="", encoding="utf-8-sig") as handle:
-        if delimiter is None:
-            delimiter = _delimiter(handle)
-        reader = csv.reader(handle, delimiter=delimiter)
-        rows: list[tuple[int, list[str]]] = []
-        header: list[str] | None = None
-        try:
-            for cells in reader:
-                if not cells or all(not c.strip() for c in cells):
-                    continue
-                if header is None:
-                    header = [c.strip() for c in cells]
-                else:
-                    rows.append((reader.line_num, cells))
-        except UnicodeDecodeError as err:
-            raise ValueError(f"{where}: not UTF-8 text (byte {err.start} of a block)") from None
-        except csv.Error as err:
-            raise ValueError(f"{where}: line {reader.line_num}: {err}") from None
+    # a pipe (<(...), /dev/fd/63) has no name worth showing as the data set's
+    name = "pipe" if stat.S_ISFIFO(os.stat(file).st_mode) else file.stem
+    handle = io.StringIO(decode_text(read_bytes(file, MAX_CSV_BYTES), where), newline="")
+    if delimiter is None:
+        delimiter = _delimiter(handle)
+    reader = csv.reader(handle, delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    try:
+        for cells in reader:
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+            else:
+                rows.append((reader.line_num, cells))
+    except csv.Error as err:
+        raise ValueError(f"{where}: line {reader.line_num}: {err}") from None
+    if delimiter != ",":
+        rows = [(line, [point_decimal(c) for c in cells]) for line, cells in rows]
     if header is None:
         raise ValueError(f"{where}: the file is empty (expected a header row of column names)")
     duplicates = sorted({c for c in header if header.count(c) > 1})
@@ -225,7 +229,7 @@ def read_csv(
         classes = sorted(set(text))
         index = {c: k for k, c in enumerate(classes)}
         y = np.array([index[v] for v in text], dtype=np.int32)
-        return Dataset(X, y, "classification", file.stem, feature_names, tuple(classes))
+        return Dataset(X, y, "classification", name, feature_names, tuple(classes))
     y_raw = values[:, t]
     integral = bool(np.all(y_raw == np.round(y_raw)))
     distinct = np.unique(y_raw)
@@ -234,7 +238,7 @@ def read_csv(
             "classification" if integral and len(distinct) <= MAX_INFERRED_CLASSES else "regression"
         )
     if task == "regression":
-        return Dataset(X, y_raw.astype(np.float32), task, file.stem, feature_names)
+        return Dataset(X, y_raw.astype(np.float32), task, name, feature_names)
     if not integral:
         bad = [(lines[i], columns[t][i]) for i in np.flatnonzero(y_raw != np.round(y_raw))]
         raise ValueError(
@@ -243,7 +247,7 @@ def read_csv(
         )
     y = np.searchsorted(distinct, y_raw).astype(np.int32)
     classes = tuple(str(int(v)) for v in distinct)
-    return Dataset(X, y, task, file.stem, feature_names, classes)
+    return Dataset(X, y, task, name, feature_names, classes)
 
 
 __all__ = ["MAX_INFERRED_CLASSES", "load", "names", "read_csv"]
