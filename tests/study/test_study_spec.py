@@ -3,6 +3,7 @@ form is stable, and every bad field is refused before anything runs, naming the 
 ValueError/TypeError in Python; exit 2 and one line on the command line)."""
 
 import json
+import os
 
 import pytest
 
@@ -243,3 +244,18 @@ def test_the_command_line_refuses_a_dir_that_is_a_file(cli, tmp_path):
     code, out, err = cli("study", "run", str(spec), "--dir", str(spec))
     assert code == 2 and out == ""
     assert err == f"descend study run: error: --dir: {str(spec)!r} is a file, not a folder\n"
+
+
+@pytest.mark.parametrize("folder", ["/dev", "/dev/descend-study", "/sys/x", "/proc/x"])
+def test_the_command_line_refuses_a_system_folder_and_writes_nothing(cli, tmp_path, folder):
+    """As root, --dir /dev would write the store into the device folder."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        'name = "t"\nsteps = 5\nseeds = 1\n[problem]\nsurface = "booth"\n'
+        '[[optimizers]]\nrule = "gd"\n'
+    )
+    before = set(os.listdir("/dev"))
+    code, out, err = cli("study", "run", str(spec), "--dir", folder)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "a system folder; give a folder of your own" in err or "cannot create" in err
+    assert set(os.listdir("/dev")) == before

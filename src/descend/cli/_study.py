@@ -31,7 +31,13 @@ from descend.cli._common import UsageError, command_parser, format_hyper, output
 
 EXIT_ERROR = 1
 #: StudyError messages that are about the input (exit 2) rather than the disk (exit 1)
-USAGE_MARKS = ("holds another study", "no study in", "holds no study spec", "pip install")
+USAGE_MARKS = (
+    "holds another study",
+    "no study in",
+    "holds no study spec",
+    "pip install",
+    "a system folder",
+)
 
 
 def _fail(err: Exception, prog: str) -> int:

@@ -23,7 +23,7 @@ from descend.study._chunks import ChunkTask, task_of
 from descend.study._configs import configurations, plan_chunks
 from descend.study._executors import Executor, InProcess
 from descend.study._spec import Spec, from_canonical
-from descend.study._store import Store, StudyError, errors
+from descend.study._store import Store, StudyError, errors, refuse_system_folder
 
 LOCK = "study.lock"
 
@@ -185,6 +185,7 @@ def run(
 ) -> dict[str, Any]:
     """Start (or continue) the study ``spec`` in ``directory`` and run it to the end."""
     directory = Path(directory)
+    refuse_system_folder(directory)
     with errors("cannot create the study folder", directory):
         directory.mkdir(parents=True, exist_ok=True)
     with driver_lock(directory), open_for_run(spec, directory, force) as store:

@@ -100,6 +100,26 @@ def _test_hook(chunk_id: int) -> None:
         time.sleep(float(os.environ.get("DESCEND_STUDY_COMMIT_SLEEP", "2")))
 
 
+#: Folders of the kernel's virtual file systems: a study stored there would be lost or harm
+#: the system (as root, ``--dir /dev`` would write into the device folder). ``/dev/shm``, a
+#: plain in-memory file system, is allowed.
+SYSTEM_FOLDERS = (Path("/dev"), Path("/proc"), Path("/sys"))
+
+
+def refuse_system_folder(directory: Path) -> None:
+    """Raise :class:`StudyError` when ``directory`` lies in one of :data:`SYSTEM_FOLDERS`."""
+    resolved = directory.resolve()
+    shm = Path("/dev/shm")
+    if resolved == shm or shm in resolved.parents:
+        return
+    for system in SYSTEM_FOLDERS:
+        if resolved == system or system in resolved.parents:
+            raise StudyError(
+                f"{str(directory)!r} is in {system}, a system folder; give a folder of your "
+                "own for the study"
+            )
+
+
 class Store:
     """The SQLite store of one study directory (see the module docstring)."""
 
