@@ -295,6 +295,26 @@ def int32(name: str, value: int) -> int:
     return value
 
 
+def seed(name: str, value: Any) -> Any:
+    """A seed for ``jax.random.key``: a Python or NumPy integer within 32 bits (returned as an
+    ``int``), or an integer JAX or NumPy scalar, concrete or traced, returned as it is (so
+    ``jax.vmap`` over seeds runs them in one program). Anything else, a bool included, is a
+    ``TypeError`` naming ``name``; an integer past 32 bits a ``ValueError``."""
+    if isinstance(value, numbers.Integral) and not _is_bool(value):
+        return int32(name, int(value))
+    dtype = getattr(value, "dtype", None)
+    if (
+        isinstance(value, (jax.Array, np.ndarray))
+        and np.ndim(value) == 0
+        and np.issubdtype(dtype, np.integer)
+    ):
+        return value if isinstance(value, jax.core.Tracer) else int32(name, int(value))
+    raise TypeError(
+        f"{name} must be an integer (a Python or NumPy integer, or an integer JAX scalar, "
+        f"which jax.vmap can sweep); got {value!r}"
+    )
+
+
 def memory_bytes() -> int:
     """This machine's physical memory in bytes (8 GiB when the system does not say)."""
     try:

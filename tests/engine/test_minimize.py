@@ -134,6 +134,27 @@ def test_second_call_with_other_values_does_not_recompile(compilations):
     assert seen("minimize_run") == 1
 
 
+def test_runs_that_differ_only_in_their_seed_share_one_program(compilations):
+    """A seed is data, as a learning rate is: a loop over seeds compiles once, and seed 0 given
+    or left to its default is the same program."""
+
+    def bumpy(x):  # a function of this test alone, so the first call must compile
+        return jnp.sum(x**2 + jnp.sin(3 * x))
+
+    for make in (
+        lambda **seed: ds.annealing(0.01, 1.0, 0.99, 0.3, **seed),
+        lambda **seed: ds.chain(ds.add_noise(0.1, **seed), ds.gd(0.01)),
+    ):
+        with compilations() as seen:
+            ends = [minimize(bumpy, jnp.ones(2), make(seed=s), max_steps=50, tol=0.0).x
+                    for s in (0, 1, np.int64(2), jnp.int32(3))]  # fmt: skip
+            default = minimize(bumpy, jnp.ones(2), make(), max_steps=50, tol=0.0).x
+        assert seen("minimize_run") == 1
+        np.testing.assert_array_equal(default, ends[0])
+        assert len({tuple(np.asarray(x).tolist()) for x in ends}) == 4  # four walks
+    assert repr(ds.annealing(seed=np.int64(7))).endswith("seed=7)")
+
+
 def test_python_numbers_keep_their_meaning_when_cached_on_the_device(compilations):
     """minimize hands Python numbers to its program as cached device scalars (a copy per call
     saved): they stay weakly typed (a float16 run stays float16 with lr=0.1, as with the

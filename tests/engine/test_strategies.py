@@ -66,12 +66,50 @@ def test_annealing_leaves_a_local_minimum_that_gradient_descent_keeps():
     gd = ds.minimize(well, None, ds.gd(well.lr), max_steps=3000)
     local = min(well.local_minima, key=lambda m: np.linalg.norm(np.asarray(gd.x) - m))
     assert np.linalg.norm(np.asarray(gd.x) - local) < 1e-2  # gradient descent stays put
-    hits = 0
-    for seed in range(10):
-        r = ds.minimize(well, None, ds.annealing(well.lr, 1.0, 0.998, 0.5, seed=seed),
-                        max_steps=3000, tol=0.0)  # fmt: skip
-        hits += float(r.best_loss) < well.min_value + 1e-3
-    assert hits >= 8
+
+    def walk(seed):
+        opt = ds.annealing(well.lr, 1.0, 0.998, 0.5, seed=seed)
+        return ds.minimize(well, None, opt, max_steps=3000, tol=0.0)
+
+    walks = jax.vmap(walk)(jnp.arange(10))  # ten seeds, one program
+    assert np.sum(np.asarray(walks.best_loss) < well.min_value + 1e-3) >= 8
+
+
+def test_seeds_vmapped_are_the_walks_run_one_by_one():
+    """``seed`` may be a traced integer: jax.vmap over seeds runs the same walks, bit for bit,
+    as separate calls (annealing, and gradient noise)."""
+    well = ds.surfaces.get("double_well")
+    rules = {
+        "annealing": lambda seed: ds.annealing(well.lr, 1.0, 0.99, 0.5, seed=seed),
+        "add_noise": lambda seed: ds.chain(ds.add_noise(0.1, seed=seed), ds.gd(well.lr)),
+    }
+    for make in rules.values():
+
+        def run(seed, make=make):
+            return ds.minimize(well, None, make(seed), max_steps=200, tol=0.0)
+
+        batched = jax.vmap(run)(jnp.array([3, 11], jnp.int32))
+        for i, seed in enumerate((3, 11)):
+            one = run(seed)
+            np.testing.assert_array_equal(batched.x[i], one.x)
+            np.testing.assert_array_equal(batched.best_loss[i], one.best_loss)
+        assert not np.array_equal(batched.x[0], batched.x[1])
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, True, None, np.array([1, 2]), jnp.float32(1)])
+def test_a_seed_that_is_not_an_integer_is_refused_by_every_user(seed):
+    data = (jnp.ones((4, 1)), jnp.ones(4))
+    users = [
+        lambda: ds.annealing(seed=seed),
+        lambda: ds.add_noise(seed=seed),
+        lambda: ds.fit(ds.models.linear(1), "mse", data, ds.gd(), epochs=1, seed=seed),
+    ]
+    for use in users:
+        with pytest.raises(TypeError, match=r"^seed must be an integer \(a Python or NumPy"):
+            use()
+    for use in (lambda: ds.annealing(seed=2**40), lambda: ds.add_noise(seed=-(2**33))):
+        with pytest.raises(ValueError, match="seed must be at most 2,147,483,647 in size"):
+            use()
 
 
 def test_annealing_accepts_by_the_metropolis_rule():

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
-from descend.optim._base import HyperParam, PyTree, cast_like, value_at, zero_count
+from descend.optim._base import HyperParam, PyTree, Seed, cast_like, value_at, zero_count
 from descend.optim._recipe import GradientStep, recorded
 
 
@@ -39,16 +39,17 @@ def annealing(
     temperature: HyperParam = 1.0,
     cooling: HyperParam = 0.999,
     noise: HyperParam = 0.1,
-    seed: int = 0,
+    seed: Seed = 0,
 ) -> GradientStep:
     """Gradient steps with random kicks accepted by the Metropolis rule (see the module
     docstring). ``temperature`` is in units of the loss, ``noise`` in units of the
-    parameters; ``cooling`` in (0, 1] multiplies the temperature every step."""
+    parameters; ``cooling`` in (0, 1] multiplies the temperature every step. ``seed`` is an
+    integer, or an integer JAX scalar: ``jax.vmap`` over seeds runs many walks in one
+    program."""
     check.nonnegative("lr", lr)
     check.positive("temperature", temperature)
     check.in_range("cooling", cooling, 0.0, 1.0 + 1e-12)
     check.nonnegative("noise", noise)
-    seed = check.integer("seed", seed)
 
     def init(params: PyTree) -> AnnealingState:
         del params

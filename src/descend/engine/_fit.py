@@ -484,8 +484,7 @@ def fit(
     check.int32("start_step + epochs x steps per epoch", done + epochs * steps)
     check.fits_in_memory(f"the history of {epochs:,} epochs of {steps:,} steps",
                          epochs * (steps + 5) * X.dtype.itemsize, "use fewer epochs")  # fmt: skip
-    if isinstance(seed, numbers.Integral):  # a traced seed (vmap over seeds) is the caller's
-        check.int32("seed", int(seed))
+    seed = check.seed("seed", seed)
     check.nonnegative("l1", l1)
     check.nonnegative("l2", l2)
     if tol is not None:

@@ -32,6 +32,16 @@ Scalar = float | int | jax.Array
 HyperParam = Scalar | Schedule
 
 
+class Seed(int):
+    """A random seed a transform was built with (``add_noise``, ``annealing``): an ``int``
+    that a compiled run takes as data, like a numeric hyperparameter, so that runs differing
+    only in their seed share one program (an integer that sets structure, a step count say,
+    is compiled in). Constructors make it; a user passes a plain integer."""
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
 class Transform(NamedTuple):
     """An update rule or gradient transform: ``init(params)`` and ``update(grads, state, params)``.
 

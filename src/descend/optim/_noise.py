@@ -13,10 +13,17 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from descend import _validation as check
-from descend.optim._base import HyperParam, PyTree, Transform, cast_like, value_at, zero_count
+from descend.optim._base import (
+    HyperParam,
+    PyTree,
+    Seed,
+    Transform,
+    cast_like,
+    value_at,
+    zero_count,
+)
 from descend.optim._recipe import recorded
 
 
@@ -28,7 +35,7 @@ class NoiseState(NamedTuple):
 
 
 @recorded
-def add_noise(eta: HyperParam = 0.01, gamma: HyperParam = 0.55, seed: int = 0) -> Transform:
+def add_noise(eta: HyperParam = 0.01, gamma: HyperParam = 0.55, seed: Seed = 0) -> Transform:
     """Add ``N(0, eta / (1 + t)^gamma)`` to every gradient element (see the module docstring).
 
     Args:
@@ -38,13 +45,6 @@ def add_noise(eta: HyperParam = 0.01, gamma: HyperParam = 0.55, seed: int = 0) -
     """
     check.nonnegative("eta", eta)
     check.nonnegative("gamma", gamma)
-    integer_scalar = (
-        isinstance(seed, (jax.Array, np.ndarray, np.integer))
-        and jnp.ndim(seed) == 0
-        and jnp.issubdtype(seed.dtype, jnp.integer)
-    )
-    if isinstance(seed, bool) or not (isinstance(seed, int) or integer_scalar):
-        raise TypeError(f"seed must be an integer; got {seed!r}")
 
     def init(params: PyTree) -> NoiseState:
         del params

@@ -4,10 +4,11 @@ Every public constructor in :mod:`descend.optim` is wrapped by :func:`recorded`:
 it returns still is a plain ``Transform(init, update)`` (and unpacks as one), but it also
 carries the constructor and the arguments it was called with. :func:`split` separates those
 arguments into *static* ones (strings, booleans, integers, schedules by their call, the
-structure of a chain) and *numeric leaves* (floats and float arrays); :func:`rebuild` makes
-the transform again from the same static part and new leaves. The engine compiles one
-program per static part and passes the leaves as arguments, so ``minimize(f, x0,
-adam(1e-3))`` followed by ``minimize(f, x0, adam(1e-2))`` compiles once.
+structure of a chain) and *numeric leaves* (floats, float arrays and random seeds);
+:func:`rebuild` makes the transform again from the same static part and new leaves. The
+engine compiles one program per static part and passes the leaves as arguments, so
+``minimize(f, x0, adam(1e-3))`` followed by ``minimize(f, x0, adam(1e-2))`` compiles once,
+and so do runs of ``add_noise`` or ``annealing`` that differ only in their seed.
 
 A transform without a recipe (an optax transform, a hand-written one) is static as a
 whole: it still runs, it is just compiled again for each new object.
@@ -28,7 +29,7 @@ import jax
 import numpy as np
 
 from descend import _validation as check
-from descend.optim._base import HyperParam, Transform
+from descend.optim._base import HyperParam, Seed, Transform
 
 
 class GradientStep(NamedTuple):
@@ -68,6 +69,8 @@ class Recipe(NamedTuple):
 
 #: Annotations that mark a constructor's parameter as a numeric hyperparameter (data).
 NUMERIC_ANNOTATIONS = ("HyperParam", "float", HyperParam, float)
+#: The annotation of a random seed: an integer taken as data (see :class:`Seed`).
+SEED_ANNOTATIONS = ("Seed", Seed)
 
 
 class NamedSchedule:
@@ -172,12 +175,19 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
     schedule (for a ``HyperParam``; a ``float`` parameter takes none) or a traced value as
     it is. A bool, complex number, string or object array raises ``TypeError`` naming the
     parameter. After ``build`` (whose own checks give the range messages), a NaN or
-    infinite hyperparameter that ``build`` did not check still raises ``ValueError``.
-    ``wrapper.bind(*args, **kwargs)`` returns the canonical bound arguments and the result.
+    infinite hyperparameter that ``build`` did not check still raises ``ValueError``. A
+    parameter annotated :class:`Seed` arrives as a ``Seed`` (or a tracer), checked by
+    :func:`descend._validation.seed`. ``wrapper.bind(*args, **kwargs)`` returns the canonical
+    bound arguments and the result.
     """
 
     signature = inspect.signature(build)
     numeric = hyperparameters(build)
+    seeds = tuple(
+        name
+        for name, p in signature.parameters.items()
+        if any(p.annotation is a or p.annotation == a for a in SEED_ANNOTATIONS)
+    )
     takes_schedule = {
         name: signature.parameters[name].annotation in ("HyperParam", HyperParam)
         for name in numeric
@@ -192,6 +202,9 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
         for name in numeric:
             if name in given:
                 given[name] = check.number(name, given[name], schedule=takes_schedule[name])
+        for name in seeds:  # the default too: given or not, the same program
+            value = check.seed(name, given.get(name, signature.parameters[name].default))
+            given[name] = value if isinstance(value, jax.core.Tracer) else Seed(value)
         made = build(*bound.args, **bound.kwargs)
         for name in numeric:
             if name in given:
@@ -246,6 +259,8 @@ def recipe_of(transform: Any) -> Recipe | None:
 
 
 def _is_leaf(value: Any) -> bool:
+    if isinstance(value, Seed):
+        return True
     if isinstance(value, (bool, np.bool_, int, np.integer)) or value is None:
         return False
     if isinstance(value, (float, np.floating, jax.core.Tracer)):
