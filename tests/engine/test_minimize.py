@@ -104,6 +104,49 @@ def test_pytree_parameters_and_optax_optimizer():
     assert np.isnan(res.history.trimmed()["lr"]).all()  # an optax transform has no known lr
 
 
+def test_optax_parts_of_a_descend_chain_run_as_the_descend_ones():
+    """An optax transform is a NamedTuple: minimize rebuilds the chain around the object
+    itself (it once came back as a bare tuple and the chain refused it)."""
+    x0 = jnp.array([-1.0, 1.0])
+    for theirs, ours in [
+        (ds.chain(optax.clip(1.0), ds.gd(1e-3)), ds.chain(ds.clip_by_value(1.0), ds.gd(1e-3))),
+        (ds.chain(ds.clip_by_global_norm(1.0), optax.sgd(1e-3, momentum=0.9)),
+         ds.chain(ds.clip_by_global_norm(1.0), ds.momentum(1e-3, 0.9))),
+    ]:  # fmt: skip
+        a = minimize(rosenbrock, x0, theirs, max_steps=500)
+        b = minimize(rosenbrock, x0, ours, max_steps=500)
+        np.testing.assert_allclose(a.x, b.x, rtol=1e-5)
+        assert int(a.steps) == int(b.steps) == 500
+
+
+def test_vmap_over_the_numbers_of_an_optax_optimizer():
+    """optax.adam(lr) under jax.vmap holds the traced rate in its closure, out of descend's
+    sight: the runs are batched by JAX itself, and equal the runs made one by one."""
+    x0 = jnp.array([-1.0, 1.0])
+    rates = [3e-3, 2e-2]
+    for make in (optax.adam, lambda lr: ds.chain(ds.clip_by_value(10.0), optax.sgd(lr, 0.9))):
+
+        def run(lr, make=make):
+            return minimize(rosenbrock, x0, make(lr))
+
+        batched = jax.device_get(jax.vmap(run)(jnp.asarray(rates)))
+        for i, lr in enumerate(rates):
+            one = jax.device_get(minimize(rosenbrock, x0, make(lr)))
+            assert batched.steps[i] == one.steps and batched.reason[i] == one.reason
+            np.testing.assert_allclose(batched.x[i], one.x, rtol=1e-5)
+            count = one.history.count
+            assert batched.history.count[i] == count
+            np.testing.assert_allclose(batched.history.rows[i][:count], one.history.rows[:count],
+                                       rtol=1e-4)  # fmt: skip
+    surface = ds.surfaces.get("himmelblau")
+    found = jax.vmap(lambda lr: ds.restarts(surface, optax.sgd(lr), 4, max_steps=200))(
+        jnp.asarray(rates)
+    )
+    assert found.best_index.shape == (2,)
+    with pytest.raises(TypeError, match="seed_fan runs its own vmapped program"):
+        jax.vmap(lambda lr: ds.insight.seed_fan(surface, optax.sgd(lr)))(jnp.asarray(rates))
+
+
 def test_vmap_over_start_points_and_hyperparameters(x64):
     starts = jnp.array([[-1.2, 1.0], [0.0, 0.0], [2.0, 2.0]], jnp.float64)
     batched = jax.vmap(lambda s: minimize(rosenbrock, s, ds.adam(0.02), max_steps=300))(starts)

@@ -179,7 +179,7 @@ def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every,
     return run, window, loops
 
 
-def make_steps(step_fn, row_fn, bounded: bool = True):
+def make_steps(step_fn, row_fn, bounded: bool = True, batching_rule: bool = True):
     """``steps(run, consts, log, loops, every, stop)``: the run steps while it is running
     and ``loops < stop``, writing each step's row into the history ``log`` at
     ``row_index(loops, every)``.
@@ -190,7 +190,9 @@ def make_steps(step_fn, row_fn, bounded: bool = True):
     form (:func:`_steps_loop`, rows contiguous across runs) and copies each window into the
     history, keeping each run's rows only up to its own last step. With ``bounded=False``
     no segment ends before ``max_steps``, whose own stop rule ends the loop, and one run's
-    loop does not test ``stop``."""
+    loop does not test ``stop``. With ``batching_rule=False`` JAX batches the plain loop
+    itself: the way for steps that close over a traced value (an optax transform built from
+    a swept number), which a batching rule cannot take."""
 
     def plain(run, consts, log, loops, every, stop):
         # one run: its step count is the loop's (a stopped run does not step)
@@ -208,6 +210,8 @@ def make_steps(step_fn, row_fn, bounded: bool = True):
         run, log = jax.lax.while_loop(cond, body, (run, log))
         return run, log, jnp.maximum(run.t, loops)
 
+    if not batching_rule:
+        return plain
     steps = custom_vmap(plain)
 
     @steps.def_vmap

@@ -60,7 +60,13 @@ from descend.engine._stop import StopReason
 from descend.optim._adam import adam
 from descend.optim._base import apply_updates, value_at
 from descend.optim._combine import update_with_loss
-from descend.optim._recipe import GradientStep, learning_rate_of, rebuild, split
+from descend.optim._recipe import (
+    GradientStep,
+    closure_tracers,
+    learning_rate_of,
+    rebuild,
+    split,
+)
 from descend.optim._transforms import global_norm, small_sum
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
@@ -199,7 +205,11 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         ends_only = capacity == 2
         nothing = None
         bounded = bool(options.thinned or options.progress_every)
-        inner_steps = make_steps(step, (lambda run, k: nothing) if ends_only else row, bounded)
+        # an optax transform built from a traced number (vmap over optax.adam(lr)) holds the
+        # tracer in its closure: JAX batches the loop itself (no batching rule takes it)
+        rule = not closure_tracers(key)
+        rows = (lambda run, k: nothing) if ends_only else row
+        inner_steps = make_steps(step, rows, bounded, batching_rule=rule)
         running = lambda c: any_running(c.run.reason == StopReason.RUNNING)  # noqa: E731
 
         def steps(c: Carry) -> Carry:

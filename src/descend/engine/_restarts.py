@@ -21,7 +21,7 @@ from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
-from descend.optim._recipe import split
+from descend.optim._recipe import numbers_of
 
 
 @jax.tree_util.register_dataclass
@@ -117,7 +117,7 @@ def restarts(
     fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
     batch = jnp.asarray(starts, jnp.result_type(float))
     runs = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))
-    if traced((split(optimizer)[1], options)):
+    if traced((numbers_of(optimizer), options)):
         # inside jit or vmap (over a learning rate, say): one program, the best found in it
         results = runs(batch)
         return Restarts(starts=starts, results=results, best_index=_best_index(results))

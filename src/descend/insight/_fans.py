@@ -36,7 +36,7 @@ from descend.engine._minimize import MAX_RECORDS, PATH_LIMIT, minimize
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim import add_noise, chain, gd
-from descend.optim._recipe import split
+from descend.optim._recipe import numbers_of
 
 MAX_SEEDS = 1024  # runs in one fan
 POLISH_STEPS = 20_000  # noise-free gradient-descent steps that find the basin of an end point
@@ -197,7 +197,7 @@ def seed_fan(
             "optimizer must be a Transform such as descend.gd(0.05); "
             f"got {type(optimizer).__name__}"
         )
-    check.untraced("seed_fan", split(optimizer)[1], start, noise)
+    check.untraced("seed_fan", numbers_of(optimizer), start, noise)
     seeds = check.integer("seeds", seeds, 1, MAX_SEEDS)
     noise = check.real("noise", noise, 0.0)
     decay = check.real("decay", decay, 0.0)

@@ -27,7 +27,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine._fit import FitResult, _arrays, fit
-from descend.optim._recipe import rebuild, split
+from descend.optim._recipe import numbers_of, rebuild, split
 
 #: Keyword arguments of :func:`descend.fit` that :func:`fit_fan` passes on unchanged.
 FIT_OPTIONS = ("shuffle", "drop_last", "l1", "l2", "tol", "n_iter_no_change",
@@ -141,7 +141,7 @@ def fit_fan(
             ``l2``, ``tol``, ``n_iter_no_change``, ``early_stopping``, ``divergence``,
             ``task``.
     """
-    check.untraced("fit_fan", data, split(optimizer)[1], params, validation)
+    check.untraced("fit_fan", data, numbers_of(optimizer), params, validation)
     seeds = check.integer("fit_fan: seeds", seeds, 1, MAX_SEEDS)
     first = check.integer("fit_fan: seed", seed, 0, 2**31 - 1 - seeds)
     if isinstance(band, (str, bytes)) or not hasattr(band, "__len__") or len(band) != 2:

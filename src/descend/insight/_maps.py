@@ -23,7 +23,7 @@ from descend.engine._minimize import minimize
 from descend.engine._reprs import fields_repr
 from descend.engine._stop import StopReason, converged_mask
 from descend.optim import registry
-from descend.optim._recipe import call_text, rebuild, recipe_of, split
+from descend.optim._recipe import call_text, numbers_of, rebuild, recipe_of, split
 
 DIVERGED = -1  # the labels of runs that reached no minimum (also BasinMap.DIVERGED, ...)
 NOT_CONVERGED = -2
@@ -251,7 +251,7 @@ def basin_map(
     """
     opt = _optimizer(optimizer)
     key, leaves = split(opt)
-    check.untraced("basin_map", leaves, bounds, tol, radius)
+    check.untraced("basin_map", numbers_of(opt), bounds, tol, radius)
     resolution = check.integer("resolution", resolution, 2, MAX_RESOLUTION)
     max_steps = check.positive_int("max_steps", max_steps)
     tol = check.real("tol", tol, 0.0)

@@ -295,12 +295,14 @@ class _Sub(NamedTuple):
 
 
 def _static(value: Any) -> Any:
-    """A hashable stand-in for a static argument."""
-    if isinstance(value, list):
+    """A hashable stand-in for a static argument. Only plain lists, tuples and dicts are
+    taken apart: a tuple of a type of its own (an optax transform is a NamedTuple) stays
+    itself, so that :func:`rebuild` hands back the same object."""
+    if type(value) is list:
         return ("__list__", *(_static(v) for v in value))
-    if isinstance(value, tuple):
+    if type(value) is tuple:
         return ("__tuple__", *(_static(v) for v in value))
-    if isinstance(value, dict):
+    if type(value) is dict:
         return ("__dict__", *sorted((k, _static(v)) for k, v in value.items()))
     try:
         hash(value)
@@ -345,7 +347,7 @@ def _split(transform: Any) -> tuple[Any, list[Any]]:
                     tuple((k, walk(v, in_schedule)) for k, v in recipe.kwargs),
                 )
             )
-        if isinstance(value, (list, tuple)) and any(_is_leaf(v) or _described(v) for v in value):
+        if type(value) in (list, tuple) and any(_is_leaf(v) or _described(v) for v in value):
             kind = "__list__" if isinstance(value, list) else "__tuple__"
             return (kind, *(walk(v, in_schedule) for v in value))
         if isinstance(value, jax.core.Tracer) or (_is_leaf(value) and not in_schedule):
@@ -364,9 +366,67 @@ def _described(value: Any) -> bool:
     return recipe_of(value) is not None or isinstance(value, NamedSchedule)
 
 
+def is_opaque(key: Any) -> bool:
+    """Whether :func:`split` described a transform without a recipe (by the object)."""
+    return isinstance(key, tuple) and len(key) == 2 and key[0] == "__opaque__"
+
+
+def closure_tracers(value: Any, depth: int = 12) -> list[jax.core.Tracer]:
+    """The traced values that transforms without a recipe hold in their functions' closures
+    (``optax.adam(lr)`` under ``jax.vmap`` over ``lr``), in ``value`` (a transform, or the key
+    :func:`split` made, where such a transform may be a part of a chain): walked through
+    closures, partials, bound methods, tuples, lists and dicts, ``depth`` levels down."""
+    seen: set[int] = set()
+    found: list[jax.core.Tracer] = []
+
+    def walk(v: Any, level: int) -> None:
+        if isinstance(v, jax.core.Tracer):
+            found.append(v)
+            return
+        if level > depth or id(v) in seen or isinstance(v, (str, bytes, int, float, type)):
+            return
+        seen.add(id(v))
+        if isinstance(v, (list, tuple)):
+            inner: Any = v
+        elif isinstance(v, _ByIdentity):
+            inner = (v.value,)
+        elif isinstance(v, dict):
+            inner = v.values()
+        elif isinstance(v, functools.partial):
+            inner = (v.func, v.args, v.keywords)
+        elif inspect.ismethod(v):
+            inner = (v.__func__, v.__self__)
+        elif inspect.isfunction(v):
+            cells = v.__closure__ or ()
+            inner = [c.cell_contents for c in cells if _filled(c)] + list(v.__defaults__ or ())
+        else:
+            return
+        for i in inner:
+            walk(i, level + 1)
+
+    walk(value, 0)
+    return found
+
+
+def numbers_of(transform: Any) -> list[Any]:
+    """The values a compiled run of ``transform`` depends on besides its structure: the
+    numeric leaves of its recipe, and the traced values in the closures of any part without
+    one. A caller that must run on concrete values checks these."""
+    key, leaves = split(transform)
+    return [*leaves, *closure_tracers(key)]
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:  # a cell not yet bound
+        return False
+    return True
+
+
 def rebuild(key: Any, leaves: list[Any]) -> Any:
     """The transform described by ``key`` with the numeric hyperparameters ``leaves``."""
-    if isinstance(key, tuple) and len(key) == 2 and key[0] == "__opaque__":
+    if is_opaque(key):
         return key[1]
 
     def make(value: Any) -> Any:
