@@ -542,6 +542,15 @@ def test_synthetic_run_logged_per_step_and_per_epoch_agrees():
         ("bar.log", "".join(f"Epoch {i}: 100%|██████████| 1875/1875 [00:10<00:00, 180.52it/s, "
          f"v_num=0, train_loss={v}]\n" for i, v in ((0, 0.9), (1, 0.5), (2, 0.3))),
          "train_loss", "epoch"),
+        # Lightning logging on_step and on_epoch: the per-step column has the curve
+        ("metrics.csv", "epoch,step,train_loss_step,val_loss,train_loss_epoch\n"
+         "0,0,0.9,,\n0,1,0.5,,\n0,2,0.3,,\n0,2,,0.6,0.57\n", "train_loss_step", "step"),
+        # fairseq's train_inner lines, a Hydra logger's prefix, DeepSpeed's dict lines
+        ("fairseq.log", "".join(f"2024-01-01 10:00:0{i} | INFO | train_inner | epoch 001:  "
+         f"{i * 10} / 600 loss={v}, nll_loss=2.1, ppl=4.3, num_updates={i * 10}, lr=0.0005\n"
+         for i, v in ((1, 0.9), (2, 0.5), (3, 0.3))), "loss", "step"),
+        ("hydra.log", "".join(f"[2024-01-01 10:00:00,123][__main__][INFO] - step {i} loss {v}\n"
+         for i, v in ((10, 0.9), (20, 0.5), (30, 0.3))), "loss", "step"),
         # no name says which column is the loss: the one that does not count up
         ("fr.csv", "époque,perte\n1,0.9\n2,0.5\n3,0.3\n", "perte", "step"),
     ],

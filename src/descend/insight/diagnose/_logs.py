@@ -1,20 +1,20 @@
 """Reading a loss column from a training log written by any framework.
 
 CSV (or TSV, or a plain file with one loss per line): a header row names the columns; the
-loss column is the one named by ``column``, else the first whose name is a usual name of the
-training loss (``loss``, ``total_loss``, ``train_loss``, ...), else the first numeric column
-whose name contains "loss" but not val/test/eval, else the first numeric column that is not
-a step, epoch, time or learning-rate column (by its name, or by whole numbers that count
-up). Empty cells are skipped (PyTorch Lightning's ``metrics.csv`` leaves the training loss
-empty on its validation rows); ``nan`` and ``inf`` are kept (they are what a diverged run
-logs). A file whose first row is all numbers has no header: its columns are named "1", "2",
-..., except that when its first column counts up in whole numbers (a step or epoch) the
-first two are "step" and "loss". Columns separated by spaces work too (``np.savetxt`` of
-``[step, loss]`` rows, ``step loss`` tables). Where cells are not separated by commas a
-decimal comma is read as a point (``epoch;loss`` / ``3;0,25``, a spreadsheet's CSV in most of
-Europe). An MLflow metric file (``mlruns/.../metrics/<name>``: ``timestamp value step`` a
-line, the timestamp in milliseconds) is read as such: the values are the column named after
-the file, the third column gives the steps.
+loss column is the one named by ``column``, else the one whose name is a usual name of the
+training loss (``loss``, ``total_loss``, ``train_loss``, ...) holding the most numbers, else
+the first numeric column whose name contains "loss" but not val/test/eval, else the first
+numeric column that is not a step, epoch, time or learning-rate column (by its name, or by
+whole numbers that count up). Empty cells are skipped (PyTorch Lightning's ``metrics.csv``
+leaves the training loss empty on its validation rows); ``nan`` and ``inf`` are kept (they
+are what a diverged run logs). A file whose first row is all numbers has no header: its
+columns are named "1", "2", ..., except that when its first column counts up in whole
+numbers (a step or epoch) the first two are "step" and "loss". Columns separated by spaces
+work too (``np.savetxt`` of ``[step, loss]`` rows, ``step loss`` tables). Where cells are
+not separated by commas a decimal comma is read as a point (``epoch;loss`` / ``3;0,25``, a
+spreadsheet's CSV in most of Europe). An MLflow metric file (``mlruns/.../metrics/<name>``:
+``timestamp value step`` a line, the timestamp in milliseconds) is read as such: the values
+are the column named after the file, the third column gives the steps.
 
 Any text encoding a tool writes is read (:func:`descend._files.decode_text`): UTF-8, UTF-16
 (PowerShell's ``>``), UTF-32, and Windows-1252.
@@ -82,7 +82,8 @@ LOSS_NAMES = (
     "objective",
     "cost",
 )
-STEP_NAMES = ("step", "steps", "global_step", "epoch", "epochs", "iteration", "iter", "it")
+STEP_NAMES = ("step", "steps", "global_step", "epoch", "epochs", "iteration", "iter", "it",
+              "num_updates")  # fmt: skip
 GRAD_NAMES = ("grad_norm", "gradient_norm", "grad-norm", "gradnorm")
 TIME_NAMES = ("time", "wall time", "wall_time", "timestamp")
 LR_NAMES = ("lr", "learning_rate", "learning rate")
@@ -335,10 +336,15 @@ def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str
         raise ValueError(
             f"{path} has no numeric column to read losses from; its columns are {listing}"
         )
-    by_lower = {c.strip().lower(): c for c in numeric}
-    for name in LOSS_NAMES:
-        if name in by_lower:
-            return by_lower[name]
+    usual = [c for c in numeric if c.strip().lower() in LOSS_NAMES]
+    if usual:
+        # the one with the most values (Lightning's train_loss_step over train_loss_epoch;
+        # Hugging Face's loss over the one train_loss of its summary), then by LOSS_NAMES
+        def rank(c: str) -> tuple[int, int]:
+            values = sum(_safe(columns, c, i) is not None for i in range(len(columns[c])))
+            return values, -LOSS_NAMES.index(c.strip().lower())
+
+        return max(usual, key=rank)
     for c in numeric:
         low = c.lower()
         if "loss" in low and not any(word in low for word in NOT_LOSS):
@@ -355,17 +361,26 @@ def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str
 
 
 def _find(
-    columns: dict[str, list[Any]], names: Sequence[str], rows: Sequence[int], finite: bool
+    columns: dict[str, list[Any]],
+    names: Sequence[str],
+    rows: Sequence[int],
+    finite: bool,
+    rising: bool = False,
 ) -> str | None:
     """The first column named one of ``names`` with a number (a finite one, with ``finite``)
-    on each of ``rows``. A log can name its steps twice: nanoGPT prints ``iter 10: loss ...``
-    and, at evaluations, ``step 10: train loss ..., val loss ...``."""
+    on each of ``rows``; with ``rising``, the first whose numbers also rise from row to row
+    if there is one (Lightning's ``epoch`` stays 0 over an epoch's steps; fairseq's ``epoch
+    001`` over its updates). A log can name its steps twice: nanoGPT prints ``iter 10: loss
+    ...`` and, at evaluations, ``step 10: train loss ..., val loss ...``."""
+    found = []
     for c in columns:
         if c.strip().lower() in names:
             values = [_safe(columns, c, i) for i in rows]
             if all(v is not None and (math.isfinite(v) or not finite) for v in values):
-                return c
-    return None
+                if not rising or all(b > a for a, b in itertools.pairwise(values)):
+                    return c
+                found.append(c)
+    return found[0] if found else None
 
 
 def _parse_json(text: str, path: str) -> Any:
@@ -497,7 +512,7 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
         "grad_norm": None,
         "unit": "step",
     }
-    step_name = _find(columns, STEP_NAMES, rows, finite=True)
+    step_name = _find(columns, STEP_NAMES, rows, finite=True, rising=True)
     if step_name is not None:
         out["step"] = np.asarray([_safe(columns, step_name, i) for i in rows], dtype=float)
         out["unit"] = "epoch" if "epoch" in step_name.lower() else "step"
