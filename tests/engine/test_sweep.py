@@ -46,6 +46,24 @@ def test_sweep_rejects_bad_grid_values_before_running():
         sweep(rosenbrock, X0, ds.adam, max_steps=10)
 
 
+def test_a_seed_is_swept_as_integers_in_one_program():
+    """seed=range(n) runs the same walks as the calls one by one; a seed grid that is not
+    integers is refused before anything runs."""
+    well = ds.surfaces.get("double_well")
+    s = sweep(well, None, ds.annealing, seed=range(4), max_steps=300, tol=0.0)
+    assert s.grid["seed"].dtype == np.int32 and list(s.grid["seed"]) == [0, 1, 2, 3]
+    for i in range(4):
+        one = minimize(well, None, ds.annealing(seed=i), max_steps=300, tol=0.0)
+        np.testing.assert_array_equal(s.results.best_x[i], one.best_x)
+    best, _ = s.best()
+    assert type(best["seed"]) is int
+    noisy = sweep(well, None, lambda seed, lr: ds.chain(ds.add_noise(0.1, seed=seed), ds.gd(lr)),
+                  seed=[5, 6], lr=[0.01, 0.02], max_steps=100, tol=0.0)  # fmt: skip
+    assert noisy.grid["seed"].tolist() == [5, 5, 6, 6] and noisy.grid["lr"].dtype == np.float64
+    with pytest.raises(TypeError, match=r"seed must be an integer .*got np.float64\(0.5\)"):
+        sweep(well, None, ds.annealing, seed=[0.5, 1], max_steps=10)
+
+
 def test_sweep_best_skips_diverged_runs():
     s = sweep(rosenbrock, X0, ds.gd, lr=[1e-3, 1.0], max_steps=200)
     assert s.results[1].diverged

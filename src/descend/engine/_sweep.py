@@ -13,12 +13,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend import _validation as check
 from descend._validation import validate
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import span
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
+from descend.optim._base import Seed
 from descend.optim._recipe import recipe_of
 
 
@@ -42,7 +44,7 @@ class Sweep:
         grid = ", ".join(f"{name} {span(values)}" for name, values in self.grid.items())
         return f"Sweep({len(self)} configurations: {grid}; results={self.results!r})"
 
-    def best(self) -> tuple[dict[str, float], Result]:
+    def best(self) -> tuple[dict[str, float | int], Result]:
         """The configuration (and run) with the lowest final loss among runs that did not
         diverge. With several starts, a configuration's score is its median final loss."""
         loss = np.asarray(self.results.loss, dtype=float)
@@ -51,7 +53,7 @@ class Sweep:
         if score.ndim == 2:
             score = np.median(score, axis=1)
         i = int(np.argmin(score))
-        return {k: float(v[i]) for k, v in self.grid.items()}, self.results[i]
+        return {k: v[i].item() for k, v in self.grid.items()}, self.results[i]
 
 
 def sweep(
@@ -70,7 +72,9 @@ def sweep(
     configuration from each start. ``fixed`` holds other arguments of ``rule``
     (``fixed={"form": "ema"}``). Keyword arguments that :func:`minimize` takes
     (``max_steps``, ``tol``, ...) go to it; the rest are the grid. The grid is checked with
-    the rule's own validation before anything runs.
+    the rule's own validation before anything runs. A random seed is a hyperparameter like
+    the others: ``sweep(f, None, descend.annealing, seed=range(16))`` runs 16 walks in one
+    program (a parameter annotated ``Seed``, or named ``seed``, takes integers).
 
     On a CPU of several cores the configurations are cut into one part a core, run side by
     side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); on
@@ -91,7 +95,11 @@ def sweep(
     for name, values in axes.items():
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name}: give a non-empty list of values; got shape {values.shape}")
-    validate(lambda **kw: rule(**fixed, **kw), **axes)
+    seeds = {name: _seeds(name, grid[name]) for name in axes if name in _seed_parameters(rule)}
+    axes.update(seeds)
+    first_seeds = {name: int(values[0]) for name, values in seeds.items()}
+    numbers = {k: v for k, v in axes.items() if k not in seeds}
+    validate(lambda **kw: rule(**fixed, **first_seeds, **kw), **numbers)
     f, x0 = _surface_parts(f, x0)
     runs = math.prod(v.size for v in axes.values()) * (1 if starts is None else len(starts))
     size = sum(math.prod(np.shape(a)) for a in jax.tree.leaves(x0))
@@ -108,6 +116,21 @@ def sweep(
         starts = jnp.asarray(starts)
         results = split_over_cores(jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts)), flat)
     return Sweep(grid=flat, results=results)
+
+
+def _seed_parameters(rule: Callable[..., Any]) -> set[str]:
+    """The parameters of ``rule`` that are random seeds: annotated :class:`Seed` (those of
+    ``annealing`` and ``add_noise``), or named ``seed`` (a rule written as a lambda)."""
+    try:
+        parameters = inspect.signature(rule).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in parameters if p.name == "seed" or p.annotation in ("Seed", Seed)}
+
+
+def _seeds(name: str, values: Any) -> np.ndarray:
+    """A grid of seeds as int32 (seeds are data: one program runs them all), each checked."""
+    return np.asarray([check.seed(name, v) for v in np.atleast_1d(values)], dtype=np.int32)
 
 
 def _name(optimizer: Any, index: int) -> str:
