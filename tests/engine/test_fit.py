@@ -190,6 +190,29 @@ def test_bad_data_shapes():
         ds.fit(models.linear(3), "mse", np.ones((5, 3)), ds.gd(0.1))
 
 
+def test_bad_data_values_and_a_rule_not_called_are_one_clear_error():
+    """NaN in the data used to train to a 'diverged' result; the rule itself, not its
+    transform, failed with an AttributeError; softmax cross-entropy on a one-output model
+    read the batch as one sample's logits and trained on a number."""
+    X, y = centered_regression(n=10)
+    holed = X.copy()
+    holed[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^data: X holds 1 NaN or infinite value\(s\), the "
+                                         r"first in row 3; remove or impute"):  # fmt: skip
+        ds.fit(models.linear(3), "mse", (holed, y), ds.gd(0.1))
+    with pytest.raises(ValueError, match=r"^validation: y holds 2 NaN or infinite"):
+        ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1),
+               validation=(X, np.where(np.arange(10) < 2, np.inf, y)))  # fmt: skip
+    for run in (lambda: ds.fit(models.linear(3), "mse", (X, y), ds.adam),
+                lambda: ds.minimize(lambda x: jnp.sum(x**2), jnp.ones(2), ds.adam)):  # fmt: skip
+        with pytest.raises(TypeError, match=r"must be a Transform .*got function \(call it: "
+                                            r"adam\(\)\)"):  # fmt: skip
+            run()
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy' gives shape \(\) for 10 "
+                                         r"targets .*one output a class"):  # fmt: skip
+        ds.fit(models.linear(3), "softmax_cross_entropy", (X, y), ds.gd(0.1))
+
+
 def test_progress_bar_per_epoch():
     X, y = centered_regression(n=16)
     stream = io.StringIO()

@@ -381,9 +381,17 @@ def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str
     out = jax.eval_shape(model.apply, params, X[:1])
     targets = np.unique(np.asarray(y), axis=0)
     try:
-        loss(jnp.zeros((len(targets), *out.shape[1:]), out.dtype), targets)
+        values = loss(jnp.zeros((len(targets), *out.shape[1:]), out.dtype), targets)
     except (ValueError, TypeError) as err:
         raise ValueError(f"{name}: {err}") from None
+    if jnp.shape(values) != (len(targets),):
+        # softmax cross-entropy on a model of one output reads the whole batch as the
+        # logits of one sample: a number, not one loss a sample
+        raise ValueError(
+            f"{name}: the loss {getattr(loss, 'name', '')!r} gives shape {jnp.shape(values)} "
+            f"for {len(targets)} targets and model outputs of shape {out.shape[1:]}, not one "
+            "value a sample; a classification loss needs a model with one output a class"
+        )
 
 
 @functools.lru_cache(maxsize=64)
@@ -411,6 +419,8 @@ def _arrays(data: Any, name: str) -> tuple[jax.Array, jax.Array, str | None]:
         )
     if X.shape[0] == 0:
         raise ValueError(f"{name} has no samples")
+    check.finite_data(f"{name}: X", X)
+    check.finite_data(f"{name}: y", y)
     return X, y, task
 
 
@@ -470,6 +480,7 @@ def fit(
         progress: show a progress bar (epochs, loss): True for standard error, or a stream.
     """
     X, y, data_task = _arrays(data, "data")
+    check.transform(optimizer)
     epochs = check.positive_int("epochs", epochs)
     n_iter_no_change = check.positive_int("n_iter_no_change", n_iter_no_change)
     n = int(X.shape[0])

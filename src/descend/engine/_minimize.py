@@ -445,13 +445,7 @@ def minimize(
     if optimizer is None:
         lr = getattr(f, "adaptive_lr", None) if _is_surface(f) else None
         optimizer = adam() if lr is None else adam(lr)
-    if not (
-        hasattr(optimizer, "init") and (hasattr(optimizer, "update") or hasattr(optimizer, "step"))
-    ):
-        raise TypeError(
-            f"optimizer must be a Transform (such as descend.adam(1e-2) or an optax "
-            f"optimizer); got {type(optimizer).__name__}"
-        )
+    check.transform(optimizer)
     max_steps = check.positive_int("max_steps", max_steps)
     record_every = check.positive_int("record_every", record_every)
     max_records = check.integer("max_records", max_records, 3)
