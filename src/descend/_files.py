@@ -79,8 +79,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-#: Control characters that text files hold (tab, newlines, form feed, escape for colours).
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+#: What text files do not hold: control characters other than tab, newlines, form feed and
+#: escape (for colours), and the replacement of an undecodable byte.
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
 def decode_text(data: bytes, where: str) -> str:
@@ -109,8 +110,7 @@ def decode_text(data: bytes, where: str) -> str:
 
 def _text_only(text: str, codec: str, where: str) -> str:
     sample = text[: 1 << 20]
-    odd = sum(1 for c in sample if (c < " " and c not in _TEXT_CONTROLS) or c == "\ufffd")
-    if "\0" in text or odd > 0.01 * len(sample):
+    if "\0" in text or len(_NOT_TEXT.findall(sample)) > 0.01 * len(sample):
         raise ValueError(f"{where} is binary data, not text (read as {codec})")
     return text
 

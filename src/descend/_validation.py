@@ -321,9 +321,8 @@ def transform(value: Any) -> Any:
     make one otherwise (``descend.adam`` without its call is the usual slip)."""
     if hasattr(value, "init") and (hasattr(value, "update") or hasattr(value, "step")):
         return value
-    hint = (
-        f" (call it: {value.__name__}())" if callable(value) and hasattr(value, "__name__") else ""
-    )
+    name = getattr(value, "__name__", None) if callable(value) else None
+    hint = f" (call it: {name}())" if name else ""
     raise TypeError(
         "optimizer must be a Transform (such as descend.adam(1e-2) or an optax optimizer); "
         f"got {type(value).__name__}{hint}"
@@ -332,12 +331,13 @@ def transform(value: Any) -> Any:
 
 def finite_data(name: str, values: Any) -> None:
     """Raise ``ValueError`` naming ``name``, how many values are NaN or infinite and the first
-    row holding one, when concrete ``values`` hold any (traced ones are the caller's)."""
-    if not is_concrete(values) or not np.issubdtype(np.asarray(values).dtype, np.inexact):
+    row holding one, when the concrete array ``values`` (of one row or more) holds any; traced
+    values are the caller's."""
+    if not is_concrete(values) or not np.issubdtype(values.dtype, np.inexact):
         return
     bad = ~np.isfinite(np.asarray(values))
     if bad.any():
-        rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim else bad)
+        rows = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))
         raise ValueError(
             f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first in row "
             f"{int(rows[0])}; remove or impute them before training"

@@ -20,8 +20,7 @@ from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import span
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
-from descend.optim._base import Seed
-from descend.optim._recipe import recipe_of
+from descend.optim._recipe import recipe_of, seed_parameters
 
 
 @jax.tree_util.register_dataclass
@@ -122,10 +121,10 @@ def _seed_parameters(rule: Callable[..., Any]) -> set[str]:
     """The parameters of ``rule`` that are random seeds: annotated :class:`Seed` (those of
     ``annealing`` and ``add_noise``), or named ``seed`` (a rule written as a lambda)."""
     try:
-        parameters = inspect.signature(rule).parameters.values()
-    except (TypeError, ValueError):
+        named = {"seed"} & set(inspect.signature(rule).parameters)
+    except (TypeError, ValueError):  # no signature to read
         return set()
-    return {p.name for p in parameters if p.name == "seed" or p.annotation in ("Seed", Seed)}
+    return named | set(seed_parameters(rule))
 
 
 def _seeds(name: str, values: Any) -> np.ndarray:

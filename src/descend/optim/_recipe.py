@@ -168,6 +168,15 @@ def hyperparameters(build: Callable[..., Any]) -> tuple[str, ...]:
     )
 
 
+def seed_parameters(build: Callable[..., Any]) -> tuple[str, ...]:
+    """The names of ``build``'s random seeds: the parameters annotated :class:`Seed`."""
+    return tuple(
+        name
+        for name, p in inspect.signature(build).parameters.items()
+        if any(p.annotation is a or p.annotation == a for a in SEED_ANNOTATIONS)
+    )
+
+
 def checked(build: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a constructor so that its numeric hyperparameters (see :func:`hyperparameters`)
     arrive in canonical form (:func:`descend.optim.validation.number`): a Python float for a
@@ -183,11 +192,7 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
 
     signature = inspect.signature(build)
     numeric = hyperparameters(build)
-    seeds = tuple(
-        name
-        for name, p in signature.parameters.items()
-        if any(p.annotation is a or p.annotation == a for a in SEED_ANNOTATIONS)
-    )
+    seeds = seed_parameters(build)
     takes_schedule = {
         name: signature.parameters[name].annotation in ("HyperParam", HyperParam)
         for name in numeric
