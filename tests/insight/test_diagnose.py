@@ -648,6 +648,25 @@ def test_hostile_logs_give_one_line_errors(tmp_path, name, content, message):
     assert "\n" not in str(err.value)
 
 
+def test_a_hostile_log_gets_a_short_message(tmp_path):
+    """A 100,000-character column name, 500 columns or a huge cell: the message stays short."""
+    path = tmp_path / "esc.txt"
+    path.write_text("\x1b" * 100_000 + "\nloss\n1\n")
+    with pytest.raises(ValueError, match="no numeric column") as err:
+        read_log(path)
+    assert len(str(err.value)) < 200
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(500)) + "\n" + ",".join("x" * 500) + "\n")
+    with pytest.raises(ValueError, match=r"'c19' and 480 more$"):
+        read_log(path)
+    with pytest.raises(ValueError, match=r"no column 'zzz[z]*\.\.\.; its columns are"):
+        read_log(path, column="z" * 300)
+    path.write_text("loss\n0.5\n" + "y" * 5000 + "\n")
+    with pytest.raises(ValueError, match=r"holds 'yyy[y]*\.\.\. \(row 2\), not a number") as err:
+        read_log(path, column="loss")
+    assert len(str(err.value)) < 200
+
+
 def test_a_run_the_engine_stopped_at_float_precision_has_converged():
     from descend.insight.diagnose import Curve
 

@@ -322,15 +322,28 @@ def _columns_from_json(data: Any, path: str) -> dict[str, list[Any]]:
     raise ValueError(f"{path}: expected a JSON list or object; got {type(data).__name__}")
 
 
+#: Column names an error message lists, and the characters it shows of a name or a cell: a
+#: hostile file's message stays a line.
+MAX_LISTED, MAX_SHOWN = 20, 60
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`MAX_SHOWN` characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
+
+
 def _choose(columns: dict[str, list[Any]], column: str | None, path: str) -> str:
-    listing = ", ".join(repr(c) for c in columns) or "none"
+    names = [_shown(c) for c in list(columns)[:MAX_LISTED]]
+    more = len(columns) - MAX_LISTED
+    listing = ", ".join(names) + (f" and {more} more" if more > 0 else "") or "none"
     if column is not None:
         if column in columns:
             return column
         lower = {c.lower(): c for c in columns}
         if column.lower() in lower:
             return lower[column.lower()]
-        raise ValueError(f"{path} has no column {column!r}; its columns are {listing}")
+        raise ValueError(f"{path} has no column {_shown(column)}; its columns are {listing}")
     numeric = [c for c in columns if _numeric(columns[c])]
     if not numeric:
         raise ValueError(
@@ -498,13 +511,13 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
             value = _number(cell)
         except (TypeError, ValueError):
             raise ValueError(
-                f"{path}: column {name!r} holds {cell!r} (row {i + 1}), not a number"
+                f"{path}: column {_shown(name)} holds {_shown(cell)} (row {i + 1}), not a number"
             ) from None
         if value is not None:
             loss.append(value)
             rows.append(i)
     if not loss:
-        raise ValueError(f"{path}: column {name!r} holds no numbers")
+        raise ValueError(f"{path}: column {_shown(name)} holds no numbers")
     out: dict[str, Any] = {
         "loss": np.asarray(loss, dtype=float),
         "column": name,
