@@ -654,7 +654,7 @@ def test_a_hostile_log_gets_a_short_message(tmp_path):
     path.write_text("\x1b" * 100_000 + "\nloss\n1\n")
     with pytest.raises(ValueError, match="no numeric column") as err:
         read_log(path)
-    assert len(str(err.value)) < 200
+    assert len(str(err.value).replace(str(path), "")) < 160  # the path is the caller's
     path = tmp_path / "wide.csv"
     path.write_text(",".join(f"c{i}" for i in range(500)) + "\n" + ",".join("x" * 500) + "\n")
     with pytest.raises(ValueError, match=r"'c19' and 480 more$"):
@@ -664,7 +664,7 @@ def test_a_hostile_log_gets_a_short_message(tmp_path):
     path.write_text("loss\n0.5\n" + "y" * 5000 + "\n")
     with pytest.raises(ValueError, match=r"holds 'yyy[y]*\.\.\. \(row 2\), not a number") as err:
         read_log(path, column="loss")
-    assert len(str(err.value)) < 200
+    assert len(str(err.value).replace(str(path), "")) < 160
 
 
 def test_a_run_the_engine_stopped_at_float_precision_has_converged():
