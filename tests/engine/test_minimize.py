@@ -435,3 +435,32 @@ def test_progress_bar_reports_and_changes_nothing():
     assert "step 2000/2000" in text and "loss" in text and text.endswith("\n")
     assert text.count("\r") >= 10  # redrawn as the run goes, not once at the end
     assert not progress._ACTIVE  # the bar is gone after the run
+
+
+@pytest.mark.parametrize(
+    ("x0", "where"),
+    [
+        (jnp.array([jnp.nan, 1.0]), r"x0 holds 1 NaN or infinite value\(s\), .* \(0,\)"),
+        ([1.0, float("inf")], r"x0 holds 1 .* index \(1,\)"),
+        ({"w": jnp.ones(2), "b": np.array([[0.0, -np.inf]])}, r"x0\['b'\] holds 1 .* \(0, 1\)"),
+        (np.full(200, np.nan), r"x0 holds 200 NaN"),
+    ],
+)
+def test_a_start_that_is_not_finite_is_refused(x0, where):
+    """A NaN start used to run and report 'diverged' at step 0; it is bad input."""
+
+    def f(x):
+        return sum(jnp.sum(leaf**2) for leaf in jax.tree.leaves(x))
+
+    with pytest.raises(ValueError, match=where + r".*start from finite numbers"):
+        minimize(f, x0)
+
+
+def test_a_traced_start_that_is_not_finite_is_that_runs_divergence_and_sweep_checks_starts():
+    starts = jnp.array([[jnp.nan, 1.0], [1.0, 1.0]])
+    res = jax.vmap(lambda s: minimize(lambda x: jnp.sum(x**2), s, ds.gd(0.25)))(starts)
+    assert list(res.reason) == [ds.StopReason.DIVERGED, ds.StopReason.GRADIENT_TOL]
+    with pytest.raises(ValueError, match=r"starts holds 1 NaN .* index \(0, 0\)"):
+        ds.sweep(lambda x: jnp.sum(x**2), starts[1], ds.gd, lr=[0.1], starts=starts)
+    with pytest.raises(ValueError, match="domain must be finite"):
+        ds.restarts(lambda x: jnp.sum(x**2), 4, domain=[(-1, 1), (0, np.inf)])

@@ -363,6 +363,28 @@ def _as_float_tree(x0: Any) -> Any:
         raise TypeError(f"x0 must be an array or a pytree of arrays; got {x0!r}") from err
 
 
+def _check_finite_start(x0: Any, name: str = "x0") -> None:
+    """Refuse a concrete start holding NaN or infinity (``ValueError``): every step from it
+    would be NaN, and the run would only report ``diverged`` at step 0. Traced starts (under
+    ``jax.vmap`` or ``jax.jit``) are the caller's."""
+    for path, a in jax.tree_util.tree_leaves_with_path(x0):
+        if not check.is_concrete(a):
+            continue
+        a = np.asarray(a)
+        if a.size <= 64:  # a start point is usually small: a Python loop is the fastest test
+            finite = all(map(math.isfinite, a.ravel().tolist()))
+        else:
+            finite = bool(np.isfinite(a).all())
+        if not finite:
+            where = jax.tree_util.keystr(path)
+            count = int((~np.isfinite(a)).sum())
+            first = np.unravel_index(int(np.flatnonzero(~np.isfinite(a))[0]), a.shape)
+            raise ValueError(
+                f"{name}{where} holds {count} NaN or infinite value(s), the first at index "
+                f"{tuple(int(i) for i in first)}; start from finite numbers"
+            )
+
+
 def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> None:
     """Trace f (shapes only, nothing is computed) to catch a non-scalar or non-float result
     and a function JAX cannot differentiate, with a message instead of a deep traceback.
@@ -457,6 +479,7 @@ def minimize(
     if not callable(f):
         raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
     x0 = _as_float_tree(x0)
+    _check_finite_start(x0)
     _check_function(f, x0)
     records = record_capacity(max_steps, record_every, max_records)
     size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))

@@ -73,8 +73,10 @@ def draw_starts(n: int, domain: Sequence[tuple[float, float]], seed: int = 0) ->
     """``n`` points uniform in the box ``domain`` (a (low, high) pair per coordinate)."""
     n = check.positive_int("n", n)
     box = np.asarray(domain, float)
-    if box.ndim != 2 or box.shape[1] != 2 or np.any(box[:, 0] >= box[:, 1]):
+    if box.ndim != 2 or box.shape[1] != 2 or not np.all(box[:, 0] < box[:, 1]):
         raise ValueError(f"domain must be (low, high) pairs with low < high; got {domain}")
+    if not np.isfinite(box).all():
+        raise ValueError(f"domain must be finite (low, high) pairs; got {domain}")
     rng = np.random.default_rng(seed)
     return rng.uniform(box[:, 0], box[:, 1], size=(n, len(box)))
 

@@ -16,7 +16,7 @@ import numpy as np
 from descend import _validation as check
 from descend._validation import validate
 from descend.engine._cores import split_over_cores
-from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
+from descend.engine._minimize import _check_finite_start, _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import span
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -113,6 +113,7 @@ def sweep(
         results = split_over_cores(jax.vmap(lambda v: one(v, x0)), flat)
     else:
         starts = jnp.asarray(starts)
+        _check_finite_start(starts, "starts")
         results = split_over_cores(jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts)), flat)
     return Sweep(grid=flat, results=results)
 
