@@ -140,6 +140,19 @@ def test_default_regressor_matches_linear_regression_on_diabetes():
     assert mlp > truth - 0.1  # MLPRegressor on standardized X and y scores 0.45
 
 
+def test_the_defaults_train_under_x64(x64):
+    """scikit-learn hands float64 arrays; under x64 they used to meet float32 loop state and
+    fail inside JAX. The fit is LinearRegression's, in float64."""
+    X, y = load_diabetes(return_X_y=True)
+    truth = LinearRegression().fit(X, y).score(X, y)
+    assert abs(DescendRegressor(random_state=0).fit(X, y).score(X, y) - truth) < 0.02
+    iris = load_iris()
+    assert (
+        DescendClassifier(random_state=0).fit(iris.data, iris.target).score(iris.data, iris.target)
+        > 0.95
+    )
+
+
 @pytest.mark.parametrize("loader", [load_iris, load_breast_cancer], ids=lambda f: f.__name__)
 def test_default_classifier_matches_logistic_regression(loader):
     X, y = loader(return_X_y=True)  # raw, unscaled features

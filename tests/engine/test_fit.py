@@ -70,6 +70,31 @@ def test_full_batch_linear_regression_reaches_least_squares(x64):
     np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ls, atol=1e-6)
 
 
+def test_float32_data_under_x64_trains_float64_parameters(x64):
+    """Under x64 a model's parameters are float64 while a data set (or a user's array) may be
+    float32: the losses promote to float64, and the loop used to refuse the mix (a
+    while_loop carry TypeError from deep inside JAX); so did float16 data without x64."""
+    X, y = centered_regression()
+    res = ds.fit(models.linear(3), "mse", (X.astype(np.float32), y.astype(np.float32)),
+                 ds.gd(0.2), epochs=2000)  # fmt: skip
+    assert res.params["w"].dtype == np.float64
+    assert res.history.loss.dtype == res.history.step_loss.dtype == np.float64
+    w_ls = np.linalg.lstsq(
+        X.astype(np.float32).astype(np.float64), y.astype(np.float32), rcond=None
+    )[0]
+    np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ls, atol=1e-6)
+
+
+def test_float16_data_trains_in_the_parameters_type():
+    X, y = centered_regression()
+    res = ds.fit(models.linear(3), "mse", (X.astype(np.float16), y.astype(np.float16)),
+                 ds.gd(0.2), epochs=500)  # fmt: skip
+    X16, y16 = (a.astype(np.float16).astype(np.float64) for a in (X, y))
+    w_ls = np.linalg.lstsq(X16, y16, rcond=None)[0]
+    np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ls, atol=1e-3)
+    assert res.reason == ds.StopReason.MAX_EPOCHS
+
+
 def test_l2_penalty_matches_ridge_closed_form(x64):
     X, y = centered_regression()
     X, y, n, l2 = X.astype(np.float64), y.astype(np.float64), len(y), 0.5

@@ -229,6 +229,10 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         if opt_state is None:
             opt_state = optimizer.init(params)
         lr = learning_rate_of(optimizer)
+        # the loop's losses, rows and metrics in the loss's own type: the data's type
+        # promoted with the parameters' (float64 parameters on float32 data under x64, or
+        # float32 parameters on float16 data), so every carried value keeps one type
+        vt = jax.eval_shape(full_loss, params, X, y, l1, l2).dtype
         _, shuffle_key = jax.random.split(jax.random.key(seed))
         total = plan.steps * plan.batch
         mask = (jnp.arange(total) < plan.n).astype(X.dtype).reshape(plan.steps, plan.batch)
@@ -266,7 +270,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 val_loss = full_loss(params, Xv, yv, l1, l2)
                 val_metric = _metric(plan, model.apply(params, Xv), yv)
             else:
-                val_loss = val_metric = jnp.asarray(jnp.nan, X.dtype)
+                val_loss = val_metric = jnp.asarray(jnp.nan, vt)
             if plan.evaluate:
                 outputs = model.apply(params, X)
                 train_metric = _metric(plan, outputs, y)
@@ -274,7 +278,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 # loss above is taken along the way, before the last steps)
                 end_loss = jnp.mean(loss(outputs, y)) + penalty(params, l1, l2)
             else:  # no pass over all samples: the mean batch loss stands in
-                train_metric, end_loss = jnp.asarray(jnp.nan, X.dtype), mean_loss
+                train_metric, end_loss = jnp.asarray(jnp.nan, vt), mean_loss
             finite = jnp.isfinite(jnp.sum(values) + end_loss) & jnp.isfinite(
                 sum(jnp.sum(p) for p in jax.tree.leaves(params))
             )
@@ -294,22 +298,21 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             reason = jnp.where(no_change >= plan.n_iter_no_change, STALLED, reason)
             reason = jnp.where(finite & ~blown, reason, DIVERGED)
             last_lr = jnp.nan if lr is None else value_at(lr, start_step + e1 * plan.steps - 1)
-            row = jnp.stack(
-                [mean_loss, val_loss, train_metric, val_metric, jnp.asarray(last_lr, X.dtype)]
-            )
+            row = [mean_loss, val_loss, train_metric, val_metric, last_lr]
+            row = jnp.stack([jnp.asarray(v, vt) for v in row])
             return c._replace(
                 epoch=e1,
                 params=params,
                 state=state,
                 best_params=best_params,
-                best=jnp.where(improved, monitored, c.best),
-                best_score=jnp.where(keep, score, c.best_score),
+                best=jnp.where(improved, monitored, c.best).astype(vt),
+                best_score=jnp.where(keep, score, c.best_score).astype(vt),
                 best_epoch=jnp.where(keep, e1, c.best_epoch),
                 no_change=no_change,
-                first_loss=first,
+                first_loss=first.astype(vt),
                 reason=reason.astype(jnp.int32),
                 row=row,
-                step_loss=values,
+                step_loss=values.astype(vt),
             )
 
         def body(c: tuple[jax.Array, _Loop, jax.Array, jax.Array]):
@@ -322,18 +325,18 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             step_rows = write_row(step_rows, loops, active, run.step_loss)
             return loops + 1, run, rows, step_rows
 
-        nan = jnp.asarray(jnp.nan, X.dtype)
+        nan = jnp.asarray(jnp.nan, vt)
         start = _Loop(
             epoch=jnp.zeros([], jnp.int32),
             params=params,
             state=opt_state,
             best_params=params,
-            best=jnp.asarray(jnp.inf, X.dtype),
+            best=jnp.asarray(jnp.inf, vt),
             best_score=jnp.asarray(
                 full_loss(params, Xv, yv, l1, l2)
                 if plan.early_stopping
                 else full_loss(params, X, y, l1, l2),
-                X.dtype,
+                vt,
             ),
             best_epoch=jnp.zeros([], jnp.int32),
             no_change=jnp.zeros([], jnp.int32),
@@ -342,8 +345,8 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             row=jnp.full((5,), nan),
             step_loss=jnp.full((plan.steps,), nan),
         )
-        rows0 = jnp.full((plan.epochs, 5), jnp.nan, X.dtype)
-        steps0 = jnp.full((plan.epochs, plan.steps), jnp.nan, X.dtype)
+        rows0 = jnp.full((plan.epochs, 5), jnp.nan, vt)
+        steps0 = jnp.full((plan.epochs, plan.steps), jnp.nan, vt)
         _, end, rows, step_rows = jax.lax.while_loop(
             lambda c: any_running(c[1].reason == RUNNING), body, (start.epoch, start, rows0, steps0)
         )
