@@ -299,6 +299,29 @@ def test_float32_state_stays_float32_with_float64_hyperparameters():
         assert u.dtype == jnp.float32 and s.m.dtype == jnp.float32
 
 
+@pytest.mark.parametrize("rule", [ds.adam, ds.nadam, ds.amsgrad, ds.rmsprop])
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_half_precision_second_moments_move(rule, dtype):
+    """In bfloat16 b2 = 0.999 (and RMSProp's 0.99) round to 1: a moment weighted by
+    1 - cast(b2) stayed 0 and Adam's first step was m / eps (about 2e5 at lr 1e-3). The
+    weight 1 - b2 is taken before the cast, so the first step of Adam is lr * sign(g), as
+    in float32 (and RMSProp's, lr * g / sqrt((1 - rho) g^2) = lr / sqrt(1 - rho))."""
+    g = jnp.array([2.0, -0.5], dtype)
+    opt = rule()
+    u, _ = opt.update(g, opt.init(jnp.zeros(2, dtype)), jnp.zeros(2, dtype))
+    ref, _ = rule().update(g.astype(jnp.float32), opt.init(jnp.zeros(2)), jnp.zeros(2))
+    assert u.dtype == dtype
+    np.testing.assert_allclose(np.asarray(u, np.float32), np.asarray(ref), rtol=2e-2)
+
+
+def test_half_precision_runs_are_not_stopped_far_from_the_minimum():
+    """The precision floor was 64 ulps of the start's gradient: 6% in float16, where a run
+    stopped as converged at x = 0.94 of 1 (its loss flat in rounding)."""
+    res = ds.minimize(lambda x: jnp.sum((x - 1.0) ** 2), jnp.zeros(2, jnp.float16))
+    assert res.reason != ds.StopReason.PRECISION or float(res.grad_norm) < 1e-2
+    np.testing.assert_allclose(np.asarray(res.x, np.float32), 1.0, atol=5e-3)
+
+
 # -- the shared pieces: one momentum buffer, AdamW from transforms ---------------------------
 
 

@@ -71,6 +71,7 @@ from descend.optim._transforms import global_norm, small_sum
 
 PATH_LIMIT = 10_000_000  # record the path by default while it holds at most this many numbers
 FLOOR_ULPS = 64  # see precision_floor
+FLOOR_MOST = 1e-3  # the floor's cap relative to the start's gradient (half precision)
 MAX_RECORDS = 4097  # history records kept by default; a longer run is thinned to fit
 PROGRESS_REPORTS = 50  # progress-bar updates per run (each is a host round trip, ~0.1 ms)
 
@@ -95,8 +96,8 @@ def record_capacity(max_steps: int, record_every: int, max_records: int) -> int:
 
 
 def precision_floor(gn0: jax.Array) -> jax.Array:
-    """``FLOOR_ULPS * eps * max(||g_0||, 1)`` in the float type of ``gn0``: a gradient
-    norm this small, with a loss that has stopped improving, is rounding noise.
+    """``min(FLOOR_ULPS * eps, 1e-3) * max(||g_0||, 1)`` in the float type of ``gn0``: a
+    gradient norm this small, with a loss that has stopped improving, is rounding noise.
 
     In float32 the computed gradient near a minimum that is not exactly representable is a
     difference of terms of the size of the gradient's parts, each off by ``eps``
@@ -105,9 +106,11 @@ def precision_floor(gn0: jax.Array) -> jax.Array:
     under this floor and whose best loss has not improved for ``patience`` steps stops as
     ``converged (gradient norm at float precision)``. In float64 the floor is ~1e-13 and
     the rule only fires with a ``tol`` below it; ``tol=0`` turns it off with the gradient
-    rule."""
+    rule. In float16 and bfloat16 64 ulps are 6% and 50% of the start's gradient, far from
+    any minimum (a float16 run stopped at x = 0.94 of 1 with its loss flat in rounding), so
+    the floor is capped at a thousandth of it."""
     eps = jnp.finfo(gn0.dtype).eps
-    return FLOOR_ULPS * eps * jnp.maximum(gn0, 1.0)
+    return min(FLOOR_ULPS * float(eps), FLOOR_MOST) * jnp.maximum(gn0, 1.0)
 
 
 @functools.lru_cache(maxsize=256)

@@ -96,9 +96,8 @@ def _adam(
         c1, c2 = one_minus_power(beta1, step), one_minus_power(beta2, step)
 
         def leaf(g, m, v, v_max):
-            cast = [cast_like(x, g) for x in (a, beta1, beta2, e, e_root, c1, c2)]
-            aa, bb1, bb2, ee, ee_root, cc1, cc2 = cast
-            m, v = ema(m, g, bb1), ema(v, jnp.square(g), bb2)
+            aa, ee, ee_root, cc1, cc2 = (cast_like(x, g) for x in (a, e, e_root, c1, c2))
+            m, v = ema(m, g, beta1), ema(v, jnp.square(g), beta2)
             if amsgrad == "raw":
                 v_max = jnp.maximum(v_max, v)
                 second = v_max / cc2

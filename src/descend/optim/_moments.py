@@ -43,10 +43,17 @@ import jax.numpy as jnp
 TRACE_FORMS = ("sum", "ema", "velocity")
 
 
-def ema(avg: jax.Array, x: jax.Array, decay: jax.Array) -> jax.Array:
+def ema(avg: jax.Array, x: jax.Array, decay: jax.Array | float) -> jax.Array:
     """``decay*avg + (1 - decay)*x``: one step of an exponential moving average of ``x``
-    (Optax's ``update_moment``; Adam's moments, RMSProp's mean square)."""
-    return decay * avg + (1 - decay) * x
+    (Optax's ``update_moment``; Adam's moments, RMSProp's mean square), in ``x``'s dtype.
+
+    ``1 - decay`` is taken in the wider of the two dtypes before the cast: in bfloat16 (8
+    bits of mantissa) Adam's ``b2 = 0.999`` rounds to 1, and ``1 - cast(b2)`` would be 0, so
+    ``v`` would stay 0 and the first step be ``m / eps``; ``cast(1 - b2)`` is 0.001."""
+    decay = jnp.asarray(decay)
+    dtype = jnp.result_type(x)
+    weight = (1 - decay.astype(jnp.promote_types(decay.dtype, dtype))).astype(dtype)
+    return decay.astype(dtype) * avg + weight * x
 
 
 def one_minus_power(beta: jax.Array | float, step: jax.Array | int) -> jax.Array:

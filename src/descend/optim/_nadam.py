@@ -99,8 +99,7 @@ def nadam(
             coef_m = beta1 / one_minus_power(beta1, step + 1)
 
         def leaf(g, m, v):
-            bb1, bb2 = cast_like(beta1, g), cast_like(beta2, g)
-            m, v = ema(m, g, bb1), ema(v, jnp.square(g), bb2)
+            m, v = ema(m, g, beta1), ema(v, jnp.square(g), beta2)
             denom = jnp.sqrt(v / cast_like(c2, g) + cast_like(e_root, g)) + cast_like(e, g)
             direction = (cast_like(coef_g, g) * g + cast_like(coef_m, g) * m) / denom
             return -cast_like(a, g) * direction, m, v

@@ -108,12 +108,12 @@ def rmsprop(
         correction = one_minus_power(rho, t + 1) if bias_correction else 1.0
 
         def leaf(g, nu, mu, buf):
-            r, aa, ee, mm = (cast_like(h, g) for h in (rho, a, e, m))
+            aa, ee, mm = (cast_like(h, g) for h in (a, e, m))
             c = cast_like(correction, g)
-            nu = ema(nu, jnp.square(g), r)
+            nu = ema(nu, jnp.square(g), rho)
             var = nu / c
             if centered:
-                mu = ema(mu, g, r)
+                mu = ema(mu, g, rho)
                 var = var - jnp.square(mu / c)
             s = g / root(var, ee, eps_in_sqrt)
             update, buf = trace(s, buf, mm, aa, form=momentum_form, nesterov=nesterov)
