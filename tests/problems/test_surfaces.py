@@ -391,3 +391,17 @@ def test_quadratic_spectrum_rotation_and_learning_rate():
     assert float(a([1.0, 0.0])) != float(b([1.0, 0.0]))
     one = surfaces.get("quadratic", dim=1)
     assert float(one([2.0])) == 2.0
+
+
+def test_calling_a_surface_takes_a_point_or_a_batch_and_refuses_another_dimension():
+    """Rosenbrock's f read a (2, 2) batch as one point ([100, 100] for f(1,1) = 0 and
+    f(0,0) = 1) and a 3-vector as a 2-D point, without a word."""
+    ros = surfaces.get("rosenbrock")
+    np.testing.assert_allclose(ros(jnp.array([[1.0, 1.0], [0.0, 0.0]])), [0.0, 1.0])
+    grid = jnp.stack(jnp.meshgrid(jnp.linspace(-1, 1, 3), jnp.linspace(0, 2, 4)), axis=-1)
+    values = ros(grid)
+    assert values.shape == (4, 3)
+    np.testing.assert_allclose(values[2, 1], ros(grid[2, 1]))
+    for bad in (jnp.zeros(3), jnp.zeros((2, 5)), 1.0):
+        with pytest.raises(ValueError, match=r"'rosenbrock' takes points of 2 coordinates"):
+            ros(bad)

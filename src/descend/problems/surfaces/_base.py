@@ -99,8 +99,19 @@ class Surface:
         object.__setattr__(self, "adaptive_lr", float(self.adaptive_lr))
 
     def __call__(self, x: Any) -> jax.Array:
-        """``f(x)`` for anything array-like of shape ``(dim,)``."""
-        return self.f(as_float(x))
+        """``f(x)`` for anything array-like of shape ``(dim,)``; for a batch of points, shape
+        ``(..., dim)``, the values of shape ``(...)``. Another last axis is refused: ``f``
+        itself would read a ``(2, 2)`` array as one point, or a 3-vector as a 2-D point."""
+        x = as_float(x)
+        shape = np.shape(x)
+        if not shape or shape[-1] != self.dim:
+            raise ValueError(
+                f"surface {self.name!r} takes points of {self.dim} coordinates: shape "
+                f"({self.dim},), or (..., {self.dim}) for a batch; got shape {shape}"
+            )
+        if len(shape) == 1:
+            return self.f(x)
+        return jax.vmap(self.f)(x.reshape(-1, self.dim)).reshape(shape[:-1])
 
     @property
     def bounded_below(self) -> bool:
