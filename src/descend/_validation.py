@@ -315,18 +315,44 @@ def seed(name: str, value: Any) -> Any:
     )
 
 
-def transform(value: Any) -> Any:
+def transform(value: Any, *, gradient_steps: bool = True, where: str = "optimizer") -> Any:
     """``value`` when it is an optimizer: a Transform (``init`` and ``update``, descend's or
-    optax's) or a gradient step (``init`` and ``step``); a ``TypeError`` that says how to
-    make one otherwise (``descend.adam`` without its call is the usual slip)."""
-    if hasattr(value, "init") and (hasattr(value, "update") or hasattr(value, "step")):
+    optax's) or, with ``gradient_steps``, a gradient step (``init`` and ``step``:
+    ``lookahead_nesterov()``, ``annealing()``); a ``TypeError`` that says how to make one
+    otherwise (``descend.adam`` without its call is the usual slip)."""
+    if hasattr(value, "init") and hasattr(value, "update"):
         return value
+    if hasattr(value, "init") and hasattr(value, "step"):
+        if gradient_steps:
+            return value
+        raise TypeError(
+            f"{where} must be a Transform (such as descend.nesterov(0.01)); got a gradient "
+            "step (lookahead_nesterov() or annealing()), which evaluates the loss at points "
+            "of its own: only descend.minimize runs those"
+        )
     name = getattr(value, "__name__", None) if callable(value) else None
     hint = f" (call it: {name}())" if name else ""
     raise TypeError(
         "optimizer must be a Transform (such as descend.adam(1e-2) or an optax optimizer); "
         f"got {type(value).__name__}{hint}"
     )
+
+
+def rule(value: Any, where: str = "rule") -> Any:
+    """``value`` when it is an optimizer's constructor (``descend.adam``, called with the
+    values of a grid); a ``TypeError`` for an optimizer already built (``descend.adam()``)
+    or anything not callable."""
+    if hasattr(value, "init") and (hasattr(value, "update") or hasattr(value, "step")):
+        raise TypeError(
+            f"{where} must be an optimizer's constructor, not called: descend.adam, not "
+            "descend.adam() (the hyperparameters go in as keywords)"
+        )
+    if not callable(value):
+        raise TypeError(
+            f"{where} must be an optimizer's constructor such as descend.adam; "
+            f"got {type(value).__name__}"
+        )
+    return value
 
 
 def finite_data(name: str, values: Any) -> None:

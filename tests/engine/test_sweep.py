@@ -100,3 +100,35 @@ def test_a_sweep_is_a_pytree_so_a_function_returning_one_can_be_vmapped_and_jitt
         np.testing.assert_allclose(batch.results.loss[i], alone.results.loss, rtol=1e-6)
         jitted = jax.jit(run)(x)
         np.testing.assert_allclose(jitted.results.loss, alone.results.loss, rtol=1e-6)
+
+
+def test_a_built_optimizer_where_a_constructor_is_wanted_and_the_reverse():
+    """sweep and lr_find take the constructor (descend.adam), compare several built ones;
+    each mix-up used to end in "'_RecordedTransform' object is not callable" or in compare
+    iterating over a Transform's two functions ("call it: init()")."""
+    f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
+    built = r"must be an optimizer's constructor, not called: descend.adam, not descend.adam\(\)"
+    with pytest.raises(TypeError, match=built):
+        ds.sweep(f, jnp.zeros(2), ds.adam(), lr=[0.1])
+    with pytest.raises(TypeError, match=built):
+        ds.insight.lr_find(f, jnp.zeros(2), ds.adam())
+    with pytest.raises(TypeError, match=r"compare takes several optimizers.*got one optimizer"):
+        ds.compare(f, jnp.zeros(2), ds.adam())
+    steps = r"got a gradient step .* only descend.minimize runs those"
+    for step in (ds.lookahead_nesterov(), ds.annealing()):
+        with pytest.raises(TypeError, match="optimizer must be a Transform .*" + steps):
+            ds.fit(ds.models.linear(4), "mse", ds.data.load("iris"), step)
+        with pytest.raises(TypeError, match="chain: argument 1 must be a Transform .*" + steps):
+            ds.chain(ds.clip_by_global_norm(1.0), step)
+
+
+def test_best_refuses_when_every_run_diverged_and_starts_stand_for_x0():
+    f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
+    sw = ds.sweep(f, jnp.zeros(2), ds.gd, lr=[5.0, 10.0], max_steps=200)
+    assert all(r == ds.StopReason.DIVERGED for r in sw.results.reason)
+    with pytest.raises(ValueError, match="every one of the 2 configurations diverged"):
+        sw.best()
+    starts = jnp.array([[0.0, 0.0], [3.0, -2.0]])
+    best, run = ds.sweep(f, None, ds.gd, lr=[0.1, 0.4], starts=starts).best()
+    assert best == {"lr": 0.4}
+    np.testing.assert_allclose(run.x, [[1.0, 1.0], [1.0, 1.0]], atol=1e-5)

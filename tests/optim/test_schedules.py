@@ -147,6 +147,22 @@ def test_schedules_are_jittable_and_vmappable():
     assert [i for i in range(1, 40) if v[i] > v[i - 1]] == [5, 15, 35]
 
 
+def test_warm_restarts_whose_cycles_pass_int32_and_polynomial_needs_its_steps():
+    """Cycles of 4 * 2^i pass 2^31 (PyTorch's usual T_mult=2): building the table overflowed
+    int32. A polynomial's steps defaulted to 1: it reached ``end`` after one step."""
+    v = values(S.cosine_warm_restarts(0.1, 4, period_mult=2), 40)
+    assert [i for i in range(1, 40) if v[i] > v[i - 1]] == [4, 12, 28]
+    np.testing.assert_allclose(v[12:28], 0.05 * (1 + np.cos(np.pi * np.arange(16) / 16)))
+    with pytest.raises(TypeError, match=r"polynomial\(\): missing a required argument"):
+        S.polynomial(0.1)
+    t = np.arange(300.0)
+    np.testing.assert_allclose(
+        values(S.polynomial(0.1, 0.01, 2.0, 120), 300),
+        0.09 * (1 - np.minimum(t, 120) / 120) ** 2 + 0.01,
+        rtol=1e-6,
+    )
+
+
 def test_schedule_drives_an_optimizer():
     """adam(lr=step schedule) takes exactly the Adam steps with lr 0.1 then 0.01."""
     g = jnp.array([1.0, -2.0])

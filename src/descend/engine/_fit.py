@@ -483,7 +483,7 @@ def fit(
         progress: show a progress bar (epochs, loss): True for standard error, or a stream.
     """
     X, y, data_task = _arrays(data, "data")
-    check.transform(optimizer)
+    check.transform(optimizer, gradient_steps=False)
     epochs = check.positive_int("epochs", epochs)
     n_iter_no_change = check.positive_int("n_iter_no_change", n_iter_no_change)
     n = int(X.shape[0])

@@ -16,7 +16,13 @@ import numpy as np
 from descend import _validation as check
 from descend._validation import validate
 from descend.engine._cores import split_over_cores
-from descend.engine._minimize import _check_finite_start, _surface_parts, check_runs_fit, minimize
+from descend.engine._minimize import (
+    _check_finite_start,
+    _is_surface,
+    _surface_parts,
+    check_runs_fit,
+    minimize,
+)
 from descend.engine._reprs import span
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -45,12 +51,18 @@ class Sweep:
 
     def best(self) -> tuple[dict[str, float | int], Result]:
         """The configuration (and run) with the lowest final loss among runs that did not
-        diverge. With several starts, a configuration's score is its median final loss."""
+        diverge. With several starts, a configuration's score is its median final loss.
+        Raises ``ValueError`` when every run diverged (there is no best to return)."""
         loss = np.asarray(self.results.loss, dtype=float)
         ok = np.asarray(self.results.reason) != StopReason.DIVERGED
         score = np.where(ok & np.isfinite(loss), loss, np.inf)
         if score.ndim == 2:
             score = np.median(score, axis=1)
+        if not np.isfinite(score).any():
+            raise ValueError(
+                f"every one of the {score.size} configurations diverged (or ended non-finite): "
+                "there is no best; try smaller learning rates"
+            )
         i = int(np.argmin(score))
         return {k: v[i].item() for k, v in self.grid.items()}, self.results[i]
 
@@ -68,8 +80,8 @@ def sweep(
 
     ``sweep(f, x0, descend.adam, lr=[1e-3, 1e-2, 1e-1], b1=[0.8, 0.9])`` runs the 6
     combinations; ``starts`` (an array whose first axis lists start points) runs each
-    configuration from each start. ``fixed`` holds other arguments of ``rule``
-    (``fixed={"form": "ema"}``). Keyword arguments that :func:`minimize` takes
+    configuration from each start (``x0`` may then be None). ``fixed`` holds other arguments
+    of ``rule`` (``fixed={"form": "ema"}``). Keyword arguments that :func:`minimize` takes
     (``max_steps``, ``tol``, ...) go to it; the rest are the grid. The grid is checked with
     the rule's own validation before anything runs. A random seed is a hyperparameter like
     the others: ``sweep(f, None, descend.annealing, seed=range(16))`` runs 16 walks in one
@@ -79,6 +91,7 @@ def sweep(
     side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); on
     the CPU, outside ``jax.jit``, the results' arrays are NumPy arrays.
     """
+    check.rule(rule)
     minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
     options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
     grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options}
@@ -99,6 +112,8 @@ def sweep(
     first_seeds = {name: int(values[0]) for name, values in seeds.items()}
     numbers = {k: v for k, v in axes.items() if k not in seeds}
     validate(lambda **kw: rule(**fixed, **first_seeds, **kw), **numbers)
+    if x0 is None and starts is not None and not _is_surface(f):
+        x0 = jnp.asarray(starts)[0]  # the starts give the shape
     f, x0 = _surface_parts(f, x0)
     runs = math.prod(v.size for v in axes.values()) * (1 if starts is None else len(starts))
     size = sum(math.prod(np.shape(a)) for a in jax.tree.leaves(x0))
@@ -148,6 +163,11 @@ def compare(
 
     ``optimizers`` is a mapping of names to transforms, or a list (named after the rule
     that built each one). Options go to :func:`minimize`."""
+    if hasattr(optimizers, "init"):
+        raise TypeError(
+            "compare takes several optimizers, a list or a {name: optimizer} mapping; got one "
+            "optimizer: give [it], or run descend.minimize"
+        )
     if isinstance(optimizers, Mapping):
         items = list(optimizers.items())
     else:

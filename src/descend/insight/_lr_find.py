@@ -232,6 +232,7 @@ def lr_find(
     ``loss``; other hyperparameters of the rule go in ``rule_kwargs``."""
     check.untraced("lr_find", x0, start, end, beta, stop_factor, rule_kwargs,
                    does="reads its runs' losses on the host and returns NumPy arrays")  # fmt: skip
+    check.rule(rule)
     check.positive("start", start)
     check.positive("end", end)
     if not end > start:

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from descend import _validation as check
 from descend.optim._base import EmptyState, PyTree, Transform
 from descend.optim._recipe import recorded
 
@@ -33,6 +34,8 @@ def update_with_loss(
 
 
 def _check_transform(transform: Any, position: int) -> None:
+    if hasattr(transform, "step"):
+        check.transform(transform, gradient_steps=False, where=f"chain: argument {position}")
     init = getattr(transform, "init", None)
     update = getattr(transform, "update", None)
     if not (callable(init) and callable(update)):

@@ -135,10 +135,13 @@ def linear(start: float, end: float, steps: int) -> Schedule:
 
 
 @checked
-def polynomial(init: float, end: float = 0.0, power: float = 1.0, steps: int = 1) -> Schedule:
+def polynomial(init: float, end: float, power: float, steps: int) -> Schedule:
     """``lr_t = (init - end) * (1 - min(t, steps)/steps)^power + end``.
 
-    PyTorch ``PolynomialLR(total_iters, power)`` (``end=0``); Optax ``polynomial_schedule``."""
+    PyTorch ``PolynomialLR(total_iters, power)`` (``end=0``); Optax
+    ``polynomial_schedule(init_value, end_value, power, transition_steps)``, in its order and,
+    as there, with every argument required (a default of ``steps=1`` decayed to ``end`` after
+    one step, and a run under it never moved)."""
     check.nonnegative("init", init)
     check.nonnegative("end", end)
     check.nonnegative("power", power)
@@ -180,7 +183,7 @@ def cosine_warm_restarts(
     starts, lengths, start, length = [], [], 0, period
     while start < 2**31 - 1:
         starts.append(start)
-        lengths.append(length)
+        lengths.append(min(length, 2**31 - 1))  # a cycle no run reaches the end of
         if period_mult == 1 and len(starts) > 1:
             break  # equal cycles: handled by the modulo below
         start, length = start + length, length * period_mult
