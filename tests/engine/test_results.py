@@ -180,3 +180,25 @@ def test_insight_results_print_a_summary_not_their_arrays():
     text = repr(diagnosis)
     assert text.startswith("Diagnosis(label='converged', evidence=[")
     assert f"statistics={{{len(diagnosis.statistics)} items}}" in text and len(text) < 300
+
+
+def test_a_batch_summarises_and_traced_reasons_answer_or_say_where_to_read_them():
+    """summary() on a vmapped result raised "truth value of an array is ambiguous", and
+    .stop_reason inside vmap a TracerArrayConversionError."""
+    f = lambda x: jnp.sum((x - 1.0) ** 2)  # noqa: E731
+    lrs = jnp.array([1e-1, 1e3] + [1e-2] * 11)
+    res = jax.vmap(lambda lr: ds.minimize(f, jnp.zeros(2), ds.gd(lr), max_steps=500))(lrs)
+    lines = res.summary().splitlines()
+    assert lines[0] == "13 runs (batch (13,)): max_steps 11/converged 1/diverged 1"
+    assert lines[1] == "  [0] " + res[0].summary()
+    assert lines[2].startswith("  [1] diverged at step ")
+    assert lines[-1] == "  ... and 3 more" and len(lines) == 12
+
+    def flags(lr):
+        r = ds.minimize(f, jnp.zeros(2), ds.gd(lr), max_steps=500)
+        return r.converged, r.diverged
+
+    converged, diverged = jax.vmap(flags)(lrs[:2])
+    assert converged.tolist() == [True, False] and diverged.tolist() == [False, True]
+    with pytest.raises(TypeError, match=r"read on the host.*result.reason == descend"):
+        jax.vmap(lambda lr: ds.minimize(f, jnp.zeros(2), ds.gd(lr)).stop_reason)(lrs)

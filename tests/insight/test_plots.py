@@ -172,3 +172,20 @@ def test_race_figure_with_curves_draws_each_loss_above_the_minimum(rosen_runs):
         h = res.history.trimmed()
         np.testing.assert_allclose(line.get_xdata(), h["step"])
         np.testing.assert_allclose(line.get_ydata(), np.asarray(h["loss"]) - surface.min_value)
+
+
+def test_one_run_or_a_list_of_runs_where_a_mapping_is_expected(rosen_runs):
+    """loss_curves(result) raised "'Result' object has no attribute 'items'" though its
+    docstring offers a Result; a list did the same in race_figure."""
+    surface, runs = rosen_runs
+    gd, adam = runs["gd"], runs["adam"]
+    ax = plots.loss_curves(adam).axes[0]
+    (line,) = by_gid(ax, "train:run")
+    np.testing.assert_allclose(line.get_ydata(), adam.history.trimmed()["loss"])
+    ax = plots.race_figure(surface, [gd, adam]).axes[0]
+    for name, res in (("run 1", gd), ("run 2", adam)):
+        (line,) = by_gid(ax, f"path:{name}")
+        np.testing.assert_allclose(np.column_stack(line.get_data()), res.history.trimmed()["path"])
+    for empty in ({}, [], None):
+        with pytest.raises(ValueError, match="runs must name at least one run"):
+            plots.race_figure(surface, empty)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend.engine._reprs import run_repr, shape_of, span, traced
-from descend.engine._stop import Stopped
+from descend.engine._stop import Stopped, tally
 
 
 class PathLayout(NamedTuple):
@@ -123,6 +123,9 @@ class History:
         return f"History({head}records {span(self.count)}, path {path})"
 
 
+SUMMARY_RUNS = 10  # runs of a batch that Result.summary() gives a line each
+
+
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True, repr=False)
 class Result(Stopped):
@@ -151,7 +154,18 @@ class Result(Stopped):
         return jax.tree.map(lambda a: a[index], self)
 
     def summary(self) -> str:
-        """A one-line account of the run."""
+        """A one-line account of the run; for a batch of runs (from ``jax.vmap``) a line
+        that tallies the stop reasons, then one line a run for the first ten."""
+        shape = np.shape(self.steps)
+        if shape:
+            runs = list(np.ndindex(shape))
+            lines = [f"{len(runs)} runs (batch {shape}): {tally(self.reason)}"]
+            for index in runs[:SUMMARY_RUNS]:
+                at = ",".join(str(i) for i in index)
+                lines.append(f"  [{at}] {self[index].summary()}")
+            if len(runs) > SUMMARY_RUNS:
+                lines.append(f"  ... and {len(runs) - SUMMARY_RUNS} more")
+            return "\n".join(lines)
         where = f" at step {int(self.diverged_at)}" if self.diverged else ""
         return (
             f"{self.stop_reason}{where} after {int(self.steps)} steps: loss "

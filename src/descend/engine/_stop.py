@@ -13,6 +13,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -110,6 +112,13 @@ class Stopped:
     reason: Any
 
     def _each(self, read: Any, otype: type = object) -> Any:
+        if isinstance(self.reason, jax.core.Tracer):
+            raise TypeError(
+                "the stop reason in words is read on the host, after jax.jit or jax.vmap has "
+                "returned the result; inside, compare result.reason with a code "
+                "(result.reason == descend.StopReason.DIVERGED), or use result.converged "
+                "and result.diverged"
+            )
         codes = np.asarray(self.reason)
         if codes.ndim == 0:
             return read(StopReason(int(codes)))
@@ -132,10 +141,16 @@ class Stopped:
 
     @property
     def converged(self) -> Any:
-        """Stopped by a tolerance on the gradient or on the loss."""
+        """Stopped by a tolerance on the gradient or on the loss (a JAX boolean inside
+        ``jax.jit`` or ``jax.vmap``)."""
+        if isinstance(self.reason, jax.core.Tracer):
+            return jnp.isin(self.reason, jnp.array([r for r in StopReason if r.converged]))
         return self._each(lambda r: r.converged, bool)
 
     @property
     def diverged(self) -> Any:
-        """Stopped because the run diverged."""
+        """Stopped because the run diverged (a JAX boolean inside ``jax.jit`` or
+        ``jax.vmap``)."""
+        if isinstance(self.reason, jax.core.Tracer):
+            return self.reason == StopReason.DIVERGED
         return self._each(lambda r: r is StopReason.DIVERGED, bool)

@@ -19,6 +19,7 @@ from descend.insight.plots._common import (
     contour,
     grid,
     mark_points,
+    named,
     run_path,
 )
 
@@ -45,7 +46,7 @@ def frame_records(steps: list[np.ndarray], frames: int) -> tuple[np.ndarray, lis
 
 def animate_race(
     surface: Any,
-    runs: Mapping[str, Any],
+    runs: Any,
     *,
     path: Any = "race.gif",
     frames: int = 120,
@@ -62,8 +63,7 @@ def animate_race(
     ``RuntimeError`` if ffmpeg is not available). Returns the figure of the last frame.
     """
     check_2d(surface)
-    if not runs:
-        raise ValueError("runs must name at least one run; got an empty mapping")
+    runs = named(runs)
     frames, fps = int(frames), int(fps)
     if frames < 1 or fps < 1:
         raise ValueError(f"frames and fps must be positive integers; got {frames}, {fps}")

@@ -131,6 +131,30 @@ def mark_points(ax: Any, surface: Any, bounds: Any = None) -> None:
                 label="local minimum", zorder=5, gid="local_minima")  # fmt: skip
 
 
+def named(runs: Any, what: str = "runs") -> dict[str, Any]:
+    """``runs`` as a mapping of names to runs: a mapping as it is; one run (a Result, a
+    FitResult, an array) as ``{"run": it}``; a list of Results or FitResults as ``{"run 1":
+    ..., "run 2": ...}``. An empty one is refused."""
+    if isinstance(runs, Mapping):
+        out = dict(runs)
+    elif isinstance(runs, (list, tuple)) and runs and all(_is_run(r) for r in runs):
+        out = {f"run {i + 1}": r for i, r in enumerate(runs)}
+    elif _is_run(runs) or (runs is not None and np.size(runs) > 0):
+        out = {"run": runs}
+    else:
+        out = {}
+    if not out:
+        raise ValueError(
+            f"{what} must name at least one run (a Result, a list of them, or a mapping "
+            f"of names to them); got {runs!r:.60}"
+        )
+    return out
+
+
+def _is_run(value: Any) -> bool:
+    return hasattr(value, "history") or hasattr(value, "curves")
+
+
 def run_path(run: Any) -> np.ndarray:
     """The (n, 2) path of a :class:`Result` (or an array of points)."""
     if hasattr(run, "history"):

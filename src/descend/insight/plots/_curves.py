@@ -15,7 +15,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from descend.engine import sweep
 from descend.engine._stop import StopReason, converged_mask
-from descend.insight.plots._common import COLORS, new_figure, run_curve, save
+from descend.insight.plots._common import COLORS, named, new_figure, run_curve, save
 from descend.optim import momentum
 from descend.problems import surfaces
 
@@ -32,25 +32,26 @@ def wide_range(values: Sequence[np.ndarray], decades: float = DECADES) -> bool:
 
 
 def loss_curves(
-    curves: Mapping[str, Any],
+    curves: Any,
     *,
     path: Any = None,
     log: bool | str = "auto",
-    validation: Mapping[str, Any] | None = None,
+    validation: Any = None,
     title: str | None = None,
 ) -> Figure:
     """The loss against the step (a :class:`descend.Result`, an array of losses) or the epoch
     (a :class:`descend.FitResult`; its validation loss, when recorded, is drawn dashed).
 
+    ``curves`` is one run, a list of runs, or a mapping of names to runs (the legend's).
+
     ``validation`` maps names to validation losses (dashed, in the colour of the same name).
     ``log="auto"`` puts the y axis on a log scale when the positive values span more than two
     decades; ``True``/``False`` force it.
     """
-    if not curves:
-        raise ValueError("curves must name at least one curve; got an empty mapping")
+    curves = named(curves, "curves")
     if log not in ("auto", True, False):
         raise ValueError(f"log must be 'auto', True or False; got {log!r}")
-    validation = dict(validation or {})
+    validation = {} if validation is None else named(validation, "validation")
     fig, ax = new_figure((7.5, 4.8))
     drawn, xlabels = [], set()
     for i, (name, value) in enumerate(curves.items()):

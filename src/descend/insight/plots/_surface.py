@@ -21,6 +21,7 @@ from descend.insight.plots._common import (
     contour,
     grid,
     mark_points,
+    named,
     new_figure,
     run_path,
     save,
@@ -29,7 +30,7 @@ from descend.insight.plots._common import (
 
 def race_figure(
     surface: Any,
-    runs: Mapping[str, Any],
+    runs: Any,
     *,
     path: Any = None,
     levels: int = 30,
@@ -52,8 +53,7 @@ def race_figure(
     when the values are positive), for the runs that are Results with a history.
     """
     check_2d(surface)
-    if not runs:
-        raise ValueError("runs must name at least one run; got an empty mapping")
+    runs = named(runs)
     labels = dict(labels or {})
     xs, ys, zs = grid(surface)
     if curves:
