@@ -405,3 +405,19 @@ def test_calling_a_surface_takes_a_point_or_a_batch_and_refuses_another_dimensio
     for bad in (jnp.zeros(3), jnp.zeros((2, 5)), 1.0):
         with pytest.raises(ValueError, match=r"'rosenbrock' takes points of 2 coordinates"):
             ros(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("rastrigin", {"dim": 10**9}, r"rastrigin: dim must be an integer in \[1, 1000\]"),
+        ("ackley", {"dim": 1001}, r"ackley: dim must be an integer in \[1, 1000\]"),
+        ("quadratic", {"dim": 10**9}, r"quadratic: dim must be an integer in \[1, 1000000\]"),
+        ("quadratic", {"dim": 60_000, "rotate": True}, r"at most 2,000 with rotate=True"),
+    ],
+)
+def test_a_dimension_that_would_not_fit_is_refused_before_anything_is_built(name, params, message):
+    """dim = 10^9 had the kernel kill `descend race` at 23 GB; a rotated quadratic of dim
+    60,000 asked NumPy for 27 GiB."""
+    with pytest.raises(ValueError, match=message):
+        surfaces.get(name, **params)

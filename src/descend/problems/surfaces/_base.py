@@ -152,9 +152,10 @@ class Param:
     check: Callable[[str, Any], Any]
 
 
-def integer(low: int) -> Callable[[str, Any], int]:
-    """The check of an integer parameter ``>= low`` (see :func:`descend._validation.integer`)."""
-    return functools.partial(check.integer, low=low)
+def integer(low: int, high: int | None = None) -> Callable[[str, Any], int]:
+    """The check of an integer parameter in ``[low, high]`` (see
+    :func:`descend._validation.integer`)."""
+    return functools.partial(check.integer, low=low, high=high)
 
 
 def number(low: float) -> Callable[[str, Any], float]:

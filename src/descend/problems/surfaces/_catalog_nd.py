@@ -31,7 +31,17 @@ from descend.problems.surfaces._base import (
     register,
 )
 
-DIM = Param(2, integer(1))
+#: The largest dimension of Rastrigin, Ackley and Styblinski-Tang: their known minima and
+#: saddles are listed point by point (2 dim points of dim coordinates each), so building one
+#: takes time and memory in dim^2 (0.5 s at 1,000; dim = 10^9 was killed for 23 GB).
+MAX_DIM = 1_000
+#: The quadratic keeps only its dim eigenvalues: a larger bound (1.4 s and 0.3 GB to build at
+#: 10^6, in its tuples of start, domain and minimum), and MAX_ROTATED rotated
+#: (a dim x dim orthogonal matrix from a QR decomposition: 25 s at 3,000).
+MAX_QUADRATIC_DIM = 1_000_000
+MAX_ROTATED = 2_000
+
+DIM = Param(2, integer(1, MAX_DIM))
 
 # Neighbourhoods of the origin on the integer lattice: every point of {-1, 0, 1}^dim but the
 # origin up to this dimension (26 points in 3-D), only the 2 dim points on the axes above it.
@@ -269,7 +279,7 @@ def styblinski_tang(dim: int) -> Surface:
 @register(
     "quadratic",
     kappa=Param(100.0, number(1.0)),
-    dim=DIM,
+    dim=Param(2, integer(1, MAX_QUADRATIC_DIM)),
     rotate=Param(False, boolean),
     seed=Param(0, integer(0)),
 )
@@ -283,6 +293,11 @@ def quadratic(kappa: float, dim: int, rotate: bool, seed: int) -> Surface:
     Gradient descent converges for ``lr < 2/L`` and fastest at ``lr = 2/(L + mu)``, contracting
     by ``(kappa - 1)/(kappa + 1)`` per step (the textbook rate, e.g. Nocedal & Wright).
     """
+    if rotate and dim > MAX_ROTATED:
+        raise ValueError(
+            f"quadratic: dim must be at most {MAX_ROTATED:,} with rotate=True (a dim x dim "
+            f"rotation); got {dim:,}"
+        )
     lam_np = np.ones(1) if dim == 1 else kappa ** (-np.arange(dim) / (dim - 1))
     lam_np.setflags(write=False)
     q_np: np.ndarray | None = None
