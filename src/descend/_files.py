@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,11 +64,38 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
         if kind == "device":
             raise ValueError(f"{os.fspath(path)} is a device, not a file")
         with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+            size = os.fstat(fh.fileno()).st_size if kind == "file" else 0
+            # a regular file's own size, so that no buffer of ``limit`` bytes is made
+            data = fh.read(min(limit, size) + 1 if size else limit + 1)
+            if size and len(data) > size:  # it grew while read
+                data += fh.read(limit + 1 - len(data))
     if len(data) > limit:
         size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
         raise ValueError(f"{os.fspath(path)} is larger than {size}, the most read")
     return data
+
+
+def is_gzip(data: bytes) -> bool:
+    """Whether bytes are gzip-compressed (they open with its magic number, 1f 8b)."""
+    return data[:2] == b"\x1f\x8b"
+
+
+def gunzip(data: bytes, limit: int, where: str) -> bytes:
+    """The decompressed bytes of a gzip file (each of its members), at most ``limit`` of
+    them: more raise ``ValueError`` naming ``where`` before they fill the memory, and so does
+    data that is not gzip. A file cut short gives what it holds."""
+    out = bytearray()
+    while is_gzip(data):
+        stream = zlib.decompressobj(wbits=31)
+        try:
+            out += stream.decompress(data, limit + 1 - len(out))
+        except zlib.error as err:
+            raise ValueError(f"{where} is not a readable gzip file ({err})") from None
+        if len(out) > limit or stream.unconsumed_tail:
+            size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
+            raise ValueError(f"{where} decompresses to more than {size}, the most read")
+        data = stream.unused_data
+    return bytes(out)
 
 
 #: Byte-order marks and the codec each one announces (UTF-32 before UTF-16: its mark starts
@@ -79,9 +107,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-#: What text files do not hold: control characters other than tab, newlines, form feed and
-#: escape (for colours), and the replacement of an undecodable byte.
-_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\ufffd]")
+#: What text files do not hold: control characters other than backspace (progress bars:
+#: Keras' output redirected to a file), tab, newlines, form feed and escape (for colours),
+#: and the replacement of an undecodable byte.
+_NOT_TEXT = re.compile("[\x00-\x07\x0e-\x1a\x1c-\x1f\ufffd]")
 
 
 def decode_text(data: bytes, where: str) -> str:

@@ -14,6 +14,7 @@ checksums are not checked, and a record cut short (a file still being written) e
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 
@@ -128,3 +129,38 @@ def read_scalars(data: bytes) -> list[tuple[int, str, float]]:
     except (ValueError, struct.error) as err:
         raise ValueError(f"is not a readable TensorBoard event file ({err})") from None
     return out
+
+
+#: How far below a folder event files are looked for, and how many folders at most.
+SEARCH_DEPTH, SEARCH_FOLDERS = 3, 1000
+
+
+def find_runs(folder: str) -> dict[str, list[str]]:
+    """The event files under a folder, by run: the run's folder relative to ``folder``
+    (``""`` for the folder itself, ``"good/version_0"`` two levels down), and its files,
+    oldest first (as their names sort). Looks :data:`SEARCH_DEPTH` levels down at most, in
+    :data:`SEARCH_FOLDERS` folders at most (a home folder is not walked whole)."""
+    runs: dict[str, list[str]] = {}
+    queue, seen = [("", 0)], 0
+    while queue and seen < SEARCH_FOLDERS:
+        relative, depth = queue.pop(0)
+        where = os.path.join(folder, relative) if relative else folder
+        seen += 1
+        try:
+            names = sorted(os.listdir(where))
+        except OSError:
+            continue
+        files = [
+            os.path.join(where, n)
+            for n in names
+            if ".tfevents." in n and os.path.isfile(os.path.join(where, n))
+        ]
+        if files:
+            runs[relative] = files
+        if depth < SEARCH_DEPTH:
+            queue += [
+                (f"{relative}/{n}" if relative else n, depth + 1)
+                for n in names
+                if not n.startswith(".") and os.path.isdir(os.path.join(where, n))
+            ]
+    return runs

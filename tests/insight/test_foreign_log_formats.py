@@ -1,0 +1,302 @@
+"""Logs as real frameworks write them, read by ``descend diagnose``: printed tensors, thousands
+separators, validation lines among the training ones, quoted numbers, progress bars,
+fixed-width tables, appended runs, TensorBoard's folders and exports, files cut short or
+compressed. Each text is modelled on a framework's real output."""
+
+import gzip
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from descend._files import decode_text
+from descend.insight.diagnose import read_log
+
+TFEVENTS = Path(__file__).parent / "data" / "tfevents"
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def _read(tmp_path, name, text, **kwargs):
+    return read_log(_write(tmp_path, name, text), **kwargs)
+
+
+LOSSES = [0.9, 0.5, 0.3]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "epoch 0 batch {i} loss: tensor({v:.4f}, grad_fn=<NllLossBackward0>)\n",
+        "step {i} loss: tensor({v})\n",
+        "step {i} loss: tensor([{v}])\n",
+        "step {i} loss: tensor({v}, device='cuda:0', grad_fn=<NllLossBackward0>)\n",
+        "step {i} loss: Array({v}, dtype=float32)\n",
+    ],
+)
+def test_a_printed_tensor_is_read_as_its_number(tmp_path, template):
+    text = "".join(template.format(i=i, v=v) for i, v in enumerate(LOSSES))
+    log = _read(tmp_path, "tensor.log", text)
+    assert log["column"] == "loss"
+    np.testing.assert_allclose(log["loss"], LOSSES)
+
+
+def test_thousands_separators_in_printed_logs_and_quoted_csv_cells(tmp_path):
+    big = [1235412.22, 1197665.13, 997833.44]
+    printed = _read(tmp_path, "t.log", "".join(
+        f"Epoch {i}, loss: {v:,.2f}\n" for i, v in enumerate(big, 1)))  # fmt: skip
+    np.testing.assert_allclose(printed["loss"], big)
+    quoted = _read(tmp_path, "t.csv", "epoch,loss\n" + "".join(
+        f'{i},"{v:,.2f}"\n' for i, v in enumerate(big, 1)))  # fmt: skip
+    assert quoted["column"] == "loss"
+    np.testing.assert_allclose(quoted["loss"], big)
+
+
+def test_a_step_column_is_never_read_as_the_loss_silently(tmp_path):
+    with pytest.raises(ValueError, match=r"steps, times or learning rates.*name the loss column"):
+        _read(tmp_path, "text.csv", "epoch,loss\n1,low\n2,lower\n3,lowest\n")
+
+
+QUICKSTART = """Using cpu device
+Epoch 1
+-------------------------------
+loss: 0.900000  [   64/60000]
+loss: 0.800000  [ 6464/60000]
+Test Error: 
+ Accuracy: 40.0%, Avg loss: 2.150000 
+
+Epoch 2
+-------------------------------
+loss: 0.500000  [   64/60000]
+loss: 0.300000  [ 6464/60000]
+Test Error: 
+ Accuracy: 50.0%, Avg loss: 2.100000 
+
+"""  # noqa: W291
+CAFFE = """I0528 solver.cpp:218] Iteration 100 (52.3 iter/s, 0.38s/20 iters), loss = 0.9
+I0528 solver.cpp:237]     Train net output #0: loss = 0.9 (* 1 = 0.9 loss)
+I0528 sgd_solver.cpp:105] Iteration 100, lr = 0.01
+I0528 solver.cpp:330] Iteration 100, Testing net (#0)
+I0528 solver.cpp:397]     Test net output #0: accuracy = 0.9
+I0528 solver.cpp:397]     Test net output #1: loss = 2.2 (* 1 = 2.2 loss)
+I0528 solver.cpp:218] Iteration 200 (52.3 iter/s, 0.38s/20 iters), loss = 0.8
+I0528 solver.cpp:237]     Train net output #0: loss = 0.8 (* 1 = 0.8 loss)
+I0528 solver.cpp:218] Iteration 300 (52.3 iter/s, 0.38s/20 iters), loss = 0.5
+I0528 solver.cpp:237]     Train net output #0: loss = 0.5 (* 1 = 0.5 loss)
+I0528 solver.cpp:330] Iteration 300, Testing net (#0)
+I0528 solver.cpp:397]     Test net output #1: loss = 2.1 (* 1 = 2.1 loss)
+I0528 solver.cpp:218] Iteration 400 (52.3 iter/s, 0.38s/20 iters), loss = 0.3
+"""
+
+
+def _fairseq():
+    out, updates = [], 0
+    for epoch, losses in ((1, (0.9, 0.8)), (2, (0.5, 0.3))):
+        for i, v in enumerate(losses, 1):
+            updates += 10
+            out.append(
+                f"2024-05-28 12:00:00 | INFO | train_inner | epoch {epoch:03d}:     "
+                f"{i * 10} / 20 loss={v}, nll_loss=1.0, num_updates={updates}, lr=0.0005"
+            )
+        out.append(
+            f"2024-05-28 12:00:00 | INFO | valid | epoch {epoch:03d} | valid on 'valid' "
+            f"subset | loss 2.{epoch} | nll_loss 1.6 | num_updates {updates}"
+        )
+        out.append(f"2024-05-28 12:00:00 | INFO | train | epoch {epoch:03d} | loss 1.{epoch} | "
+                   f"nll_loss=1.0 | num_updates {updates} | lr 0.0005")  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kept"),
+    [("quick.log", QUICKSTART, "test_loss"), ("caffe.log", CAFFE, "test_loss"),
+     ("fairseq.log", _fairseq(), "val_loss")],
+)  # fmt: skip
+def test_validation_lines_and_epoch_summaries_are_kept_out_of_the_training_curve(
+    tmp_path, name, text, kept
+):
+    log = _read(tmp_path, name, text)
+    assert log["column"] == "loss"
+    np.testing.assert_allclose(log["loss"], [0.9, 0.8, 0.5, 0.3])
+    assert any("test/validation lines apart" in note for note in log["notes"])
+    held = _read(tmp_path, name, text, column=kept)
+    assert len(held["loss"]) == 2 and held["loss"][0] > 2
+    if name == "fairseq.log":
+        assert any("summary lines" in note for note in log["notes"])
+        np.testing.assert_array_equal(log["step"], [10, 20, 30, 40])
+
+
+def test_hugging_face_5_quoted_numbers_are_read(tmp_path):
+    text = "".join(
+        f"{{'loss': '{v}', 'grad_norm': '0.48', 'learning_rate': '0.1', 'epoch': '{e}'}}\n"
+        for v, e in zip(LOSSES, (0.25, 0.5, 0.75), strict=True)
+    )
+    text += "{'eval_loss': '1.978', 'eval_runtime': '0.0339', 'epoch': '1'}\n"
+    log = _read(tmp_path, "hf.log", text)
+    np.testing.assert_allclose(log["loss"], LOSSES)
+    np.testing.assert_allclose(log["grad_norm"], [0.48] * 3)
+    np.testing.assert_allclose(log["step"], [0.25, 0.5, 0.75])
+
+
+def test_keras_verbose_1_with_backspaces_reads_each_epochs_final_values(tmp_path):
+    bar = "\x1b[1m{k}/45\x1b[0m \x1b[32m━━━━━━━━━━\x1b[0m \x1b[1m0s\x1b[0m 20ms/step - loss: {v}"
+    text = ""
+    for epoch, v in enumerate(LOSSES, 1):
+        text += f"Epoch {epoch}/3\n"
+        text += "\r" + bar.format(k=1, v=v * 3) + "\x08" * 40
+        text += "\r" + bar.format(k=20, v=v * 2) + "\x08" * 40
+        text += "\r" + bar.format(k=45, v=v) + f" - val_loss: {v + 1}\n"
+    assert decode_text(text.encode(), "log") == text  # backspaces are text
+    log = _read(tmp_path, "keras.log", text)
+    np.testing.assert_allclose(log["loss"], LOSSES)
+    np.testing.assert_array_equal(log["step"], [1, 2, 3])
+    assert any("running averages" in note for note in log["notes"])
+
+
+def test_tqdm_progress_bars_separated_by_carriage_returns(tmp_path):
+    text = "\rEpoch 0:   0%|          | 0/3 [00:00<?, ?it/s]"
+    for i, v in enumerate(LOSSES):
+        text += f"\rEpoch 0:  {i * 33}%|███       | {i}/3 [00:00<00:00, 12.3it/s, loss={v}]"
+    log = _read(tmp_path, "tqdm.log", text + "\n")
+    np.testing.assert_allclose(log["loss"], LOSSES)
+
+
+SKLEARN = """      Iter       Train Loss      OOB Improve   Remaining Time 
+         1        5368.9355         427.3965            0.18s
+         2        4878.6267         370.8381            0.15s
+         3        4594.3763         849.9787            0.15s
+"""  # noqa: W291
+SPACY = """ℹ Saving to output directory: training
+ℹ Pipeline: ['tok2vec', 'ner']
+ℹ Initial learn rate: 0.001
+E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE 
+---  ------  ------------  --------  ------  ------  ------  ------
+  0       0         23.02    230.20   50.00   50.00   50.00    0.50
+  0     200         22.48    224.80   51.00   51.00   51.00    0.51
+  1     400         21.95    219.50   52.00   52.00   52.00    0.52
+✔ Saved pipeline to output directory
+"""  # noqa: W291
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "first"),
+    [(SKLEARN, "Train Loss", 5368.9355), (SPACY, "LOSS TOK2VEC", 23.02)],
+)
+def test_fixed_width_tables_with_names_of_several_words(tmp_path, text, column, first):
+    log = _read(tmp_path, "table.log", text)
+    assert log["column"] == column and log["loss"][0] == first and len(log["loss"]) == 3
+    assert _read(tmp_path, "table.log", text, column="ENTS_F" if "E " in text else "OOB Improve")
+
+
+def test_appended_runs_read_the_last_and_say_so(tmp_path):
+    csv_ = _read(tmp_path, "two.csv", "step,loss\n1,5\n2,4\n3,3\nstep,loss\n1,0.9\n2,0.5\n3,0.3\n")
+    np.testing.assert_allclose(csv_["loss"], LOSSES)
+    assert any("holds 2 runs" in note for note in csv_["notes"])
+    printed = _read(tmp_path, "two.log", "".join(
+        f"step {i} loss {v}\n" for i, v in [(1, 5), (2, 4), (3, 3), (1, 0.9), (2, 0.5), (3, 0.3)]
+    ))  # fmt: skip
+    np.testing.assert_allclose(printed["loss"], LOSSES)
+    np.testing.assert_array_equal(printed["step"], [1, 2, 3])
+    assert any("2 runs appended" in note for note in printed["notes"])
+    # a batch counter that starts again at each epoch is no new run
+    epochs = _read(tmp_path, "e.log", "".join(
+        f"epoch {e} step {s} loss {v}\n" for e, s, v in [(1, 1, 0.9), (1, 2, 0.5), (2, 1, 0.3)]
+    ))  # fmt: skip
+    assert len(epochs["loss"]) == 3 and not epochs["notes"]
+
+
+def test_tensorboard_add_scalars_folders_exports_and_deeper_runs(tmp_path):
+    torch = next((TFEVENTS / "torch").glob("events.out.tfevents.*"))
+    scalars = tmp_path / "scalars"
+    (scalars / "Loss_train").mkdir(parents=True)
+    (scalars / "Loss_val").mkdir()
+    version = torch.read_bytes()
+    first = 12 + int.from_bytes(version[:8], "little") + 4  # the version record alone
+    (scalars / "events.out.tfevents.1.host.0").write_bytes(version[:first])
+    shutil.copy(torch, scalars / "Loss_train" / torch.name)
+    shutil.copy(torch, scalars / "Loss_val" / torch.name)
+    log = read_log(scalars, column=None)
+    assert log["column"].startswith("Loss_train")
+    rows = [[1716900000.17 + i, 3 * i + 1, v] for i, v in enumerate(LOSSES)]
+    export = _read(tmp_path, "run-.-tag-train_loss.json", json.dumps(rows))
+    assert export["column"] == "train_loss"
+    np.testing.assert_allclose(export["loss"], LOSSES)
+    np.testing.assert_array_equal(export["step"], [1, 4, 7])
+    deep = tmp_path / "tb"
+    for run in ("good", "high"):
+        shutil.copytree(TFEVENTS / "torch", deep / run / "version_0")
+    with pytest.raises(ValueError, match=r"runs below it: 'good/version_0', 'high/version_0'"):
+        read_log(deep)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.9,\n0.5,\n0.3,\n",
+        "\x1b[32m2024-05-28 12:00:00.123\x1b[0m | \x1b[1mINFO    \x1b[0m | \x1b[36m__main__\x1b[0m"
+        " - \x1b[1mepoch\x1b[0m 1 \x1b[1mloss\x1b[0m 0.9\n"
+        "\x1b[32m2024-05-28 12:00:00.123\x1b[0m | \x1b[1mINFO    \x1b[0m | \x1b[36m__main__\x1b[0m"
+        " - \x1b[1mepoch\x1b[0m 2 \x1b[1mloss\x1b[0m 0.5\n"
+        "\x1b[32m2024-05-28 12:00:00.123\x1b[0m | \x1b[1mINFO    \x1b[0m | \x1b[36m__main__\x1b[0m"
+        " - \x1b[1mepoch\x1b[0m 3 \x1b[1mloss\x1b[0m 0.3\n",
+    ],
+)
+def test_the_first_row_of_numbers_is_data_not_a_header(tmp_path, text):
+    np.testing.assert_allclose(_read(tmp_path, "first.log", text)["loss"], LOSSES)
+
+
+def test_columns_are_told_apart_by_whole_words(tmp_path):
+    text = (
+        '"Step","valiant-dream-7 - loss","valiant-dream-7 - loss__MIN","glowing-sun-3 - loss"\n'
+        '"1","0.9","0.9","2.0"\n"2","0.5","0.5","1.0"\n"3","0.3","0.3","0.5"\n'
+    )
+    log = _read(tmp_path, "wandb.csv", text)
+    assert log["column"] == "valiant-dream-7 - loss"
+    np.testing.assert_allclose(log["loss"], LOSSES)
+    assert any("'glowing-sun-3 - loss'" in note for note in log["notes"])
+
+
+def test_a_last_line_cut_short_is_left_out(tmp_path):
+    mlflow = "1764300000000 0.9 1\n1764300000001 0.5 2\n1764300000002 0.3 3\n1764300000003 0.2"
+    log = _read(tmp_path, "train_loss", mlflow)
+    np.testing.assert_allclose(log["loss"], LOSSES)
+    assert any("cut short" in note for note in log["notes"])
+    lines = "".join(json.dumps({"step": i, "loss": v}) + "\n" for i, v in enumerate(LOSSES))
+    log = _read(tmp_path, "metrics.jsonl", lines + '{"step": 3, "lo')
+    np.testing.assert_allclose(log["loss"], LOSSES)
+    csv_ = _read(tmp_path, "m.csv", "step,loss\n1,0.9\n2,0.5\n3,0.3\n4,0.")
+    assert len(csv_["loss"]) == 4  # a number cut short cannot be told from a whole one
+    csv_ = _read(tmp_path, "m.csv", "step,loss,acc\n1,0.9,1\n2,0.5,1\n3,0.3,1\n4,0.")
+    np.testing.assert_allclose(csv_["loss"], LOSSES)
+
+
+def test_gzip_is_read_within_the_limit(tmp_path, monkeypatch):
+    text = "step,loss\n1,0.9\n2,0.5\n3,0.3\n"
+    path = _write(tmp_path, "metrics.csv.gz", gzip.compress(text.encode()))
+    np.testing.assert_allclose(read_log(path)["loss"], LOSSES)
+    bomb = _write(tmp_path, "bomb.csv.gz", gzip.compress(b"loss\n" + b"0.5\n" * 100_000))
+    monkeypatch.setattr(
+        importlib.import_module("descend.insight.diagnose._logs"), "MAX_BYTES", 10_000
+    )
+    with pytest.raises(ValueError, match="decompresses to more than"):
+        read_log(bomb)
+
+
+def test_trainer_state_prefers_the_step_counter_to_the_fractional_epoch(tmp_path):
+    history = [
+        {"loss": v, "grad_norm": 1.0, "learning_rate": 0.1, "epoch": e, "step": s}
+        for v, e, s in zip(LOSSES, (0.33, 0.67, 1.0), (10, 20, 30), strict=True)
+    ]
+    log = _read(tmp_path, "trainer_state.json", json.dumps({"log_history": history}))
+    np.testing.assert_array_equal(log["step"], [10, 20, 30])
+    assert log["unit"] == "step"
