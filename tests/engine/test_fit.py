@@ -344,3 +344,10 @@ def test_without_the_per_epoch_evaluation_the_run_is_the_same():
     np.testing.assert_allclose(batched[1], run(0.05, False).history.loss, rtol=1e-5)
     with pytest.raises(TypeError, match="evaluate must be True or False; got 1"):
         run(0.05, 1)
+
+
+def test_a_model_of_the_wrong_width_names_the_datas_shape():
+    with pytest.raises(
+        ValueError, match=r"X must have shape \(n_samples, 3\); got shape \(442, 10\)"
+    ):
+        ds.fit(models.linear(3), "mse", data.load("diabetes"), ds.adam())

@@ -464,3 +464,10 @@ def test_a_traced_start_that_is_not_finite_is_that_runs_divergence_and_sweep_che
         ds.sweep(lambda x: jnp.sum(x**2), starts[1], ds.gd, lr=[0.1], starts=starts)
     with pytest.raises(ValueError, match="domain must be finite"):
         ds.restarts(lambda x: jnp.sum(x**2), 4, domain=[(-1, 1), (0, np.inf)])
+
+
+@pytest.mark.parametrize("x0", [{}, [], jnp.zeros(0)])
+def test_a_start_with_no_numbers_is_refused(x0):
+    """An empty start 'converged' at step 0."""
+    with pytest.raises(ValueError, match="x0 holds no numbers to optimise"):
+        minimize(lambda x: jnp.float32(0.0), x0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import descend as ds
-from descend.problems import data, surfaces
+from descend.problems import data, metrics, models, surfaces
 from descend.problems.models import (
     ACTIVATIONS,
     INITS,
@@ -312,3 +312,27 @@ def test_problem_objects_print_their_facts_not_their_functions():
         repr(ds.models.mlp([4, 8, 3])) == "Model(name='mlp', n_inputs=4, n_outputs=3, output='raw')"
     )
     assert repr(ds.losses.get("mse")) == "Loss(name='mse', task='regression')"
+
+
+def test_init_takes_an_integer_seed_as_fit_does():
+    """linear(3).init(0) worked (zeros ignore the key) but mlp(...).init(0) failed inside
+    jax.random; a seed is the key jax.random.key(seed), also traced under vmap."""
+    model = models.mlp([3, 4, 2], init="he")
+    a, b = model.init(7), model.init(jax.random.key(7))
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+    batched = jax.vmap(model.init)(jnp.arange(3))
+    np.testing.assert_array_equal(batched[0]["w"][2], model.init(2)[0]["w"])
+    with pytest.raises(TypeError, match=r"init takes a PRNG key \(jax.random.key\(0\)\) or an"):
+        model.init("seed")
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        model.init(-1)
+
+
+def test_metrics_refuse_outputs_and_targets_of_different_lengths_or_none():
+    with pytest.raises(ValueError, match=r"r2: outputs and y must hold the same .* got 3 and 4"):
+        metrics.r2(jnp.zeros(3), jnp.zeros(4))
+    with pytest.raises(ValueError, match=r"got 0 and 0"):
+        metrics.r2(jnp.zeros(0), jnp.zeros(0))  # scored a perfect 1 before
+    with pytest.raises(ValueError, match=r"accuracy: outputs and y .* got 5 and 4"):
+        metrics.accuracy(jnp.zeros((5, 3)), jnp.zeros(4))

@@ -117,7 +117,12 @@ def test_get_unknown_name_lists_the_valid_ones():
         ("rosenbrock", {"dim": 3}, TypeError, r"'dim'.*takes no parameters"),
         ("rastrigin", {"dims": 3}, TypeError, r"'dims'.*allowed: dim"),
         ("quadratic", {"condition": 3}, TypeError, r"'condition'.*kappa"),
-        ("rastrigin", {"dim": 0}, ValueError, r"rastrigin: dim must be an integer >= 1; got 0"),
+        (
+            "rastrigin",
+            {"dim": 0},
+            ValueError,
+            r"rastrigin: dim must be an integer in \[1, 1000\]; got 0",
+        ),
         ("ackley", {"dim": 2.0}, TypeError, r"ackley: dim must be an integer"),
         ("ackley", {"dim": True}, TypeError, r"ackley: dim must be an integer"),
         ("quadratic", {"kappa": 0.5}, ValueError, r"quadratic: kappa must be a finite number"),

@@ -381,7 +381,7 @@ def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str
     label of 0.5 would be truncated to 0 without a word."""
     if not (check.is_concrete(y) and check.is_concrete(X)):
         return  # traced data (vmap over data sets): the caller's
-    out = jax.eval_shape(model.apply, params, X[:1])
+    out = jax.eval_shape(model.apply, params, X)  # shapes only: its message names X's
     targets = np.unique(np.asarray(y), axis=0)
     try:
         values = loss(jnp.zeros((len(targets), *out.shape[1:]), out.dtype), targets)

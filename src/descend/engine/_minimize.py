@@ -482,10 +482,12 @@ def minimize(
     if not callable(f):
         raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
     x0 = _as_float_tree(x0)
+    size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
+    if size == 0:
+        raise ValueError(f"x0 holds no numbers to optimise; got {x0!r:.60}")
     _check_finite_start(x0)
     _check_function(f, x0)
     records = record_capacity(max_steps, record_every, max_records)
-    size = sum(math.prod(jnp.shape(a)) for a in jax.tree.leaves(x0))
     if record_path is None:
         record_path = size * records <= PATH_LIMIT
     _check_history_fits(records, size if record_path else 0, x0)

@@ -25,6 +25,17 @@ def predicted_labels(outputs: jax.Array, output: str = "raw") -> jax.Array:
     return (outputs > threshold).astype(jnp.int32)
 
 
+def _same_samples(name: str, n_outputs: int, y: jax.Array) -> None:
+    """Refuse (``ValueError``) outputs and targets of different lengths, or none at all:
+    broadcasting would fail deep in JAX, and an empty set would score a perfect 1."""
+    n_y = int(jnp.shape(jnp.reshape(y, (-1,)))[0])
+    if n_outputs != n_y or n_outputs == 0:
+        raise ValueError(
+            f"{name}: outputs and y must hold the same number of samples, at least one; got "
+            f"{n_outputs} and {n_y}"
+        )
+
+
 def _weights(n: int, mask: jax.Array | None, dtype) -> jax.Array:
     return jnp.ones(n, dtype) if mask is None else jnp.asarray(mask, dtype)
 
@@ -32,6 +43,7 @@ def _weights(n: int, mask: jax.Array | None, dtype) -> jax.Array:
 def accuracy(outputs: jax.Array, y: jax.Array, output: str = "raw", mask=None) -> jax.Array:
     """The share of samples whose predicted label equals ``y``."""
     labels = predicted_labels(outputs, output)
+    _same_samples("accuracy", labels.shape[0], y)
     w = _weights(labels.shape[0], mask, jnp.result_type(float))
     hits = (labels == jnp.asarray(y).reshape(-1).astype(labels.dtype)).astype(w.dtype)
     return jnp.sum(w * hits) / jnp.maximum(jnp.sum(w), 1)
@@ -43,6 +55,7 @@ def r2(outputs: jax.Array, y: jax.Array, mask=None) -> jax.Array:
     exactly, which gives 1)."""
     f = jnp.asarray(outputs).reshape(-1)
     y = jnp.asarray(y, f.dtype).reshape(-1)
+    _same_samples("r2", f.shape[0], y)
     w = _weights(f.shape[0], mask, f.dtype)
     mean = jnp.sum(w * y) / jnp.maximum(jnp.sum(w), 1)
     residual = jnp.sum(w * (y - f) ** 2)

@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from descend import _validation as check
 
@@ -73,10 +74,25 @@ INITS: dict[str, str] = {
 }
 
 
+def _key(key: Any) -> jax.Array:
+    """A PRNG key: ``key`` itself, or ``jax.random.key(key)`` for an integer seed (as
+    ``fit(..., seed=0)`` takes); anything else is a ``TypeError`` saying what is allowed."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return jax.random.key(check.nonnegative_int("seed", key))
+    if hasattr(key, "dtype") and jnp.ndim(key) == 0 and jnp.issubdtype(key.dtype, jnp.integer):
+        return jax.random.key(key)  # a seed as an array (traced under jax.vmap over seeds)
+    if isinstance(key, jax.Array) or hasattr(key, "dtype"):
+        return key
+    raise TypeError(
+        f"init takes a PRNG key (jax.random.key(0)) or an integer seed; got {key!r:.60}"
+    )
+
+
 def _init_weights(
     init: str, key: jax.Array, shapes: Sequence[tuple[int, ...]], dtype: Any
 ) -> list[jax.Array]:
-    """Weights of the given shapes (``(fan_in,)`` or ``(fan_in, fan_out)``) by ``INITS[init]``.
+    """Weights of the given shapes (``(fan_in,)`` or ``(fan_in, fan_out)``) by ``INITS[init]``
+    (``key``: a PRNG key or an integer seed).
 
     All the layers' numbers come from one draw of ``U(-1, 1)`` or ``N(0, 1)`` from ``key``, cut
     into the layers in order and scaled per layer: one random-number call instead of one per
@@ -85,6 +101,7 @@ def _init_weights(
     if init == "zeros":
         return [jnp.zeros(shape, dtype) for shape in shapes]
     sizes = [math.prod(shape) for shape in shapes]
+    key = _key(key)
     if init == "xavier":
         flat = jax.random.uniform(key, (sum(sizes),), dtype, minval=-1.0, maxval=1.0)
     else:
@@ -195,7 +212,7 @@ def sigmoid_neuron(start: tuple[float, float] | None = None) -> Model:
         dtype = _dtype()
         if start is not None:
             return {"w": jnp.asarray(w0, dtype), "b": jnp.asarray(b0, dtype)}
-        w, b = SIGMOID_NEURON_INIT_STD * jax.random.normal(key, (2,), dtype)
+        w, b = SIGMOID_NEURON_INIT_STD * jax.random.normal(_key(key), (2,), dtype)
         return {"w": w, "b": b}
 
     def apply(params: dict[str, jax.Array], X: jax.Array) -> jax.Array:
