@@ -351,3 +351,10 @@ def test_a_model_of_the_wrong_width_names_the_datas_shape():
         ValueError, match=r"X must have shape \(n_samples, 3\); got shape \(442, 10\)"
     ):
         ds.fit(models.linear(3), "mse", data.load("diabetes"), ds.adam())
+
+
+def test_a_model_that_cannot_fit_in_memory_is_refused_before_it_is_built():
+    """mlp([64, 10**8, 10]) ended in XLA's RESOURCE_EXHAUSTED after asking for 51 GB."""
+    with pytest.raises(ValueError, match=r"a model of 7,500,000,010 parameters would need"):
+        ds.fit(models.mlp([64, 10**8, 10]), "softmax_cross_entropy", data.load("digits"),
+               ds.adam(), epochs=2)  # fmt: skip

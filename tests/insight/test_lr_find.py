@@ -140,3 +140,14 @@ def test_bad_arguments(kwargs, message):
 def test_model_without_data():
     with pytest.raises(ValueError, match=r"needs data=\.\.\. and loss=\.\.\."):
         lr_find(ds.models.linear(2), rule=ds.gd)
+
+
+def test_a_parallel_test_that_cannot_fit_is_refused_before_it_runs():
+    """10^8 rates side by side ran past 300 s, then XLA ran out of memory."""
+    rosenbrock = ds.surfaces.get("rosenbrock")
+    with pytest.raises(ValueError, match=r"a parallel range test of 100,000,000 rates would"):
+        ds.insight.lr_find(rosenbrock, None, ds.adam, method="parallel", num_steps=10**8)
+    with pytest.raises(ValueError, match=r"parameters, 10,000 times over would need"):
+        ds.insight.lr_find(ds.models.mlp([64, 10**5, 10]), None, ds.adam,
+                           data=ds.data.load("digits"), loss="softmax_cross_entropy",
+                           method="parallel", num_steps=10**4)  # fmt: skip

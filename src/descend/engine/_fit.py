@@ -374,6 +374,27 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
     return jax.jit(fit_run)
 
 
+#: Copies of the parameters a run holds at once: the parameters, the best ones, the gradient,
+#: the update and two moments of an adaptive rule's state.
+PARAMETER_COPIES = 6
+
+
+def check_model_fits(model: Any, key: Any, runs: int = 1) -> int:
+    """Refuse (``ValueError``), before anything is allocated, a model whose parameters would
+    not fit in memory ``runs`` times over, in the copies a run holds; return their count.
+    ``mlp([64, 10**8, 10])`` used to end in XLA's RESOURCE_EXHAUSTED after asking for 51 GB."""
+    shapes = jax.eval_shape(model.init, key)
+    leaves = jax.tree.leaves(shapes)
+    size = sum(math.prod(a.shape) for a in leaves)
+    itemsize = max((a.dtype.itemsize for a in leaves), default=4)
+    check.fits_in_memory(
+        f"a model of {size:,} parameters" + (f", {runs:,} times over" if runs > 1 else ""),
+        runs * PARAMETER_COPIES * itemsize * size,
+        "use a smaller model (fewer or narrower hidden layers)",
+    )
+    return size
+
+
 def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str) -> None:
     """Run the loss once, on every distinct concrete target and zero predictions of the
     model's output shape, so that its checks of the targets (labels whole and in range,
@@ -533,7 +554,9 @@ def fit(
     opt_key, leaves = split(optimizer)
     run = _trainer(model, loss_fn, opt_key, plan)
     if params is None:
-        params = model.init(jax.random.split(jax.random.key(seed))[0])
+        key = jax.random.split(jax.random.key(seed))[0]
+        check_model_fits(model, key)
+        params = model.init(key)
     _check_targets(model, loss_fn, params, X, y, "data")
     if validation is not None:
         _check_targets(model, loss_fn, params, Xv, yv, "validation")

@@ -292,7 +292,10 @@ def check_runs_fit(what: str, runs: int, size: int, options: dict[str, Any], adv
     most = check.integer("max_records", given["max_records"], 3)
     records = record_capacity(check.positive_int("max_steps", given["max_steps"]), every, most)
     path = size if given["record_path"] is not False else 0
-    check.fits_in_memory(what, runs * (8 * size + 4 * records * (3 + path)), advice)
+    # each run's start, history and loop state: the point, the best point, the gradient
+    # and two moments, with a few scalars, held twice while a loop step writes the next
+    state = 2 * (4 * 5 * size + 64)
+    check.fits_in_memory(what, runs * (8 * size + 4 * records * (3 + path) + state), advice)
 
 
 def _check_history_fits(records: int, path_size: int, x0: Any) -> None:

@@ -49,6 +49,8 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine import fit, minimize
+from descend.engine._fit import PARAMETER_COPIES, check_model_fits
+from descend.engine._minimize import check_runs_fit
 from descend.engine._reprs import fields_repr
 from descend.optim import gd, schedules
 
@@ -274,6 +276,18 @@ def _parallel(problem, x0, rule, start, end, num, steps, data, loss, batch_size,
               stop_factor, rule_kwargs) -> LRFind:  # fmt: skip
     """``num`` learning rates trained side by side for ``steps`` steps each."""
     steps = check.positive_int("steps_each", steps)
+    what, advice = f"a parallel range test of {num:,} rates", "use fewer num_steps"
+    if _is_model(problem):
+        size = check_model_fits(problem, jax.random.key(seed), num)
+        n = len(data.X if hasattr(data, "X") else data[0])
+        per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
+        history = 4 * steps * (per_epoch + 5)  # each run's per-epoch and per-step records
+        check.fits_in_memory(what, num * (4 * PARAMETER_COPIES * size + history), advice)
+    else:
+        point = problem.start if x0 is None and hasattr(problem, "start") else x0
+        size = sum(math.prod(np.shape(a)) for a in jax.tree.leaves(point))
+        options = {"max_steps": steps, "record_every": steps, "record_path": False}
+        check_runs_fit(what, num, size, options, advice)
     lrs = np.geomspace(start, end, num)
     if _is_model(problem):
 
