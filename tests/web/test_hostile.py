@@ -170,3 +170,15 @@ def test_fuzz_never_500(api_client, api_app, endpoint, body):
 
 def test_still_up_afterwards(api_client):
     assert api_client.get("/api/catalog").status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["/api/race", "/api/python", "/api/inside"])
+def test_a_start_beyond_float32_is_refused_as_the_start(api_client, endpoint):
+    """1e308 is valid JSON but inf in float32: /api/python wrote `inf` into its script,
+    /api/inside answered nulls, /api/race blamed optimizers[0]."""
+    body = {"problem": {"surface": "rosenbrock"}, "start": [1e308, 1.0],
+            "optimizers": [{"name": "adam"}]}  # fmt: skip
+    r = api_client.post(endpoint, json=body)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["field"] == "start[0]" and error["limit"] == 1e15

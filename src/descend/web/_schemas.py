@@ -22,11 +22,16 @@ from descend.web._limits import (
     MAX_OPTIMIZERS,
     MAX_STEPS,
 )
+from descend.web._map_limits import COORD
 
 #: A finite number: NaN, inf and overflowing literals such as 1e999 are refused.
 Finite = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+#: A coordinate: finite and at most ``COORD`` in size (1e308 passed JSON but overflowed
+#: float32 to inf: ``/api/python`` wrote ``inf`` into its script, ``/api/inside`` answered
+#: nulls and ``/api/race`` blamed the optimizer).
+Coordinate = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-COORD, le=COORD)]
 #: A point ``[x, y]``.
-Pair = Annotated[list[Finite], Field(min_length=2, max_length=2)]
+Pair = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 Name = Annotated[str, Strict(), Field(min_length=1, max_length=64)]
 Int = Annotated[int, Strict()]
 Text = Annotated[str, Strict()]
