@@ -674,3 +674,13 @@ def test_a_run_the_engine_stopped_at_float_precision_has_converged():
     curve = Curve(loss, None, np.arange(50), reason=ds.StopReason.PRECISION)
     d = diagnose(curve)
     assert d.label == "converged" and "float precision" in " ".join(d.evidence)
+
+
+def test_a_run_at_its_floor_is_not_said_to_have_stalled_while_it_falls():
+    """A converged Rosenbrock run read 'the loss fell by 2.01e+07% of its level (stalled:
+    below 1%)': the label was right, the line contradicted itself."""
+    res = ds.minimize(ds.surfaces.get("rosenbrock"), None, ds.adam(0.02))
+    report = ds.insight.diagnose(res)
+    assert report.label == "converged"
+    assert not any("stalled: below" in line for line in report.evidence)
+    assert any("converged, though it still falls" in line for line in report.evidence)

@@ -372,10 +372,16 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
     if hows:
         return "too_high", ev, ADVICE["too_high"].format(how=" and ".join(hows[:2]))
     tail = _span(curve, s["window_from"])
-    if s["half_change"] < STALL or s["level"] <= CONVERGED_LEVEL:
+    if s["half_change"] < STALL:
         ev.append(
             f"over {tail} the loss fell by {_pct(max(s['half_change'], 0.0))} of its "
             f"level (stalled: below {_pct(STALL)})"
+        )
+        label, advice = _stalled(curve, s, ev)
+    elif s["level"] <= CONVERGED_LEVEL:  # still falling in relative terms, but at its floor
+        ev.append(
+            f"the loss is down to {s['level']:.3g} of its start (below {CONVERGED_LEVEL:g}: "
+            "converged, though it still falls in relative terms)"
         )
         label, advice = _stalled(curve, s, ev)
     else:
