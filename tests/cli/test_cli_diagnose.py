@@ -109,3 +109,17 @@ def test_registered_in_descend_cli(tmp_path, capsys):
     assert cli.main(["diagnose", str(path)]) == 0
     assert cli.main(["diagnose", str(tmp_path / "none.csv")]) == 2
     capsys.readouterr()
+
+
+def test_what_the_reader_left_out_is_said_under_the_header(tmp_path, capsys):
+    """A CSV appended to by a second run (its header repeats) is read from the last run; the
+    reader says so, in the text and in --json ("read")."""
+    log = tmp_path / "two.csv"
+    log.write_text("step,loss\n1,2.0\n2,1.5\nstep,loss\n" + "".join(
+        f"{i},{2.0 / i}\n" for i in range(1, 9)))  # fmt: skip
+    assert cli_main(["diagnose", str(log)]) in (0, 1)  # 1: the run has a problem
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("(column 'loss', 8 values)")
+    assert lines[1] == "  read: holds 2 runs (its header repeats, last at row 4): read the last"
+    assert cli_main(["diagnose", str(log), "--json"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["read"] == [lines[1].removeprefix("  read: ")]

@@ -40,6 +40,7 @@ def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
         "column": log["column"],
         "values": len(log["loss"]),
         "unit": log["unit"],
+        "read": list(log.get("notes", [])),
         **result.to_dict(),
     }
 
@@ -47,6 +48,8 @@ def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     source = "standard input" if report["file"] == "-" else report["file"]
     print(f"descend diagnose: {source} (column {report['column']!r}, {report['values']} values)")
+    for note in report.get("read", []):  # what the reader left out or chose
+        print(f"  read: {note}")
     print(f"label: {report['label']}")
     print("evidence:")
     for line in report["evidence"]:
