@@ -298,7 +298,7 @@ def test_the_command_takes_workers_and_refuses_bad_ones_in_one_line(cli, tmp_pat
     assert code == 0 and "chunks: 4/4 done" in out, err
     for extra, needle in [
         (("--workers", "0"), "--workers must be an integer >= 1; got 0"),
-        (("--workers", "two"), "invalid int value: 'two'"),
+        (("--workers", "two"), "--workers must be an integer >= 1; got 'two'"),
         (("--workers", "2", "--ray"), "--workers sets the in-process executor's threads"),
     ]:
         code, _, err = cli("study", "run", str(spec), "--dir", str(tmp_path / "bad"), *extra)

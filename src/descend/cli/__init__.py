@@ -16,7 +16,9 @@ What they share (the usage error, option parsing, optimizer specs, data and mode
 Exit status: 0 when the command ran (diagnose: 1 when it found a problem), 2 for bad input,
 which is one line on standard error naming what was wrong and what is allowed. Standard
 output holds only the answer (``--json``: the JSON alone), and a reader that closes the pipe
-early (``descend lr-find | head -4``) ends the command quietly, with status 141.
+early (``descend lr-find | head -4``) ends the command quietly, with status 141. Standard
+output that cannot be written (closed, ``>&-``; a full disk, ``> /dev/full``) is one line on
+standard error, ``descend: cannot write the output: No space left on device``, and status 1.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from descend.cli import _diagnose as diagnose
 from descend.cli import _fit as fit
@@ -38,6 +41,8 @@ from descend.cli._common import DEFAULT_RACE, OPTIMIZERS, Parser, UsageError
 #: The exit status of a command whose reader closed the pipe (128 + SIGPIPE, as the shell's).
 EXIT_BROKEN_PIPE = 141
 EXIT_USAGE = 2
+#: The exit status when standard output cannot be written (closed, a full disk).
+EXIT_OUTPUT = 1
 COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play, study)
 
 __all__ = ["DEFAULT_RACE", "OPTIMIZERS", "UsageError", "build_parser", "main"]
@@ -61,12 +66,71 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's capture)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (closed, a test's capture)
         pass
+
+
+class OutputError(Exception):
+    """Standard output could not be written (not an ``OSError``, so that the commands' own
+    handlers of unreadable inputs and unwritable files do not take it for theirs)."""
+
+
+class _Output:
+    """Standard output as the commands see it while :func:`main` runs: writes and flushes
+    pass through, and a failure (a closed stream, ``None`` after ``>&-``; ``OSError`` such
+    as ENOSPC; ``ValueError`` on a closed file) becomes :class:`OutputError`. A broken pipe
+    stays a ``BrokenPipeError`` (the quiet exit 141)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _call(self, method: str, *args: Any) -> Any:
+        if self._stream is None:
+            raise OutputError("standard output is closed")
+        try:
+            return getattr(self._stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as err:
+            reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+            raise OutputError(reason) from None
+
+    def write(self, text: str) -> int:
+        if self._stream is None and not text:
+            return 0
+        return self._call("write", text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if self._stream is not None:  # nothing written, nothing lost
+            self._call("flush")
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._stream is not None and self._stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:  # as sys.stdout = None would answer
+            raise AttributeError(f"standard output is closed: no {name}")
+        return getattr(self._stream, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status (see the module docstring)."""
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     command = None
     try:
@@ -89,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except OutputError as err:
+        _silence_stdout()  # the interpreter's last flush would fail again, with a traceback
+        print(f"descend: cannot write the output: {err}", file=sys.stderr)
+        return EXIT_OUTPUT
     except KeyboardInterrupt:
         print("descend: interrupted", file=sys.stderr)
         return 130

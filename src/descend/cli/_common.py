@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -130,10 +131,24 @@ def real(
     return parse
 
 
+def float_max() -> float:
+    """The largest number a run holds: float32's 3.4e38 (the default), float64's 1.8e308
+    with x64 enabled (``JAX_ENABLE_X64=1``)."""
+    dtype = np.float64 if jax.config.jax_enable_x64 else np.float32
+    return float(np.finfo(dtype).max)
+
+
+def _range_text() -> str:
+    if jax.config.jax_enable_x64:
+        return f"|x| <= {float_max():.4g} (float64)"
+    return f"|x| <= {float_max():.4g} (descend runs in float32; JAX_ENABLE_X64=1 for float64)"
+
+
 def number(text: str, what: str | None) -> float:
     """``text`` as a finite float; a one-line error naming ``what`` (argparse's when None).
     ``nan``, ``inf`` and numbers beyond the float range (``1e999``) are refused: no option
-    of descend takes one."""
+    of descend takes one; so are numbers beyond the range of the run's floats (float32's
+    3.4e38 unless x64 is enabled), which would become infinite in the run."""
     try:
         value = float(text)
     except ValueError:
@@ -144,21 +159,39 @@ def number(text: str, what: str | None) -> float:
         if what is None:
             raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
         raise UsageError(f"{what}: {text!r} is not a finite number")
+    if abs(value) > float_max():
+        if what is None:
+            raise argparse.ArgumentTypeError(f"must be a number with {_range_text()}; got {text!r}")
+        raise UsageError(f"{what}: {text!r} is out of range; allowed: {_range_text()}")
     return value
 
 
 def int_list(text: str, option: str, low: int = 1) -> list[int]:
-    """``"32,16"`` -> ``[32, 16]``: comma-separated integers, each at least ``low``."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
+    """``"32,16"`` -> ``[32, 16]``: comma-separated integers, each at least ``low``; an
+    empty item (``"32,,16"``) is refused, not skipped."""
+    items = [t.strip() for t in text.split(",")]
     try:
         values = [int(t) for t in items]
     except ValueError:
         values = []
-    if not values or min(values) < low:
+    if not values or min(values) < low or max(values) > check.INT32_MAX:
         raise UsageError(
             f"{option} must be comma-separated integers >= {low}, e.g. 32,16; got {text!r}"
         )
     return values
+
+
+def text(what: str) -> Callable[[str], str]:
+    """An argparse type: non-empty text (``what`` says what it names, as ``a file name``);
+    an empty ``--out ""`` must not quietly mean the default, nor ``--dir ""`` the current
+    folder."""
+
+    def parse(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"must be {what}, not empty; got {value!r}")
+        return value
+
+    return parse
 
 
 # -- output files ------------------------------------------------------------------------------
@@ -169,10 +202,10 @@ def output_path(option: str, path: str, suffixes: Sequence[str] = ()) -> str:
     ``suffixes`` (when given), it is not a folder, and a file can be created there (missing
     parent folders are created, as the writers would). Returns ``path``."""
     p = Path(path)
-    if suffixes and p.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
     if p.is_dir():
         raise UsageError(f"{option}: {path!r} is a folder; give a file name")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
     above = p.parent
     while not above.exists() and above != above.parent:
         above = above.parent
@@ -298,26 +331,74 @@ def hyperparameter_names(name: str) -> list[str]:
     return registry.get(name).hyperparameter_names()
 
 
-def parse_optimizer(spec: str) -> tuple[str, dict[str, float]]:
-    """``adam`` or ``adam:lr=0.01,b1=0.9`` -> ("adam", {"lr": 0.01, "b1": 0.9}); the name
-    and the hyperparameters' names are checked, their values are the constructor's."""
+def option_choices(name: str) -> dict[str, tuple[Any, ...]]:
+    """The structural options ``-o NAME:KEY=VALUE`` accepts (``form=ema``, ``amsgrad=raw``,
+    ``nesterov=true``), each with its allowed choices, as the registry lists them."""
+    if name in STRATEGIES:
+        return {}
+    return {o.name: tuple(o.choices) for o in registry.get(name).options}
+
+
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+
+
+def _choice_text(choice: Any) -> str:
+    if isinstance(choice, bool):
+        return "true" if choice else "false"
+    return "none" if choice is None else str(choice)
+
+
+def _option_value(name: str, key: str, text: str, choices: tuple[Any, ...]) -> Any:
+    """An option's value among its ``choices``: a name (any case), ``none`` for None, and
+    for a switch true/false/1/0/yes/no."""
+    word = text.strip().lower()
+    for choice in choices:
+        if isinstance(choice, bool):
+            if word in (TRUE_WORDS if choice else FALSE_WORDS):
+                return choice
+        elif choice is None:
+            if word == "none":
+                return None
+        elif isinstance(choice, str) and word == choice.lower():
+            return choice
+    allowed = ", ".join(_choice_text(c) for c in choices)
+    raise UsageError(
+        f"optimizer {name}, {key}: {text.strip()!r} is not allowed; choices: {allowed}"
+    )
+
+
+def parse_optimizer(spec: str) -> tuple[str, dict[str, Any]]:
+    """``adam`` or ``adam:lr=0.01,b1=0.9,amsgrad=raw`` -> ("adam", {"lr": 0.01, "b1": 0.9,
+    "amsgrad": "raw"}); the name, the keys (each at most once) and the options' values are
+    checked, the numbers' ranges are the constructor's."""
     name, _, rest = spec.partition(":")
     name = name.strip().lower().replace("_", "-")
     if name not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
-    values: dict[str, float] = {}
+    allowed = hyperparameter_names(name)
+    options = option_choices(name)
+    items: list[tuple[str, str]] = []
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq:
             raise UsageError(f"optimizer {name}: write hyperparameters as key=value; got {item!r}")
-        values[key.strip()] = number(value.strip(), f"optimizer {name}, {key.strip()}")
-    allowed = hyperparameter_names(name)
-    unknown = sorted(set(values) - set(allowed))
+        key = key.strip()
+        if any(key == k for k, _ in items):
+            raise UsageError(f"optimizer {name}: {key} is given twice; give each key once")
+        items.append((key, value))
+    unknown = sorted({k for k, _ in items} - set(allowed) - set(options))
     if unknown:
         raise UsageError(
             f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}; "
-            f"valid: {', '.join(allowed)}"
+            f"valid: {', '.join(allowed)}" + (f"; options: {', '.join(options)}" if options else "")
         )
+    values: dict[str, Any] = {}
+    for key, value in items:
+        if key in options:
+            values[key] = _option_value(name, key, value, options[key])
+        else:
+            values[key] = number(value.strip(), f"optimizer {name}, {key}")
     return name, values
 
 
@@ -337,7 +418,7 @@ def optimizer_option(
     )
 
 
-def build_optimizer(name: str, hyper: dict[str, float]) -> Any:
+def build_optimizer(name: str, hyper: dict[str, Any]) -> Any:
     """The optimizer ``name`` with ``hyper``; a bad value is a one-line usage error."""
     try:
         return OPTIMIZERS[name][0](**hyper)
@@ -345,7 +426,7 @@ def build_optimizer(name: str, hyper: dict[str, float]) -> Any:
         raise UsageError(f"optimizer {name}: {err}") from None
 
 
-def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, float], Any]:
+def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, Any], Any]:
     """``"adam:lr=0.01"`` -> ("adam", {"lr": 0.01}, descend.adam(lr=0.01)); with a
     ``surface``, the given values over the face's defaults for that surface."""
     name, given = parse_optimizer(spec)
@@ -353,9 +434,13 @@ def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, 
     return name, hyper, build_optimizer(name, hyper)
 
 
-def format_hyper(values: dict[str, float]) -> str:
-    """``{"lr": 0.01, "b1": 0.9}`` -> ``"lr=0.01, b1=0.9"`` (the tables' and labels' form)."""
-    return ", ".join(f"{k}={v:g}" for k, v in values.items())
+def format_hyper(values: dict[str, Any]) -> str:
+    """``{"lr": 0.01, "b1": 0.9, "amsgrad": "raw"}`` -> ``"lr=0.01, b1=0.9, amsgrad=raw"``
+    (the tables' and labels' form; a switch reads true or false)."""
+    return ", ".join(
+        f"{k}={_choice_text(v)}" if v is None or isinstance(v, (bool, str)) else f"{k}={v:g}"
+        for k, v in values.items()
+    )
 
 
 # -- problems: surfaces, data sets, models, losses ---------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 from descend.cli._common import (
     UsageError,
     finite_or_none,
+    option_choices,
     parse_optimizer,
     print_report_or_json,
     print_table,
@@ -76,6 +77,12 @@ def fair_report(args: argparse.Namespace, surface: Any) -> dict[str, Any]:
     rules = []
     for spec in args.optimizer or DEFAULT_FAIR:
         name, given = parse_optimizer(spec)
+        structural = [k for k in given if k in option_choices(name)]
+        if structural:  # fair_race tunes and vmaps numbers; an option is a different program
+            raise UsageError(
+                f"optimizer {name}: the fair race takes numeric hyperparameters only; "
+                f"{', '.join(structural)} is a structural option (race without --fair)"
+            )
         rules.append((name, given))
     budget = args.steps
     limits = {

@@ -33,6 +33,7 @@ from descend.cli._common import (
     build_model,
     check_loss,
     command_parser,
+    format_hyper,
     int_list,
     integer,
     load_data,
@@ -42,6 +43,7 @@ from descend.cli._common import (
     parse_optimizer,
     print_report_or_json,
     real,
+    text,
 )
 from descend.engine import fit
 from descend.engine._fit import MAX_EPOCHS
@@ -152,6 +154,8 @@ def _check_args(args: argparse.Namespace) -> tuple[list[int], str]:
     activation, the batch size's form and the optimizer."""
     if args.validation + args.test >= 1:
         raise UsageError("--validation and --test must be in [0, 1) and sum to less than 1")
+    if args.early_stopping and args.validation == 0:
+        raise UsageError("--early-stopping needs a validation fraction > 0, e.g. --validation 0.1")
     mlp = args.model == "mlp"
     if not mlp and (args.hidden is not None or args.activation is not None):
         option = "--hidden" if args.hidden is not None else "--activation"
@@ -228,7 +232,7 @@ def run_fit(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    hyper = ", ".join(f"{k}={v:g}" for k, v in report["hyperparameters"].items())
+    hyper = format_hyper(report["hyperparameters"])
     print(f"descend fit: {report['model']} on {report['data']} ({report['task']}), "
           f"loss {report['loss']}, {report['optimizer']}({hyper}), "
           f"batch {report['batch_size']}")  # fmt: skip
@@ -266,8 +270,18 @@ def add_parser(sub: Any) -> None:
         after="data sets: " + ", ".join(sorted([*data_lib.names(), *GENERATED]))
         + ", or a CSV path",
     )  # fmt: skip
-    p.add_argument("--data", "-d", default="iris", help="data set name or CSV path (default iris)")
-    p.add_argument("--target", help="target column of a CSV file (only for a CSV file)")
+    p.add_argument(
+        "--data",
+        "-d",
+        default="iris",
+        type=text("a data set name or a CSV path"),
+        help="data set name or CSV path (default iris)",
+    )
+    p.add_argument(
+        "--target",
+        type=text("a column name"),
+        help="target column of a CSV file (only for a CSV file)",
+    )
     p.add_argument(
         "--model",
         "-m",
@@ -281,7 +295,11 @@ def add_parser(sub: Any) -> None:
         choices=ACTIVATIONS,
         help=f"mlp activation: {', '.join(ACTIVATIONS)} (default relu)",
     )
-    p.add_argument("--loss", help="loss name (default: by task); see descend.losses.names()")
+    p.add_argument(
+        "--loss",
+        type=text("a loss name"),
+        help="loss name (default: by task); see descend.losses.names()",
+    )
     optimizer_option(
         p, "the optimizer (default adam; without lr: 0.01, or 0.001 for an mlp)", default="adam"
     )

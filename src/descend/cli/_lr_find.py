@@ -26,6 +26,7 @@ from descend.cli._common import (
     print_report_or_json,
     real,
     surface_by_name,
+    text,
 )
 from descend.insight import lr_find
 from descend.problems import data as data_lib
@@ -133,9 +134,22 @@ def add_parser(sub: Any) -> None:
         examples=["descend lr-find", "descend lr-find --surface quadratic -o gd",
                   "descend lr-find --data digits --model mlp -o adam --batch-size 32"],
     )  # fmt: skip
-    p.add_argument("--surface", "-s", default="rosenbrock", help="surface (default rosenbrock)")
-    p.add_argument("--data", "-d", help="a data set or CSV (then a model is trained instead)")
-    p.add_argument("--target", help="with --data: the target column of a CSV file")
+    p.add_argument(
+        "--surface",
+        "-s",
+        default="rosenbrock",
+        type=text("a surface name"),
+        help="surface (default rosenbrock)",
+    )
+    p.add_argument(
+        "--data",
+        "-d",
+        type=text("a data set name or a CSV path"),
+        help="a data set or CSV (then a model is trained instead)",
+    )
+    p.add_argument(
+        "--target", type=text("a column name"), help="with --data: the target column of a CSV file"
+    )
     p.add_argument(
         "--model",
         "-m",

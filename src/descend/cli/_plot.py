@@ -28,6 +28,7 @@ from descend.cli._common import (
     build_optimizer,
     command_parser,
     finite_or_none,
+    float_max,
     integer,
     need_matplotlib,
     number,
@@ -38,6 +39,7 @@ from descend.cli._common import (
     real,
     surface_by_name,
     surface_of,
+    text,
 )
 from descend.engine import minimize
 from descend.engine._stop import StopReason
@@ -76,6 +78,19 @@ def _numbers(text: str, option: str, count: int, example: str) -> list[float]:
     return values
 
 
+def _bounds(text: str) -> list[float]:
+    """``--bounds``: four finite numbers whose view has a finite width and height (in the
+    run's floats: ``-1e308,1e308`` spans more than any float holds)."""
+    bounds = _numbers(text, "--bounds", 4, "-5,5,-4,4")
+    widths = (bounds[1] - bounds[0], bounds[3] - bounds[2])
+    if not all(0 < w <= float_max() for w in widths):
+        raise UsageError(
+            f"--bounds must be finite with xmin < xmax and ymin < ymax, and a finite width and "
+            f"height (each at most {float_max():.4g}), e.g. -5,5,-4,4; got {text!r}"
+        )
+    return bounds
+
+
 def _check_options(args: argparse.Namespace) -> None:
     """Options that belong to other kinds are refused, naming the kinds they apply to."""
     only = {
@@ -109,7 +124,7 @@ def _basins(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
     if surface.dim != 2:
         raise UsageError(f"basins draws 2-D surfaces; {surface.name} has dim {surface.dim}")
     name, hyper, opt = optimizer_from_spec(_one_optimizer(args, "gd"), surface)
-    bounds = _numbers(args.bounds, "--bounds", 4, "-5,5,-4,4") if args.bounds else None
+    bounds = _bounds(args.bounds) if args.bounds else None
     from descend.insight import basin_map
 
     try:
@@ -298,7 +313,9 @@ def add_parser(sub: Any) -> None:
                   "descend race --plot race.png --animate race.gif"],
     )  # fmt: skip
     p.add_argument("kind", choices=KINDS, help="which figure")
-    p.add_argument("--surface", "-s", help="surface (default rosenbrock)")
+    p.add_argument(
+        "--surface", "-s", type=text("a surface name"), help="surface (default rosenbrock)"
+    )
     optimizer_option(
         p,
         "surface: the optimizer whose path is drawn (default gd); lr-sensitivity: the "
@@ -312,6 +329,7 @@ def add_parser(sub: Any) -> None:
         "--function",
         "-f",
         metavar="TEXT",
+        type=text("a function of x and y"),
         help='a function of x and y instead of --surface, e.g. "x^4 - 2*x^2 + y^2"'
         " (parsed, never evaluated)",
     )
@@ -359,4 +377,8 @@ def add_parser(sub: Any) -> None:
         "--kappa", type=real(1), default=100.0, help="momentum-map: condition number (>= 1)"
     )
     p.add_argument("--seed", type=integer(0), default=0, help="flavours: shuffling seed")
-    p.add_argument("--out", help="file to write (.png or .svg; default KIND.png)")
+    p.add_argument(
+        "--out",
+        type=text("a file name ending in .png or .svg"),
+        help="file to write (.png or .svg; default KIND.png)",
+    )

@@ -39,6 +39,7 @@ from descend.cli._common import (
     print_table,
     real,
     surface_of,
+    text,
 )
 from descend.cli._fair import DEFAULT_BUDGET, DEFAULT_FAIR, check_options, run_fair
 from descend.engine import minimize, restarts
@@ -244,9 +245,11 @@ def add_parser(sub: Any) -> None:
                   "--steps 2000 --json"],
         after="surfaces: " + ", ".join(surfaces.names()) + "\noptimizers: " + ", ".join(OPTIMIZERS),
     )  # fmt: skip
-    race.add_argument("--surface", "-s", help="surface name (default: rosenbrock)")
     race.add_argument(
-        "--function", "-f", metavar="TEXT",
+        "--surface", "-s", type=text("a surface name"), help="surface name (default: rosenbrock)"
+    )
+    race.add_argument(
+        "--function", "-f", metavar="TEXT", type=text("a function of x and y"),
         help='a function of x and y to race on instead, e.g. "x^2 + 10*y^2" (parsed, never '
         "evaluated; start it with --start X,Y)",
     )  # fmt: skip

@@ -27,9 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from descend._files import written_whole
-from descend.cli._common import UsageError, command_parser, format_hyper, output_path
+from descend.cli._common import (
+    UsageError,
+    command_parser,
+    format_hyper,
+    integer,
+    output_path,
+    text,
+)
 
 EXIT_ERROR = 1
+#: ``--workers`` at most this many times the cores: threads beyond the cores only wait
+WORKERS_PER_CORE = 4
 #: StudyError messages that are about the input (exit 2) rather than the disk (exit 1)
 USAGE_MARKS = (
     "holds another study",
@@ -62,12 +71,30 @@ def make_executor(args: argparse.Namespace, prog: str) -> Any:
                 "the cluster's CPUs decide",
                 prog=prog,
             )
+        from descend.study._ray import parse_address
+
+        if args.address is not None:
+            try:
+                parse_address(args.address)
+            except ValueError as err:
+                raise UsageError(f"--address: {err}", prog=prog) from None
         try:
             return Ray(address=args.address or None)
         except StudyError as err:  # not installed, or no cluster at that address
             raise UsageError(str(err), prog=prog) from None
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        from descend.engine._cores import cores
+
+        most = WORKERS_PER_CORE * cores()
+        if workers > most:
+            raise UsageError(
+                f"--workers must be at most {most} ({WORKERS_PER_CORE} x the {cores()} "
+                f"cores); got {workers}",
+                prog=prog,
+            )
     try:
-        return InProcess(workers=getattr(args, "workers", None))
+        return InProcess(workers=workers)
     except (TypeError, ValueError) as err:
         raise UsageError(f"--{err}", prog=prog) from None
 
@@ -224,12 +251,18 @@ def _quiet(p: Any) -> None:
 
 def _executor_options(p: Any) -> None:
     p.add_argument("--ray", action="store_true", help="run the chunks on a local Ray cluster")
-    p.add_argument("--address", metavar="HOST:PORT", help="run the chunks on this Ray cluster")
+    p.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        type=text("a Ray cluster's HOST:PORT, ray://HOST:PORT or auto"),
+        help="run the chunks on this Ray cluster (HOST:PORT, ray://HOST:PORT or auto)",
+    )
     p.add_argument(
         "--workers",
-        type=int,
+        type=integer(1),
         metavar="N",
-        help="chunks run at once in this process, each on a core (default: one a core)",
+        help="chunks run at once in this process, each on a core (default: one a core; "
+        f"at most {WORKERS_PER_CORE} x the cores)",
     )
 
 
@@ -238,7 +271,7 @@ def _on_study(actions: Any, name: str, run: Any, *, help: str) -> Any:
     is added and ``run`` set as its function, whose docstring is the action's description;
     the caller adds the action's own options."""
     a = actions.add_parser(name, help=help, description=run.__doc__)
-    a.add_argument("dir", metavar="DIR", help="the study's directory")
+    a.add_argument("dir", metavar="DIR", type=text("a folder"), help="the study's directory")
     a.set_defaults(run=run)
     return a
 
@@ -263,8 +296,12 @@ def add_parser(sub: Any) -> None:
     r = actions.add_parser(
         "run", help="check a spec and run the study in DIR", description=run_run.__doc__
     )
-    r.add_argument("spec", metavar="SPEC.toml", help="the study's spec (TOML)")
-    r.add_argument("--dir", required=True, metavar="DIR", help="the study's directory")
+    r.add_argument(
+        "spec", metavar="SPEC.toml", type=text("a spec file (TOML)"), help="the study's spec (TOML)"
+    )
+    r.add_argument(
+        "--dir", required=True, metavar="DIR", type=text("a folder"), help="the study's directory"
+    )
     r.add_argument(
         "--force",
         action="store_true",
@@ -288,7 +325,12 @@ def add_parser(sub: Any) -> None:
         default="csv",
         help="csv (default), parquet (needs --out) or json",
     )
-    o.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    o.add_argument(
+        "--out",
+        metavar="FILE",
+        type=text("a file name"),
+        help="write to FILE (default: standard output)",
+    )
 
     w = _on_study(
         actions,
@@ -296,4 +338,9 @@ def add_parser(sub: Any) -> None:
         run_report,
         help="one self-contained HTML page: heatmaps, stability, spread, fair table",
     )
-    w.add_argument("--out", metavar="FILE", help="the HTML file (default: DIR/report.html)")
+    w.add_argument(
+        "--out",
+        metavar="FILE",
+        type=text("a file name"),
+        help="the HTML file (default: DIR/report.html)",
+    )

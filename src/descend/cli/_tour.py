@@ -9,11 +9,14 @@ import time
 from typing import Any
 
 from descend._files import written_whole
-from descend.cli._common import command_parser, need_matplotlib, output_path
+from descend.cli._common import command_parser, need_matplotlib, output_path, text
+
+#: The page is HTML: an --out of another suffix (x.png) would hold HTML under a false name.
+HTML_SUFFIXES = (".html", ".htm")
 
 
 def run(args: argparse.Namespace) -> int:
-    output_path("--out", args.out)  # before minutes of measuring, not after
+    output_path("--out", args.out, HTML_SUFFIXES)  # before minutes of measuring, not after
     need_matplotlib()
 
     from descend.insight.tour import build_tour, render_html
@@ -41,6 +44,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--out",
         default=os.path.join("tour", "index.html"),
+        type=text("a file name ending in .html"),
         help="the HTML file to write (default: tour/index.html)",
     )
     p.add_argument("--quick", action="store_true", help="smaller runs (for tests)")

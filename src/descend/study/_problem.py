@@ -123,6 +123,10 @@ def _surface(table: dict[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError) as err:
         field = "problem.surface" if "unknown surface" in str(err) else "problem.params"
         raise type(err)(f"{field}: {err}") from None
+    except MemoryError:  # the constructor's arrays (a dim x dim rotation) do not fit
+        raise ValueError(
+            f"problem.params: {name} with {dict(params)} does not fit in memory; give a smaller dim"
+        ) from None
     domain = _domain("problem.domain", table["domain"], s.dim) if "domain" in table else None
     return {
         "kind": "surface",

@@ -4,8 +4,11 @@ and the driver keeps a bounded number in flight.
 - ``Ray()`` (``descend study run ... --ray``) starts a local Ray cluster of this machine's
   cores (or uses the one this process has already started), and shuts down what it started
   on :meth:`Ray.close`;
-- ``Ray(address="HOST:PORT")`` (``--address``) joins an existing cluster, whose workers must
-  have descend (the same version) installed.
+- ``Ray(address="HOST:PORT")`` (``--address``; also ``ray://HOST:PORT``, ``auto`` or
+  ``local``, as ``ray.init`` reads them) joins an existing cluster, whose workers must have
+  descend (the same version) installed. A HOST:PORT is checked first (the port in 1-65535,
+  then a plain TCP connection within :data:`CONNECT_TIMEOUT` seconds), since ``ray.init``
+  waits minutes for an address where nothing answers.
 
 The contract is :class:`descend.study._executors.Executor`'s: :meth:`Ray.map` pulls a task
 from the driver's iterator only when fewer than ``max_in_flight`` are in flight (the driver
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -41,6 +46,56 @@ from descend.study._store import StudyError
 #: environment variables the driver passes to each task (set in the worker before the chunk)
 FORWARD = ("DESCEND_CACHE_DIR", "DESCEND_STUDY_WORKER_DIE")
 INSTALL = "pip install 'descend[study]'"
+#: The addresses ``ray.init`` reads that name no host: the cluster this machine's ``ray
+#: start`` recorded, or a new local one.
+ADDRESS_WORDS = ("auto", "local")
+#: Seconds the reachability check of a HOST:PORT waits for a TCP connection (and its name).
+CONNECT_TIMEOUT = 5.0
+ADDRESS_FORMS = "HOST:PORT (a port in 1-65535), ray://HOST:PORT, auto or local"
+
+
+def parse_address(address: str) -> tuple[str, int] | None:
+    """The host and port of a Ray address (``HOST:PORT``, ``ray://HOST:PORT``, ``[::1]:PORT``),
+    or None for ``auto`` and ``local``; a ``ValueError`` naming the forms allowed otherwise
+    (the message does not name the option: the caller prefixes its own)."""
+    text = address.strip() if isinstance(address, str) else ""
+    if not text:
+        raise ValueError(f"{address!r} is not a Ray address; give {ADDRESS_FORMS}")
+    if text.lower() in ADDRESS_WORDS:
+        return None
+    rest = text[len("ray://") :] if text.lower().startswith("ray://") else text
+    host, colon, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or "/" in rest or any(c.isspace() for c in rest):
+        raise ValueError(f"{address!r} is not a Ray address; give {ADDRESS_FORMS}")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{address!r}: the port must be a whole number in 1-65535; got {port!r}")
+    return host, int(port)
+
+
+def check_reachable(address: str, host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> None:
+    """A :class:`StudyError` unless something accepts a TCP connection at ``host:port``
+    within ``timeout`` seconds (the name's lookup included: it runs in a thread of its own,
+    so that a resolver that does not answer does not hold the command either)."""
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+        except OSError as err:
+            outcome.append(err)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=attempt, name="descend-ray-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    if not outcome:
+        raise StudyError(f"cannot reach a Ray cluster at {address}: no answer in {timeout:g} s")
+    err = outcome[0]
+    if err is not None:
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise StudyError(f"cannot reach a Ray cluster at {address}: {reason}")
 
 
 def import_ray() -> Any:
@@ -114,10 +169,16 @@ class Ray(Executor):
             raise ValueError(f"max_in_flight: at least 1; got {max_in_flight!r}")
         if max_retries < 0:
             raise ValueError(f"max_retries: at least 0; got {max_retries!r}")
+        try:
+            where = parse_address(address) if address else None
+        except ValueError as err:
+            raise ValueError(f"address: {err}") from None
         ray = import_ray()
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
+            if where is not None:  # ray.init would wait minutes where nothing listens
+                check_reachable(address, *where)
             kwargs: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,

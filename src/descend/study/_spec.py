@@ -26,12 +26,21 @@ Every problem is reported as ``field: what is wrong; what is allowed`` in a ``Va
 ``optimizers[1].grid.beta: 1.2 is outside [0, 1), the range momentum accepts``. The
 canonical form (:meth:`Spec.canonical_json`) is compact JSON with every default filled in and
 keys in a fixed order; its SHA-256 is the spec's identity (:attr:`Spec.hash`).
+
+Limits: a study makes at most :data:`MAX_RUNS` (10 million) runs, configurations x seeds,
+counted before any configuration is listed; names (``name``, ``optimizers[i].name``) hold
+no control characters or bidirectional overrides; a spec file is a regular file, never a
+FIFO (which would wait for a writer forever).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import stat
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +62,41 @@ SEARCH_KINDS = ("grid", "random", "sobol", "optuna")
 SAMPLERS = ("tpe", "cmaes", "gp")
 TOP_KEYS = ("name", "steps", "seeds", "chunk_size", "problem", "optimizers", "search")
 SEARCH_KEYS = ("kind", "n", "seed", "sampler", "trials")
+#: The most runs (configurations x seeds) a study may hold: its configurations are listed in
+#: memory (~0.5 KB each) and stored one row a run, so a grid whose axes multiply past this
+#: (three axes of 3,000 values: 2.7e10) is refused before anything is built.
+MAX_RUNS = 10_000_000
+#: Characters a name may not hold: it is printed in tables, reports and file listings, where
+#: a control character (NUL, a newline, an escape) or a bidirectional override (U+202E) would
+#: garble or disguise what is shown.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def check_name(field: str, name: str) -> str:
+    """``name`` (already stripped, non-empty) without control characters or bidirectional
+    overrides; a ``ValueError`` naming the first one otherwise."""
+    for i, c in enumerate(name):
+        if unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS:
+            kind = "control character" if c not in BIDI_CONTROLS else "bidirectional control"
+            raise ValueError(
+                f"{field}: a name may not hold control characters or bidirectional overrides; "
+                f"got the {kind} U+{ord(c):04X} at position {i}"
+            )
+    return name
+
+
+def count_runs(optimizers: tuple[OptimizerSpec, ...], search: Search, seeds: int) -> int:
+    """How many runs a spec makes: its configurations (per optimizer, the product of the grid
+    axes' sizes, or the search's n or trials) times the seeds; computed, never listed."""
+    configs = 0
+    for o in optimizers:
+        if search.kind == "grid":
+            configs += math.prod(len(a.values) if a.scale is None else a.num or 1 for a in o.grid)
+        else:
+            configs += (search.n if search.kind in ("random", "sobol") else search.trials) or 0
+    return configs * seeds
 
 
 # -- the search ---------------------------------------------------------------------------------
@@ -169,7 +213,7 @@ def parse(data: Mapping[str, Any]) -> Spec:
             raise ValueError(
                 f"{key}: missing; a study needs name, steps, seeds, problem and optimizers"
             )
-    name = _text("name", table["name"])
+    name = check_name("name", _text("name", table["name"]))
     if len(name) > 200:
         raise ValueError(f"name: at most 200 characters; got {len(name)}")
     steps = table.get("steps")
@@ -193,6 +237,15 @@ def parse(data: Mapping[str, Any]) -> Spec:
     optimizers = tuple(
         _optimizer(i, o, search.kind == "grid") for i, o in enumerate(optimizers_raw)
     )
+    for i, o in enumerate(optimizers):
+        check_name(f"optimizers[{i}].name", o.name)
+    runs = count_runs(optimizers, search, len(seeds))
+    if runs > MAX_RUNS:
+        raise ValueError(
+            f"the study would make {runs:,} runs ({runs // len(seeds):,} configurations x "
+            f"{len(seeds):,} seed{'s' if len(seeds) > 1 else ''}); a study makes at most "
+            f"{MAX_RUNS:,}: give fewer values (num), points (n), trials or seeds"
+        )
     labels = [o.name for o in optimizers]
     for i, label in enumerate(labels):
         if label in labels[:i]:
@@ -240,6 +293,21 @@ def from_canonical(text: str) -> Spec:
 SPEC_BYTES = 1 << 20
 
 
+def _regular_file(path: Path) -> None:
+    """A spec is a file (symbolic links followed): a FIFO would wait for a writer forever,
+    and a socket cannot be read. A missing path, a folder and a device are left to the
+    reader, which names each."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket"
+        raise ValueError(
+            f"cannot read {str(path)!r}: it is {kind}, not a regular file; give a .toml file"
+        )
+
+
 def from_toml(source: str | Path) -> Spec:
     """A spec from a TOML file (a ``Path``, or a string naming an existing ``.toml`` file) or
     from TOML text. A syntax error is a ``ValueError`` naming the line."""
@@ -248,6 +316,7 @@ def from_toml(source: str | Path) -> Spec:
         isinstance(source, str) and "\n" not in source and source.endswith(".toml")
     ):
         path = Path(source)
+        _regular_file(path)
         try:
             text = read_bytes(path, SPEC_BYTES).decode("utf-8")
         except UnicodeDecodeError:
