@@ -1,6 +1,7 @@
 """The learning-rate range test: its smoothing, stop rule and suggestions, on closed-form
 curves and on problems whose stable learning rates are known."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -151,3 +152,18 @@ def test_a_parallel_test_that_cannot_fit_is_refused_before_it_runs():
         ds.insight.lr_find(ds.models.mlp([64, 10**5, 10]), None, ds.adam,
                            data=ds.data.load("digits"), loss="softmax_cross_entropy",
                            method="parallel", num_steps=10**4)  # fmt: skip
+
+
+def test_a_long_test_pairs_each_loss_with_the_rate_of_its_own_step():
+    """Past max_records (4,097) the history is thinned; the rates were read as if every step
+    were kept, so 3,000,000 steps all showed 1e-7. Each rate is now its record's step's, the
+    same the run recorded."""
+    f = lambda x: jnp.sum(x**2)  # noqa: E731
+    res = lr_find(f, jnp.ones(2), ds.gd, start=1e-6, end=1e-2, num_steps=20_000)
+    growth = (1e-2 / 1e-6) ** (1 / (20_000 - 1))
+    run = ds.minimize(f, jnp.ones(2), ds.gd(ds.schedules.exponential(1e-6, growth)),
+                      max_steps=19_999, tol=0.0, divergence=1e30, record_path=False)  # fmt: skip
+    kept = run.history.trimmed()
+    assert len(res.lrs) < 20_000 // 2  # thinned
+    # the run evaluates growth**t in float32 (about t * eps apart); unpaired, they were 2x off
+    np.testing.assert_allclose(res.lrs, kept["lr"][: len(res.lrs)], rtol=5e-3)

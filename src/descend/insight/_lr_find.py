@@ -265,8 +265,12 @@ def lr_find(
     else:
         res = minimize(problem, x0, rule(lr=lr, **rule_kwargs), max_steps=num_steps - 1,
                        tol=0.0, divergence=1e30, record_path=False)  # fmt: skip
-        losses = np.asarray(res.history.trimmed()["loss"], float)
-    lrs = start * growth ** np.arange(len(losses))
+        kept = res.history.trimmed()
+        losses = np.asarray(kept["loss"], float)
+        # the step of each record: past max_records the history is thinned, and a record's
+        # rate is that of its own step (3,000,000 steps were all read as 1e-7)
+        steps = np.asarray(kept["step"], float)
+    lrs = start * growth ** (np.arange(len(losses)) if model else steps)
     smoothed = smooth(np.where(np.isfinite(losses), losses, np.inf), beta)
     keep = stop_index(smoothed, stop_factor)
     return _result(lrs, losses, smoothed, keep, num_steps, "sequential")
