@@ -315,14 +315,25 @@ def seed(name: str, value: Any) -> Any:
     )
 
 
+def _optimizer_kind(value: Any) -> str | None:
+    """``"transform"`` (``init`` and ``update``), ``"gradient step"`` (``init`` and
+    ``step``) or None: what kind of built optimizer ``value`` is, if it is one."""
+    if not hasattr(value, "init"):
+        return None
+    if hasattr(value, "update"):
+        return "transform"
+    return "gradient step" if hasattr(value, "step") else None
+
+
 def transform(value: Any, *, gradient_steps: bool = True, where: str = "optimizer") -> Any:
     """``value`` when it is an optimizer: a Transform (``init`` and ``update``, descend's or
     optax's) or, with ``gradient_steps``, a gradient step (``init`` and ``step``:
     ``lookahead_nesterov()``, ``annealing()``); a ``TypeError`` that says how to make one
     otherwise (``descend.adam`` without its call is the usual slip)."""
-    if hasattr(value, "init") and hasattr(value, "update"):
+    kind = _optimizer_kind(value)
+    if kind == "transform":
         return value
-    if hasattr(value, "init") and hasattr(value, "step"):
+    if kind == "gradient step":
         if gradient_steps:
             return value
         raise TypeError(
@@ -342,7 +353,7 @@ def rule(value: Any, where: str = "rule") -> Any:
     """``value`` when it is an optimizer's constructor (``descend.adam``, called with the
     values of a grid); a ``TypeError`` for an optimizer already built (``descend.adam()``)
     or anything not callable."""
-    if hasattr(value, "init") and (hasattr(value, "update") or hasattr(value, "step")):
+    if _optimizer_kind(value):
         raise TypeError(
             f"{where} must be an optimizer's constructor, not called: descend.adam, not "
             "descend.adam() (the hyperparameters go in as keywords)"

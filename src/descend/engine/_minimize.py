@@ -382,11 +382,11 @@ def _check_finite_start(x0: Any, name: str = "x0") -> None:
         else:
             finite = bool(np.isfinite(a).all())
         if not finite:
-            where = jax.tree_util.keystr(path)
-            count = int((~np.isfinite(a)).sum())
-            first = np.unravel_index(int(np.flatnonzero(~np.isfinite(a))[0]), a.shape)
+            bad = ~np.isfinite(a)
+            first = np.unravel_index(int(np.flatnonzero(bad)[0]), a.shape)
             raise ValueError(
-                f"{name}{where} holds {count} NaN or infinite value(s), the first at index "
+                f"{name}{jax.tree_util.keystr(path)} holds {int(bad.sum())} NaN or infinite "
+                "value(s), the first at index "
                 f"{tuple(int(i) for i in first)}; start from finite numbers"
             )
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+
+from descend import _validation as check
 
 
 class StopReason(IntEnum):
@@ -112,7 +113,7 @@ class Stopped:
     reason: Any
 
     def _each(self, read: Any, otype: type = object) -> Any:
-        if isinstance(self.reason, jax.core.Tracer):
+        if not check.is_concrete(self.reason):
             raise TypeError(
                 "the stop reason in words is read on the host, after jax.jit or jax.vmap has "
                 "returned the result; inside, compare result.reason with a code "
@@ -143,7 +144,7 @@ class Stopped:
     def converged(self) -> Any:
         """Stopped by a tolerance on the gradient or on the loss (a JAX boolean inside
         ``jax.jit`` or ``jax.vmap``)."""
-        if isinstance(self.reason, jax.core.Tracer):
+        if not check.is_concrete(self.reason):
             return jnp.isin(self.reason, jnp.array([r for r in StopReason if r.converged]))
         return self._each(lambda r: r.converged, bool)
 
@@ -151,6 +152,6 @@ class Stopped:
     def diverged(self) -> Any:
         """Stopped because the run diverged (a JAX boolean inside ``jax.jit`` or
         ``jax.vmap``)."""
-        if isinstance(self.reason, jax.core.Tracer):
+        if not check.is_concrete(self.reason):
             return self.reason == StopReason.DIVERGED
         return self._each(lambda r: r is StopReason.DIVERGED, bool)

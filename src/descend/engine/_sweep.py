@@ -112,8 +112,11 @@ def sweep(
     first_seeds = {name: int(values[0]) for name, values in seeds.items()}
     numbers = {k: v for k, v in axes.items() if k not in seeds}
     validate(lambda **kw: rule(**fixed, **first_seeds, **kw), **numbers)
-    if x0 is None and starts is not None and not _is_surface(f):
-        x0 = jnp.asarray(starts)[0]  # the starts give the shape
+    if starts is not None:
+        starts = jnp.asarray(starts)
+        _check_finite_start(starts, "starts")
+        if x0 is None and not _is_surface(f):
+            x0 = starts[0]  # the starts give the shape
     f, x0 = _surface_parts(f, x0)
     runs = math.prod(v.size for v in axes.values()) * (1 if starts is None else len(starts))
     size = sum(math.prod(np.shape(a)) for a in jax.tree.leaves(x0))
@@ -127,8 +130,6 @@ def sweep(
     if starts is None:
         results = split_over_cores(jax.vmap(lambda v: one(v, x0)), flat)
     else:
-        starts = jnp.asarray(starts)
-        _check_finite_start(starts, "starts")
         results = split_over_cores(jax.vmap(lambda v: jax.vmap(lambda s: one(v, s))(starts)), flat)
     return Sweep(grid=flat, results=results)
 

@@ -281,7 +281,8 @@ def _parallel(problem, x0, rule, start, end, num, steps, data, loss, batch_size,
     """``num`` learning rates trained side by side for ``steps`` steps each."""
     steps = check.positive_int("steps_each", steps)
     what, advice = f"a parallel range test of {num:,} rates", "use fewer num_steps"
-    if _is_model(problem):
+    model = _is_model(problem)
+    if model:
         size = check_model_fits(problem, jax.random.key(seed), num)
         n = len(data.X if hasattr(data, "X") else data[0])
         per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
@@ -293,7 +294,7 @@ def _parallel(problem, x0, rule, start, end, num, steps, data, loss, batch_size,
         options = {"max_steps": steps, "record_every": steps, "record_path": False}
         check_runs_fit(what, num, size, options, advice)
     lrs = np.geomspace(start, end, num)
-    if _is_model(problem):
+    if model:
 
         def final(lr: jax.Array) -> jax.Array:
             res = fit(problem, loss, data, rule(lr=lr, **rule_kwargs), batch_size=batch_size,
