@@ -164,9 +164,36 @@ BAD_INPUTS = [
     # tour
     (["tour", "--out", "afile/x.html"], "--out: cannot write 'afile/x.html': 'afile' is a file"),
     (["tour", "--out", "."], "--out: '.' is a folder; give a file name"),
+    # optimizer options in -o: a value among the registry's choices, each key once
+    (["race", "-o", "adam:amsgrad=max"], "choices: none, raw, corrected"),
+    (["race", "-o", "momentum:nesterov=maybe"], "'maybe' is not allowed; choices: false, true"),
+    (["race", "-o", "momentum:form=sideways"], "choices: sum, ema, velocity"),
+    (["race", "-o", "adam:lr=0.1,lr=0.2"], "optimizer adam: lr is given twice; give each key once"),
+    (["race", "-o", "adam:zeta=1"], "eps_root; options: eps_hat, amsgrad"),
+    (["race", "--fair", "-o", "adam:amsgrad=raw"], "amsgrad is a structural option"),
+    # numbers beyond float32 (the default precision)
+    (["race", "-f", "x^2+y^2", "--start", "1e308,1"], "--start: '1e308' is out of range"),
+    (["race", "-o", "adam:lr=1e39"], "optimizer adam, lr: '1e39' is out of range"),
+    (["fit", "--lr", "1e308"], "--lr must be a number with |x| <= 3.403e+38"),
+    (["race", "-s", "quadratic", "-p", "kappa=1e39"], "--param kappa: '1e39' is out of range"),
+    # messages that name the option
+    (["plot", "basins", "--bounds=-1e308,1e308,-1,1"], "--bounds"),
+    (["plot", "basins", "--bounds=-3e38,3e38,-1,1"], "--bounds must be finite with xmin < xmax"),
+    (["fit", "--validation", "0", "--early-stopping"], "needs a validation fraction > 0"),
+    (["tour", "--out", "x.png"], "--out must end in .html or .htm; got 'x.png'"),
+    # empty text is refused, not read as the default
+    (["plot", "surface", "--out", ""], "--out must be a file name ending"),
+    (["race", "--surface", ""], "--surface must be a surface name, not empty"),
+    (["race", "--function", " "], "--function must be a function of x and y, not empty"),
+    (["fit", "--loss", ""], "--loss must be a loss name, not empty"),
+    (["fit", "--data", ""], "--data must be a data set name or a CSV path, not empty"),
+    (["fit", "--model", "mlp", "--hidden", "1,,2"], "--hidden must be comma-separated"),
+    (["fit", "--model", "mlp", "--hidden", "32,"], "--hidden must be comma-separated"),
+    (["lr-find", "--surface", ""], "--surface must be a surface name, not empty"),
+    (["tour", "--out", ""], "--out must be a file name ending in .html, not empty"),
     # no command of that name
     (["nope"], "invalid choice: 'nope'"),
-]
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -196,6 +223,7 @@ def test_bad_input_is_one_line_and_exit_2(files, cli, argv, fragment):
     command = f"descend {argv[0]}" if argv[0] != "nope" else "descend"
     assert err.startswith(f"{command}: error: ")
     assert fragment in err
+    assert "radius" not in err and "split:" not in err  # no internal names
     assert sorted(files.rglob("*")) == before  # nothing written
 
 

@@ -237,9 +237,25 @@ def print_report_or_json(
 ) -> None:
     """Print a command's report as indented JSON (``--json``) or with its ``print_report``."""
     if as_json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2, default=float))
     else:
         print_report(report)
+
+
+def reporting(
+    report: Callable[[argparse.Namespace], dict[str, Any]],
+    print_report: Callable[[dict[str, Any]], None],
+    status: Callable[[dict[str, Any]], int] = lambda report: 0,
+) -> Callable[[argparse.Namespace], int]:
+    """The ``run`` of a command that answers with a report: compute it from the arguments,
+    print it (:func:`print_report_or_json`) and exit with ``status(report)``."""
+
+    def run(args: argparse.Namespace) -> int:
+        answer = report(args)
+        print_report_or_json(answer, args.json, print_report)
+        return status(answer)
+
+    return run
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
@@ -415,6 +431,39 @@ def optimizer_option(
         default=default,
         metavar="NAME[:KEY=VALUE,...]",
         help=help,
+    )
+
+
+def out_option(parser: Any, help: str, *, default: str | None = None, ending: str = "") -> None:
+    """Add ``--out FILE``, the file a command writes (checked by :func:`output_path` before
+    any work); ``ending`` names the suffixes allowed, as in "ending in .png or .svg"."""
+    kind = f"a file name {ending}".strip()
+    parser.add_argument("--out", metavar="FILE", default=default, type=text(kind), help=help)
+
+
+def data_options(parser: Any, *, default: str | None = None) -> None:
+    """Add ``--data``/``-d``, ``--target`` and ``--model``/``-m``, the same in every command
+    that trains a model: with no ``default`` data set the three are optional (the command
+    runs on a surface without them) and ``--model`` defaults to None, read as auto."""
+    within = "" if default else "with --data: "
+    parser.add_argument(
+        "--data",
+        "-d",
+        default=default,
+        type=text("a data set name or a CSV path"),
+        help="a data set name or a CSV path "
+        + (f"(default {default})" if default else "(then a model is trained instead)"),
+    )
+    parser.add_argument(
+        "--target", type=text("a column name"), help=within + "the target column of a CSV file"
+    )
+    parser.add_argument(
+        "--model",
+        "-m",
+        default="auto" if default else None,
+        choices=MODELS,
+        help=within + "the model to train (default auto: logistic/softmax for classification, "
+        "linear for regression)",
     )
 
 

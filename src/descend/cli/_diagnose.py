@@ -11,17 +11,17 @@ with no numeric column, an unknown ``--column``).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from descend.cli._common import UsageError, command_parser
+from descend.cli._common import UsageError, command_parser, reporting
 from descend.insight.diagnose import diagnose, read_log
 
 EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def run_diagnose(path: str, column: str | None = None) -> dict[str, Any]:
+def run_diagnose(args: argparse.Namespace) -> dict[str, Any]:
     """The report for one log file: where the losses came from and the diagnosis."""
+    path, column = args.file, args.column
     try:
         log = read_log(path, column)
         result = diagnose(log)
@@ -57,18 +57,14 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"advice: {report['advice']}")
 
 
-def run(args: argparse.Namespace) -> int:
-    report = run_diagnose(args.file, args.column)
-    if args.json:
-        print(json.dumps(report, indent=2, default=float))
-    else:
-        print_report(report)
+def _status(report: dict[str, Any]) -> int:
     return EXIT_OK if report["ok"] else EXIT_PROBLEM
 
 
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "diagnose", run, help="diagnose a loss curve from a training log", doc=__doc__,
+        sub, "diagnose", reporting(run_diagnose, print_report, _status), doc=__doc__,
+        help="diagnose a loss curve from a training log",
         examples=["descend diagnose metrics.csv", "descend diagnose history.json --column loss",
                   "descend diagnose trainer_state.json --json",
                   "grep loss train.log | descend diagnose -", "descend diagnose runs/exp1"],

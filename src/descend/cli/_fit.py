@@ -28,11 +28,11 @@ import numpy as np
 from descend.cli._common import (
     ACTIVATIONS,
     GENERATED,
-    MODELS,
     UsageError,
     build_model,
     check_loss,
     command_parser,
+    data_options,
     format_hyper,
     int_list,
     integer,
@@ -41,8 +41,8 @@ from descend.cli._common import (
     optimizer_from_spec,
     optimizer_option,
     parse_optimizer,
-    print_report_or_json,
     real,
+    reporting,
     text,
 )
 from descend.engine import fit
@@ -256,39 +256,17 @@ def print_report(report: dict[str, Any]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-def run(args: argparse.Namespace) -> int:
-    print_report_or_json(run_fit(args), args.json, print_report)
-    return 0
-
-
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "fit", run, help="train a model on a data set", doc=__doc__,
+        sub, "fit", reporting(run_fit, print_report), doc=__doc__,
+        help="train a model on a data set",
         examples=["descend fit", "descend fit --data digits --model mlp --hidden 32 "
                   "-o adam:lr=0.001 --batch-size 32 --epochs 100",
                   "descend fit --data my.csv --target price --model linear --json"],
         after="data sets: " + ", ".join(sorted([*data_lib.names(), *GENERATED]))
         + ", or a CSV path",
     )  # fmt: skip
-    p.add_argument(
-        "--data",
-        "-d",
-        default="iris",
-        type=text("a data set name or a CSV path"),
-        help="data set name or CSV path (default iris)",
-    )
-    p.add_argument(
-        "--target",
-        type=text("a column name"),
-        help="target column of a CSV file (only for a CSV file)",
-    )
-    p.add_argument(
-        "--model",
-        "-m",
-        default="auto",
-        choices=MODELS,
-        help="auto: logistic/softmax for classification, linear for regression",
-    )
+    data_options(p, default="iris")
     p.add_argument("--hidden", help="hidden layer sizes of an mlp, e.g. 32,16 (default 32)")
     p.add_argument(
         "--activation",

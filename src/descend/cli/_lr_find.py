@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 
 from descend.cli._common import (
-    MODELS,
     OPTIMIZERS,
     UsageError,
     build_model,
     command_parser,
+    data_options,
     integer,
     load_data,
     optimizer_option,
     parse_optimizer,
-    print_report_or_json,
     real,
+    reporting,
     surface_by_name,
     text,
 )
@@ -123,16 +123,13 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"{p['lr']:>10.3g}  {loss:>11}  {p['smoothed']:>11.4e}")
 
 
-def run(args: argparse.Namespace) -> int:
-    print_report_or_json(run_lr_find(args), args.json, print_report)
-    return 0
-
-
 def add_parser(sub: Any) -> None:
     p = command_parser(
-        sub, "lr-find", run, help="find a learning rate with the range test", doc=__doc__,
+        sub, "lr-find", reporting(run_lr_find, print_report), doc=__doc__,
+        help="find a learning rate with the range test",
         examples=["descend lr-find", "descend lr-find --surface quadratic -o gd",
                   "descend lr-find --data digits --model mlp -o adam --batch-size 32"],
+        after="--model mlp trains one hidden layer of 32 units",
     )  # fmt: skip
     p.add_argument(
         "--surface",
@@ -141,22 +138,7 @@ def add_parser(sub: Any) -> None:
         type=text("a surface name"),
         help="surface (default rosenbrock)",
     )
-    p.add_argument(
-        "--data",
-        "-d",
-        type=text("a data set name or a CSV path"),
-        help="a data set or CSV (then a model is trained instead)",
-    )
-    p.add_argument(
-        "--target", type=text("a column name"), help="with --data: the target column of a CSV file"
-    )
-    p.add_argument(
-        "--model",
-        "-m",
-        choices=MODELS,
-        help="with --data: the model to train (default auto: logistic/softmax for "
-        "classification, linear for regression; mlp has one hidden layer of 32)",
-    )
+    data_options(p)
     p.add_argument("--batch-size", "-b", help="with --data: an integer or 'full' (default 32)")
     optimizer_option(
         p, "the rule, with fixed hyperparameters other than lr, e.g. adam:b1=0.8", default="gd"

@@ -34,6 +34,7 @@ from descend.cli._common import (
     number,
     optimizer_from_spec,
     optimizer_option,
+    out_option,
     output_path,
     parse_optimizer,
     real,
@@ -377,8 +378,4 @@ def add_parser(sub: Any) -> None:
         "--kappa", type=real(1), default=100.0, help="momentum-map: condition number (>= 1)"
     )
     p.add_argument("--seed", type=integer(0), default=0, help="flavours: shuffling seed")
-    p.add_argument(
-        "--out",
-        type=text("a file name ending in .png or .svg"),
-        help="file to write (.png or .svg; default KIND.png)",
-    )
+    out_option(p, "file to write (.png or .svg; default KIND.png)", ending="ending in .png or .svg")

@@ -32,6 +32,7 @@ from descend.cli._common import (
     command_parser,
     format_hyper,
     integer,
+    out_option,
     output_path,
     text,
 )
@@ -325,12 +326,7 @@ def add_parser(sub: Any) -> None:
         default="csv",
         help="csv (default), parquet (needs --out) or json",
     )
-    o.add_argument(
-        "--out",
-        metavar="FILE",
-        type=text("a file name"),
-        help="write to FILE (default: standard output)",
-    )
+    out_option(o, "write to FILE (default: standard output)")
 
     w = _on_study(
         actions,
@@ -338,9 +334,4 @@ def add_parser(sub: Any) -> None:
         run_report,
         help="one self-contained HTML page: heatmaps, stability, spread, fair table",
     )
-    w.add_argument(
-        "--out",
-        metavar="FILE",
-        type=text("a file name"),
-        help="the HTML file (default: DIR/report.html)",
-    )
+    out_option(w, "the HTML file (default: DIR/report.html)")

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from descend._files import written_whole
-from descend.cli._common import command_parser, need_matplotlib, output_path, text
+from descend.cli._common import command_parser, need_matplotlib, out_option, output_path
 
 #: The page is HTML: an --out of another suffix (x.png) would hold HTML under a false name.
 HTML_SUFFIXES = (".html", ".htm")
@@ -41,10 +41,10 @@ def add_parser(sub: Any) -> None:
         doc=__doc__,
         examples=["descend tour", "descend tour --out report/tour.html --quick"],
     )
-    p.add_argument(
-        "--out",
+    out_option(
+        p,
+        "the HTML file to write (default: tour/index.html)",
         default=os.path.join("tour", "index.html"),
-        type=text("a file name ending in .html"),
-        help="the HTML file to write (default: tour/index.html)",
+        ending="ending in .html",
     )
     p.add_argument("--quick", action="store_true", help="smaller runs (for tests)")
