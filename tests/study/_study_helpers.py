@@ -1,10 +1,25 @@
 """Helpers of the study tests: a spec (the keywords of ``ds.Study``) written as the TOML file
-that ``descend study run`` reads, a small study on Booth for what needs only its plan, and the
-columns of ``Study.results()`` for a study of lr alone."""
+that ``descend study run`` reads, a small study on Booth for what needs only its plan (as
+Python and as the TOML text that tests edit line by line), and the columns of
+``Study.results()`` for a study of lr alone."""
 
 import json
 
 import descend as ds
+
+#: A small valid spec as text: 2 seeds of 10 steps of momentum at one lr on Booth. The tests of
+#: the spec's text replace one of its lines (each stands once).
+BOOTH_TOML = """
+name = "s"
+steps = 10
+seeds = 2
+[problem]
+surface = "booth"
+[[optimizers]]
+rule = "momentum"
+[optimizers.grid]
+lr = [0.01]
+"""
 
 
 def _toml_value(value):

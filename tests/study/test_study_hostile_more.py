@@ -10,35 +10,28 @@ import threading
 import time
 
 import pytest
+from _study_helpers import BOOTH_TOML, toml_spec
 
 import descend as ds
 from descend.study import _ray, _spec
 
-GRID_PRODUCT = """
-name = "a"
-steps = 10
-seeds = 1
-[problem]
-surface = "booth"
-[[optimizers]]
-rule = "adam"
-[optimizers.grid]
-lr = { log = [1e-4, 1e-1], num = 3000 }
-b1 = { linear = [0.1, 0.9], num = 3000 }
-b2 = { linear = [0.1, 0.99], num = 3000 }
-"""
-
-OK = """
-name = "ok"
-steps = 5
-seeds = 1
-[problem]
-surface = "booth"
-[[optimizers]]
-rule = "gd"
-[optimizers.grid]
-lr = [0.01]
-"""
+#: Adam on a grid of three axes of 3,000 values each: 2.7e10 configurations.
+GRID_PRODUCT = {
+    "name": "a",
+    "steps": 10,
+    "seeds": 1,
+    "problem": {"surface": "booth"},
+    "optimizers": [
+        {
+            "rule": "adam",
+            "grid": {
+                "lr": {"log": [1e-4, 1e-1], "num": 3000},
+                "b1": {"linear": [0.1, 0.9], "num": 3000},
+                "b2": {"linear": [0.1, 0.99], "num": 3000},
+            },
+        }
+    ],
+}
 
 
 def _one_line_exit_2(cli, argv, fragment):
@@ -56,10 +49,10 @@ def _one_line_exit_2(cli, argv, fragment):
 def test_a_grid_whose_axes_multiply_past_the_limit_is_refused_at_once(cli, tmp_path):
     started = time.perf_counter()
     with pytest.raises(ValueError, match="would make 27,000,000,000 runs") as err:
-        ds.Study.from_toml(GRID_PRODUCT)
+        ds.Study.from_toml(toml_spec(GRID_PRODUCT))
     assert f"at most {_spec.MAX_RUNS:,}" in str(err.value)
     path = tmp_path / "grid.toml"
-    path.write_text(GRID_PRODUCT)
+    path.write_text(toml_spec(GRID_PRODUCT))
     _one_line_exit_2(
         cli,
         ["study", "run", str(path), "--dir", str(tmp_path / "s"), "-q"],
@@ -70,22 +63,26 @@ def test_a_grid_whose_axes_multiply_past_the_limit_is_refused_at_once(cli, tmp_p
 
 
 def test_the_seeds_and_the_searches_count_too():
-    two_axes = GRID_PRODUCT.replace("b2 = { linear = [0.1, 0.99], num = 3000 }\n", "")
+    adam = GRID_PRODUCT["optimizers"][0]
+    lr_b1 = {**adam, "grid": {k: v for k, v in adam["grid"].items() if k != "b2"}}
+    two_axes = {**GRID_PRODUCT, "seeds": 10, "optimizers": [lr_b1]}
     with pytest.raises(ValueError, match=r"90,000,000 runs \(9,000,000 configurations x 10 seeds"):
-        ds.Study.from_toml(two_axes.replace("seeds = 1", "seeds = 10"))
-    random = OK.replace("lr = [0.01]", "lr = { log = [1e-4, 1e-1] }") + (
+        ds.Study.from_toml(toml_spec(two_axes))
+    random = BOOTH_TOML.replace("lr = [0.01]", "lr = { log = [1e-4, 1e-1] }") + (
         '[search]\nkind = "random"\nn = 6000000\n'
     )
     with pytest.raises(ValueError, match="12,000,000 runs"):
-        ds.Study.from_toml(random.replace("seeds = 1", "seeds = 2"))
+        ds.Study.from_toml(random)
     # at the limit: accepted (and nothing listed while parsing)
-    at_limit = two_axes.replace("num = 3000", "num = 1000").replace("seeds = 1", "seeds = 10")
+    at_limit = toml_spec(two_axes).replace("num = 3000", "num = 1000")
     spec = _spec.from_toml(at_limit)
     assert _spec.count_runs(spec.optimizers, spec.search, len(spec.seeds)) == _spec.MAX_RUNS
 
 
 def test_a_surface_too_large_for_memory_is_one_line(cli, tmp_path, monkeypatch):
-    spec = OK.replace('surface = "booth"', 'surface = "quadratic"\nparams = { dim = 1000000000 }')
+    spec = BOOTH_TOML.replace(
+        'surface = "booth"', 'surface = "quadratic"\nparams = { dim = 1000000000 }'
+    )
     path = tmp_path / "dim.toml"
     path.write_text(spec)
     _one_line_exit_2(
@@ -149,17 +146,17 @@ def test_a_fifo_spec_is_refused_without_waiting(cli, tmp_path):
     ids=["nul", "rtl-override", "escape", "newline"],
 )
 def test_names_with_control_or_bidi_characters_are_refused(cli, tmp_path, name, code):
-    text = OK.replace('name = "ok"', f'name = "{name}"')
+    text = BOOTH_TOML.replace('name = "s"', f'name = "{name}"')
     with pytest.raises(ValueError, match=f"^name: a name may not hold control .*{re.escape(code)}"):
         ds.Study.from_toml(text)
-    label = OK.replace('rule = "gd"', f'rule = "gd"\nname = "{name}"')
+    label = BOOTH_TOML.replace('rule = "momentum"', f'rule = "momentum"\nname = "{name}"')
     with pytest.raises(ValueError, match=f"^optimizers\\[0\\].name: .*{re.escape(code)}"):
         ds.Study.from_toml(label)
     path = tmp_path / "n.toml"
     path.write_text(text)
     err = _one_line_exit_2(cli, ["study", "run", str(path), "--dir", str(tmp_path / "s")], code)
     assert "\u202e" not in err and "\x00" not in err and "\x1b" not in err
-    assert ds.Study.from_toml(OK.replace('name = "ok"', 'name = "café – ü"')).spec.name
+    assert ds.Study.from_toml(BOOTH_TOML.replace('name = "s"', 'name = "café – ü"')).spec.name
 
 
 # -- 2. Ray addresses ------------------------------------------------------------------------
@@ -221,7 +218,7 @@ def test_something_listening_passes():
 
 def test_the_command_refuses_a_bad_address_at_once(cli, tmp_path):
     spec = tmp_path / "ok.toml"
-    spec.write_text(OK)
+    spec.write_text(BOOTH_TOML)
     started = time.perf_counter()
     run = ["study", "run", str(spec), "--dir", str(tmp_path / "s"), "-q"]
     _one_line_exit_2(
@@ -238,7 +235,7 @@ def test_the_command_reports_an_address_where_nothing_listens(cli, tmp_path):
     if ray.is_initialized():
         pytest.skip("a Ray cluster of this session is up: the executor joins it")
     spec = tmp_path / "ok.toml"
-    spec.write_text(OK)
+    spec.write_text(BOOTH_TOML)
     port = _closed_port()
     started = time.perf_counter()
     _one_line_exit_2(
@@ -256,7 +253,7 @@ def test_the_command_reports_an_address_where_nothing_listens(cli, tmp_path):
 
 def test_empty_folder_and_file_names_are_refused(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "ok.toml").write_text(OK)
+    (tmp_path / "ok.toml").write_text(BOOTH_TOML)
     _one_line_exit_2(
         cli, ["study", "run", "ok.toml", "--dir", "", "-q"], "--dir must be a folder, not empty"
     )
@@ -276,7 +273,7 @@ def test_too_many_workers_are_refused(cli, tmp_path):
     from descend.engine._cores import cores
 
     spec = tmp_path / "ok.toml"
-    spec.write_text(OK)
+    spec.write_text(BOOTH_TOML)
     most = 4 * cores()
     run = ["study", "run", str(spec), "--dir", str(tmp_path / "s"), "-q", "--workers"]
     _one_line_exit_2(cli, [*run, "100000"], f"--workers must be at most {most} (4 x the ")

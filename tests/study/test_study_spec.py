@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from _study_helpers import BOOTH_TOML as BASE
 
 import descend as ds
 from descend.optim import registry
@@ -29,18 +30,6 @@ lr = { log = [1e-5, 1e-2], num = 64 }
 beta = [0.5, 0.9, 0.99]
 [search]
 kind = "grid"
-"""
-
-BASE = """
-name = "s"
-steps = 10
-seeds = 2
-[problem]
-surface = "booth"
-[[optimizers]]
-rule = "momentum"
-[optimizers.grid]
-lr = [0.01]
 """
 
 
