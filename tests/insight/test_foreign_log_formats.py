@@ -67,22 +67,21 @@ def test_a_step_column_is_never_read_as_the_loss_silently(tmp_path):
         _read(tmp_path, "text.csv", "epoch,loss\n1,low\n2,lower\n3,lowest\n")
 
 
-QUICKSTART = """Using cpu device
-Epoch 1
--------------------------------
-loss: 0.900000  [   64/60000]
-loss: 0.800000  [ 6464/60000]
-Test Error: 
- Accuracy: 40.0%, Avg loss: 2.150000 
+def _quickstart():
+    """What PyTorch's quickstart tutorial prints, with its own format strings."""
+    out = ["Using cpu device"]
+    for epoch, losses, (correct, test_loss) in ((1, (0.9, 0.8), (0.4, 2.15)),
+                                                (2, (0.5, 0.3), (0.5, 2.1))):  # fmt: skip
+        out += [f"Epoch {epoch}", "-" * 31]
+        out += [f"loss: {v:>7f}  [{n:>5d}/60000]" for v, n in zip(losses, (64, 6464), strict=True)]
+        out += [
+            "Test Error: ",
+            f" Accuracy: {(100 * correct):>0.1f}%, Avg loss: {test_loss:>8f} ",
+            "",
+        ]
+    return "\n".join(out) + "\n"
 
-Epoch 2
--------------------------------
-loss: 0.500000  [   64/60000]
-loss: 0.300000  [ 6464/60000]
-Test Error: 
- Accuracy: 50.0%, Avg loss: 2.100000 
 
-"""  # noqa: W291
 CAFFE = """I0528 solver.cpp:218] Iteration 100 (52.3 iter/s, 0.38s/20 iters), loss = 0.9
 I0528 solver.cpp:237]     Train net output #0: loss = 0.9 (* 1 = 0.9 loss)
 I0528 sgd_solver.cpp:105] Iteration 100, lr = 0.01
@@ -119,7 +118,7 @@ def _fairseq():
 
 @pytest.mark.parametrize(
     ("name", "text", "kept"),
-    [("quick.log", QUICKSTART, "test_loss"), ("caffe.log", CAFFE, "test_loss"),
+    [("quick.log", _quickstart(), "test_loss"), ("caffe.log", CAFFE, "test_loss"),
      ("fairseq.log", _fairseq(), "val_loss")],
 )  # fmt: skip
 def test_validation_lines_and_epoch_summaries_are_kept_out_of_the_training_curve(

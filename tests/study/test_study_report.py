@@ -230,6 +230,7 @@ def test_the_rules_with_higher_is_better_and_failed_seeds():
     """fair_table on made-up runs: accuracy (higher is better), a failed seed counts as the
     worst value, ranks by the median."""
     spec = ds.Study(**{**SPEC, "optimizers": SPEC["optimizers"][:2]}).spec
+    unvaried = dict(beta=0.5, final_loss=1.0, best_loss=1.0, steps=10)  # not read by the rule
     rows = []
     for config_id, (name, lr, accs, reasons) in enumerate(
         [
@@ -239,20 +240,8 @@ def test_the_rules_with_higher_is_better_and_failed_seeds():
         ]
     ):
         for seed, (acc, reason) in enumerate(zip(accs, reasons, strict=True)):
-            rows.append(
-                dict(
-                    config_id=config_id,
-                    optimizer=name,
-                    lr=lr,
-                    beta=0.5,
-                    seed=seed,
-                    final_loss=1.0,
-                    best_loss=1.0,
-                    steps=10,
-                    stop_reason=reason,
-                    accuracy=acc,
-                )
-            )
+            varied = dict(config_id=config_id, optimizer=name, lr=lr, seed=seed)
+            rows.append(dict(varied, stop_reason=reason, accuracy=acc, **unvaried))
     items = figs.prepare(pd.DataFrame(rows), spec, "accuracy", "max")
     table = _report.fair_table(items, "accuracy", "max")
     assert [(r["optimizer"], r["config_id"], r["median"]) for r in table] == [

@@ -98,14 +98,10 @@ def _adam(
         def leaf(g, m, v, v_max):
             aa, ee, ee_root, cc1, cc2 = (cast_like(x, g) for x in (a, e, e_root, c1, c2))
             m, v = ema(m, g, beta1), ema(v, jnp.square(g), beta2)
-            if amsgrad == "raw":
-                v_max = jnp.maximum(v_max, v)
-                second = v_max / cc2
-            elif amsgrad == "corrected":
-                v_max = jnp.maximum(v_max, v / cc2)
-                second = v_max
-            else:
-                second = v / cc2
+            second = v / cc2
+            if amsgrad:  # the largest v seen (PyTorch, Keras) or largest corrected v (Optax)
+                v_max = jnp.maximum(v_max, v if amsgrad == "raw" else second)
+                second = v_max / cc2 if amsgrad == "raw" else v_max
             if eps_hat:
                 direction = (m / cc1) / (jnp.sqrt(second + ee_root) + ee / jnp.sqrt(cc2))
             else:
