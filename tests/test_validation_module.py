@@ -267,3 +267,44 @@ def test_values_that_a_compiled_run_would_silently_change_are_refused():
         ds.sweep(
             ds.surfaces.get("booth"), None, ds.adam, lr=grid, b1=list(np.linspace(0, 0.9, 100_000))
         )
+
+
+NOT_REAL = [
+    ("xy", TypeError, r"got 'xy' \(str\)"),
+    (None, TypeError, r"got None \(NoneType\)"),
+    ([1, "a"], TypeError, r"got \[1, 'a'\] \(list\)"),
+    ({"a": 1}, TypeError, r"\(dict\)"),
+    ([[1, 2], [3]], ValueError, "its nested lists all of one length"),
+    (np.array([1 + 1j, 2]), TypeError, "got complex ones"),
+]
+
+
+@pytest.mark.parametrize(("x", "error", "message"), NOT_REAL, ids=lambda v: repr(v)[:20])
+def test_a_point_that_is_not_real_numbers_is_named_at_every_door(x, error, message):
+    """A surface called on it, minimize started from it on a surface and distance_to_minimum:
+    one error naming the argument and what is allowed, not JAX's or NumPy's own."""
+    s = ds.surfaces.get("rosenbrock")
+    doors = {
+        "surface 'rosenbrock': x": lambda: s(x),
+        "distance_to_minimum: x": lambda: s.distance_to_minimum(x),
+    }
+    if x is not None:  # minimize(surface, None) starts from the surface's own start
+        doors["x0"] = lambda: ds.minimize(s, x, max_steps=2)
+    for name, call in doors.items():
+        with pytest.raises(error, match=message) as caught:
+            call()
+        assert str(caught.value).startswith(name), (name, caught.value)
+    if isinstance(x, str):  # a function of a pytree: a string leaf is named by its path
+        with pytest.raises(TypeError, match=r"^x0\['a'\] must be real numbers"):
+            ds.minimize(lambda p: jnp.sum(p["a"] ** 2), {"a": x}, max_steps=2)
+
+
+def test_real_points_of_every_form_still_pass():
+    s = ds.surfaces.get("rosenbrock")
+    for x in ([1, 1], (1.0, 1.0), np.array([1, 1]), jnp.array([1.0, 1.0]), [True, True]):
+        assert float(s(x)) == 0.0
+    assert float(jax.jit(lambda p: s([p[0], p[1]]))(jnp.ones(2))) == 0.0  # traced list
+    assert jax.vmap(s)(jnp.ones((3, 2))).shape == (3,)
+    np.testing.assert_allclose(jax.grad(s)(jnp.array([1.0, 1.0])), [0.0, 0.0])
+    tree = ds.minimize(lambda p: jnp.sum(p["a"] ** 2), {"a": np.array([1, 2])}, ds.gd(0.1))
+    assert tree.converged

@@ -73,6 +73,27 @@ def as_float(x: Any) -> jax.Array:
     return x
 
 
+def real_array(name: str, x: Any) -> jax.Array:
+    """``x`` as a floating JAX array (:func:`as_float`), refusing what is not real numbers
+    with a message naming ``name``: a string, None, an object or complex numbers
+    (``TypeError``), or lists nested to different lengths (``ValueError``). Traced values
+    pass as they are."""
+    allowed = "real numbers: an array, a number or a list of numbers"
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})")
+    try:
+        array = jnp.asarray(x)
+    except TypeError:
+        raise TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})") from None
+    except ValueError:
+        raise ValueError(
+            f"{name} must be {allowed}, its nested lists all of one length; got {x!r:.80}"
+        ) from None
+    if jnp.issubdtype(array.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} must be real numbers; got complex ones ({array.dtype})")
+    return as_float(array)
+
+
 def _is_bool(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_))
 

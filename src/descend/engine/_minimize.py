@@ -315,7 +315,7 @@ def _surface_parts(f: Any, x0: Any) -> tuple[Callable[[Any], jax.Array], Any]:
     recommended start when ``x0`` is None; check the start's shape against its dimension."""
     if _is_surface(f):
         surface = f
-        x0 = jnp.asarray(surface.start) if x0 is None else x0
+        x0 = jnp.asarray(surface.start) if x0 is None else check.real_array("x0", x0)
         shape = jnp.shape(x0)
         if shape != (surface.dim,):
             raise ValueError(
@@ -352,21 +352,15 @@ def _as_float_tree(x0: Any) -> Any:
     if isinstance(x0, (list, tuple)) and x0 and all(isinstance(v, (int, float)) for v in x0):
         x0 = jnp.asarray(x0)
 
-    def leaf(a: Any) -> jax.Array:
+    def leaf(path: Any, a: Any) -> jax.Array:
         if isinstance(a, jax.Array) and jnp.issubdtype(a.dtype, jnp.floating):
             return a
-        a = jnp.asarray(a)
-        if not jnp.issubdtype(a.dtype, jnp.floating):
-            a = a.astype(jnp.result_type(float))
-        return a
+        return check.real_array("x0" + jax.tree_util.keystr(path), a)
 
     if any(np.iscomplexobj(a) for a in jax.tree.leaves(x0)):  # astype would drop the imaginary
         raise TypeError("x0 must be real numbers; got complex ones (minimize the real and "
                         "imaginary parts as two real leaves)")  # fmt: skip
-    try:
-        return jax.tree.map(leaf, x0)
-    except TypeError as err:
-        raise TypeError(f"x0 must be an array or a pytree of arrays; got {x0!r}") from err
+    return jax.tree_util.tree_map_with_path(leaf, x0)
 
 
 def _check_finite_start(x0: Any, name: str = "x0") -> None:

@@ -21,7 +21,6 @@ import jax
 import numpy as np
 
 from descend import _validation as check
-from descend._validation import as_float
 
 Point = tuple[float, ...]
 
@@ -102,7 +101,7 @@ class Surface:
         """``f(x)`` for anything array-like of shape ``(dim,)``; for a batch of points, shape
         ``(..., dim)``, the values of shape ``(...)``. Another last axis is refused: ``f``
         itself would read a ``(2, 2)`` array as one point, or a 3-vector as a 2-D point."""
-        x = as_float(x)
+        x = check.real_array(f"surface {self.name!r}: x", x)
         shape = np.shape(x)
         if not shape or shape[-1] != self.dim:
             raise ValueError(
@@ -127,6 +126,7 @@ class Surface:
         targets = self.minima + (self.local_minima if include_local else ())
         if not targets:
             return math.nan
+        check.real_array("distance_to_minimum: x", x)
         point = np.asarray(x, dtype=np.float64).reshape(-1)
         if point.shape != (self.dim,):
             raise ValueError(
