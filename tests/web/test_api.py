@@ -295,3 +295,47 @@ def test_a_request_over_its_time_limit_is_a_503(api_client, monkeypatch):
                                            "optimizers": [{"name": "adagrad"}]})  # fmt: skip
     assert r.status_code == 503
     assert r.json()["error"]["limit"] == 1e-4 and "longer than" in r.json()["error"]["message"]
+
+
+def test_work_past_its_time_limit_still_counts_against_the_workers(monkeypatch):
+    """A computation cannot be interrupted: answered 503, it runs on. It must hold its
+    worker until it ends, so that a client repeating slow requests cannot start more than
+    WORKERS computations at once; a request still queued when its time is up never runs."""
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from descend.web import _app, _build, create_app
+    from descend.web._limits import WORKERS
+
+    lock, running, peak, started = threading.Lock(), [0], [0], [0]
+
+    def slow_catalog():
+        with lock:
+            running[0] += 1
+            started[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.6)
+        with lock:
+            running[0] -= 1
+        return {}
+
+    monkeypatch.setattr(_build, "catalog", slow_catalog)
+    monkeypatch.setattr(_app, "TIME_LIMIT_S", 0.2)
+    with TestClient(create_app(freeze_gc=False)) as client:
+        codes = []
+
+        def ask():
+            codes.append(client.get("/api/catalog").status_code)
+
+        for _ in range(3):  # three waves of 3 x WORKERS requests, each past its limit
+            threads = [threading.Thread(target=ask) for _ in range(3 * WORKERS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        time.sleep(0.8)  # let the abandoned computations end
+    assert codes == [503] * len(codes) and len(codes) == 9 * WORKERS
+    assert peak[0] <= WORKERS, f"{peak[0]} computations ran at once; at most {WORKERS}"
+    assert started[0] < len(codes)  # those still queued at their limit never started

@@ -8,15 +8,16 @@ in full; every error is a 4xx JSON body ``{"error": {"field", "message", "limit"
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import anyio
-import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -123,6 +124,7 @@ def create_app(freeze_gc: bool = True) -> FastAPI:
             gc.collect()
             gc.freeze()
         yield
+        workers.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -132,23 +134,23 @@ def create_app(freeze_gc: bool = True) -> FastAPI:
         version="1",
     )
     app.state.unexpected = 0
-    limiter: dict[str, anyio.CapacityLimiter] = {}
+    # JAX work runs on WORKERS threads of the app's own. A request that outlives its time
+    # limit is answered 503 and its computation, which cannot be interrupted, runs on while
+    # holding its thread, so later requests queue (within their own limit) behind it; a
+    # request still queued when its time is up never starts. (anyio's thread limiter frees
+    # the slot of an abandoned call at once, so work past its limit piled up unbounded.)
+    workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="descend-play")
+    app.state.workers = workers
     _errors.install(app)
 
     async def compute(fn: Callable[..., Any], *args: Any) -> Json:
-        """Run ``fn(*args)`` in a worker thread under the time limit."""
-        if "slots" not in limiter:
-            limiter["slots"] = anyio.CapacityLimiter(WORKERS)
-
-        def call() -> bytes:
-            return encode(fn(*args))
-
+        """Run ``fn(*args)`` on one of the app's worker threads under the time limit."""
+        future = workers.submit(lambda: encode(fn(*args)))
         try:
             with anyio.fail_after(TIME_LIMIT_S):
-                content = await anyio.to_thread.run_sync(
-                    call, limiter=limiter["slots"], abandon_on_cancel=True
-                )
+                content = await asyncio.wrap_future(future)
         except TimeoutError:
+            future.cancel()  # still queued: it never starts (running: it runs on, see above)
             raise ApiError(
                 503, None, f"the request took longer than {TIME_LIMIT_S:g} s; try fewer steps or "
                 "optimizers", TIME_LIMIT_S,
