@@ -30,6 +30,7 @@ class Curve:
     diverged: bool = False
     reason: StopReason | None = None
     deterministic: bool = False  # a descend.minimize run: no mini-batch noise to average out
+    per_step: bool = False  # the source numbers its losses by step (a step key or column)
 
     @property
     def stop_reason(self) -> str | None:
@@ -96,6 +97,7 @@ def _from_mapping(source: Mapping) -> dict[str, Any]:
             break
     if source.get("unit") in ("step", "epoch"):
         out["unit"] = source["unit"]
+    out["per_step"] = "step" in out and out.get("unit") == "step"
     return out
 
 
@@ -113,6 +115,7 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
             "diverged": source.diverged,
             "reason": source.reason,
             "deterministic": source.deterministic,
+            "per_step": source.per_step,
         }
     elif isinstance(source, Result):
         parts = _from_result(source)
@@ -149,11 +152,14 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
         diverged=bool(parts.get("diverged", False)),
         reason=parts.get("reason"),
         deterministic=bool(parts.get("deterministic", False)),
+        per_step=bool(parts.get("per_step", False)),
     )
 
 
 SMOOTH_ABOVE = 200  # a noisy curve longer than this is read as block means ...
 SMOOTH_BLOCKS = 50  # ... of about this many blocks (an epoch-like curve)
+SHORT_STEPS = 40  # a noisy log numbered by step, longer than this, is read through block ...
+BLOCK_STEPS = 4  # ... means of at least this many steps (a log every k steps of a long run)
 NOISY_RISES = 0.25  # noisy: at least 25% of the second half's steps rise ...
 NOISY_REVERSALS = 0.3  # ... the direction reverses at least this often (not a steady climb)
 START_STEPS = 5  # a noisy curve starts at its first loss or the median of its first 5 ...
@@ -206,8 +212,10 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     from descend.insight.diagnose._statistics import block_means, noise
 
     n = len(curve.loss)
-    if n <= SMOOTH_ABOVE or curve.deterministic:
+    short = curve.per_step and SHORT_STEPS < n <= SMOOTH_ABOVE
+    if (n <= SMOOTH_ABOVE and not short) or curve.deterministic:
         return curve, None
+    blocks = min(SMOOTH_BLOCKS, (n - 1) // BLOCK_STEPS)
     rises, alternation = noise(curve.loss)
     if rises < NOISY_RISES or not NOISY_REVERSALS <= alternation < CYCLE_ALTERNATION:
         return curve, None
@@ -217,16 +225,16 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     # any), the median of the first START_STEPS when lower (an overshoot right after the
     # first step must not raise the start); a run that falls fast in its first steps keeps
     # its first loss (the median of a fast fall is not its start)
-    ends = np.cumsum([len(b) for b in np.array_split(np.arange(1, n), SMOOTH_BLOCKS)])
-    noise_stats = batch_noise(curve.loss)
+    ends = np.cumsum([len(b) for b in np.array_split(np.arange(1, n), blocks)])
+    noise_stats = batch_noise(curve.loss, blocks)
     first, head = float(curve.loss[0]), float(np.median(curve.loss[1:START_STEPS]))
     flat = abs(first - head) <= START_SIGMAS * noise_stats["start_noise"]
     start = min(first, float(np.median(curve.loss[:START_STEPS]))) if flat else first
-    loss = np.concatenate([[start], block_means(curve.loss[1:], SMOOTH_BLOCKS)])
+    loss = np.concatenate([[start], block_means(curve.loss[1:], blocks)])
     grad = None
     if curve.grad_norm is not None:
         grad = np.concatenate(
-            [curve.grad_norm[:1], block_means(curve.grad_norm[1:], SMOOTH_BLOCKS)]
+            [curve.grad_norm[:1], block_means(curve.grad_norm[1:], blocks)]
         )
     smooth = Curve(
         loss,
@@ -236,12 +244,13 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
         curve.diverged,
         curve.reason,
         curve.deterministic,
+        curve.per_step,
     )
-    size = n // SMOOTH_BLOCKS
+    size = n // blocks
     text = (
         f"the curve is noisy ({100 * rises:.3g}% of the {curve.unit}s of its second half "
         f"rise, irregularly; threshold {100 * NOISY_RISES:g}%): read as the means of "
-        f"{SMOOTH_BLOCKS} blocks of about {size} {curve.unit}s, from "
+        f"{blocks} blocks of about {size} {curve.unit}s, from "
         + (
             f"the median of its first {START_STEPS} losses (a flat start)"
             if flat
