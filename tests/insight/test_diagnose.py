@@ -456,11 +456,15 @@ def _thinned(x: np.ndarray, points: int = 120) -> dict:
     return {"loss": x[steps], "step": steps}
 
 
-def test_a_short_log_of_batch_losses_numbered_by_step_is_read_through_its_noise():
-    """The tuning part's mini-batch runs, logged every k-th step (about 120 single-batch
-    losses): batch noise around a falling trend is not a rate that is too high. Read raw,
-    13 of 22 rates labelled too low and 8 of 12 labelled right were called too_high
-    (balanced accuracy 0.58); read through block means of 4 steps, none is (0.80)."""
+@pytest.mark.parametrize(("points", "least", "said_too_high"), [(120, 0.79, 0), (30, 0.82, 6)])
+def test_a_short_log_of_batch_losses_numbered_by_step_is_read_through_its_noise(
+    points, least, said_too_high
+):
+    """The tuning part's mini-batch runs, logged every k-th step (about 120 or 30
+    single-batch losses): batch noise around a falling trend is not a rate that is too high.
+    Read raw, 21 (120 losses) and 16 (30) of the 34 runs labelled too low or right were
+    called too_high, balanced accuracy 0.581 and 0.669; read through block means of 4 steps,
+    0 and 6 are, 0.799 and 0.827."""
     fc = _foreign()
     truth, said = [], []
     for run in fc.load()["runs"]:  # the tuning part only: the held-out part is scored once
@@ -469,11 +473,12 @@ def test_a_short_log_of_batch_losses_numbered_by_step_is_read_through_its_noise(
         x = np.asarray(run["loss"], float)
         if len(x) >= 300:
             truth.append(run["truth"])
-            said.append(diagnose(_thinned(x)).label)
+            said.append(diagnose(_thinned(x, points)).label)
     s = fc.score(truth, said)
     assert s["runs"] >= 40
-    assert s["confusion"]["ok"]["too_high"] == s["confusion"]["too_low"]["too_high"] == 0, s
-    assert s["balanced_accuracy"] >= 0.79, s
+    too_high = s["confusion"]["ok"]["too_high"] + s["confusion"]["too_low"]["too_high"]
+    assert too_high <= said_too_high, s
+    assert s["balanced_accuracy"] >= least, s
 
 
 def test_a_short_noisy_log_tells_batch_noise_from_instability():

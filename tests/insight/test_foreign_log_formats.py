@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from descend._files import decode_text
-from descend.insight.diagnose import read_log
+from descend.insight.diagnose import diagnose, read_log
 
 TFEVENTS = Path(__file__).parent / "data" / "tfevents"
 
@@ -299,3 +299,25 @@ def test_trainer_state_prefers_the_step_counter_to_the_fractional_epoch(tmp_path
     log = _read(tmp_path, "trainer_state.json", json.dumps({"log_history": history}))
     np.testing.assert_array_equal(log["step"], [10, 20, 30])
     assert log["unit"] == "step"
+
+
+def test_losses_printed_within_each_epoch_are_read_per_step(tmp_path):
+    """PyTorch's quickstart prints a batch's loss every 100 batches under an "Epoch N"
+    heading: several losses an epoch are steps within it, not epochs, and their batch noise
+    around a falling trend is not a rate that is too high."""
+    rng = np.random.default_rng(0)
+    t = np.arange(180)
+    losses = (0.05 + 2.2 * np.exp(-t / 15)) * (1 + 0.3 * rng.standard_normal(t.size))
+    lines = []
+    for epoch in range(30):
+        lines += [f"Epoch {epoch + 1}", "-" * 31]
+        lines += [f"loss: {v:>7f}  [{64 * 10 * b:>5d}/60000]"
+                  for b, v in enumerate(losses[6 * epoch : 6 * epoch + 6])]  # fmt: skip
+    path = tmp_path / "quick.log"
+    path.write_text("\n".join(lines) + "\n")
+    log = read_log(path)
+    assert log["per_step"] and log["unit"] == "epoch"
+    np.testing.assert_allclose(log["step"][:7], [1, 7 / 6, 8 / 6, 1.5, 10 / 6, 11 / 6, 2])
+    d = diagnose(path)
+    assert d.label in ("healthy", "converged"), d.evidence
+    assert "44 blocks of about 4 losses" in d.evidence[0]

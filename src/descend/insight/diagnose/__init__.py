@@ -14,7 +14,7 @@ involved) and advice in plain words. The labels:
 - ``healthy``: the loss is falling and levelling off; the rate looks right.
 
 A noisy curve (per-step mini-batch losses) is read through block means, so that its trend
-is judged rather than its noise: a curve of over 200 values, or over 40 when its values are
+is judged rather than its noise: a curve of over 200 values, or over 20 when its values are
 numbered by step (a log every k steps of a long run; plain numbers may be epochs, whose
 wobble is read as it is). The statistics are in
 :mod:`~descend.insight.diagnose._statistics`, the rules, their order and their thresholds in

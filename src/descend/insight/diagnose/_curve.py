@@ -97,7 +97,7 @@ def _from_mapping(source: Mapping) -> dict[str, Any]:
             break
     if source.get("unit") in ("step", "epoch"):
         out["unit"] = source["unit"]
-    out["per_step"] = "step" in out and out.get("unit") == "step"
+    out["per_step"] = bool(source.get("per_step")) or ("step" in out and out["unit"] == "step")
     return out
 
 
@@ -158,7 +158,7 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
 
 SMOOTH_ABOVE = 200  # a noisy curve longer than this is read as block means ...
 SMOOTH_BLOCKS = 50  # ... of about this many blocks (an epoch-like curve)
-SHORT_STEPS = 40  # a noisy log numbered by step, longer than this, is read through block ...
+SHORT_STEPS = 20  # a noisy log numbered by step, longer than this, is read through block ...
 BLOCK_STEPS = 4  # ... means of at least this many steps (a log every k steps of a long run)
 NOISY_RISES = 0.25  # noisy: at least 25% of the second half's steps rise ...
 NOISY_REVERSALS = 0.3  # ... the direction reverses at least this often (not a steady climb)
@@ -233,9 +233,7 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
     loss = np.concatenate([[start], block_means(curve.loss[1:], blocks)])
     grad = None
     if curve.grad_norm is not None:
-        grad = np.concatenate(
-            [curve.grad_norm[:1], block_means(curve.grad_norm[1:], blocks)]
-        )
+        grad = np.concatenate([curve.grad_norm[:1], block_means(curve.grad_norm[1:], blocks)])
     smooth = Curve(
         loss,
         grad,
@@ -247,10 +245,11 @@ def smooth_if_noisy(curve: Curve) -> tuple[Curve, dict[str, Any] | None]:
         curve.per_step,
     )
     size = n // blocks
+    what = "losses" if curve.unit == "epoch" and curve.per_step else f"{curve.unit}s"
     text = (
-        f"the curve is noisy ({100 * rises:.3g}% of the {curve.unit}s of its second half "
+        f"the curve is noisy ({100 * rises:.3g}% of the {what} of its second half "
         f"rise, irregularly; threshold {100 * NOISY_RISES:g}%): read as the means of "
-        f"{blocks} blocks of about {size} {curve.unit}s, from "
+        f"{blocks} blocks of about {size} {what}, from "
         + (
             f"the median of its first {START_STEPS} losses (a flat start)"
             if flat

@@ -296,11 +296,22 @@ def _restart(steps: np.ndarray, others: list[np.ndarray]) -> int:
     return start
 
 
+def _within_epochs(epochs: np.ndarray) -> np.ndarray:
+    """Fractional epochs for losses logged several times an epoch: the ``k`` losses of epoch
+    ``e`` become ``e, e + 1/k, ..., e + (k-1)/k``."""
+    out = np.asarray(epochs, dtype=float).copy()
+    for e in np.unique(out):
+        where = np.flatnonzero(out == e)
+        out[where] = e + np.arange(len(where)) / len(where)
+    return out
+
+
 def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, Any]:
     """The loss column of a log: ``{"loss", "step", "grad_norm", "column", "unit",
     "notes"}`` with ``step``/``grad_norm`` None when the log has no such column, and
     ``notes`` what the reader left out or chose among, in words (see the module docstring
-    for how the column is chosen).
+    for how the column is chosen); ``"per_step": True`` when an epoch column repeats (losses
+    logged within each epoch, numbered by fractions of one).
 
     Raises FileNotFoundError for a missing file, ValueError for an empty file, a file with
     no numeric column, a column that is missing (the message lists the columns), or a chosen
@@ -348,6 +359,9 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
             out["loss"] = chosen.values[rows]
         out["step"] = steps
         out["unit"] = "epoch" if "epoch" in step_name.lower() else "step"
+        if out["unit"] == "epoch" and len(np.unique(steps)) < len(steps):  # within epochs
+            out["step"] = _within_epochs(steps)
+            out["per_step"] = True
     grad_name = _find(columns, GRAD_NAMES, rows, finite=False)
     if grad_name is not None:
         out["grad_norm"] = columns[grad_name].values[rows]
