@@ -426,3 +426,19 @@ def test_a_dimension_that_would_not_fit_is_refused_before_anything_is_built(name
     60,000 asked NumPy for 27 GiB."""
     with pytest.raises(ValueError, match=message):
         surfaces.get(name, **params)
+
+
+def test_distance_to_minimum_runs_under_vmap_and_jit():
+    """Traced, it is a JAX scalar equal to the float of the concrete path (the nearest of
+    Himmelblau's four minima, by hand); nan for a surface with no minimum either way."""
+    s = surfaces.get("himmelblau")
+    points = np.array([[3.0, 2.0], [0.0, 0.0], [-2.8, 3.1], [4.0, -2.0]])
+    minima = np.array(s.minima)
+    by_hand = [np.min(np.linalg.norm(minima - p, axis=1)) for p in points]
+    traced = jax.vmap(s.distance_to_minimum)(jnp.asarray(points))
+    np.testing.assert_allclose(traced, by_hand, rtol=1e-6, atol=1e-6)
+    assert [s.distance_to_minimum(p) for p in points] == pytest.approx(by_hand, abs=1e-12)
+    assert float(jax.jit(s.distance_to_minimum)(jnp.zeros(2))) == pytest.approx(by_hand[1])
+    saddle = surfaces.get("saddle")
+    assert np.isnan(jax.vmap(saddle.distance_to_minimum)(jnp.asarray(points))).all()
+    assert math.isnan(saddle.distance_to_minimum([1.0, 1.0]))

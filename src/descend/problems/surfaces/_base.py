@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
@@ -117,21 +118,28 @@ class Surface:
         """Whether the surface has a global minimum (False for the saddles)."""
         return self.min_value is not None
 
-    def distance_to_minimum(self, x: Any, include_local: bool = True) -> float:
-        """Euclidean distance from ``x`` to the nearest known minimum.
+    def distance_to_minimum(self, x: Any, include_local: bool = True) -> Any:
+        """Euclidean distance from ``x`` to the nearest known minimum, ``min_i |x - m_i|``.
 
         The global minima are always considered; the local ones too when ``include_local``.
-        Returns ``nan`` when no minimum is known (a surface unbounded below).
+        Returns ``nan`` when no minimum is known (a surface unbounded below). A float for a
+        concrete ``x`` (computed in float64); a JAX scalar for a traced one, so that it runs
+        under ``jax.vmap`` and ``jax.jit``.
         """
-        targets = self.minima + (self.local_minima if include_local else ())
-        if not targets:
-            return math.nan
-        check.real_array("distance_to_minimum: x", x)
-        point = np.asarray(x, dtype=np.float64).reshape(-1)
+        point = check.real_array("distance_to_minimum: x", x).reshape(-1)
         if point.shape != (self.dim,):
             raise ValueError(
                 f"distance_to_minimum: x must have {self.dim} coordinates; got shape {np.shape(x)}"
             )
+        targets = self.minima + (self.local_minima if include_local else ())
+        if not check.is_concrete(point):
+            if not targets:
+                return jnp.full((), jnp.nan, point.dtype)
+            gaps = jnp.asarray(targets, point.dtype) - point
+            return jnp.min(jnp.linalg.norm(gaps, axis=1))
+        if not targets:
+            return math.nan
+        point = np.asarray(x, dtype=np.float64).reshape(-1)
         return float(np.min(np.linalg.norm(np.asarray(targets) - point, axis=1)))
 
 
