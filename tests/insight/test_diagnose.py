@@ -730,3 +730,18 @@ def test_a_run_at_its_floor_is_not_said_to_have_stalled_while_it_falls():
     assert report.label == "converged"
     assert not any("stalled: below" in line for line in report.evidence)
     assert any("converged, though it still falls" in line for line in report.evidence)
+
+
+def test_a_loss_thrown_far_above_its_start_is_too_high_however_noisy():
+    """PyTorch's Adam at lr 1 on digits throws the loss from 2.3 to 96x its start within 50
+    steps, and the batch losses then range over 0 to 2,000. The first block already holds the
+    jump, so the noise of the start is huge and the "ends above its start" gate lets the rise
+    pass; the run read as one that "hardly left its start" (too_low)."""
+    path = Path(__file__).parent / "data" / "torch_adam_lr1_digits.json"
+    loss = np.asarray(json.loads(path.read_text())["loss"])
+    d = diagnose({"loss": loss, "step": np.arange(loss.size)})
+    assert d.label == "too_high", d.evidence
+    assert any("x its starting value on average" in line for line in d.evidence)
+    # a run that stays at its start, as noisy relative to its level, is not
+    flat = loss[0] * np.exp(np.random.default_rng(5).normal(0, 0.3, loss.size))
+    assert diagnose({"loss": flat, "step": np.arange(loss.size)}).label in ("too_low", "plateau")

@@ -27,7 +27,9 @@ its block means. The rules are tried in this order; the first that fires decides
     that level is above ``LEVEL_DONE``; or, in a smoothed noisy curve, the batch noise grows
     ``NOISE_GROWTH`` times while the loss no longer falls steadily. Each sign must stand out
     of the noise (see :func:`_unstable`). An overshoot to ``PEAK_FACTOR`` times the start after
-    which the run settled is only noted.
+    which the run settled is only noted. Last, a curve whose last 60% averages
+    ``HELD_ABOVE`` times its start (a rise so noisy that the gates above let it pass: the
+    start's noise is measured over a first block that may already hold the jump).
 ``converged`` / ``plateau`` / ``too_high`` (stalled: ``half_change < STALL``)
     ``converged`` when it stalled near its floor (``level <= LEVEL_DONE``), or the engine met
     its gradient tolerance, or the gradient norm fell to ``GRAD_SMALL`` of its largest, or
@@ -82,6 +84,7 @@ GRAD_SMALL = 1e-3  # a gradient norm 0.1% of its largest is small (a stationary 
 GRAD_BOUNCE = 0.5  # stalled with the gradient at half its largest: overshooting to and fro
 PLATEAU_PROGRESS = 0.1  # less than 10% of the starting loss removed: it never got going
 NEVER_LEFT_PEAK = 1.5  # ... and never went 50% above its start: the rate is too low to move it
+HELD_ABOVE = 2.0  # the last 60% of the run at twice its start on average: thrown up, not back
 GAIN_LOW = 0.01  # running as long again would still remove 1% of the starting loss
 
 ADVICE = {
@@ -372,6 +375,12 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
     if hows:
         return "too_high", ev, ADVICE["too_high"].format(how=" and ".join(hows[:2]))
     tail = _span(curve, s["window_from"])
+    if s["level"] >= HELD_ABOVE:  # a rise too noisy for _unstable's gates is still a rise
+        ev.append(
+            f"over {tail} the loss stays at {s['level']:.3g}x its starting value on average "
+            f"(threshold {HELD_ABOVE:g}x): the steps threw it up and it has not come back"
+        )
+        return "too_high", ev, ADVICE["too_high"].format(how="the loss rises")
     if s["half_change"] < STALL:
         ev.append(
             f"over {tail} the loss fell by {_pct(max(s['half_change'], 0.0))} of its "
