@@ -70,9 +70,13 @@ def read_bytes(path: str | os.PathLike, limit: int) -> bytes:
             if size and len(data) > size:  # it grew while read
                 data += fh.read(limit + 1 - len(data))
     if len(data) > limit:
-        size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
-        raise ValueError(f"{os.fspath(path)} is larger than {size}, the most read")
+        raise ValueError(f"{os.fspath(path)} is larger than {_size(limit)}, the most read")
     return data
+
+
+def _size(limit: int) -> str:
+    """A byte limit in words: ``1 GiB``, ``64 MiB``."""
+    return f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
 
 
 def is_gzip(data: bytes) -> bool:
@@ -92,8 +96,7 @@ def gunzip(data: bytes, limit: int, where: str) -> bytes:
         except zlib.error as err:
             raise ValueError(f"{where} is not a readable gzip file ({err})") from None
         if len(out) > limit or stream.unconsumed_tail:
-            size = f"{limit >> 30} GiB" if limit >= 1 << 30 else f"{limit >> 20} MiB"
-            raise ValueError(f"{where} decompresses to more than {size}, the most read")
+            raise ValueError(f"{where} decompresses to more than {_size(limit)}, the most read")
         data = stream.unused_data
     return bytes(out)
 

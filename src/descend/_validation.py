@@ -79,12 +79,16 @@ def real_array(name: str, x: Any) -> jax.Array:
     (``TypeError``), or lists nested to different lengths (``ValueError``). Traced values
     pass as they are."""
     allowed = "real numbers: an array, a number or a list of numbers"
+
+    def refused() -> TypeError:
+        return TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})")
+
     if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})")
+        raise refused()
     try:
         array = jnp.asarray(x)
     except TypeError:
-        raise TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})") from None
+        raise refused() from None
     except ValueError:
         raise ValueError(
             f"{name} must be {allowed}, its nested lists all of one length; got {x!r:.80}"

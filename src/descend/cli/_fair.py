@@ -77,7 +77,8 @@ def fair_report(args: argparse.Namespace, surface: Any) -> dict[str, Any]:
     rules = []
     for spec in args.optimizer or DEFAULT_FAIR:
         name, given = parse_optimizer(spec)
-        structural = [k for k in given if k in option_choices(name)]
+        options = option_choices(name)
+        structural = [k for k in given if k in options]
         if structural:  # fair_race tunes and vmaps numbers; an option is a different program
             raise UsageError(
                 f"optimizer {name}: the fair race takes numeric hyperparameters only; "

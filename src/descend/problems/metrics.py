@@ -28,7 +28,7 @@ def predicted_labels(outputs: jax.Array, output: str = "raw") -> jax.Array:
 def _same_samples(name: str, n_outputs: int, y: jax.Array) -> None:
     """Refuse (``ValueError``) outputs and targets of different lengths, or none at all:
     broadcasting would fail deep in JAX, and an empty set would score a perfect 1."""
-    n_y = int(jnp.shape(jnp.reshape(y, (-1,)))[0])
+    n_y = int(jnp.size(y))
     if n_outputs != n_y or n_outputs == 0:
         raise ValueError(
             f"{name}: outputs and y must hold the same number of samples, at least one; got "

@@ -296,13 +296,18 @@ def _restart(steps: np.ndarray, others: list[np.ndarray]) -> int:
     return start
 
 
-def _within_epochs(epochs: np.ndarray) -> np.ndarray:
+def _within_epochs(epochs: np.ndarray) -> np.ndarray | None:
     """Fractional epochs for losses logged several times an epoch: the ``k`` losses of epoch
-    ``e`` become ``e, e + 1/k, ..., e + (k-1)/k``."""
-    out = np.asarray(epochs, dtype=float).copy()
-    for e in np.unique(out):
-        where = np.flatnonzero(out == e)
-        out[where] = e + np.arange(len(where)) / len(where)
+    ``e`` become ``e, e + 1/k, ..., e + (k-1)/k`` in their order; None when no epoch repeats
+    (one loss an epoch)."""
+    order = np.argsort(epochs, kind="stable")
+    ordered = np.asarray(epochs, dtype=float)[order]
+    _, first, sizes = np.unique(ordered, return_index=True, return_counts=True)
+    if len(sizes) == len(ordered):
+        return None
+    within = np.arange(len(ordered)) - np.repeat(first, sizes)
+    out = np.empty(len(ordered))
+    out[order] = ordered + within / np.repeat(sizes, sizes)
     return out
 
 
@@ -359,9 +364,9 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
             out["loss"] = chosen.values[rows]
         out["step"] = steps
         out["unit"] = "epoch" if "epoch" in step_name.lower() else "step"
-        if out["unit"] == "epoch" and len(np.unique(steps)) < len(steps):  # within epochs
-            out["step"] = _within_epochs(steps)
-            out["per_step"] = True
+        within = _within_epochs(steps) if out["unit"] == "epoch" else None
+        if within is not None:  # losses logged within each epoch: per step
+            out["step"], out["per_step"] = within, True
     grad_name = _find(columns, GRAD_NAMES, rows, finite=False)
     if grad_name is not None:
         out["grad_norm"] = columns[grad_name].values[rows]
