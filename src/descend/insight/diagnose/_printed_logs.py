@@ -1,8 +1,9 @@
 """Printed training logs: lines that name their numbers, as training scripts print them
 (``epoch 3 loss 0.25``, ``Epoch 3/10, Loss: 0.2500``, ``step=30 loss=0.25``, Hugging Face's
 ``{'loss': 0.25, 'epoch': 0.1}`` and, from transformers 5, ``{'loss': '0.25', ...}``, the PyTorch
-tutorial's ``[1,  2000] loss: 2.192``, a printed tensor ``loss: tensor(2.3020,
-grad_fn=<NllLossBackward0>)``, thousands separators ``loss: 1,235,412.22``).
+tutorial's ``[1,  2000] loss: 2.192``, the quickstart's ``loss: 0.23  [ 6464/60000]`` (its
+progress counter numbers the losses within epochs, headings or not), a printed tensor
+``loss: tensor(2.3020, grad_fn=<NllLossBackward0>)``, thousands separators ``loss: 1,235,412.22``).
 
 One row per line that names a loss, each ``name number`` pair a column (``3/10`` is read as
 3). What the text holds besides is taken out first: colours (ANSI escapes), and progress bars'
@@ -61,6 +62,9 @@ _TENSOR = re.compile(r"\b(?:tensor|Array)\(\[*\s*(" + _NUMBER + r")\s*\]*(?:,[^)
 #: Keras' epoch heading, and the batch counter that opens its progress lines.
 _KERAS_EPOCH = re.compile(r"\s*Epoch\s+\d+/\d+\s*")
 _KERAS_PROGRESS = re.compile(r"\s*\d+/\d+\s")
+#: A progress counter after the loss: the PyTorch quickstart's ``loss: 0.23  [ 6464/60000]``
+#: (samples seen of the epoch's).
+_COUNTER = re.compile(r"\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 #: The words of a line's prefix that tell one kind of line from another: words standing
 #: alone, not units glued to numbers (``20ms/step``, ``?it/s``), not timestamps.
 _PREFIX_WORDS = re.compile(r"(?<![^\s|,;:\[\]()])[A-Za-z_]{2,}(?![^\s|,;:\[\]()])")
@@ -158,6 +162,7 @@ class _Reader:
         self.examples: list[str] = []
         self.kind = array("i")
         self.collapsed = 0
+        self.counted = (0, -1)  # passes counted by a progress counter, its last value
 
     def line(self, line: str) -> None:
         line = line[:10_000]
@@ -188,6 +193,8 @@ class _Reader:
             self.held.add({**self.context, **named}.items())
             return
         own_step = any(k in STEP_NAMES for k in pairs)
+        if not own_step and "epoch" not in self.context and "/" in line:
+            pairs, own_step = self._counted(line, first, pairs)
         if not own_step and self.stepped:
             # Caffe follows "Iteration 100, loss = 0.9" with "Train net output #0: loss =
             # 0.9": the same step's loss again, not a step of its own
@@ -209,6 +216,19 @@ class _Reader:
             self.kinds[key] = len(self.kinds)
             self.examples.append(prefix.strip()[:60])
         self.kind.append(self.kinds[key])
+
+    def _counted(self, line: str, first: int, pairs: dict) -> tuple[dict[str, str], bool]:
+        """A line's pairs with the epoch that its progress counter tells (``[k/N]`` after
+        the loss, with k at most N): an epoch begins where k does not grow. Without
+        ``Epoch N`` headings (``grep loss train.log``), these losses are still numbered
+        within their epochs, as steps."""
+        counter = _COUNTER.search(line, first)
+        if counter is None or int(counter[1]) > int(counter[2]):
+            return pairs, False
+        passes, last = self.counted
+        seen = int(counter[1])
+        self.counted = (passes + (seen <= last or last < 0), seen)
+        return {**pairs, "epoch": str(self.counted[0])}, True
 
     def summaries(self) -> tuple[np.ndarray, str | None]:
         """The training rows to keep, leaving out a summary that repeats the per-step lines
