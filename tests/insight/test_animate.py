@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from PIL import Image
 
 import descend as ds
@@ -24,6 +25,24 @@ def test_gif_has_the_requested_frames(race, tmp_path):
         assert im.n_frames == 12
     assert fig.texts[0].get_text().endswith("step 200")  # the title's step counter
     assert fig.axes[1].get_xlabel() == "step" and fig.axes[0].get_xlabel() == "x"
+
+
+def test_frames_show_the_figure_in_its_colours(race, tmp_path):
+    """The frames share one palette (cut from a few frames): the last frame still shows the
+    figure as matplotlib draws it, the paths' colours included."""
+    surface, runs = race
+    out = tmp_path / "race.gif"
+    fig = animate_race(surface, runs, path=out, frames=12, fps=10)
+    fig.canvas.draw()
+    drawn = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float)
+    with Image.open(out) as im:
+        im.seek(im.n_frames - 1)
+        last = np.asarray(im.convert("RGB"), dtype=float)
+    off = np.abs(last - drawn).max(axis=2)
+    assert off.mean() < 4 and np.mean(off > 48) < 0.005
+    for line in fig.axes[1].get_lines():  # each loss curve's colour is in the frame
+        rgb = 255 * np.array(to_rgb(line.get_color()))
+        assert (np.abs(last - rgb).max(axis=2) < 24).any(), line.get_label()
 
 
 def test_frame_indices_subsample_and_keep_the_ends():
