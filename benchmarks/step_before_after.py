@@ -42,9 +42,10 @@ def export(rev: str) -> str:
     return os.path.join(folder, "src")
 
 
-def measure(src: str) -> dict[str, float]:
+def measure(src: str, child: str = CHILD) -> dict[str, float]:
+    """The JSON that ``child`` prints last, run in a fresh interpreter on the tree ``src``."""
     env = dict(os.environ, PYTHONPATH=src)
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
                          env=env, cwd=tempfile.gettempdir(), check=True).stdout  # fmt: skip
     return json.loads(out.strip().splitlines()[-1])
 

@@ -282,6 +282,31 @@ def test_shuffle_order_is_the_stable_argsort_of_the_random_words(n, mask):
     np.testing.assert_array_equal(order, np.argsort(np.asarray(bits), kind="stable"))
 
 
+def test_the_shuffles_drawn_before_the_run_are_those_drawn_each_epoch(monkeypatch):
+    """The random words of every epoch are drawn by a program of their own, in a table
+    rounded up to powers of two (compiled once a size of table, not for every data size): its
+    corner is each epoch's ``bits(fold_in(key, e), (n,))``, and a fit that draws them epoch
+    by epoch inside its loop (a table too large) trains the same."""
+    import importlib
+
+    fit_module = importlib.import_module("descend.engine._fit")
+    key = jax.random.split(jax.random.key(5))[1]
+    want = np.stack([jax.random.bits(jax.random.fold_in(key, e), (37,)) for e in range(9)])
+    table = fit_module._shuffle_bits(5, 9, 37)
+    assert table.shape == (256, 1024)
+    np.testing.assert_array_equal(np.asarray(table)[:9, :37], want)
+
+    before = fit_module._bits_table._cache_size()
+    runs = {}
+    for n in (30, 500):  # one size of table: one more compilation of it, not two
+        X, y = centered_regression(n=n)
+        runs[n] = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), batch_size=4, epochs=6)
+    assert fit_module._bits_table._cache_size() - before <= 1
+    monkeypatch.setattr(fit_module, "_BITS_AT_ONCE", 8)
+    drawn = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), batch_size=4, epochs=6)
+    np.testing.assert_array_equal(drawn.history.step_loss, runs[500].history.step_loss)
+
+
 def test_a_zero_penalty_given_as_numbers_changes_nothing():
     # l1 = l2 = 0 as numbers skips the penalty; as traced values it is computed (and is 0)
     iris = data.load("iris")

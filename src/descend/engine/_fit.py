@@ -51,6 +51,9 @@ RUNNING, MAX_EPOCHS, STALLED, DIVERGED = (
     StopReason.DIVERGED,
 )
 _BITS_AT_ONCE = 1 << 22  # random words drawn before the loop: at most 16 MB
+# the smallest table of them (1 MB, drawn in about a millisecond): every fit of at most 256
+# epochs on at most 1,024 samples shares one compiled program that draws them
+_BITS_ROWS, _BITS_COLUMNS = 256, 1024
 
 
 @jax.tree_util.register_dataclass
@@ -183,6 +186,36 @@ def _epoch_bits(key: jax.Array, epochs: int, n: int) -> jax.Array:
     return jax.vmap(lambda e: jax.random.bits(jax.random.fold_in(key, e), (n,)))(jnp.arange(epochs))
 
 
+def _shuffle_key(seed: Any) -> jax.Array:
+    """The key every epoch's order is drawn from (the initial parameters take the other
+    half of ``split(key(seed))``)."""
+    return jax.random.split(jax.random.key(seed))[1]
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _bits_table(seed: Any, epochs: int, n: int) -> jax.Array:
+    return _epoch_bits(_shuffle_key(seed), epochs, n)
+
+
+def _shuffle_bits(seed: Any, epochs: int, n: int) -> jax.Array | None:
+    """Every epoch's random words (:func:`_epoch_bits`) drawn by a program of their own,
+    before the training program, in a table of ``(E, N) >= (epochs, n)`` rounded up to
+    powers of two (at least ``_BITS_ROWS x _BITS_COLUMNS``), whose top-left ``(epochs, n)``
+    corner is the table asked for (partitionable threefry draws ``bits(k, (N,))[:n] ==
+    bits(k, (n,))``). Threefry compiles
+    to a large program (0.25-0.4 s of XLA:CPU's time, a third of a small fit's compilation),
+    and in its own program it is compiled once a size of table, not once for every data size
+    and number of epochs (a cross-validation's folds, scikit-learn's checks). None when the
+    table would exceed ``_BITS_AT_ONCE`` words: each epoch then draws its own."""
+    if epochs * n > _BITS_AT_ONCE:
+        return None
+    if jax.config.jax_threefry_partitionable:
+        rounded = (max(1 << (epochs - 1).bit_length(), _BITS_ROWS),
+                   max(1 << (n - 1).bit_length(), _BITS_COLUMNS))  # fmt: skip
+        epochs, n = rounded if rounded[0] * rounded[1] <= _BITS_AT_ONCE else (epochs, n)
+    return _bits_table(seed, epochs, n)
+
+
 def _order(bits: jax.Array) -> jax.Array:
     """``argsort(bits)`` (stable: ties in ``bits`` keep index order), by two sorts of single
     32-bit words, which XLA:CPU sorts without a comparator call (about 2.7x faster than the
@@ -224,7 +257,10 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
 
     grad_fn = jax.value_and_grad(batch_loss)
 
-    def fit_run(params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol, divergence, start_step):
+    def fit_run(
+        params, opt_state, seed, all_bits, X, y, Xv, yv, leaves, l1, l2, tol, divergence,
+        start_step,
+    ):  # fmt: skip
         optimizer = rebuild(key, leaves)
         if opt_state is None:
             opt_state = optimizer.init(params)
@@ -233,12 +269,8 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         # promoted with the parameters' (float64 parameters on float32 data under x64, or
         # float32 parameters on float16 data), so every carried value keeps one type
         vt = jax.eval_shape(full_loss, params, X, y, l1, l2).dtype
-        _, shuffle_key = jax.random.split(jax.random.key(seed))
         total = plan.steps * plan.batch
         mask = (jnp.arange(total) < plan.n).astype(X.dtype).reshape(plan.steps, plan.batch)
-        # every epoch's random words at once, unless that array would be large (> 16 MB)
-        small = plan.shuffle and plan.epochs * plan.n <= _BITS_AT_ONCE
-        all_bits = _epoch_bits(shuffle_key, plan.epochs, plan.n) if small else None
 
         def epoch(c: _Loop, shared: jax.Array) -> _Loop:
             # `shared` is this epoch's index, the same for every running run: the order drawn
@@ -247,10 +279,12 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             e, params, state = c.epoch, c.params, c.state
             if plan.shuffle:
                 # argsort of random bits (jax.random.permutation makes several sorts)
-                if all_bits is None:
-                    bits = jax.random.bits(jax.random.fold_in(shuffle_key, shared), (plan.n,))
-                else:
-                    bits = jax.lax.dynamic_index_in_dim(all_bits, shared, 0, keepdims=False)
+                if all_bits is None:  # a large table: each epoch draws its words
+                    key = jax.random.fold_in(_shuffle_key(seed), shared)
+                    bits = jax.random.bits(key, (plan.n,))
+                else:  # the epoch's row of the table drawn before (_shuffle_bits)
+                    row = jax.lax.dynamic_index_in_dim(all_bits, shared, 0, keepdims=False)
+                    bits = row[: plan.n]
                 order = _order(bits)
             else:
                 order = jnp.arange(plan.n)
@@ -529,7 +563,7 @@ def fit(
     if validation is None:
         if early_stopping:
             raise ValueError("early_stopping needs validation data: pass validation=(X, y)")
-        Xv, yv = X[:1], y[:1]
+        Xv = yv = None  # never read: the plan says there is no validation set
     else:
         Xv, yv, _ = _arrays(validation, "validation")
     task = task or data_task or (
@@ -562,9 +596,10 @@ def fit(
         _check_targets(model, loss_fn, params, Xv, yv, "validation")
     tol_value = -jnp.inf if tol is None else tol
     stream = progress if hasattr(progress, "write") else None
+    bits = _shuffle_bits(seed, epochs, n) if plan.shuffle else None
     with progress_bar.active(epochs, enabled=bool(progress), stream=stream, unit="epoch"):
         result = run(
-            params, opt_state, seed, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence,
+            params, opt_state, seed, bits, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence,
             start_step,
         )  # fmt: skip
         if progress:
