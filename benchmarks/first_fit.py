@@ -11,10 +11,7 @@ scikit-learn's ``SGDRegressor`` (the peer). The figures are medians over the rou
 
 from __future__ import annotations
 
-import argparse
-import statistics
-
-from benchmarks.step_before_after import ROOT, export, measure
+from benchmarks.step_before_after import compare
 
 CHILD = """
 import json, time, warnings
@@ -43,21 +40,7 @@ print(json.dumps(out))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default="48099b6", help="the earlier commit (default 48099b6)")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args(argv)
-    trees = {"before": export(args.before), "after": str(ROOT / "src")}
-    seen: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
-    for _ in range(args.rounds):
-        for label, src in trees.items():
-            seen[label].append(measure(src, CHILD))
-    for label, rounds in seen.items():
-        for case in rounds[0]:
-            values = [r[case] for r in rounds]
-            print(f"{label:6s} {case:16s} {statistics.median(values):6.2f} s  "
-                  f"(rounds: {', '.join(f'{v:.2f}' for v in values)})")  # fmt: skip
-    return 0
+    return compare(argv, __doc__, CHILD, "48099b6", 3, "s", 2)
 
 
 if __name__ == "__main__":

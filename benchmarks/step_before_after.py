@@ -50,22 +50,30 @@ def measure(src: str, child: str = CHILD) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default="a9f3cfc", help="the earlier commit (default a9f3cfc)")
-    parser.add_argument("--rounds", type=int, default=5)
+def compare(
+    argv: list[str] | None, doc: str, child: str, before: str, rounds: int, unit: str, digits: int
+) -> int:
+    """Parse ``--before REV --rounds N``, run ``child`` on the old tree and the current one,
+    alternating, ``N`` times, and print each figure's median and its rounds."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--before", default=before, help=f"the earlier commit (default {before})")
+    parser.add_argument("--rounds", type=int, default=rounds)
     args = parser.parse_args(argv)
     trees = {"before": export(args.before), "after": str(ROOT / "src")}
     seen: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
     for _ in range(args.rounds):
         for label, src in trees.items():
-            seen[label].append(measure(src))
-    for label, rounds in seen.items():
-        for case in ("history", "no history"):
-            values = [r[case] for r in rounds]
-            print(f"{label:6s} {case:10s} {statistics.median(values):6.1f} ns/step  "
-                  f"(rounds: {', '.join(f'{v:.1f}' for v in values)})")  # fmt: skip
+            seen[label].append(measure(src, child))
+    for label, runs in seen.items():
+        for case in runs[0]:
+            values = [r[case] for r in runs]
+            print(f"{label:6s} {case:16s} {statistics.median(values):7.{digits}f} {unit}  "
+                  f"(rounds: {', '.join(f'{v:.{digits}f}' for v in values)})")  # fmt: skip
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return compare(argv, __doc__, CHILD, "a9f3cfc", 5, "ns/step", 1)
 
 
 if __name__ == "__main__":
