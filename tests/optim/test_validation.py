@@ -62,6 +62,18 @@ def test_wrong_types_are_type_errors():
         ds.gd(lr=None)
 
 
+def test_a_call_that_does_not_fit_the_signature_shows_it():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'bogus'; it takes "
+                       r"adam\(lr=0.001, b1=0.9, b2=0.999, eps=1e-08, \*, eps_root"):  # fmt: skip
+        ds.adam(0.1, bogus=2)
+    with pytest.raises(TypeError, match=r"missing a required argument: 'init'; it takes "
+                       r"cosine\(init, steps, final=0.0\)$"):  # fmt: skip
+        ds.schedules.cosine()
+    # a transform handed to another: the way to combine them
+    with pytest.raises(TypeError, match=r"chain them: chain\(maximize\(\), other\)"):
+        ds.maximize(ds.gd(0.1))
+
+
 def test_arrays_are_checked_element_by_element():
     with pytest.raises(ValueError, match=r"lr must be a finite number >= 0; got invalid entries"):
         ds.adam(lr=jnp.array([1e-3, -1.0, 1e-2]))

@@ -193,6 +193,10 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
     signature = inspect.signature(build)
     numeric = hyperparameters(build)
     seeds = seed_parameters(build)
+    shown = signature.replace(  # as a user writes the call: names and defaults
+        parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+        return_annotation=inspect.Signature.empty,
+    )
     takes_schedule = {
         name: signature.parameters[name].annotation in ("HyperParam", HyperParam)
         for name in numeric
@@ -202,7 +206,11 @@ def checked(build: Callable[..., Any]) -> Callable[..., Any]:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as err:
-            raise TypeError(f"{build.__name__}(): {err}") from None
+            name = build.__name__
+            hint = ""
+            if any(isinstance(a, Transform) for a in (*args, *kwargs.values())):
+                hint = f"; to combine transforms, chain them: chain({name}{shown}, other)"
+            raise TypeError(f"{name}(): {err}; it takes {name}{shown}{hint}") from None
         given = bound.arguments
         for name in numeric:
             if name in given:
