@@ -6,6 +6,7 @@ compressed. Each text is modelled on a framework's real output."""
 import gzip
 import importlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -325,3 +326,5 @@ def test_losses_printed_within_each_epoch_are_read_per_step(tmp_path):
         d = diagnose(path)
         assert d.label in ("healthy", "converged"), d.evidence
         assert "44 blocks of about 4 losses" in d.evidence[0]
+        spans = re.findall(r"over epochs (\S+)-(\S+) ", " ".join(d.evidence))
+        assert spans and all(re.fullmatch(r"\d+(\.\d{1,2})?", v) for v in spans[0]), spans

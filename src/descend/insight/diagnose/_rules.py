@@ -127,8 +127,12 @@ def _pct(x: float) -> str:
 
 
 def _num(value: float) -> str:
+    """A step or epoch as text: whole as it is, a fraction of an epoch (losses logged within
+    epochs) to two decimals (``3.4``, ``7.98``), or three digits below 1 (``0.0125``)."""
     value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:g}"
+    if value.is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
 
 
 def _at(curve: Curve, index: int) -> str:
