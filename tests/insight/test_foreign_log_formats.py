@@ -317,7 +317,12 @@ def test_losses_printed_within_each_epoch_are_read_per_step(tmp_path):
     headed = "\n".join(lines) + "\n"
     # `grep loss train.log` keeps no heading: the progress counter [k/60000] tells the epochs
     grepped = "".join(line + "\n" for line in lines if "loss" in line)
-    for name, text in (("quick.log", headed), ("grepped.log", grepped)):
+    # the pytorch-tutorial repository's "Epoch [1/30], Step [100/600], Loss: 0.2300"
+    bracketed = "".join(
+        f"Epoch [{e + 1}/30], Step [{100 * (b + 1)}/600], Loss: {v:.4f}\n"
+        for e in range(30) for b, v in enumerate(losses[6 * e : 6 * e + 6])
+    )  # fmt: skip
+    for name, text in (("quick.log", headed), ("grepped.log", grepped), ("tut.log", bracketed)):
         path = tmp_path / name
         path.write_text(text)
         log = read_log(path)
