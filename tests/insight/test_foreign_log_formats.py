@@ -333,3 +333,17 @@ def test_losses_printed_within_each_epoch_are_read_per_step(tmp_path):
         assert "44 blocks of about 4 losses" in d.evidence[0]
         spans = re.findall(r"over epochs (\S+)-(\S+) ", " ".join(d.evidence))
         assert spans and all(re.fullmatch(r"\d+(\.\d{1,2})?", v) for v in spans[0]), spans
+
+
+def test_an_epoch_in_brackets_numbers_the_losses_within_it(tmp_path):
+    """MMDetection prints ``Epoch [e][k/N]`` and then its losses (``loss_cls`` before the total
+    ``loss``): the total is read, numbered by fractions of its epoch."""
+    text = "".join(
+        f"2024-01-01 12:00:00,000 - mmdet - INFO - Epoch [{e}][{k}/150]\tlr: 1.000e-02, "
+        f"time: 0.500, loss_cls: {0.5 / e:.4f}, acc: 90.0, loss: {1.0 / e + k / 1e4:.4f}\n"
+        for e in (1, 2, 3) for k in (50, 100, 150)
+    )  # fmt: skip
+    log = _read(tmp_path, "mmdet.log", text)
+    assert log["column"] == "loss" and log["unit"] == "epoch" and log["per_step"]
+    np.testing.assert_allclose(log["step"], [1, 4 / 3, 5 / 3, 2, 7 / 3, 8 / 3, 3, 10 / 3, 11 / 3])
+    np.testing.assert_allclose(log["loss"][:3], [1.005, 1.01, 1.015])

@@ -6,9 +6,9 @@ progress counter numbers the losses within epochs, headings or not), a printed t
 ``loss: tensor(2.3020, grad_fn=<NllLossBackward0>)``, thousands separators ``loss: 1,235,412.22``).
 
 One row per line that names a loss, each ``name number`` pair a column (``3/10`` and
-``Epoch [3/10]`` are read as 3). What the text holds besides is taken out first: colours
-(ANSI escapes), and progress bars' overwrites (``\\r`` and backspaces end a line, as a
-terminal would have shown it).
+``Epoch [3/10]`` are read as 3, MMDetection's ``Epoch [3][50/300]`` as epoch 3). What the
+text holds besides is taken out first: colours (ANSI escapes), and progress bars' overwrites
+(``\\r`` and backspaces end a line, as a terminal would have shown it).
 
 Kept apart from the training curve: lines whose text before the loss names a held-out set
 (``Test net output #1: loss = ...``, fairseq's ``valid on 'valid' subset | loss ...``), and
@@ -40,7 +40,7 @@ _NUMBER = (
     r"|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 )
 _PAIR = re.compile(
-    r"(?<![\w./-])([A-Za-z_][\w./-]{0,99}?)['\"]?\s*[:=]?\s*(?:['\"]|\[(?=[\d.]+/\d+\]))?("
+    r"(?<![\w./-])([A-Za-z_][\w./-]{0,99}?)['\"]?\s*[:=]?\s*(?:['\"]|\[(?=[\d.]+(?:/\d+)?\]))?("
     + _NUMBER
     + r")(?:/\d+\]?)?(?![\w.-])",
     re.IGNORECASE,
