@@ -295,6 +295,7 @@ def test_a_request_over_its_time_limit_is_a_503(api_client, monkeypatch):
                                            "optimizers": [{"name": "adagrad"}]})  # fmt: skip
     assert r.status_code == 503
     assert r.json()["error"]["limit"] == 1e-4 and "longer than" in r.json()["error"]["message"]
+    assert "compiles its programs" in r.json()["error"]["message"]  # why, and to send it again
 
 
 def test_work_past_its_time_limit_still_counts_against_the_workers(monkeypatch):

@@ -152,8 +152,9 @@ def create_app(freeze_gc: bool = True) -> FastAPI:
         except TimeoutError:
             future.cancel()  # still queued: it never starts (running: it runs on, see above)
             raise ApiError(
-                503, None, f"the request took longer than {TIME_LIMIT_S:g} s; try fewer steps or "
-                "optimizers", TIME_LIMIT_S,
+                503, None, f"the request took longer than {TIME_LIMIT_S:g} s; a first request "
+                "also compiles its programs, which go on and are kept, so send it again; if it "
+                "is still too slow, try fewer steps or optimizers", TIME_LIMIT_S,
             ) from None  # fmt: skip
         except ApiError:
             raise
