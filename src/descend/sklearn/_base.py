@@ -19,7 +19,6 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -68,6 +67,13 @@ def cached_model(kind: str, n_in: int, n_out: int, hidden: tuple, activation: st
     if kind == "linear":
         return models.linear(n_in, n_out)
     return models.logistic(n_in) if n_out == 1 else models.softmax(n_in, n_out)
+
+
+@functools.lru_cache(maxsize=256)
+def _predictor(model: Any) -> Any:
+    """``model.apply`` as one compiled program per input shape (the eager call compiled each
+    of its operations for each new shape: twice the time of a prediction on new data)."""
+    return jax.jit(model.apply)
 
 
 def auto_batch(n: int) -> int:
@@ -373,5 +379,5 @@ class DescendEstimator(BaseEstimator):
         X = (X - self.feature_mean_) / self.feature_scale_
         model = cached_model(*self._spec)
         with jax.enable_x64(True):
-            params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), self.params_)
-            return np.asarray(model.apply(params, jnp.asarray(X, jnp.float64)))
+            params = jax.tree.map(lambda a: jax.device_put(np.asarray(a, np.float64)), self.params_)
+            return np.asarray(_predictor(model)(params, jax.device_put(X)))
