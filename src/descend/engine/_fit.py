@@ -198,18 +198,19 @@ def _bits_table(seed: Any, epochs: int, n: int) -> jax.Array:
 
 
 def _shuffle_bits(seed: Any, epochs: int, n: int) -> jax.Array | None:
-    """Every epoch's random words (:func:`_epoch_bits`) drawn by a program of their own,
-    before the training program, in a table of ``(E, N) >= (epochs, n)`` rounded up to
-    powers of two (at least ``_BITS_ROWS x _BITS_COLUMNS``), whose top-left ``(epochs, n)``
-    corner is the table asked for (partitionable threefry draws ``bits(k, (N,))[:n] ==
-    bits(k, (n,))``). Threefry compiles
-    to a large program (0.25-0.4 s of XLA:CPU's time, a third of a small fit's compilation),
-    and in its own program it is compiled once a size of table, not once for every data size
-    and number of epochs (a cross-validation's folds, scikit-learn's checks). None when the
+    """Every epoch's random words (:func:`_epoch_bits`), drawn by a program of their own
+    before the training program. Threefry compiles to a large program (0.25-0.4 s of
+    XLA:CPU's time, a third of a small fit's compilation); on its own, for a concrete seed,
+    it draws a table of ``(E, N) >= (epochs, n)`` rounded up to powers of two (at least
+    ``_BITS_ROWS x _BITS_COLUMNS``), compiled once a size of table rather than for every data
+    size and number of epochs (a cross-validation's folds, scikit-learn's checks). Its
+    top-left ``(epochs, n)`` corner is the table asked for: partitionable threefry draws
+    ``bits(k, (N,))[:n] == bits(k, (n,))``. A traced seed (``vmap`` over seeds) gets the
+    exact table, one a seed: rounded up, a thousand seeds would hold a GB. None when the
     table would exceed ``_BITS_AT_ONCE`` words: each epoch then draws its own."""
     if epochs * n > _BITS_AT_ONCE:
         return None
-    if jax.config.jax_threefry_partitionable:
+    if jax.config.jax_threefry_partitionable and check.is_concrete(seed):
         rounded = (max(1 << (epochs - 1).bit_length(), _BITS_ROWS),
                    max(1 << (n - 1).bit_length(), _BITS_COLUMNS))  # fmt: skip
         epochs, n = rounded if rounded[0] * rounded[1] <= _BITS_AT_ONCE else (epochs, n)

@@ -228,8 +228,10 @@ class _Reader:
             return pairs, False
         passes, last = self.counted
         seen = int(counter[1])
-        self.counted = (passes + (seen <= last or last < 0), seen)
-        return {**pairs, "epoch": str(self.counted[0])}, True
+        if last < 0 or seen <= last:  # the first counter, or k started again: a new epoch
+            passes += 1
+        self.counted = (passes, seen)
+        return {**pairs, "epoch": str(passes)}, True
 
     def summaries(self) -> tuple[np.ndarray, str | None]:
         """The training rows to keep, leaving out a summary that repeats the per-step lines
