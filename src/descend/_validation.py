@@ -82,11 +82,11 @@ def as_jax(x: Any) -> jax.Array:
     return jnp.asarray(x)
 
 
-def real_array(name: str, x: Any) -> jax.Array:
-    """``x`` as a floating JAX array (:func:`as_float`), refusing what is not real numbers
-    with a message naming ``name``: a string, None, an object or complex numbers
-    (``TypeError``), or lists nested to different lengths (``ValueError``). Traced values
-    pass as they are."""
+def real_array(name: str, x: Any, floating: bool = True) -> jax.Array:
+    """``x`` as a floating JAX array (:func:`as_float`; with ``floating=False``, in its own
+    dtype: integer labels stay integers), refusing what is not real numbers with a message
+    naming ``name``: a string, None, an object or complex numbers (``TypeError``), or lists
+    nested to different lengths (``ValueError``). Traced values pass as they are."""
     allowed = "real numbers: an array, a number or a list of numbers"
 
     def refused() -> TypeError:
@@ -104,7 +104,7 @@ def real_array(name: str, x: Any) -> jax.Array:
         ) from None
     if jnp.issubdtype(array.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real numbers; got complex ones ({array.dtype})")
-    return as_float(array)
+    return as_float(array) if floating else array
 
 
 def _is_bool(value: Any) -> bool:

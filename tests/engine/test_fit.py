@@ -238,6 +238,22 @@ def test_bad_data_values_and_a_rule_not_called_are_one_clear_error():
         ds.fit(models.linear(3), "softmax_cross_entropy", (X, y), ds.gd(0.1))
 
 
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.array([["a", "b"]]), np.array([1.0]), r"^data: X must be real numbers: an array"),
+        (np.ones((3, 2), dtype=object), np.ones(3), r"^data: X must be real numbers: an array"),
+        (np.ones((3, 2), complex), np.ones(3), r"^data: X must be real numbers; got complex"),
+        (np.ones((3, 2)), np.array(["a", "b", "c"]), r"^data: y must be real numbers: an array"),
+    ],
+)
+def test_data_that_are_not_real_numbers_are_named(X, y, message):
+    """Strings and objects failed deep in JAX ('Error interpreting argument to stage');
+    complex features trained without a word."""
+    with pytest.raises(TypeError, match=message):
+        ds.fit(models.linear(2), "mse", (X, y), ds.gd(0.1), epochs=2)
+
+
 def test_progress_bar_per_epoch():
     X, y = centered_regression(n=16)
     stream = io.StringIO()

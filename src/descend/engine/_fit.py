@@ -472,9 +472,8 @@ def _arrays(data: Any, name: str) -> tuple[jax.Array, jax.Array, str | None]:
         (X, y), task = data, None
     else:
         raise TypeError(f"{name} must be a Dataset or a pair (X, y); got {type(data).__name__}")
-    X, y = check.as_jax(X), check.as_jax(y)
-    if not jnp.issubdtype(X.dtype, jnp.floating):
-        X = X.astype(jnp.result_type(float))
+    X = check.real_array(f"{name}: X", X)
+    y = check.real_array(f"{name}: y", y, floating=False)
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or y.shape[:1] != X.shape[:1]:
