@@ -306,6 +306,8 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
         allowed += f" >= {low}"
     elif high is not None:
         allowed += f" <= {high}"
+    if not is_concrete(value):
+        raise TypeError(_traced_switch(name, allowed, value))
     if _is_bool(value) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be {allowed}; got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
@@ -450,10 +452,35 @@ def boolean(name: str, value: Any, *, none: bool = False) -> bool | None:
     """
     if none and value is None:
         return None
+    allowed = "True, False or None" if none else "True or False"
+    if not is_concrete(value):
+        raise TypeError(_traced_switch(name, allowed, value))
     if not _is_bool(value):
-        allowed = "True, False or None" if none else "True or False"
         raise TypeError(f"{name} must be {allowed}; got {value!r}")
     return bool(value)
+
+
+def progress(value: Any) -> Any:
+    """A progress option: ``True`` or ``False``, or a text stream to write the bar to (an
+    object with a ``write`` method), returned as it is."""
+    allowed = "True, False or a text stream (an object with a write method)"
+    if hasattr(value, "write"):
+        return value
+    if not is_concrete(value):
+        raise TypeError(_traced_switch("progress", allowed, value))
+    if not _is_bool(value):
+        raise TypeError(f"progress must be {allowed}; got {value!r}")
+    return bool(value)
+
+
+def _traced_switch(name: str, allowed: str, value: Any) -> str:
+    """The message for a count or switch that ``jax.jit`` or ``jax.vmap`` traced: it fixes
+    the compiled program, so it must be a Python value."""
+    return (
+        f"{name} must be {allowed}, a Python value: it shapes the compiled program, so "
+        f"jax.jit and jax.vmap cannot trace it (got a traced {value.aval.str_short()}); "
+        "call once per value, or trace the numbers a run takes as data instead"
+    )
 
 
 def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:

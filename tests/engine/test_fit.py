@@ -208,6 +208,34 @@ def test_bad_arguments(kwargs, message):
         ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [("epochs", [3, 4]), ("batch_size", [2, 5]), ("n_iter_no_change", [2, 3]),
+     ("shuffle", [True, False]), ("drop_last", [True, False]), ("evaluate", [True, False]),
+     ("early_stopping", [True, False]), ("progress", [True, False])],
+)  # fmt: skip
+def test_a_traced_count_or_switch_is_refused_by_name(name, values):
+    # they shape the training program (l1, l2, tol, seed and the rates are data and vmap);
+    # shuffle, drop_last and progress failed deep in JAX with TracerBoolConversionError
+    X, y = centered_regression(n=10)
+    with pytest.raises(TypeError, match=rf"^{name} must be .*a Python value.* cannot trace it"):
+        jax.vmap(lambda v: ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), **{name: v}))(
+            jnp.array(values)
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"shuffle": 1}, r"shuffle must be True or False; got 1"),
+     ({"drop_last": "yes"}, r"drop_last must be True or False; got 'yes'"),
+     ({"progress": 2}, r"progress must be True, False or a text stream .*; got 2")],
+)  # fmt: skip
+def test_a_switch_that_is_not_a_bool_is_refused(kwargs, message):
+    X, y = centered_regression(n=10)
+    with pytest.raises(TypeError, match=message):
+        ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), **kwargs)
+
+
 def test_bad_data_shapes():
     with pytest.raises(ValueError, match=r"X must be \(n_samples, n_features\)"):
         ds.fit(models.linear(3), "mse", (np.ones((5, 3)), np.ones(4)), ds.gd(0.1))

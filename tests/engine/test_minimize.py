@@ -386,6 +386,9 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"optimizer": 0.1}, TypeError, r"optimizer must be a Transform .* got float"),
         ({"optimizer": "adam"}, TypeError, r"optimizer must be a Transform .* got str"),
         ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
+        ({"maximize": 1}, TypeError, r"maximize must be True or False; got 1"),
+        ({"record_path": "no"}, TypeError, r"record_path must be True, False or None; got 'no'"),
+        ({"progress": 1}, TypeError, r"progress must be True, False or a text stream .*got 1"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_a_clear_error(kwargs, error, message):

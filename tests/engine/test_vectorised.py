@@ -108,6 +108,50 @@ def test_each_vmapped_run_stops_at_its_own_step_with_its_own_history(max_records
     assert reasons == ["diverged", "converged", "max_steps"]  # the batch mixes every ending
 
 
+@pytest.mark.parametrize(
+    ("name", "values", "lr", "fired"),
+    [("tol", [1e-3, 0.0], 0.05, "converged"), ("ftol", [1e-6, 0.0], 1e-8, "stalled")],
+)  # with lr=1e-8 the loss changes by about 2e-7 of itself a step: below ftol=1e-6
+def test_the_stop_thresholds_vmap_and_each_run_keeps_its_own(name, values, lr, fired, x64):
+    """tol and ftol are numbers a run reads, as the learning rate is: vmapped over, each run
+    is the same run alone (a traced threshold failed with 'unhashable type: BatchTracer')."""
+    x0 = jnp.array([1.0, 1.0], jnp.float64)
+    options = {"max_steps": 600} | ({"tol": 0.0} if name == "ftol" else {})
+    batch = jax.vmap(lambda v: ds.minimize(bowl, x0, ds.gd(lr), **options, **{name: v}))(
+        jnp.array(values)
+    )
+    reasons = []
+    for i, v in enumerate(values):
+        solo = ds.minimize(bowl, x0, ds.gd(lr), **options, **{name: v})
+        _assert_same_run(batch[i], solo)
+        reasons.append(solo.short_reason)
+    assert reasons == [fired, "max_steps"]  # a threshold of 0 turns its rule off
+
+
+def test_a_vmapped_tol_of_zero_turns_the_precision_stop_off_in_its_run_only():
+    # float32 Himmelblau stops at the precision floor with tol > 0; tol=0 turns that rule off
+    # too (minimize's docstring), also when tol is traced and its batch-mate's is not 0
+    surface = ds.surfaces.get("himmelblau")
+    batch = jax.vmap(lambda tol: ds.minimize(surface, None, ds.gd(0.01), tol=tol, max_steps=500))(
+        jnp.array([1e-6, 0.0], jnp.float32)
+    )
+    assert list(batch.stop_reason) == ["converged (gradient norm at float precision)", "max_steps"]
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [("max_steps", [10, 20]), ("patience", [5, 10]), ("record_every", [1, 2]),
+     ("max_records", [10, 20]), ("maximize", [True, False]), ("record_path", [True, False])],
+)  # fmt: skip
+def test_a_traced_count_or_switch_is_refused_by_name(name, values):
+    # they shape the compiled program; maximize and record_path failed deep in JAX
+    # (TracerBoolConversionError), the counts with a bare "got VmapTracer(...)"
+    with pytest.raises(TypeError, match=rf"^{name} must be .*a Python value.* cannot trace it"):
+        jax.vmap(lambda v: ds.minimize(bowl, jnp.ones(2), ds.gd(0.05), **{name: v}))(
+            jnp.array(values)
+        )
+
+
 def test_nested_vmap_over_rates_and_starts_matches_single_runs(x64):
     starts = jnp.array([[-1.2, 1.0], [0.5, 0.5], [2.0, 2.0]])
     sweep = ds.sweep(rosenbrock, starts[0], ds.adam, lr=[0.01, 0.05], starts=starts, max_steps=300)

@@ -547,6 +547,10 @@ def fit(
     check.transform(optimizer, gradient_steps=False)
     epochs = check.positive_int("epochs", epochs)
     n_iter_no_change = check.positive_int("n_iter_no_change", n_iter_no_change)
+    shuffle = check.boolean("shuffle", shuffle)
+    drop_last = check.boolean("drop_last", drop_last)
+    early_stopping = check.boolean("early_stopping", early_stopping)
+    progress = check.progress(progress)
     n = int(X.shape[0])
     if batch_size is None:
         batch = n

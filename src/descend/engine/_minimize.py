@@ -173,7 +173,9 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         loss0, g0 = value_and_grad(x0)
         gn0 = global_norm(g0)
         rise = divergence * jnp.maximum(jnp.abs(loss0), 1.0)
-        k = Consts(leaves, tol, ftol, loss0, rise, precision_floor(gn0))
+        # a traced tol of 0 turns the precision stop off, as a Python 0 does (use_floor)
+        floor = jnp.where(tol > 0, precision_floor(gn0), -jnp.inf)
+        k = Consts(leaves, tol, ftol, loss0, rise, floor)
         t0 = jnp.zeros([], jnp.int32)
         stall0 = t0 if options.use_ftol else None
         reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, None)
@@ -417,6 +419,12 @@ def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) ->
         raise ValueError(f"f is not differentiable with JAX at x0: {first_line(err)}") from err
 
 
+def _maybe_positive(value: Any) -> bool:
+    """Whether a rule's threshold may be on: a traced one (``jax.vmap`` over ``tol``) may be,
+    and the compiled rule then reads it (a threshold of 0 never fires)."""
+    return not check.is_concrete(value) or bool(np.any(np.asarray(value) > 0))
+
+
 def minimize(
     f: Any,
     x0: Any = None,
@@ -475,6 +483,9 @@ def minimize(
     check.nonnegative("tol", tol)
     check.nonnegative("ftol", ftol)
     check.positive("divergence", divergence)
+    maximize = check.boolean("maximize", maximize)
+    progress = check.progress(progress)
+    record_path = check.boolean("record_path", record_path, none=True)
     f, x0 = _surface_parts(f, x0)
     if not callable(f):
         raise TypeError(f"f must be a function or a surface; got {type(f).__name__}")
@@ -498,8 +509,8 @@ def minimize(
         patience=patience,
         maximize=bool(maximize),
         progress_every=every,
-        use_ftol=ftol > 0,
-        use_floor=tol > 0,
+        use_ftol=_maybe_positive(ftol),
+        use_floor=_maybe_positive(tol),
     )
     key, leaves = split(optimizer)
     run = _runner(f, key, options)
