@@ -474,12 +474,12 @@ def progress(value: Any) -> Any:
 
 
 def _traced_switch(name: str, allowed: str, value: Any) -> str:
-    """The message for a count or switch that ``jax.jit`` or ``jax.vmap`` traced: it fixes
-    the compiled program, so it must be a Python value."""
+    """The message for a count or switch that ``jax.jit`` or ``jax.vmap`` traced: it is
+    fixed when the program is built, so it must be a Python value."""
     return (
-        f"{name} must be {allowed}, a Python value: it shapes the compiled program, so "
-        f"jax.jit and jax.vmap cannot trace it (got a traced {value.aval.str_short()}); "
-        "call once per value, or trace the numbers a run takes as data instead"
+        f"{name} must be {allowed}, a Python value, not one traced by jax.jit or jax.vmap "
+        f"(got a traced {value.aval.str_short()}): it is fixed when the program is built; "
+        "call once per value, or vmap over the numbers a run takes as data instead"
     )
 
 
