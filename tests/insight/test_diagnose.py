@@ -178,6 +178,24 @@ def test_a_rate_above_the_stability_edge_that_does_not_blow_up_is_too_high():
     assert diagnose(res).label == "too_high"
 
 
+@pytest.mark.parametrize("level", [0.3, 7.0, -2.0, 1e-12])
+def test_a_curve_that_never_moves_is_a_plateau_at_any_level(level):
+    # constant losses: the same verdict and evidence at every level, below zero too (a
+    # constant -2.0 read too_low, "its loss creeps down", as its level above the floor
+    # taken for a curve below zero is 0)
+    d = diagnose(np.full(60, level))
+    assert d.label == "plateau" and "it sits on a flat region" in d.evidence[-1]
+
+
+@pytest.mark.parametrize("n", [3, 60])
+def test_a_curve_of_zeros_is_converged(n):
+    # a non-negative loss at its floor from the start: nothing to remove, not a rate too
+    # low (the rules said too_low; the model then overruled them to too_high)
+    d = diagnose(np.zeros(n))
+    assert d.label == "converged" and "is 0 from the first step to the last" in d.evidence[-1]
+    assert "too high" not in str(d)
+
+
 def test_a_plateau_run_from_the_flat_start():
     res = ds.minimize(ds.surfaces.get("plateau"), None, ds.gd(0.05), max_steps=1000)
     d = diagnose(res)

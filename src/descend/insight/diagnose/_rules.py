@@ -346,8 +346,14 @@ def _never_left(s: dict[str, Any], ev: list[str]) -> tuple[str, list[str], str]:
     curve is smooth enough to see that (not read through block means, and the noise of one
     value below ``STALL`` of the level): it sits on a flat region; ``too_low`` otherwise: it
     still creeps down, or its noise hides whether it moves at all. Both say the rate is too
-    low to leave the start."""
-    smooth = s.get("block", 1) == 1 and s["noise"] < STALL * s["level"]
+    low to leave the start. A curve that is 0 throughout (a non-negative loss at its floor
+    from the first step) is ``converged``: there was nothing to remove."""
+    if s["start"] == 0 and s["lowest"] == 0 and s["noise"] == 0 and s["level"] == 0:
+        ev.append("its loss is 0 from the first step to the last: at its floor from the start")
+        return "converged", ev, ADVICE["converged"].format(where=" at 0")
+    # `<=`: a curve that does not move at all (no noise, and a level of 0 when it sits on
+    # the floor taken for a curve below zero) has stopped moving too
+    smooth = s.get("block", 1) == 1 and s["noise"] <= STALL * s["level"]
     if smooth and s["half_change"] < STALL:
         ev.append(
             f"its loss no longer moves (it fell by {_pct(max(s['half_change'], 0.0))} of its "

@@ -76,7 +76,7 @@ def model_verdict(
     if said == "too_high":
         return "too_high", evidence, ADVICE["too_high"].format(how="the loss does not settle")
     if said == "too_low":
-        smooth = s.get("block", 1) == 1 and s["noise"] < STALL * s["level"]
+        smooth = s.get("block", 1) == 1 and s["noise"] <= STALL * s["level"]
         if smooth and s["half_change"] < STALL and s["progress"] < PLATEAU_PROGRESS:
             return "plateau", evidence, ADVICE["plateau"]
         return "too_low", evidence, ADVICE["too_low"]
