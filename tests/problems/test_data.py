@@ -234,6 +234,12 @@ def test_csv_missing_file_and_empty_files(tmp_path):
     ("rows", "target", "kwargs", "match"),
     [
         ([["a", "b"], ["1", "2"]], "y", {}, r"no target column 'y'; the columns are \['a', 'b'\]"),
+        (
+            [["0.5", "1e3", "2"], ["1", "2", "3"]],
+            "y",
+            {},
+            r"the columns are \['0.5', '1e3', '2'\]; the first row holds numbers: add a header",
+        ),
         ([["y"], ["1"]], "y", {}, r"no feature columns besides the target 'y'"),
         ([["a", "a", "y"], ["1", "2", "3"]], "y", {}, r"duplicated column names \['a'\]"),
         ([["a", "y"], ["1", "2"], ["1", "2", "3"]], "y", {}, r"2 cells .*line 3 has 3"),

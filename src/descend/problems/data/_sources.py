@@ -179,7 +179,9 @@ def read_csv(
     if duplicates:
         raise ValueError(f"{where}: duplicated column names {duplicates}; columns: {header}")
     if target not in header:
-        raise ValueError(f"{where}: no target column {target!r}; the columns are {header}")
+        numbers = all(_parse(c) is not None for c in header)  # data, not names
+        hint = "; the first row holds numbers: add a header row of column names" if numbers else ""
+        raise ValueError(f"{where}: no target column {target!r}; the columns are {header}{hint}")
     if len(header) < 2:
         raise ValueError(f"{where}: no feature columns besides the target {target!r}")
     if not rows:
