@@ -110,9 +110,13 @@ def test_steps_ties_are_broken_by_the_final_loss(short):
 
 def test_same_seed_same_race_and_another_seed_other_starts(short):
     same = fair_race(QUAD, ("gd", "momentum", "adam"), budget=5, starts=3, grid=8, metric="loss")
-    for a, b in zip(short.entries, same.entries, strict=True):
-        assert a.name == b.name and a.hyperparameters == b.hyperparameters
+    # the constructors name the same rules: the same race
+    built = fair_race(QUAD, (ds.gd, ds.momentum, ds.adam), budget=5, starts=3, grid=8,
+                      metric="loss")  # fmt: skip
+    for a, b, c in zip(short.entries, same.entries, built.entries, strict=True):
+        assert a.name == b.name == c.name and a.hyperparameters == b.hyperparameters
         np.testing.assert_array_equal(a.final_loss, b.final_loss)
+        np.testing.assert_array_equal(a.final_loss, c.final_loss)
     other = fair_race(QUAD, ("gd", "momentum", "adam"), budget=5, starts=3, grid=8,
                       metric="loss", seed=1)  # fmt: skip
     assert not np.array_equal(other.race_starts, short.race_starts)
@@ -134,6 +138,8 @@ def test_tune_all_adds_the_second_hyperparameter_on_a_decay_grid():
     [
         ((QUAD, ["nope"]), {}, ValueError, "unknown optimizer 'nope'; valid names: gd"),
         ((QUAD, [3]), {}, TypeError, "each rule must be a name"),
+        ((QUAD, [ds.annealing]), {}, ValueError, "'annealing' is not one of the registry's"),
+        ((QUAD, [ds.adam(0.1)]), {}, TypeError, "each rule must be a name"),
         ((QUAD, []), {}, TypeError, "rules must be a non-empty list"),
         ((QUAD, ["gd", "GD"]), {}, ValueError, "gd is listed twice"),
         ((QUAD, ["lookahead-nesterov"]), {}, ValueError, "evaluates the gradient twice"),

@@ -137,6 +137,11 @@ def test_heavy_ball_boundary_is_two_one_plus_beta_over_l(quadratic):
     assert (m.x_name, m.y_name) == ("lr", "beta") and m.boundary["exact"]
     np.testing.assert_allclose(m.boundary["x"], 2.0 * (1.0 + m.boundary["y"]), rtol=1e-5)
     _check_rows(m, lambda beta: 2.0 * (1.0 + beta))
+    # the constructor names the same rule: the same map
+    by_constructor = stability_map(quadratic, ds.momentum, x_range=(0.5, 8.0),
+                                   y_range=(0.0, 0.9), resolution=24)  # fmt: skip
+    assert by_constructor.rule == "momentum"
+    np.testing.assert_array_equal(by_constructor.final_loss, m.final_loss)
 
 
 def test_nesterov_and_ema_boundaries(quadratic):

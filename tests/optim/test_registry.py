@@ -98,8 +98,14 @@ def test_get_normalises_and_rejects():
     assert registry.get(" AdamW ") is registry.get("adam_w") is registry.get("adamw")
     with pytest.raises(ValueError, match=r"unknown optimizer 'lbfgs'; valid names: gd, momentum"):
         registry.get("lbfgs")
-    with pytest.raises(TypeError, match="must be a string; got 3"):
+    with pytest.raises(TypeError, match=r"must be a registry name \('adam'\) or its constructor"):
         registry.get(3)
+    # a constructor names its entry; anything else callable, or what a constructor built, not
+    assert registry.get(ds.adam) is registry.get("adam") and registry.get(ds.gd).name == "gd"
+    with pytest.raises(ValueError, match=r"'scale' is not one of the registry's update rules"):
+        registry.get(ds.scale)
+    with pytest.raises(TypeError, match=r"pass the constructor \(descend.adam\), not an optimizer"):
+        registry.get(ds.adam(0.1))
     with pytest.raises(ValueError, match="has no hyperparameter 'alpha'; valid: lr, b1"):
         registry.get("adam").hyperparameter("alpha")
     with pytest.raises(TypeError, match=r"unknown hyperparameter\(s\) alpha; valid: lr, b1"):

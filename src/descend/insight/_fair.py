@@ -153,9 +153,12 @@ def _rule(item: Any) -> tuple[Any, dict[str, float]]:
     else:
         name, fixed = item, {}
     if not isinstance(name, str):
+        if callable(name) and not hasattr(name, "init"):  # a constructor: descend.adam
+            return registry.get(name), dict(fixed)
         raise TypeError(
-            f"rules: each rule must be a name from descend.optim.registry.names() or a "
-            f"(name, {{hyperparameter: value}}) pair; got {item!r}"
+            f"rules: each rule must be a name from descend.optim.registry.names() (or its "
+            f"constructor, descend.adam) or a (name, {{hyperparameter: value}}) pair; got "
+            f"{item!r}"
         )
     key = name.strip().lower().replace("_", "-")
     if key in REFUSED:

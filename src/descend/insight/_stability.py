@@ -187,7 +187,7 @@ def _spread(span: tuple[float, float], scale: str, n: int) -> np.ndarray:
 
 def stability_map(
     surface: Any,
-    rule: str,
+    rule: str | Callable[..., Any],
     *,
     x: str = "lr",
     y: str | None = None,
@@ -204,7 +204,8 @@ def stability_map(
 
     Args:
         surface: a Surface (any dimension) or a plain function (then ``start`` is required).
-        rule: a registry name (``descend.optim.registry.names()``): "gd", "momentum", ...
+        rule: a registry name (``descend.optim.registry.names()``): "gd", "momentum", ...,
+            or its constructor (``descend.momentum``).
         x, y: two of its numeric hyperparameters. ``y`` defaults to the second one (beta for
             momentum, b1 for Adam); a rule with one (gd) gives a one-row map over ``x``.
         x_range, y_range: ``(low, high)``; by default the registry's typical span, widened
@@ -220,10 +221,9 @@ def stability_map(
     known minimum nearest the start, ``L`` being the largest eigenvalue of ``jax.hessian``
     there.
     """
-    if not isinstance(rule, str):
-        raise TypeError(f"rule must be a rule's name such as 'momentum'; got {rule!r}")
     check.untraced("stability_map", x_range, y_range, tol, start, fixed)
     entry = registry.get(rule)
+    rule = entry.name  # a constructor (descend.momentum) is named as its entry
     names = entry.hyperparameter_names()
     if y is None and x == names[0] and len(names) > 1:
         y = names[1]

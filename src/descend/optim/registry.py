@@ -286,12 +286,30 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get(name: str) -> OptimizerEntry:
+def get(name: str | Callable[..., Transform]) -> OptimizerEntry:
     """The entry of the rule called ``name`` (case-insensitive; ``-``, ``_`` and spaces are
-    ignored, so ``"AdamW"`` and ``"adam_w"`` name the same). ``TypeError`` for a name that is
-    not a string; ``ValueError`` for an unknown one, listing the valid names."""
+    ignored, so ``"AdamW"`` and ``"adam_w"`` name the same), or of the rule whose constructor
+    ``name`` is (``descend.adam``). ``TypeError`` for anything else; ``ValueError`` for an
+    unknown name or a constructor the registry does not hold, listing the valid names."""
+    if callable(name) and not isinstance(name, str):
+        entry = next((e for e in _ENTRIES if e.constructor is name), None)
+        if entry is None:
+            what = getattr(name, "__name__", type(name).__name__)
+            raise ValueError(
+                f"{what!r} is not one of the registry's update rules; valid names: "
+                f"{', '.join(names())}"
+            )
+        return entry
     if not isinstance(name, str):
-        raise TypeError(f"optimizer name must be a string; got {name!r} ({type(name).__name__})")
+        built = (
+            ": pass the constructor (descend.adam), not an optimizer it built"
+            if hasattr(name, "init")
+            else ""
+        )
+        raise TypeError(
+            f"an update rule must be a registry name ('adam') or its constructor "
+            f"(descend.adam); got {name!r} ({type(name).__name__}){built}"
+        )
     key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     if key not in _REGISTRY:
         raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
