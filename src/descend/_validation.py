@@ -452,24 +452,25 @@ def boolean(name: str, value: Any, *, none: bool = False) -> bool | None:
     """
     if none and value is None:
         return None
-    allowed = "True, False or None" if none else "True or False"
-    if not is_concrete(value):
-        raise TypeError(_traced_switch(name, allowed, value))
-    if not _is_bool(value):
-        raise TypeError(f"{name} must be {allowed}; got {value!r}")
-    return bool(value)
+    return _switch(name, value, "True, False or None" if none else "True or False")
 
 
 def progress(value: Any) -> Any:
     """A progress option: ``True`` or ``False``, or a text stream to write the bar to (an
     object with a ``write`` method), returned as it is."""
-    allowed = "True, False or a text stream (an object with a write method)"
     if hasattr(value, "write"):
         return value
+    return _switch(
+        "progress", value, "True, False or a text stream (an object with a write method)"
+    )
+
+
+def _switch(name: str, value: Any, allowed: str) -> bool:
+    """``value`` as a bool: a Python or NumPy bool, else a ``TypeError`` saying ``allowed``."""
     if not is_concrete(value):
-        raise TypeError(_traced_switch("progress", allowed, value))
+        raise TypeError(_traced_switch(name, allowed, value))
     if not _is_bool(value):
-        raise TypeError(f"progress must be {allowed}; got {value!r}")
+        raise TypeError(f"{name} must be {allowed}; got {value!r}")
     return bool(value)
 
 

@@ -507,7 +507,7 @@ def minimize(
         thinned=records < records_needed(max_steps, record_every),
         record_path=bool(record_path),
         patience=patience,
-        maximize=bool(maximize),
+        maximize=maximize,
         progress_every=every,
         use_ftol=_maybe_positive(ftol),
         use_floor=_maybe_positive(tol),

@@ -153,7 +153,7 @@ def _rule(item: Any) -> tuple[Any, dict[str, float]]:
     else:
         name, fixed = item, {}
     if not isinstance(name, str):
-        if callable(name) and not hasattr(name, "init"):  # a constructor: descend.adam
+        if callable(name):  # a constructor: descend.adam
             return registry.get(name), dict(fixed)
         raise TypeError(
             f"rules: each rule must be a name from descend.optim.registry.names() (or its "

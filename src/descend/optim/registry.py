@@ -291,7 +291,7 @@ def get(name: str | Callable[..., Transform]) -> OptimizerEntry:
     ignored, so ``"AdamW"`` and ``"adam_w"`` name the same), or of the rule whose constructor
     ``name`` is (``descend.adam``). ``TypeError`` for anything else; ``ValueError`` for an
     unknown name or a constructor the registry does not hold, listing the valid names."""
-    if callable(name) and not isinstance(name, str):
+    if callable(name):
         entry = next((e for e in _ENTRIES if e.constructor is name), None)
         if entry is None:
             what = getattr(name, "__name__", type(name).__name__)

@@ -27,6 +27,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from descend import _validation as check
 from descend.engine import StopReason
 from descend.engine._fit import fit
 from descend.optim import registry
@@ -379,5 +380,5 @@ class DescendEstimator(BaseEstimator):
         X = (X - self.feature_mean_) / self.feature_scale_
         model = cached_model(*self._spec)
         with jax.enable_x64(True):
-            params = jax.tree.map(lambda a: jax.device_put(np.asarray(a, np.float64)), self.params_)
-            return np.asarray(_predictor(model)(params, jax.device_put(X)))
+            params = jax.tree.map(lambda a: check.as_jax(np.asarray(a, np.float64)), self.params_)
+            return np.asarray(_predictor(model)(params, check.as_jax(X)))

@@ -348,7 +348,7 @@ def _never_left(s: dict[str, Any], ev: list[str]) -> tuple[str, list[str], str]:
     still creeps down, or its noise hides whether it moves at all. Both say the rate is too
     low to leave the start. A curve that is 0 throughout (a non-negative loss at its floor
     from the first step) is ``converged``: there was nothing to remove."""
-    if s["start"] == 0 and s["lowest"] == 0 and s["noise"] == 0 and s["level"] == 0:
+    if s["lowest"] == 0 and s["peak"] == 0:  # no loss below 0 and none above: all zeros
         ev.append("its loss is 0 from the first step to the last: at its floor from the start")
         return "converged", ev, ADVICE["converged"].format(where=" at 0")
     # `<=`: a curve that does not move at all (no noise, and a level of 0 when it sits on
