@@ -4,7 +4,9 @@ persistent cache on; pointing it at a session folder keeps the user's cache unto
 import os
 import warnings
 
+import jax
 import pytest
+from jax.experimental.compilation_cache import compilation_cache
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -13,7 +15,14 @@ def study_cache(tmp_path_factory):
     path = tmp_path_factory.mktemp("descend-jax-cache")
     old = os.environ.get("DESCEND_CACHE_DIR")
     os.environ["DESCEND_CACHE_DIR"] = str(path)
+    # the suite's own cache (tests/conftest.py) is set aside: a study finds JAX as a user's
+    # process does, with no cache folder, and turns its own on
+    suite_cache = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    compilation_cache.reset_cache()
     yield path
+    jax.config.update("jax_compilation_cache_dir", suite_cache)
+    compilation_cache.reset_cache()
     if old is None:
         os.environ.pop("DESCEND_CACHE_DIR", None)
     else:
