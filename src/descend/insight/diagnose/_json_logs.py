@@ -1,7 +1,9 @@
 """JSON logs: a list of numbers; a dict of lists (Keras's ``history.history``); a dict of
 series ``{"steps": [...], "values": [...]}`` (Sacred's ``metrics.json``); a list of records
 (Hugging Face's ``log_history``; records without the column are skipped); a dict holding such
-a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``); the TensorBoard
+a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``); a dict of data sets
+of dicts of lists (XGBoost's ``evals_result()``, LightGBM's ``evals_result_``, CatBoost's
+``get_evals_result()``), read as columns ``set-metric``, XGBoost's printed names; the TensorBoard
 UI's export of one scalar, ``[[wall_time, step, value], ...]``; or JSON lines, one record (or
 one number) a line (a last line cut short, without a newline after it, is left out).
 
@@ -16,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from descend.insight.diagnose._log_columns import Column, from_lists, number
+from descend.insight.diagnose._printed_logs import falling_metric
 
 #: The TensorBoard UI names its downloads ``run-<run>-tag-<tag>.json``.
 _EXPORT_TAG = re.compile(r"tag-(.+?)\.json$", re.I)
@@ -70,6 +73,19 @@ def _series(data: Mapping) -> list[tuple[float, str, Any]]:
     return out
 
 
+def _evals_result(data: Mapping) -> dict[str, list[Any]]:
+    """The boosting libraries' ``{data set: {metric: [value per iteration]}}`` as columns
+    ``"set-metric"``, the metrics that fall as a model learns first (an AUC is not a loss)."""
+    columns = {
+        f"{split}-{metric}": values
+        for split, metrics in data.items()
+        if isinstance(metrics, Mapping)
+        for metric, values in metrics.items()
+        if isinstance(values, list)
+    }
+    return dict(sorted(columns.items(), key=lambda c: not falling_metric(c[0].lower())))
+
+
 def _triple(row: Any) -> bool:
     return (
         isinstance(row, list)
@@ -87,6 +103,7 @@ def _lists(data: Any, path: str) -> dict[str, list[Any]]:
         series = _series(data)
         if series and not columns:
             return by_step(series)
+        columns = columns or _evals_result(data)
         if not columns:
             raise ValueError(
                 f'{path}: a JSON object needs lists of values (e.g. "loss": '
