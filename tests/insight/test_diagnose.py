@@ -196,6 +196,31 @@ def test_a_curve_of_zeros_is_converged(n):
     assert "too high" not in str(d)
 
 
+@pytest.mark.parametrize(
+    "loss",
+    [
+        np.linspace(0.0, 1.0, 50),  # a loss of 0 at the start, then rising
+        np.r_[np.zeros(10), np.linspace(0.0, 1.0, 40)],
+        np.linspace(-5.0, -3.0, 50),  # below zero, rising from its start
+    ],
+)
+def test_a_curve_that_rises_from_its_floor_is_too_high(loss):
+    # it starts at its lowest value, 0 or below, where no ratio to the start means anything:
+    # the curve from 0 read plateau, "never rose above 1x its start" (its range taken for
+    # its start), and the one below zero too
+    d = diagnose(loss)
+    assert d.label == "too_high"
+    assert "starts at its lowest value" in d.evidence[0] and "made it worse" in d.evidence[0]
+
+
+def test_a_curve_below_zero_that_hardly_rises_from_its_start_is_not_too_high():
+    # -2.1 then -2.0 with noise: 5% of the start's size up, under the 10% a rise needs
+    rng = np.random.default_rng(0)
+    d = diagnose(np.r_[-2.1, -2.0 + 0.01 * rng.normal(size=99)])
+    assert d.label != "too_high" and "never left its start" in d.evidence[0]
+    assert "1x its start" not in str(d)
+
+
 def test_a_plateau_run_from_the_flat_start():
     res = ds.minimize(ds.surfaces.get("plateau"), None, ds.gd(0.05), max_steps=1000)
     d = diagnose(res)

@@ -8,6 +8,11 @@ its block means. The rules are tried in this order; the first that fires decides
     a loss is NaN or infinite; or the engine that ran the curve stopped it as diverged; or
     ``peak >= BLOWUP_FACTOR`` (descend's own divergence rule: ``1e4`` times the start); or the
     curve ends ``RUNAWAY_FACTOR`` times above its start (on its way there).
+``too_high`` (rose from its floor)
+    the curve starts at its lowest point, 0 or below, where a ratio to the start means
+    nothing, and ends ``FLOOR_RISE`` of the way up its range, ``RISE_SIGMAS`` robust standard
+    errors of one value and ``RISE_END - 1`` of the start's size above its start: the run
+    made it worse.
 ``too_low`` or ``plateau`` (never left its start)
     without gradient norms or an engine that judged it converged, the run removed less than
     ``PLATEAU_PROGRESS`` of its starting loss and never went ``NEVER_LEFT_PEAK`` times above
@@ -75,6 +80,7 @@ NOISE_SIGMAS = 6.0  # ... and a spike, a rise or a rebound of its block means 6 
 CYCLE_SIGMAS = 3.0  # an oscillation's median rise: 3 standard errors (noise gives about 1)
 SPIKE_SIGMAS = 3.0  # in a curve read as it is, a spike: 3 robust standard errors of a move
 RISE_SIGMAS = 3.0  # ending above the start: by 3 standard errors of start and end together
+FLOOR_RISE = 0.5  # a curve that starts at its lowest point and ends in the upper half of its range
 NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
 RELATIVE_REBOUND = 0.5  # ending 50% above the lowest level the run reached (from its floor)
 STALL = 0.01  # the loss fell by less than 1% of its level over the second half: stalled
@@ -371,12 +377,25 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
     if blown:
         return "diverged", blown, ADVICE["diverged"]
     ev: list[str] = []
+    if s["from_floor"]:  # measured from its start, on the scale of its range
+        rise = s["end_level"]
+        above = rise * s["scale"] >= (RISE_END - 1) * abs(s["start"])  # as RISE_END does
+        if above and rise >= FLOOR_RISE and rise >= RISE_SIGMAS * s["robust_noise"]:
+            ev.append(
+                f"the loss starts at its lowest value ({s['start']:.4g}) and ends "
+                f"{rise * s['scale']:.3g} above it, {_pct(rise)} of the way up its range: "
+                "the run made it worse"
+            )
+            return "too_high", ev, ADVICE["too_high"].format(how="the loss rises")
     never_left = s["progress"] < PLATEAU_PROGRESS and s["peak"] < NEVER_LEFT_PEAK
     # a gradient norm or the engine's own stop rule (gradient tolerance, float precision)
     # tells a minimum next to the start from a run that cannot leave it: the rules below
     if never_left and "grad_ratio" not in s and not curve.engine_converged:
         ev.append(
-            f"the run removed only {_pct(max(s['progress'], 0.0))} of the starting loss "
+            f"the loss starts at its lowest value ({s['start']:.4g}) and ends near it: it "
+            "never left its start"
+            if s["from_floor"]
+            else f"the run removed only {_pct(max(s['progress'], 0.0))} of the starting loss "
             f"(threshold {_pct(PLATEAU_PROGRESS)}) and never rose above {s['peak']:.3g}x its "
             f"start (threshold {NEVER_LEFT_PEAK:g}x): it never left its start"
         )

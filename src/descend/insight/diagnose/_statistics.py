@@ -118,7 +118,8 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
         whole = max(float(L[0]) - lowest, 0.0)
         baseline = min(lowest, w3 - min(tail_falls["remaining"], whole))
     scale = float(L[0]) - baseline
-    if not scale > 0:  # the curve starts at its lowest point and that point is 0 or below
+    from_floor = not scale > 0
+    if from_floor:  # the curve starts at its lowest point and that point is 0 or below
         scale = float(np.max(L)) - baseline
     scale = scale if scale > 0 else 1.0
     e = (L - baseline) / scale
@@ -128,6 +129,8 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
         "final": float(L[-1]),
         "baseline": baseline,
         "scale": scale,
+        # measured against the curve's range, not its start (there is no way down from it)
+        "from_floor": from_floor,
         "lowest": lowest,
         "lowest_index": lowest_index,
     }
