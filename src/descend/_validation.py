@@ -379,6 +379,15 @@ def transform(value: Any, *, gradient_steps: bool = True, where: str = "optimize
         )
     name = getattr(value, "__name__", None) if callable(value) else None
     hint = f" (call it: {name}())" if name else ""
+    if isinstance(value, str):  # a rule by name: build it with the registry's constructor
+        from descend.optim import registry
+
+        try:
+            made = registry.get(value).constructor.__name__
+            hint = f" {value!r}: build it, descend.{made}(...)"
+        except ValueError:
+            valid = ", ".join(registry.names())
+            hint = f" {value!r}, which names no update rule; valid names: {valid}"
     raise TypeError(
         "optimizer must be a Transform (such as descend.adam(1e-2) or an optax optimizer); "
         f"got {type(value).__name__}{hint}"

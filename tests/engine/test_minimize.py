@@ -385,6 +385,8 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"tol": -1.0}, ValueError, r"tol must be a finite number >= 0"),
         ({"optimizer": 0.1}, TypeError, r"optimizer must be a Transform .* got float"),
         ({"optimizer": "adam"}, TypeError, r"optimizer must be a Transform .* got str"),
+        ({"optimizer": "AdamW"}, TypeError, r"got str 'AdamW': build it, descend\.adamw\(\.\.\.\)"),
+        ({"optimizer": "sgd"}, TypeError, r"'sgd', which names no update rule; valid names: gd, "),
         ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
         ({"maximize": 1}, TypeError, r"maximize must be True or False; got 1"),
         ({"record_path": "no"}, TypeError, r"record_path must be True, False or None; got 'no'"),
