@@ -70,6 +70,23 @@ def test_full_batch_linear_regression_reaches_least_squares(x64):
     np.testing.assert_allclose(np.asarray(res.params["w"]).reshape(3), w_ls, atol=1e-6)
 
 
+def test_loss_is_the_mean_batch_loss_of_the_last_epoch(x64):
+    # full batch: the last epoch's loss is the mean squared error at the parameters of the
+    # step before the last, which a run one epoch shorter ends at (scikit-learn's loss_);
+    # the repr shows the same number, and a vmapped batch has one a run
+    X, y = centered_regression()
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    res = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), epochs=30, tol=None)
+    before = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), epochs=29, tol=None).params
+    w, b = np.asarray(before["w"]).reshape(3), float(before["b"])
+    np.testing.assert_allclose(float(res.loss), np.mean((X @ w + b - y) ** 2), rtol=1e-12)
+    assert f"loss {float(res.loss):.4g}" in repr(res)
+    lrs = jnp.array([0.05, 0.01])
+    fit = lambda lr: ds.fit(models.linear(3), "mse", (X, y), ds.gd(lr), epochs=30, tol=None)  # noqa: E731
+    each = jax.vmap(lambda lr: fit(lr).loss)
+    np.testing.assert_allclose(each(lrs)[0], float(res.loss), rtol=1e-9)
+
+
 def test_float32_data_under_x64_trains_float64_parameters(x64):
     """Under x64 a model's parameters are float64 while a data set (or a user's array) may be
     float32: the losses promote to float64, and the loop used to refuse the mix (a

@@ -110,6 +110,15 @@ class FitResult(Stopped):
     best_epoch: jax.Array
     history: FitHistory
 
+    @property
+    def loss(self) -> jax.Array:
+        """The training loss at the end: the mean batch loss of the last epoch run
+        (``history.loss[epochs - 1]``, scikit-learn's ``loss_``; NaN when no epoch ran), one
+        a run for a batch of runs."""
+        last = jnp.asarray(self.epochs)[..., None] - 1
+        final = jnp.take_along_axis(self.history.loss, jnp.maximum(last, 0), axis=-1)[..., 0]
+        return jnp.where(last[..., 0] >= 0, final, jnp.nan)
+
     def curves(self) -> dict[str, np.ndarray]:
         """The history of the epochs run, as NumPy arrays. For a batch of runs (from
         ``jax.vmap``) each array has the batch axes first and runs as long as the longest
@@ -120,11 +129,7 @@ class FitResult(Stopped):
     def __repr__(self) -> str:
         if traced(self):
             return run_repr("FitResult", self.reason, {}, {})
-        last = np.asarray(self.epochs)[..., None] - 1  # the loss of each run's last epoch
-        loss = np.asarray(self.history.loss)
-        final = np.take_along_axis(loss, np.maximum(last, 0), axis=-1)[..., 0]
-        final = np.where(last[..., 0] >= 0, final, np.nan)
-        numbers = {"epochs": self.epochs, "steps": self.steps, "loss": final}
+        numbers = {"epochs": self.epochs, "steps": self.steps, "loss": self.loss}
         return run_repr("FitResult", self.reason, numbers, {"params": self.params})
 
 
