@@ -99,6 +99,8 @@ BAD_INPUTS = [
     (["fit", "--data", "mnist"], "unknown data set 'mnist'; valid names: "),
     (["fit", "--data", "missing.csv", "--target", "y"], "missing.csv"),
     (["fit", "--data", "x.csv"], "--target is required for a CSV file"),
+    (["fit", "--data", "reg.csv"], "--target is required for a CSV file (reg.csv): name the "
+     "column to predict, one of a, y"),
     (["fit", "--data", "diabetes", "--model", "logistic"], "is for classification"),
     (["fit", "--data", "iris", "--model", "linear"], "is for regression"),
     (["fit", "--data", "iris", "--model", "logistic"], "needs 2 classes; this data has 3"),

@@ -8,6 +8,7 @@ says, in one line on standard error, what was wrong and what is allowed (exit st
 from __future__ import annotations
 
 import argparse
+import csv
 import inspect
 import json
 import math
@@ -25,6 +26,7 @@ from descend.engine import annealing, lookahead_nesterov
 from descend.optim import registry
 from descend.problems import data as data_lib
 from descend.problems import losses, models, surfaces
+from descend.problems.data._sources import csv_columns
 from descend.study._problem import GENERATED as SPEC_GENERATED
 from descend.study._problem import MODELS as MODELS  # the models a spec names, re-exported
 
@@ -554,7 +556,12 @@ def load_data(name: str, target: str | None) -> Any:
     does); a classification set needs at least two classes."""
     if is_csv(name):
         if not target:
-            raise UsageError(f"--target is required for a CSV file ({name})")
+            try:  # the columns to choose from, when the file can be read
+                columns = ", ".join(csv_columns(name))
+            except (OSError, ValueError, csv.Error):
+                columns = ""
+            hint = f": name the column to predict, one of {columns}" if columns else ""
+            raise UsageError(f"--target is required for a CSV file ({name}){hint}")
         try:
             dataset = data_lib.read_csv(name, target)
         except (ValueError, FileNotFoundError, IsADirectoryError) as err:

@@ -111,6 +111,17 @@ def _delimiter(handle: io.StringIO) -> str:
     return next((d for d in (",", ";", "\t") if d in header), ",")
 
 
+def csv_columns(path: str | os.PathLike[str]) -> list[str]:
+    """The column names in a CSV file's first non-blank row, read as :func:`read_csv` reads
+    them (``OSError`` or ``ValueError`` when the file cannot be read)."""
+    where = f"read_csv({str(path)!r})"
+    handle = io.StringIO(decode_text(read_bytes(Path(path), MAX_CSV_BYTES), where), newline="")
+    for cells in csv.reader(handle, delimiter=_delimiter(handle)):
+        if any(c.strip() for c in cells):
+            return [c.strip() for c in cells]
+    return []
+
+
 def read_csv(
     path: str | os.PathLike[str],
     target: str,
