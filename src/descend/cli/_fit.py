@@ -49,7 +49,7 @@ from descend.engine import fit
 from descend.engine._fit import MAX_EPOCHS
 from descend.problems import data as data_lib
 from descend.problems import metrics
-from descend.problems.data._prepare import target_scaler
+from descend.problems.data._prepare import auto_batch, target_scaler
 
 #: The learning rate of ``-o NAME`` without ``lr``, by ``--model`` (``descend.sklearn``'s
 #: ``learning_rate="auto"``): ``SGD*``'s ``eta0`` for the linear models, ``MLP*``'s
@@ -92,13 +92,6 @@ def still_falling(curve: Any, at_max: bool, tol: float | None, patience: int) ->
         return None
     fall = (loss[-window - 1] - loss[-1]) / window
     return float(fall) if fall > (TOL if tol is None else tol) else None
-
-
-def auto_batch(n: int) -> int:
-    """``--batch-size auto``: ``min(200, ceil(n / 10))`` samples, at least 1, so that an
-    epoch takes at least ``min(n, 10)`` steps (the rule of ``descend.sklearn``'s
-    ``batch_size="auto"``; see its Notes)."""
-    return max(1, min(200, math.ceil(n / 10)))
 
 
 def _batch(text: str, n: int | None) -> int | None:

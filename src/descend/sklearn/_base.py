@@ -32,7 +32,7 @@ from descend.engine import StopReason
 from descend.engine._fit import fit
 from descend.optim import registry
 from descend.problems import models
-from descend.problems.data._prepare import Standardizer
+from descend.problems.data._prepare import Standardizer, auto_batch
 from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
 #: The update rules ``optimizer`` may name: every rule of ``descend.optim.registry`` (each
@@ -43,8 +43,6 @@ OPTIMIZERS = {name: registry.get(name).constructor for name in registry.names()}
 #: the linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
 AUTO_RATES = {"linear": 1e-2, "logistic": 1e-2, "mlp": 1e-3}
 
-#: ``batch_size="auto"`` is ``min(MAX_AUTO_BATCH, ceil(n / MIN_STEPS_PER_EPOCH))``.
-MAX_AUTO_BATCH, MIN_STEPS_PER_EPOCH = 200, 10
 
 #: The fitted statistics of ``standardize`` (see ``DescendEstimator._scales``).
 SCALE_ATTRIBUTES = ("feature_mean_", "feature_scale_", "target_mean_", "target_scale_")
@@ -75,14 +73,6 @@ def _predictor(model: Any) -> Any:
     """``model.apply`` as one compiled program per input shape (the eager call compiled each
     of its operations for each new shape: twice the time of a prediction on new data)."""
     return jax.jit(model.apply)
-
-
-def auto_batch(n: int) -> int:
-    """``batch_size="auto"``: ``min(200, ceil(n / 10))`` samples, at least 1, so that every
-    epoch takes at least ``min(n, 10)`` steps (``MLP*``'s ``min(200, n)`` takes one step an
-    epoch on 200 samples or fewer, too few to learn in 200 epochs) and large data sets get
-    ``MLP*``'s batches of 200."""
-    return max(1, min(MAX_AUTO_BATCH, math.ceil(n / MIN_STEPS_PER_EPOCH)))
 
 
 def _numpy(tree: Any) -> Any:

@@ -14,6 +14,19 @@ from descend.problems.data._dataset import Dataset
 _PART_NAMES = {2: ("train", "test"), 3: ("train", "validation", "test")}
 
 
+#: ``batch_size="auto"`` is ``min(MAX_AUTO_BATCH, ceil(n / MIN_STEPS_PER_EPOCH))``.
+MAX_AUTO_BATCH, MIN_STEPS_PER_EPOCH = 200, 10
+
+
+def auto_batch(n: int) -> int:
+    """The automatic batch size of ``n`` training samples, ``min(200, ceil(n / 10))``, at
+    least 1 (the estimators' ``batch_size="auto"``, ``descend fit --batch-size auto``): every
+    epoch takes at least ``min(n, 10)`` steps (scikit-learn's ``MLP*`` take ``min(200, n)``,
+    one step an epoch on 200 samples or fewer, too few to learn in 200 epochs) and large data
+    sets get ``MLP*``'s batches of 200."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(n / MIN_STEPS_PER_EPOCH)))
+
+
 def _apportion(n: int, fractions: Sequence[float]) -> list[int]:
     """``n`` split in proportion to ``fractions`` by largest remainders (Hamilton's method).
 
