@@ -49,12 +49,12 @@ from descend.engine import fit
 from descend.engine._fit import MAX_EPOCHS
 from descend.problems import data as data_lib
 from descend.problems import metrics
+from descend.problems.data._prepare import AUTO_RATES as MODEL_RATES
 from descend.problems.data._prepare import auto_batch, target_scaler
 
 #: The learning rate of ``-o NAME`` without ``lr``, by ``--model`` (``descend.sklearn``'s
-#: ``learning_rate="auto"``): ``SGD*``'s ``eta0`` for the linear models, ``MLP*``'s
-#: ``learning_rate_init`` for an MLP.
-AUTO_RATES = {"auto": 1e-2, "linear": 1e-2, "logistic": 1e-2, "softmax": 1e-2, "mlp": 1e-3}
+#: ``learning_rate="auto"``); ``--model auto`` picks a linear model.
+AUTO_RATES = {"auto": MODEL_RATES["linear"], **MODEL_RATES}
 #: The default of ``--tol`` (scikit-learn's ``MLP*.tol``), and the fall per epoch above which
 #: a run stopped by ``--epochs`` is reported as not converged when ``--tol none``.
 TOL = 1e-4

@@ -32,16 +32,12 @@ from descend.engine import StopReason
 from descend.engine._fit import fit
 from descend.optim import registry
 from descend.problems import models
-from descend.problems.data._prepare import Standardizer, auto_batch
+from descend.problems.data._prepare import AUTO_RATES, Standardizer, auto_batch
 from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
 #: The update rules ``optimizer`` may name: every rule of ``descend.optim.registry`` (each
 #: takes the learning rate first).
 OPTIMIZERS = {name: registry.get(name).constructor for name in registry.names()}
-
-#: ``learning_rate="auto"`` by model: ``SGDRegressor``'s and ``SGDClassifier``'s ``eta0`` for
-#: the linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
-AUTO_RATES = {"linear": 1e-2, "logistic": 1e-2, "mlp": 1e-3}
 
 
 #: The fitted statistics of ``standardize`` (see ``DescendEstimator._scales``).

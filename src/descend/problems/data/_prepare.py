@@ -14,6 +14,10 @@ from descend.problems.data._dataset import Dataset
 _PART_NAMES = {2: ("train", "test"), 3: ("train", "validation", "test")}
 
 
+#: The automatic learning rate by model (the estimators' ``learning_rate="auto"``, ``descend
+#: fit -o NAME`` without ``lr``): ``SGDRegressor``'s and ``SGDClassifier``'s ``eta0`` for the
+#: linear models, ``MLPRegressor``'s and ``MLPClassifier``'s ``learning_rate_init`` for MLPs.
+AUTO_RATES = {"linear": 1e-2, "logistic": 1e-2, "softmax": 1e-2, "mlp": 1e-3}
 #: ``batch_size="auto"`` is ``min(MAX_AUTO_BATCH, ceil(n / MIN_STEPS_PER_EPOCH))``.
 MAX_AUTO_BATCH, MIN_STEPS_PER_EPOCH = 200, 10
 
