@@ -23,9 +23,7 @@ that median, then by the share of failed seeds (fewer first), then by the share 
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from descend._files import written_whole
+from descend.insight.plots._common import figure_uri
 from descend.study import _report_figures as figs
 from descend.study._store import Store
 
@@ -238,13 +237,6 @@ def _seeds_text(seeds: tuple[int, ...]) -> str:
 # -- the page -----------------------------------------------------------------------------------
 
 
-def figure_uri(fig: Any, dpi: int = 80) -> str:
-    """A matplotlib figure as a ``data:image/png;base64,...`` URI."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _number(value: float, goal: str) -> str:
     if np.isinf(value):
         return "half the seeds or more failed"
@@ -302,7 +294,7 @@ def _facts_html(report: Report) -> str:
 def _figure(fig: Any, alt: str, caption: str, kind: str) -> str:
     e = html.escape
     return (
-        f'<figure data-figure="{e(kind)}"><img alt="{e(alt)}" src="{figure_uri(fig)}">'
+        f'<figure data-figure="{e(kind)}"><img alt="{e(alt)}" src="{figure_uri(fig, dpi=80)}">'
         f"<figcaption>{e(caption)}</figcaption></figure>"
     )
 

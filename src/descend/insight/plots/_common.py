@@ -7,6 +7,8 @@ matplotlib backend as it was."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,13 @@ def save(fig: Figure, path: Any, *, dpi: int = 110) -> Figure:
     with written_whole(path) as partial:
         fig.savefig(partial, dpi=dpi, bbox_inches="tight")
     return fig
+
+
+def figure_uri(fig: Figure, dpi: int = 90) -> str:
+    """``fig`` as a ``data:image/png;base64,...`` URI, for a page that holds its figures."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def new_figure(figsize: tuple[float, float] = (7.0, 5.5), **kwargs: Any) -> tuple[Figure, Any]:

@@ -3,12 +3,10 @@ anything outside the file."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Sequence
-from typing import Any
 
+from descend.insight.plots._common import figure_uri
 from descend.insight.tour._core import Claim
 
 COLOURS = {"holds": "#1a7f37", "does not hold": "#cf222e", "depends": "#9a6700"}
@@ -18,13 +16,6 @@ STYLE = (
     "td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}"
     ".verdict{font-weight:bold}img{max-width:100%}"
 )
-
-
-def figure_uri(fig: Any) -> str:
-    """A matplotlib figure as a ``data:image/png;base64,...`` URI."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _section(c: Claim) -> str:
