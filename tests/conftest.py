@@ -82,11 +82,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 # XLA's compilation is most of the suite's time, and many tests build the same programs (the
-# same loss, rule and loop, from different Python functions): one compilation cache on disk,
-# shared by the pytest-xdist workers, turns the repeats into a read (about 12% of the suite's
-# CPU time, measured with jax.monitoring). The executables are XLA's own, so the tests still
-# run what users run. A fresh folder each session; DESCEND_TEST_JAX_CACHE names one to keep
-# between sessions, or "off".
+# same loss, rule and loop, from different Python functions): a compilation cache on disk
+# turns the repeats into a read (12% less compile time, measured with jax.monitoring; see
+# BENCHMARKS.md). The executables are XLA's own, so the tests still run what users run. Each
+# pytest-xdist worker has a folder of its own (sharing one saved no more, and one process
+# never reads what another is writing), fresh each session; DESCEND_TEST_JAX_CACHE names a
+# folder to keep between sessions, or "off".
 _CACHE_VARIABLE = "DESCEND_TEST_JAX_CACHE"
 
 
@@ -97,9 +98,11 @@ def pytest_configure(config):
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     folder = os.environ[_CACHE_VARIABLE]
     if folder != "off":
-        jax.config.update("jax_compilation_cache_dir", folder)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        jax.config.update("jax_compilation_cache_dir", os.path.join(folder, worker))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        # a worker may read an entry the other is still writing: it then compiles, and says so
+        # two threads of a worker (a study's chunks, the playground's requests) may compile
+        # one program at once, and one read the entry the other is writing: it compiles
         config.addinivalue_line(
             "filterwarnings", "ignore:Error reading persistent compilation cache entry"
         )
