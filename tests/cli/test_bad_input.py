@@ -98,7 +98,7 @@ BAD_INPUTS = [
     (["fit", "--data", "afile/x.csv", "--target", "y"], "afile/x.csv"),
     (["fit", "--data", "mnist"], "unknown data set 'mnist'; valid names: "),
     (["fit", "--data", "missing.csv", "--target", "y"], "missing.csv"),
-    (["fit", "--data", "x.csv"], "--target is required for a CSV file"),
+    (["fit", "--data", "x.csv"], "read_csv: no such file: 'x.csv'"),
     (["fit", "--data", "reg.csv"], "--target is required for a CSV file (reg.csv): name the "
      "column to predict, one of a, y"),
     (["fit", "--data", "diabetes", "--model", "logistic"], "is for classification"),
