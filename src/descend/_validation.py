@@ -377,21 +377,25 @@ def transform(value: Any, *, gradient_steps: bool = True, where: str = "optimize
             "step (lookahead_nesterov() or annealing()), which evaluates the loss at points "
             "of its own: only descend.minimize runs those"
         )
-    name = getattr(value, "__name__", None) if callable(value) else None
-    hint = f" (call it: {name}())" if name else ""
-    if isinstance(value, str):  # a rule by name: build it with the registry's constructor
-        from descend.optim import registry
-
-        try:
-            made = registry.get(value).constructor.__name__
-            hint = f" {value!r}: build it, descend.{made}(...)"
-        except ValueError:
-            valid = ", ".join(registry.names())
-            hint = f" {value!r}, which names no update rule; valid names: {valid}"
+    if isinstance(value, str):
+        hint = _named_rule(value)
+    else:
+        name = getattr(value, "__name__", None) if callable(value) else None
+        hint = f" (call it: {name}())" if name else ""
     raise TypeError(
         "optimizer must be a Transform (such as descend.adam(1e-2) or an optax optimizer); "
         f"got {type(value).__name__}{hint}"
     )
+
+
+def _named_rule(text: str) -> str:
+    """How to build the update rule that ``text`` names, from the registry's constructor."""
+    from descend.optim import registry  # optim imports this module
+
+    try:
+        return f" {text!r}: build it, descend.{registry.get(text).constructor.__name__}(...)"
+    except ValueError:
+        return f" {text!r}, which names no update rule; valid names: {', '.join(registry.names())}"
 
 
 def rule(value: Any, where: str = "rule") -> Any:

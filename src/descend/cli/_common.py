@@ -558,8 +558,8 @@ def load_data(name: str, target: str | None) -> Any:
         if not target:
             try:  # the columns to choose from, when the file can be read
                 columns = ", ".join(csv_columns(name))
-            except FileNotFoundError:
-                raise UsageError(f"read_csv: no such file: {name!r}") from None
+            except FileNotFoundError as err:  # missing, a folder, a device: as read_csv says
+                raise UsageError(str(err)) from None
             except (OSError, ValueError, csv.Error):
                 columns = ""
             hint = f": name the column to predict, one of {columns}" if columns else ""

@@ -111,11 +111,25 @@ def _delimiter(handle: io.StringIO) -> str:
     return next((d for d in (",", ";", "\t") if d in header), ",")
 
 
+def _csv_text(path: str | os.PathLike[str]) -> io.StringIO:
+    """The decoded text of a CSV file; ``FileNotFoundError`` naming the path for one that is
+    missing, a folder or a device (a pipe is read: ``<(cut -d, -f2- data.csv)``)."""
+    file = Path(path)
+    kind = input_kind(file)
+    if kind != "file":
+        what = {"missing": "no such file", "folder": "is a directory, not a file"}.get(
+            kind, "is a device, not a file"
+        )
+        raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
+    where = f"read_csv({str(path)!r})"
+    return io.StringIO(decode_text(read_bytes(file, MAX_CSV_BYTES), where), newline="")
+
+
 def csv_columns(path: str | os.PathLike[str]) -> list[str]:
     """The column names in a CSV file's first non-blank row, read as :func:`read_csv` reads
-    them (``OSError`` or ``ValueError`` when the file cannot be read)."""
-    where = f"read_csv({str(path)!r})"
-    handle = io.StringIO(decode_text(read_bytes(Path(path), MAX_CSV_BYTES), where), newline="")
+    them (its ``FileNotFoundError``, or ``OSError`` or ``ValueError`` when the file cannot be
+    read)."""
+    handle = _csv_text(path)
     for cells in csv.reader(handle, delimiter=_delimiter(handle)):
         if any(c.strip() for c in cells):
             return [c.strip() for c in cells]
@@ -157,16 +171,10 @@ def read_csv(
     if not isinstance(target, str):
         raise TypeError(f"read_csv: target must be a column name (a string); got {target!r}")
     file = Path(path)
-    kind = input_kind(file)  # a pipe is read: <(cut -d, -f2- data.csv)
-    if kind != "file":
-        what = {"missing": "no such file", "folder": "is a directory, not a file"}.get(
-            kind, "is a device, not a file"
-        )
-        raise FileNotFoundError(f"read_csv: {what}: {str(path)!r}")
+    handle = _csv_text(path)
     where = f"read_csv({str(path)!r})"
     # a pipe (<(...), /dev/fd/63) has no name worth showing as the data set's
     name = "pipe" if stat.S_ISFIFO(os.stat(file).st_mode) else file.stem
-    handle = io.StringIO(decode_text(read_bytes(file, MAX_CSV_BYTES), where), newline="")
     if delimiter is None:
         delimiter = _delimiter(handle)
     reader = csv.reader(handle, delimiter=delimiter)
