@@ -110,6 +110,34 @@ def test_a_repr_taken_while_tracing_says_so_instead_of_failing():
     assert seen and seen[0].startswith("Result(traced")
 
 
+def test_a_result_of_shapes_prints_each_field_as_its_shape(data):
+    """``jax.eval_shape`` of a run gives ShapeDtypeStruct leaves, and ``jax.tree.map(lambda a:
+    a.shape, res)`` shape tuples: both printed by crashing inside the repr (a shape tuple
+    read as numbers, or "0 not finite")."""
+    x0 = jnp.ones(2)
+    shapes = jax.eval_shape(lambda: ds.minimize(quad, x0, ds.gd(0.1), max_steps=50))
+    text = repr(shapes)
+    assert text.startswith("Result(x=float32[2], loss=float32[], best_x=float32[2], ")
+    assert "history=History(rows=float32[51,5], count=int32[], " in text and "\n" not in text
+    fit_shapes = jax.eval_shape(lambda: train(data, 0.03, epochs=20))
+    text = repr(fit_shapes)
+    assert text.startswith("FitResult(params=(float32[], float32[3]), ")
+    assert "history=FitHistory(loss=float32[20], " in text
+
+    res = ds.minimize(quad, x0, ds.gd(0.1), max_steps=50)
+    tuples = jax.tree.map(lambda a: a.shape, res)
+    assert repr(tuples).startswith("Result(x=(2,), loss=(), ")
+    assert repr(tuples.history) == "History(rows=(51, 5), count=(), every=(), last=())"
+    sw = ds.sweep(quad, x0, ds.gd, lr=[0.01, 0.1], max_steps=50)
+    assert repr(jax.tree.map(lambda a: a.shape, sw)).startswith("Sweep(grid={'lr': (2,)}, ")
+
+
+def test_a_fit_history_prints_its_arrays_shapes_not_their_values(data):
+    text = repr(train(data, 0.03, epochs=20).history)
+    assert text.startswith("FitHistory(loss=float32[20], val_loss=float32[20], ")
+    assert text.endswith("step_loss=float32[20,4])") and "nan" not in text
+
+
 def test_sweep_and_restarts_print_their_grid_and_best_then_the_results_summary():
     sw = ds.sweep(quad, jnp.ones(2), ds.gd, lr=[0.01, 0.1, 5.0], max_steps=100)
     text = repr(sw)

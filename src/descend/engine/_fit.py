@@ -35,7 +35,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, keep_if, write_row
-from descend.engine._reprs import run_repr, traced
+from descend.engine._reprs import readable, run_repr, structure_repr
 from descend.engine._stop import Stopped, StopReason
 from descend.optim._base import apply_updates, value_at
 from descend.optim._combine import update_with_loss
@@ -57,7 +57,7 @@ _BITS_ROWS, _BITS_COLUMNS = 256, 1024
 
 
 @jax.tree_util.register_dataclass
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class FitHistory:
     """Per-epoch records (``epochs`` rows, NaN after the last epoch run) and per-step batch
     losses (``epochs x steps_per_epoch``). ``loss`` is the mean batch loss of each epoch
@@ -82,6 +82,10 @@ class FitHistory:
         steps = np.asarray(self.step_loss)[rows]
         cut["step_loss"] = steps.reshape((*steps.shape[:lead], -1))
         return cut
+
+    def __repr__(self) -> str:
+        """The arrays' shapes, never their values (``curves()`` of the result gives those)."""
+        return structure_repr(self)
 
 
 @jax.tree_util.register_dataclass
@@ -127,10 +131,10 @@ class FitResult(Stopped):
         return self.history.trimmed(int(epochs.max(initial=0)))
 
     def __repr__(self) -> str:
-        if traced(self):
-            return run_repr("FitResult", self.reason, {}, {})
+        if not readable(self.reason, self.epochs, self.steps, self.history.loss):
+            return structure_repr(self)  # no numbers to read (traced, eval_shape, shapes)
         numbers = {"epochs": self.epochs, "steps": self.steps, "loss": self.loss}
-        return run_repr("FitResult", self.reason, numbers, {"params": self.params})
+        return run_repr(self, self.reason, numbers, {"params": self.params})
 
 
 class Plan(NamedTuple):

@@ -3,6 +3,9 @@ reason, the steps, the losses and the shapes of the batched axes, never the hist
 
 A result from ``jax.vmap`` holds an array in every field; its repr counts the reasons
 (``reason: converged 12/diverged 4``) and gives each number's range (``steps 31..2000``).
+A result whose fields hold no numbers to read (tracers inside ``jit`` or ``vmap``,
+``jax.ShapeDtypeStruct`` leaves from ``jax.eval_shape``, whatever ``jax.tree.map`` put there,
+such as shapes) prints its fields' shapes instead (:func:`structure_repr`).
 """
 
 from __future__ import annotations
@@ -48,25 +51,66 @@ def span(values: Any) -> str:
     return text + (f" ({missing} not finite)" if missing else "")
 
 
+def readable(*values: Any) -> bool:
+    """Whether every value holds numbers to show: a NumPy or JAX array or scalar, not a
+    tracer, a ``jax.ShapeDtypeStruct``, a shape tuple or anything else ``jax.tree.map`` may
+    have put in a result's field."""
+    return all(
+        isinstance(v, (np.ndarray, np.generic, jax.Array)) and not isinstance(v, jax.core.Tracer)
+        for v in values
+    )
+
+
+def _has_shape(leaf: Any) -> bool:
+    return hasattr(leaf, "shape") and hasattr(leaf, "dtype")
+
+
+def _leaf_shape(leaf: Any) -> str:
+    """``float32[3,2]``: an array's (or a tracer's, or a ``ShapeDtypeStruct``'s) dtype and
+    shape; a Python number as NumPy would store it."""
+    shape = leaf.shape if _has_shape(leaf) else np.shape(leaf)
+    dtype = leaf.dtype if _has_shape(leaf) else np.asarray(leaf).dtype
+    return f"{dtype}[{','.join(str(d) for d in shape)}]"
+
+
 def shape_of(tree: Any) -> str:
     """``float32[16,2]`` for one array; ``(float32[3,1], float32[1])`` for a few (up to 4)
     arrays; ``12 arrays`` for a larger pytree."""
     leaves = jax.tree.leaves(tree)
     if len(leaves) > 4:
         return f"{len(leaves)} arrays"
-    shapes = []
-    for leaf in leaves:
-        dtype = leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
-        shapes.append(f"{dtype}[{','.join(str(d) for d in np.shape(leaf))}]")
+    shapes = [_leaf_shape(leaf) for leaf in leaves]
     return shapes[0] if len(shapes) == 1 else f"({', '.join(shapes)})"
 
 
-def run_repr(name: str, reason: Any, numbers: Mapping[str, Any], arrays: Mapping[str, Any]) -> str:
+def structure_repr(obj: Any, *, nested: bool = False) -> str:
+    """``Name(field=float32[2], ..., history=History(...))``: each field of a dataclass as
+    its shape (a pytree of arrays as :func:`shape_of`, anything else as :func:`brief`),
+    preceded by ``traced`` inside ``jit`` or ``vmap``. The repr of a result that holds no
+    numbers to read; static fields are left out."""
+    parts = ["traced"] if not nested and traced(obj) else []
+    for f in dataclasses.fields(obj):
+        if f.metadata.get("static") or not f.repr:
+            continue
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            text = structure_repr(value, nested=True)
+        elif (leaves := jax.tree.leaves(value)) and all(map(_has_shape, leaves)):
+            text = shape_of(value)
+        else:
+            text = brief(value)
+        parts.append(f"{f.name}={text}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+def run_repr(obj: Any, reason: Any, numbers: Mapping[str, Any], arrays: Mapping[str, Any]) -> str:
     """``Name(<reason>, key value, ..., key shape, ...)``: for one run the reason in words,
     for a batch ``batch=(shape)`` and the reasons counted. ``numbers`` are shown with
-    :func:`span`, ``arrays`` (pytrees) with :func:`shape_of`."""
-    if traced((reason, dict(numbers))):
-        return f"{name}(traced, batch={np.shape(reason)})"
+    :func:`span`, ``arrays`` (pytrees) with :func:`shape_of`; when they hold no numbers to
+    read, the fields' shapes (:func:`structure_repr`)."""
+    if not readable(reason, *numbers.values()):
+        return structure_repr(obj)
+    name = type(obj).__name__
     batch = np.shape(reason)
     parts = (
         [StopReason(int(reason)).text]
@@ -92,8 +136,10 @@ def brief(value: Any) -> str:
         return repr(value)
     if isinstance(value, float):
         return _number(value, False)
-    if isinstance(value, (np.ndarray, jax.Array, np.generic)):
+    if readable(value):
         return span(value) if np.size(value) == 1 else shape_of(value)
+    if _has_shape(value):  # a tracer, a ShapeDtypeStruct
+        return _leaf_shape(value)
     if isinstance(value, Mapping):
         text = "{" + ", ".join(f"{k!r}: {brief(v)}" for k, v in value.items()) + "}"
         return text if len(text) <= _TEXT else f"{{{len(value)} items}}"

@@ -18,7 +18,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
-from descend.engine._reprs import traced
+from descend.engine._reprs import readable, structure_repr, traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import numbers_of
@@ -37,7 +37,9 @@ class Restarts:
 
     def __repr__(self) -> str:
         """How many starts, which run is best, then the results' summary."""
-        if traced(self.best_index) or np.ndim(self.best_index):
+        if not (isinstance(self.best_index, int) or readable(self.best_index)):
+            return structure_repr(self)  # no numbers to read (traced, eval_shape, shapes)
+        if np.ndim(self.best_index):
             n = np.shape(self.starts)[-2]
             return f"Restarts(batch={np.shape(self.best_index)}, {n} starts each; {self.results!r})"
         if self.best_index < 0:

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend.engine._reprs import run_repr, shape_of, span, traced
+from descend.engine._reprs import readable, run_repr, shape_of, span, structure_repr
 from descend.engine._stop import Stopped, tally
 
 
@@ -115,8 +115,8 @@ class History:
         }
 
     def __repr__(self) -> str:
-        if traced(self.count):
-            return "History(traced)"
+        if not readable(self.count, self.rows):
+            return structure_repr(self)
         batch = np.shape(self.count)
         head = f"batch={batch}, " if batch else ""
         path = "None" if self.layout is None else shape_of(self.path)
@@ -181,4 +181,4 @@ class Result(Stopped):
             "grad_norm": self.grad_norm,
             "records": self.history.count,
         }
-        return run_repr("Result", self.reason, numbers, {"x": self.x})
+        return run_repr(self, self.reason, numbers, {"x": self.x})

@@ -23,7 +23,7 @@ from descend.engine._minimize import (
     check_runs_fit,
     minimize,
 )
-from descend.engine._reprs import span
+from descend.engine._reprs import readable, span, structure_repr
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import recipe_of, seed_parameters
@@ -46,6 +46,8 @@ class Sweep:
 
     def __repr__(self) -> str:
         """The grid's size and ranges, then the results' summary (never every array)."""
+        if not readable(*self.grid.values()):
+            return structure_repr(self)  # no numbers to read (traced, eval_shape, shapes)
         grid = ", ".join(f"{name} {span(values)}" for name, values in self.grid.items())
         return f"Sweep({len(self)} configurations: {grid}; results={self.results!r})"
 
