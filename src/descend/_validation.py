@@ -361,6 +361,33 @@ def _optimizer_kind(value: Any) -> str | None:
     return "gradient step" if hasattr(value, "step") else None
 
 
+_KINDS = {"data": "a data set", "model": "a model", "optimizer": "an optimizer"}
+
+
+def _looks_like(value: Any) -> str | None:
+    """Which argument of a training run ``value`` looks like: ``"data"`` (``X`` and ``y``),
+    ``"model"`` (``init`` and ``apply``), ``"optimizer"`` (a built one), or None."""
+    if hasattr(value, "X") and hasattr(value, "y"):
+        return "data"
+    if hasattr(value, "init") and hasattr(value, "apply"):
+        return "model"
+    return "optimizer" if _optimizer_kind(value) else None
+
+
+def in_order(function: str, **arguments: Any) -> None:
+    """A ``TypeError`` that names the order of ``function``'s ``arguments`` (given in that
+    order) when one of them is what another takes: a data set given as the loss, an
+    optimizer as the data. Without it the message would be about the misplaced value's
+    insides (``data: X must be real numbers; got <function init>``)."""
+    for name, value in arguments.items():
+        kind = _looks_like(value)
+        if kind is not None and kind != name and kind in arguments:
+            raise TypeError(
+                f"{function}: the {name} given is {_KINDS[kind]}; the arguments "
+                f"go {function}({', '.join(arguments)})"
+            )
+
+
 def transform(value: Any, *, gradient_steps: bool = True, where: str = "optimizer") -> Any:
     """``value`` when it is an optimizer: a Transform (``init`` and ``update``, descend's or
     optax's) or, with ``gradient_steps``, a gradient step (``init`` and ``step``:

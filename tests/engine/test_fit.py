@@ -286,6 +286,29 @@ def test_bad_data_values_and_a_rule_not_called_are_one_clear_error():
 
 
 @pytest.mark.parametrize(
+    ("order", "message"),
+    [("mdol", r"^fit: the loss given is a data set; the arguments go "
+              r"fit\(model, loss, data, optimizer\)$"),
+     ("lmdo", r"^fit: the loss given is a model;"),
+     ("mlod", r"^fit: the data given is an optimizer;"),
+     ("dlmo", r"^fit: the model given is a data set;"),
+     ("molm", r"^fit: the loss given is an optimizer;")],
+)  # fmt: skip
+def test_arguments_in_another_order_are_named_by_what_they_look_like(order, message):
+    """``fit(model, data, optimizer, "mse")`` (the order of many other libraries) said
+    "data: X must be real numbers ...; got <function init>": the optimizer read as (X, y)."""
+    X, y = centered_regression(n=10)
+    data = ds.data.Dataset(X, y, "regression")
+    given = {"m": models.linear(3), "l": "mse", "d": data, "o": ds.gd(0.1)}
+    with pytest.raises(TypeError, match=message):
+        ds.fit(*(given[k] for k in order), epochs=2)
+    if order == "mdol":
+        fan = r"^fit_fan: the loss given is a data set; the arguments go fit_fan\(model, "
+        with pytest.raises(TypeError, match=fan):
+            ds.insight.fit_fan(*(given[k] for k in order), epochs=2)
+
+
+@pytest.mark.parametrize(
     ("X", "y", "message"),
     [
         (np.array([["a", "b"]]), np.array([1.0]), r"^data: X must be real numbers: an array"),

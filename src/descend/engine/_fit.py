@@ -552,6 +552,7 @@ def fit(
             the loss).
         progress: show a progress bar (epochs, loss): True for standard error, or a stream.
     """
+    check.in_order("fit", model=model, loss=loss, data=data, optimizer=optimizer)
     X, y, data_task = _arrays(data, "data")
     check.transform(optimizer, gradient_steps=False)
     epochs = check.positive_int("epochs", epochs)

@@ -141,6 +141,7 @@ def fit_fan(
             ``l2``, ``tol``, ``n_iter_no_change``, ``early_stopping``, ``divergence``,
             ``task``.
     """
+    check.in_order("fit_fan", model=model, loss=loss, data=data, optimizer=optimizer)
     check.untraced("fit_fan", data, numbers_of(optimizer), params, validation)
     seeds = check.integer("fit_fan: seeds", seeds, 1, MAX_SEEDS)
     first = check.integer("fit_fan: seed", seed, 0, 2**31 - 1 - seeds)
