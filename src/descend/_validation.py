@@ -384,7 +384,7 @@ def in_order(function: str, **arguments: Any) -> None:
         if kind is not None and kind != name and kind in arguments:
             raise TypeError(
                 f"{function}: the {name} given is {_KINDS[kind]}; the arguments "
-                f"go {function}({', '.join(arguments)})"
+                f"go {function}({', '.join(arguments)}), or name it: {kind}=..."
             )
 
 

@@ -288,7 +288,7 @@ def test_bad_data_values_and_a_rule_not_called_are_one_clear_error():
 @pytest.mark.parametrize(
     ("order", "message"),
     [("mdol", r"^fit: the loss given is a data set; the arguments go "
-              r"fit\(model, loss, data, optimizer\)$"),
+              r"fit\(model, loss, data, optimizer\), or name it: data=\.\.\.$"),
      ("lmdo", r"^fit: the loss given is a model;"),
      ("mlod", r"^fit: the data given is an optimizer;"),
      ("dlmo", r"^fit: the model given is a data set;"),

@@ -388,6 +388,10 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"optimizer": "AdamW"}, TypeError, r"got str 'AdamW': build it, descend\.adamw\(\.\.\.\)"),
         ({"optimizer": "sgd"}, TypeError, r"'sgd', which names no update rule; valid names: gd, "),
         ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
+        ({"x0": ds.adam(0.1)}, TypeError, r"^minimize: the x0 given is an optimizer; the "
+                                          r"arguments go minimize\(f, x0, optimizer\), or "
+                                          r"name it: optimizer=\.\.\.$"),
+        ({"f": ds.gd(0.1)}, TypeError, r"^minimize: the f given is an optimizer;"),
         ({"maximize": 1}, TypeError, r"maximize must be True or False; got 1"),
         ({"record_path": "no"}, TypeError, r"record_path must be True, False or None; got 'no'"),
         ({"progress": 1}, TypeError, r"progress must be True, False or a text stream .*got 1"),

@@ -472,6 +472,7 @@ def minimize(
     Returns:
         A :class:`Result`; see its ``stop_reason``, ``history`` and ``summary()``.
     """
+    check.in_order("minimize", f=f, x0=x0, optimizer=optimizer)
     if optimizer is None:
         lr = getattr(f, "adaptive_lr", None) if _is_surface(f) else None
         optimizer = adam() if lr is None else adam(lr)
