@@ -308,3 +308,36 @@ def test_real_points_of_every_form_still_pass():
     np.testing.assert_allclose(jax.grad(s)(jnp.array([1.0, 1.0])), [0.0, 0.0])
     tree = ds.minimize(lambda p: jnp.sum(p["a"] ** 2), {"a": np.array([1, 2])}, ds.gd(0.1))
     assert tree.converged
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments given in another order are named by what they look like, at every door
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [(lambda s: ds.restarts(s, 8, ds.adam(0.1)),
+      r"^restarts: the n given is an optimizer; the arguments go restarts\(f, optimizer, n\), "
+      r"or name it: optimizer=\.\.\.$"),
+     (lambda s: ds.insight.lr_find(s, ds.adam),
+      r"^lr_find: the x0 given is an update rule's constructor; .* name it: rule=\.\.\.$"),
+     (lambda s: ds.sweep(s, ds.adam, jnp.ones(2), lr=[0.1]),
+      r"^sweep: the x0 given is an update rule's constructor; the arguments go sweep\(f, x0, "),
+     (lambda s: ds.insight.basin_map(ds.gd(0.1), s),
+      r"^basin_map: the surface given is an optimizer"),
+     (lambda s: ds.insight.seed_fan(ds.gd(0.1), s),
+      r"^seed_fan: the surface given is an optimizer"),
+     (lambda s: ds.insight.stability_map(ds.gd, s),
+      r"^stability_map: the surface given is an update rule's constructor")],
+)  # fmt: skip
+def test_arguments_in_another_order_are_named_at_every_door(call, message):
+    """``lr_find(surface, descend.adam)`` said "x0 must be real numbers; got <function adam>",
+    and ``restarts(surface, 8, adam(0.1))`` "unsupported format string passed to
+    _RecordedTransform.__format__"."""
+    with pytest.raises(TypeError, match=message):
+        call(surfaces.get("himmelblau"))
+
+
+def test_a_function_is_not_taken_for_a_rule_and_the_right_order_runs():
+    assert check._looks_like(lambda x: x) is None and check._looks_like(ds.adam) == "rule"
+    check.in_order("sweep", f=lambda x: x, x0=None, rule=ds.adam)  # passes

@@ -361,17 +361,29 @@ def _optimizer_kind(value: Any) -> str | None:
     return "gradient step" if hasattr(value, "step") else None
 
 
-_KINDS = {"data": "a data set", "model": "a model", "optimizer": "an optimizer"}
+_KINDS = {"data": "a data set", "model": "a model", "optimizer": "an optimizer",
+          "rule": "an update rule's constructor"}  # fmt: skip
 
 
 def _looks_like(value: Any) -> str | None:
-    """Which argument of a training run ``value`` looks like: ``"data"`` (``X`` and ``y``),
-    ``"model"`` (``init`` and ``apply``), ``"optimizer"`` (a built one), or None."""
+    """Which argument of a run ``value`` looks like: ``"data"`` (``X`` and ``y``),
+    ``"model"`` (``init`` and ``apply``), ``"optimizer"`` (a built one), ``"rule"`` (a
+    registered constructor, such as ``descend.adam``), or None."""
     if hasattr(value, "X") and hasattr(value, "y"):
         return "data"
     if hasattr(value, "init") and hasattr(value, "apply"):
         return "model"
-    return "optimizer" if _optimizer_kind(value) else None
+    if _optimizer_kind(value):
+        return "optimizer"
+    if callable(value):
+        from descend.optim import registry  # optim imports this module
+
+        try:
+            registry.get(value)
+        except (TypeError, ValueError):
+            return None
+        return "rule"
+    return None
 
 
 def in_order(function: str, **arguments: Any) -> None:

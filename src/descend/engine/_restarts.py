@@ -102,6 +102,7 @@ def restarts(
     starts run as one program inside the traced one, and every field of the returned
     :class:`Restarts` gains the batch axis. The starts themselves are drawn on the host:
     ``domain``, ``around``, ``radius`` and ``seed`` must be concrete."""
+    check.in_order("restarts", f=f, optimizer=optimizer, n=n)
     check.untraced("restarts", n, around, radius, domain, seed, does="draws its starts on the host")
     if around is not None:
         if radius is None:

@@ -49,7 +49,8 @@ class Sweep:
         if not readable(*self.grid.values()):
             return structure_repr(self)  # no numbers to read (traced, eval_shape, shapes)
         grid = ", ".join(f"{name} {span(values)}" for name, values in self.grid.items())
-        return f"Sweep({len(self)} configurations: {grid}; results={self.results!r})"
+        n = len(self)
+        return f"Sweep({n} configuration{'s' * (n != 1)}: {grid}; results={self.results!r})"
 
     def best(self) -> tuple[dict[str, float | int], Result]:
         """The configuration (and run) with the lowest final loss among runs that did not
@@ -93,6 +94,7 @@ def sweep(
     side (:func:`descend.engine._cores.split_over_cores`: the same runs, bit for bit); on
     the CPU, outside ``jax.jit``, the results' arrays are NumPy arrays.
     """
+    check.in_order("sweep", f=f, x0=x0, rule=rule)
     check.rule(rule)
     minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
     options = {k: v for k, v in options_and_grid.items() if k in minimize_options}

@@ -189,6 +189,7 @@ def seed_fan(
     Returns:
         A :class:`SeedFan` (see the module docstring for the math).
     """
+    check.in_order("seed_fan", surface=surface, optimizer=optimizer)
     surface = _check_surface(surface)
     if not (
         callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))

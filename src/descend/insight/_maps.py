@@ -249,6 +249,7 @@ def basin_map(
     maximum, where a run that starts on a ridge stops) being no minimum; a diverged run is
     DIVERGED and any other NOT_CONVERGED (a run that ends at a saddle among them).
     """
+    check.in_order("basin_map", surface=surface, optimizer=optimizer)
     opt = _optimizer(optimizer)
     key, leaves = split(opt)
     check.untraced("basin_map", numbers_of(opt), bounds, tol, radius)

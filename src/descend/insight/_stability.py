@@ -221,6 +221,7 @@ def stability_map(
     known minimum nearest the start, ``L`` being the largest eigenvalue of ``jax.hessian``
     there.
     """
+    check.in_order("stability_map", surface=surface, rule=rule)
     check.untraced("stability_map", x_range, y_range, tol, start, fixed)
     entry = registry.get(rule)
     rule = entry.name  # a constructor (descend.momentum) is named as its entry
