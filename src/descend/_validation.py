@@ -98,6 +98,12 @@ def real_array(name: str, x: Any, floating: bool = True) -> jax.Array:
         array = as_jax(x)
     except TypeError:
         raise refused() from None
+    except OverflowError:  # a Python int beyond 64 bits, or beyond int32 without x64
+        if not floating:
+            raise ValueError(
+                f"{name} holds an integer too large for an array; got {x!r:.80}"
+            ) from None
+        array = jnp.asarray(np.asarray(x, dtype=np.float64))  # 10**30 is the number 1e30
     except ValueError:
         raise ValueError(
             f"{name} must be {allowed}, its nested lists all of one length; got {x!r:.80}"
@@ -291,6 +297,30 @@ def real(
     if not (math.isfinite(x) and inside):
         raise ValueError(f"{name} must be {allowed}; got {value!r}")
     return x
+
+
+def integers(name: str, value: Any, low: int | None = None) -> list[int]:
+    """A list, tuple or 1-D array of integers (each as :func:`integer`, at least ``low``),
+    as a list of ``int``; milestones and boundaries."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name} must be a list of integers, such as [30, 80]; got {value!r:.60} "
+            f"({type(value).__name__})"
+        )
+    return [integer(f"{name}[{i}]", v, low) for i, v in enumerate(value)]
+
+
+def mapping(name: str, value: Any) -> dict[str, Any]:
+    """``value`` as a dict when it is a mapping (None gives an empty one); a ``TypeError``
+    otherwise (the other arguments of a rule: ``fixed={"form": "ema"}``)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{name} must be a dict of the rule's other arguments, such as {{'form': 'ema'}}; "
+            f"got {value!r:.60} ({type(value).__name__})"
+        )
+    return dict(value)
 
 
 def integer(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -35,7 +34,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, keep_if, write_row
-from descend.engine._reprs import readable, run_repr, structure_repr
+from descend.engine._reprs import brief, readable, run_repr, shape_of, structure_repr
 from descend.engine._stop import Stopped, StopReason
 from descend.optim._base import apply_updates, value_at
 from descend.optim._combine import update_with_loss
@@ -423,6 +422,30 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
 PARAMETER_COPIES = 6
 
 
+def check_model(model: Any) -> None:
+    """A ``TypeError`` unless ``model`` has the two functions of a Model: ``init(key)`` and
+    ``apply(params, X)``."""
+    if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
+        raise TypeError(
+            "model must be a Model with init(key) and apply(params, X), such as "
+            f"descend.models.mlp([4, 16, 1]); got {model!r:.60} ({type(model).__name__})"
+        )
+
+
+def check_like(name: str, tree: Any, like: Any, made_by: str) -> Any:
+    """``tree`` as arrays when it has the structure and the leaf shapes of ``like`` (the
+    shapes ``made_by`` gives, from ``jax.eval_shape``); a ``ValueError`` naming ``name`` and
+    both structures otherwise (a ``TypeError`` for leaves that are not numbers)."""
+    want = jax.tree.structure(like)
+    expected = f"{name} must be what {made_by} gives ({type(like).__name__}: {shape_of(like)})"
+    if jax.tree.structure(tree) != want:
+        raise ValueError(f"{expected}; got {brief(tree)}")
+    leaves = [check.real_array(name, a, floating=False) for a in jax.tree.leaves(tree)]
+    if [jnp.shape(a) for a in leaves] != [b.shape for b in jax.tree.leaves(like)]:
+        raise ValueError(f"{expected}; got {shape_of(leaves)}")
+    return jax.tree.unflatten(want, leaves)
+
+
 def check_model_fits(model: Any, key: Any, runs: int = 1) -> int:
     """Refuse (``ValueError``), before anything is allocated, a model whose parameters would
     not fit in memory ``runs`` times over, in the copies a run holds; return their count.
@@ -553,6 +576,7 @@ def fit(
         progress: show a progress bar (epochs, loss): True for standard error, or a stream.
     """
     check.in_order("fit", model=model, loss=loss, data=data, optimizer=optimizer)
+    check_model(model)
     X, y, data_task = _arrays(data, "data")
     check.transform(optimizer, gradient_steps=False)
     epochs = check.positive_int("epochs", epochs)
@@ -569,16 +593,17 @@ def fit(
         if batch > n:
             raise ValueError(f"batch_size must be at most the {n} samples; got {batch_size}")
     steps = n // batch if drop_last else math.ceil(n / batch)
-    done = int(start_step) if isinstance(start_step, numbers.Integral) else 0
+    if check.is_concrete(start_step):
+        start_step = check.integer("start_step", start_step, 0)
+    done = start_step if check.is_concrete(start_step) else 0
     check.int32("start_step + epochs x steps per epoch", done + epochs * steps)
     check.fits_in_memory(f"the history of {epochs:,} epochs of {steps:,} steps",
                          epochs * (steps + 5) * X.dtype.itemsize, "use fewer epochs")  # fmt: skip
     seed = check.seed("seed", seed)
-    check.nonnegative("l1", l1)
-    check.nonnegative("l2", l2)
-    if tol is not None:
-        check.nonnegative("tol", tol)
-    check.positive("divergence", divergence)
+    l1 = check.real("l1", l1, 0.0)
+    l2 = check.real("l2", l2, 0.0)
+    tol = None if tol is None else check.real("tol", tol, 0.0)
+    divergence = check.real("divergence", divergence, 0.0, open_low=True)
     loss_fn = _named_loss(loss) if isinstance(loss, str) else loss_lib.get(loss)
     if validation is None:
         if early_stopping:
@@ -607,10 +632,15 @@ def fit(
     )
     opt_key, leaves = split(optimizer)
     run = _trainer(model, loss_fn, opt_key, plan)
+    key = jax.random.split(jax.random.key(seed))[0]
     if params is None:
-        key = jax.random.split(jax.random.key(seed))[0]
         check_model_fits(model, key)
         params = model.init(key)
+    else:
+        params = check_like("params", params, jax.eval_shape(model.init, key), "model.init(key)")
+    if opt_state is not None:
+        state = jax.eval_shape(optimizer.init, params)
+        opt_state = check_like("opt_state", opt_state, state, "optimizer.init(params)")
     _check_targets(model, loss_fn, params, X, y, "data")
     if validation is not None:
         _check_targets(model, loss_fn, params, Xv, yv, "validation")

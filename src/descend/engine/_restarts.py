@@ -74,13 +74,24 @@ class Restarts:
 def draw_starts(n: int, domain: Sequence[tuple[float, float]], seed: int = 0) -> np.ndarray:
     """``n`` points uniform in the box ``domain`` (a (low, high) pair per coordinate)."""
     n = check.positive_int("n", n)
-    box = np.asarray(domain, float)
-    if box.ndim != 2 or box.shape[1] != 2 or not np.all(box[:, 0] < box[:, 1]):
-        raise ValueError(f"domain must be (low, high) pairs with low < high; got {domain}")
-    if not np.isfinite(box).all():
-        raise ValueError(f"domain must be finite (low, high) pairs; got {domain}")
-    rng = np.random.default_rng(seed)
+    box = _box(domain)
+    rng = np.random.default_rng(check.seed("seed", seed))
     return rng.uniform(box[:, 0], box[:, 1], size=(n, len(box)))
+
+
+def _box(domain: Any) -> np.ndarray:
+    """``domain`` as an ``(d, 2)`` float array of finite ``(low, high)`` pairs, low < high."""
+    try:
+        box = np.asarray(domain, float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"domain must be (low, high) pairs of numbers; got {domain!r:.80}"
+        ) from None
+    if box.ndim != 2 or box.shape[1] != 2 or not np.all(box[:, 0] < box[:, 1]):
+        raise ValueError(f"domain must be (low, high) pairs with low < high; got {domain!r:.80}")
+    if not np.isfinite(box).all():
+        raise ValueError(f"domain must be finite (low, high) pairs; got {domain!r:.80}")
+    return box
 
 
 def restarts(
@@ -104,16 +115,18 @@ def restarts(
     ``domain``, ``around``, ``radius`` and ``seed`` must be concrete."""
     check.in_order("restarts", f=f, optimizer=optimizer, n=n)
     check.untraced("restarts", n, around, radius, domain, seed, does="draws its starts on the host")
+    n = check.positive_int("n", n)
+    seed = check.seed("seed", seed)
     if around is not None:
         if radius is None:
             raise ValueError("around needs radius: the half-width of the box of starts")
-        check.positive("radius", radius)
-        center = np.asarray(around, float).reshape(-1)
-        box = [(c - radius, c + radius) for c in center]
+        radius = check.real("radius", radius, 0.0, open_low=True)
+        center = np.asarray(check.real_array("around", around)).reshape(-1)
+        box = _box([(c - radius, c + radius) for c in center])
     elif domain is not None:
-        box = list(domain)
+        box = _box(domain)
     elif hasattr(f, "domain"):
-        box = list(f.domain)
+        box = _box(f.domain)
     else:
         raise ValueError("restarts needs a domain (a surface has one), or around and radius")
     advice = "use fewer restarts, a larger record_every, fewer max_records or record_path=False"

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
@@ -101,7 +100,7 @@ def sweep(
     grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options}
     if not grid:
         raise ValueError("sweep needs at least one hyperparameter with a list of values")
-    fixed = dict(fixed or {})
+    fixed = check.mapping("fixed", fixed)
     axes = {}
     for name, values in grid.items():
         try:
@@ -117,7 +116,7 @@ def sweep(
     numbers = {k: v for k, v in axes.items() if k not in seeds}
     validate(lambda **kw: rule(**fixed, **first_seeds, **kw), **numbers)
     if starts is not None:
-        starts = jnp.asarray(starts)
+        starts = check.real_array("starts", starts)
         _check_finite_start(starts, "starts")
         if x0 is None and not _is_surface(f):
             x0 = starts[0]  # the starts give the shape
@@ -168,11 +167,11 @@ def compare(
 
     ``optimizers`` is a mapping of names to transforms, or a list (named after the rule
     that built each one). Options go to :func:`minimize`."""
+    several = "compare takes several optimizers, a list or a {name: optimizer} mapping; got"
     if hasattr(optimizers, "init"):
-        raise TypeError(
-            "compare takes several optimizers, a list or a {name: optimizer} mapping; got one "
-            "optimizer: give [it], or run descend.minimize"
-        )
+        raise TypeError(f"{several} one optimizer: give [it], or run descend.minimize")
+    if isinstance(optimizers, (str, bytes)) or not isinstance(optimizers, (Mapping, Sequence)):
+        raise TypeError(f"{several} {optimizers!r:.60} ({type(optimizers).__name__})")
     if isinstance(optimizers, Mapping):
         items = list(optimizers.items())
     else:

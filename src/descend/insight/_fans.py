@@ -200,7 +200,7 @@ def seed_fan(
         )
     check.untraced("seed_fan", numbers_of(optimizer), start, noise)
     seeds = check.integer("seeds", seeds, 1, MAX_SEEDS)
-    noise = check.real("noise", noise, 0.0)
+    noise = check.real("noise", noise, 0.0, 1e150)  # its square, the variance, is a float
     decay = check.real("decay", decay, 0.0)
     max_steps = check.positive_int("max_steps", max_steps)
     seed = check.nonnegative_int("seed", seed)

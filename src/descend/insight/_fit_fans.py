@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
-from descend.engine._fit import FitResult, _arrays, fit
+from descend.engine._fit import FitResult, _arrays, check_like, check_model, fit
 from descend.optim._recipe import numbers_of, rebuild, split
 
 #: Keyword arguments of :func:`descend.fit` that :func:`fit_fan` passes on unchanged.
@@ -157,6 +157,10 @@ def fit_fan(
             f"fit_fan: unknown option(s) {', '.join(map(repr, unknown))}; allowed: "
             + ", ".join(FIT_OPTIONS)
         )
+    check_model(model)
+    if params is not None:
+        params = check_like("params", params, jax.eval_shape(model.init, jax.random.key(0)),
+                            "model.init(key)")  # fmt: skip
     X, y, task = _arrays(data, "data")
     if task is not None:
         fit_options.setdefault("task", task)

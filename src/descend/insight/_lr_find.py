@@ -236,8 +236,8 @@ def lr_find(
     check.untraced("lr_find", x0, start, end, beta, stop_factor, rule_kwargs,
                    does="reads its runs' losses on the host and returns NumPy arrays")  # fmt: skip
     check.rule(rule)
-    check.positive("start", start)
-    check.positive("end", end)
+    start = check.real("start", start, 0.0, open_low=True)
+    end = check.real("end", end, 0.0, open_low=True)
     if not end > start:
         raise ValueError(f"end must be greater than start; got start={start}, end={end}")
     num_steps = check.positive_int("num_steps", num_steps)
@@ -246,8 +246,8 @@ def lr_find(
     # the curve's arrays and the run's history: a few float64 numbers a step
     check.fits_in_memory(f"a range test of {num_steps:,} steps", 64 * num_steps,
                          "use fewer num_steps (100 to 1,000 is usual)")  # fmt: skip
-    check.fraction("beta", beta)
-    check.in_range("stop_factor", stop_factor, 1.0, math.inf)
+    beta = check.real("beta", beta, 0.0, 1.0, open_high=True)
+    stop_factor = check.real("stop_factor", stop_factor, 1.0, open_low=True)
     check.choice("method", method, ("sequential", "parallel"))
     model = _is_model(problem)
     if model and (data is None or loss is None):

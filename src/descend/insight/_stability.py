@@ -236,7 +236,7 @@ def stability_map(
                              f"valid: {', '.join(names)}")  # fmt: skip
     if x == y:
         raise ValueError(f"x and y must be two different hyperparameters; both are {x!r}")
-    fixed = dict(fixed or {})
+    fixed = check.mapping("fixed", fixed)
     clash = sorted({x, y} & set(fixed))
     if clash:
         raise ValueError(f"fixed must not set the map's axes; got {', '.join(clash)}")

@@ -14,7 +14,7 @@ For the loss-driven "reduce on plateau" see :func:`descend.optim.reduce_on_plate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -95,7 +95,7 @@ def multistep(init: float, milestones: Sequence[int], gamma: float = 0.1) -> Sch
     """``lr_t = init * gamma^(number of milestones <= t)`` (PyTorch ``MultiStepLR``)."""
     check.nonnegative("init", init)
     check.nonnegative("gamma", gamma)
-    marks = sorted(check.positive_int("milestones", int(m)) for m in milestones)
+    marks = sorted(check.integers("milestones", milestones, 1))
     marks_arr = jnp.asarray(marks, jnp.int32)
 
     def schedule(t: jax.Array) -> jax.Array:
@@ -208,8 +208,10 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     and so on: at ``t >= b_i`` the value is ``schedules[i+1](t - b_i)``.
 
     PyTorch ``SequentialLR(schedulers, milestones)``; Optax ``join_schedules``."""
+    if isinstance(schedules, (str, bytes)) or not isinstance(schedules, Iterable):
+        raise TypeError(f"join: schedules must be a list of schedules; got {schedules!r:.60}")
     schedules = list(schedules)
-    marks = [check.positive_int("boundaries", int(b)) for b in boundaries]
+    marks = check.integers("boundaries", boundaries, 1)
     if len(schedules) != len(marks) + 1:
         raise ValueError(
             f"join needs one more schedule than boundaries; got {len(schedules)} schedules "

@@ -11,18 +11,32 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from descend import _validation as check
+
 __all__ = ["accuracy", "predicted_labels", "r2"]
 
 
 def predicted_labels(outputs: jax.Array, output: str = "raw") -> jax.Array:
     """Class labels from outputs: ``argmax`` over classes, or for one output per sample
     ``logit > 0`` (``output="raw"``) or ``p > 0.5`` (``output="probability"``)."""
-    outputs = jnp.asarray(outputs)
+    outputs = _outputs("predicted_labels", outputs)
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         return jnp.argmax(outputs, axis=1)
     outputs = outputs.reshape(outputs.shape[0])
     threshold = 0.5 if output == "probability" else 0.0
     return (outputs > threshold).astype(jnp.int32)
+
+
+def _outputs(name: str, outputs: jax.Array) -> jax.Array:
+    """``outputs`` as a real array of one value a sample (``(n,)``) or a row a sample
+    (``(n, k)``); a ``TypeError`` or ``ValueError`` naming ``name`` otherwise."""
+    outputs = check.real_array(f"{name}: outputs", outputs, floating=False)
+    if outputs.ndim not in (1, 2):
+        raise ValueError(
+            f"{name}: outputs must have shape (n,) or (n, k), one value or row a sample; got "
+            f"shape {outputs.shape}"
+        )
+    return outputs
 
 
 def _same_samples(name: str, n_outputs: int, y: jax.Array) -> None:
@@ -42,7 +56,8 @@ def _weights(n: int, mask: jax.Array | None, dtype) -> jax.Array:
 
 def accuracy(outputs: jax.Array, y: jax.Array, output: str = "raw", mask=None) -> jax.Array:
     """The share of samples whose predicted label equals ``y``."""
-    labels = predicted_labels(outputs, output)
+    labels = predicted_labels(_outputs("accuracy", outputs), output)
+    y = check.real_array("accuracy: y", y, floating=False)
     _same_samples("accuracy", labels.shape[0], y)
     w = _weights(labels.shape[0], mask, jnp.result_type(float))
     hits = (labels == jnp.asarray(y).reshape(-1).astype(labels.dtype)).astype(w.dtype)
@@ -53,8 +68,8 @@ def r2(outputs: jax.Array, y: jax.Array, mask=None) -> jax.Array:
     """The coefficient of determination ``1 - sum (y - f)^2 / sum (y - mean y)^2``, as
     scikit-learn's ``r2_score`` (1 is a perfect fit; a constant target gives 0 unless fitted
     exactly, which gives 1)."""
-    f = jnp.asarray(outputs).reshape(-1)
-    y = jnp.asarray(y, f.dtype).reshape(-1)
+    f = check.as_float(_outputs("r2", outputs)).reshape(-1)
+    y = check.real_array("r2: y", y).astype(f.dtype).reshape(-1)
     _same_samples("r2", f.shape[0], y)
     w = _weights(f.shape[0], mask, f.dtype)
     mean = jnp.sum(w * y) / jnp.maximum(jnp.sum(w), 1)

@@ -323,6 +323,11 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     column holding text.
     """
     path = os.fspath(path)
+    if column is not None and not isinstance(column, str):
+        raise TypeError(
+            f"column must be the name of a column of the log (a string) or None; got "
+            f"{column!r:.60} ({type(column).__name__})"
+        )
     notes: list[str] = []
     columns = _columns(path, notes)
     name = _choose(columns, column, path, notes)

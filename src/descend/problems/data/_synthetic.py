@@ -42,9 +42,23 @@ def _rng(where: str, seed: Any) -> np.random.Generator:
     return np.random.default_rng(check.integer(f"{where}: seed", seed, 0))
 
 
-def _counts(where: str, n_samples: Any, k: int) -> list[int]:
+#: Bytes a generator holds at once for each number of its data (float64 draws and their
+#: float32 copy, with room for the shuffle's).
+BYTES_PER_VALUE = 32
+
+
+def _samples(where: str, n_samples: Any, low: int, features: int) -> int:
+    """``n_samples`` as an int of at least ``low``, refused (``ValueError``) before anything
+    is drawn when ``features`` columns of it would not fit in memory."""
+    n = check.integer(f"{where}: n_samples", n_samples, low)
+    check.fits_in_memory(f"{where}: {n:,} samples of {features:,} features",
+                         BYTES_PER_VALUE * n * (features + 1), "ask for fewer samples")  # fmt: skip
+    return n
+
+
+def _counts(where: str, n_samples: Any, k: int, features: int = 2) -> list[int]:
     """``n_samples`` split into ``k`` balanced class sizes (at least one sample per class)."""
-    n = check.integer(f"{where}: n_samples", n_samples, k)
+    n = _samples(where, n_samples, k, features)
     return [n // k + (j < n % k) for j in range(k)]
 
 
@@ -78,6 +92,7 @@ def blobs(
     """
     rng = _rng("blobs", seed)
     d = check.integer("blobs: n_features", n_features, 1)
+    _samples("blobs", n_samples, 1, d)  # before the centres are drawn: d may be huge
     std = check.real("blobs: cluster_std", cluster_std, 0.0)
     if isinstance(centers, (numbers.Integral, np.bool_)):  # a count (a bool: TypeError)
         k = check.integer("blobs: centers", centers, 1)
@@ -94,7 +109,7 @@ def blobs(
         if bad or not np.all(np.isfinite(middles)):
             raise ValueError(f"blobs: centers must be {allowed}; got {centers!r}")
         k = len(middles)
-    counts = _counts("blobs", n_samples, k)
+    counts = _counts("blobs", n_samples, k, d)
     y = np.repeat(np.arange(k), counts)
     X = middles[y] + std * rng.normal(size=(len(y), d))
     return _classes("blobs", rng, X, y, k)
@@ -190,8 +205,8 @@ def linear_regression(
     Hessian is close to ``2 I``, a well-conditioned problem.
     """
     rng = _rng("linear_regression", seed)
-    n = check.integer("linear_regression: n_samples", n_samples, 1)
     d = check.integer("linear_regression: n_features", n_features, 1)
+    n = _samples("linear_regression", n_samples, 1, d)
     sigma = check.real("linear_regression: noise", noise, 0.0)
     X = rng.normal(size=(n, d))
     y = X @ np.arange(1.0, d + 1) + LINEAR_REGRESSION_BIAS + sigma * rng.normal(size=n)
@@ -211,7 +226,7 @@ def polynomial_regression(
     build the powers ``x^j`` as features yourself, or fit an MLP.
     """
     rng = _rng("polynomial_regression", seed)
-    n = check.integer("polynomial_regression: n_samples", n_samples, 1)
+    n = _samples("polynomial_regression", n_samples, 1, 1)
     k = check.integer("polynomial_regression: degree", degree, 1)
     sigma = check.real("polynomial_regression: noise", noise, 0.0)
     x = rng.uniform(-1.0, 1.0, size=n)

@@ -1,0 +1,194 @@
+"""Hostile values given to the public functions, one argument at a time: each is refused
+with a ``TypeError`` or ``ValueError`` that names the argument, before any work starts.
+
+Every row below crashed before (found by substituting None, strings, objects, functions,
+huge integers and the wrong containers into each argument of each public function): an
+``OverflowError`` or ``AttributeError`` from inside JAX or NumPy, a ``KeyError`` from a
+model's ``apply``, or a ``TypeError`` about something the user never wrote
+("unsupported format string passed to NoneType.__format__", "'int' object is not
+iterable", "DynamicJaxprTracer has no attribute count")."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import descend as ds
+
+SURFACE = ds.surfaces.get("himmelblau")
+DATA = ds.data.linear_regression(40, 3)
+MODEL = ds.models.linear(3)
+BIG = 10**30
+
+
+def minimize(**kw):
+    return ds.minimize(**{"f": SURFACE, "x0": jnp.ones(2), "optimizer": ds.gd(0.01), **kw})
+
+
+def fit(**kw):
+    args = {"model": MODEL, "loss": "mse", "data": DATA, "optimizer": ds.gd(0.01), "epochs": 2}
+    return ds.fit(**{**args, **kw})
+
+
+def fit_fan(**kw):
+    args = {"model": MODEL, "loss": "mse", "data": DATA, "optimizer": ds.gd(0.01), "seeds": 2}
+    return ds.insight.fit_fan(**{**args, **kw})
+
+
+def restarts(**kw):
+    return ds.restarts(**{"f": SURFACE, "optimizer": ds.gd(0.01), "n": 4, **kw})
+
+
+def sweep(**kw):
+    return ds.sweep(**{"f": SURFACE, "x0": jnp.ones(2), "rule": ds.gd, "lr": [0.01], **kw})
+
+
+def lr_find(**kw):
+    return ds.insight.lr_find(SURFACE, **kw)
+
+
+CASES = [
+    # numbers of the engine: a huge Python int, a list, a schedule where a scalar goes
+    (minimize, {"tol": BIG}, None, None),  # accepted: a number, read as the float 1e30
+    (minimize, {"x0": BIG}, ValueError, r"x0 must have shape \(2,\)"),
+    (minimize, {"ftol": (1, 2, 3)}, TypeError, r"^ftol must be a real scalar"),
+    (minimize, {"divergence": []}, TypeError, r"^divergence must be a real scalar"),
+    (fit, {"l1": ds.adam}, TypeError, r"^l1 must be a real scalar .*got <function adam"),
+    (fit, {"l2": [0.1]}, TypeError, r"^l2 must be a real scalar"),
+    (fit, {"tol": []}, TypeError, r"^tol must be a real scalar"),
+    (fit, {"divergence": "big"}, TypeError, r"^divergence must be a real scalar"),
+    (fit, {"start_step": None}, TypeError, r"^start_step must be an integer >= 0; got None"),
+    (fit, {"start_step": -2}, ValueError, r"^start_step must be an integer >= 0; got -2"),
+    # what a model and its state are made of
+    (fit, {"model": None}, TypeError, r"^model must be a Model with init\(key\) and apply"),
+    (fit, {"model": [3, 1]}, TypeError, r"^model must be a Model .*got \[3, 1\] \(list\)"),
+    (fit_fan, {"model": "mlp"}, TypeError, r"^model must be a Model"),
+    (fit, {"params": {}}, ValueError, r"^params must be what model.init\(key\) gives \(dict: "),
+    (fit, {"params": "w"}, ValueError, r"^params must be what model.init\(key\) gives"),
+    (
+        fit,
+        {"params": {"w": np.ones(2), "b": 0.0}},
+        ValueError,
+        r"^params must be .* \(dict: \(float32\[\], float32\[3\]\)\); got "
+        r"\(float\w+\[\], float\w+\[2\]\)",
+    ),
+    (fit_fan, {"params": {}}, ValueError, r"^params must be what model.init\(key\) gives"),
+    (fit, {"opt_state": -1}, ValueError, r"^opt_state must be what optimizer.init\(params\) gives"),
+    (
+        fit,
+        {"opt_state": ds.adam().init({"w": jnp.ones(3), "b": jnp.zeros(())})},
+        ValueError,
+        r"^opt_state must be what optimizer.init\(params\) gives \(CountState",
+    ),
+    # counts, boxes and seeds of restarts
+    (restarts, {"n": None}, TypeError, r"^n must be an integer >= 1; got None"),
+    (restarts, {"domain": 3}, ValueError, r"^domain must be \(low, high\) pairs"),
+    (restarts, {"domain": ds.adam}, TypeError, r"^domain must be \(low, high\) pairs of numbers"),
+    (restarts, {"seed": ds.adam}, TypeError, r"^seed must be"),
+    (restarts, {"around": "here", "radius": 1.0}, TypeError, r"^around must be real numbers"),
+    # containers where a mapping or a list goes
+    (sweep, {"fixed": 3}, TypeError, r"^fixed must be a dict of the rule's other arguments"),
+    (sweep, {"starts": np.array(["a"])}, TypeError, r"^starts must be real numbers"),
+    (
+        lambda **kw: ds.insight.stability_map(SURFACE, "gd", **kw),
+        {"fixed": 0.5},
+        TypeError,
+        r"^fixed must be a dict",
+    ),
+    (
+        lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw),
+        {"optimizers": None},
+        TypeError,
+        r"^compare takes several optimizers, a list or a \{name: optimizer\} mapping; got None",
+    ),
+    (
+        lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw),
+        {"optimizers": "adam"},
+        TypeError,
+        r"^compare takes several optimizers",
+    ),
+    (
+        lambda **kw: ds.schedules.multistep(0.1, **kw),
+        {"milestones": None},
+        TypeError,
+        r"^milestones must be a list of integers",
+    ),
+    (
+        lambda **kw: ds.schedules.multistep(0.1, **kw),
+        {"milestones": "ab"},
+        TypeError,
+        r"^milestones must be a list of integers",
+    ),
+    (
+        lambda **kw: ds.schedules.multistep(0.1, **kw),
+        {"milestones": [10, 2.5]},
+        TypeError,
+        r"^milestones\[1\] must be an integer >= 1; got 2.5",
+    ),
+    (
+        lambda **kw: ds.schedules.join([ds.schedules.constant(1.0)] * 2, **kw),
+        {"boundaries": None},
+        TypeError,
+        r"^boundaries must be a list of integers",
+    ),
+    (
+        lambda **kw: ds.schedules.join(boundaries=[5], **kw),
+        {"schedules": 3},
+        TypeError,
+        r"^join: schedules must be a list of schedules",
+    ),
+    # the range test's numbers
+    (lr_find, {"beta": [0.9]}, TypeError, r"^beta must be a real scalar"),
+    (lr_find, {"stop_factor": ds.adam}, TypeError, r"^stop_factor must be a real scalar"),
+    (lr_find, {"x0": BIG}, ValueError, r"x0 must have shape \(2,\)"),
+    # the fan's noise, whose square is the variance
+    (
+        lambda **kw: ds.insight.seed_fan(SURFACE, ds.gd(0.01), **kw),
+        {"noise": 1e308},
+        ValueError,
+        r"^noise must be a finite number >= 0.0 and <= 1e\+150; got 1e\+308",
+    ),
+    # metrics, data and logs
+    (
+        lambda **kw: ds.metrics.accuracy(y=[1], **kw),
+        {"outputs": -1},
+        ValueError,
+        r"^accuracy: outputs must have shape \(n,\) or \(n, k\)",
+    ),
+    (
+        lambda **kw: ds.metrics.r2(y=[1.0], **kw),
+        {"outputs": np.array(["a"])},
+        TypeError,
+        r"^r2: outputs must be real numbers",
+    ),
+    (
+        lambda **kw: ds.data.blobs(**kw),
+        {"n_samples": BIG},
+        ValueError,
+        r"^blobs: 1,000,.* samples of 2 features would need .* GiB",
+    ),
+    (
+        lambda **kw: ds.data.blobs(n_samples=10, **kw),
+        {"n_features": 10**12},
+        ValueError,
+        r"^blobs: 10 samples of 1,000,000,000,000 features would need",
+    ),
+    (
+        lambda **kw: ds.insight.read_losses("x.csv", **kw),
+        {"column": 0},
+        TypeError,
+        r"^column must be the name of a column of the log \(a string\) or None; got 0",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs", "error", "message"),
+    CASES,
+    ids=[f"{i}-{next(iter(kw))}" for i, (_, kw, _, _) in enumerate(CASES)],
+)
+def test_a_hostile_argument_is_refused_by_name(call, kwargs, error, message):
+    if error is None:
+        call(**kwargs, max_steps=5)
+        return
+    with pytest.raises(error, match=message):
+        call(**kwargs)
