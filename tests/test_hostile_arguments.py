@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import descend as ds
+from descend.insight import plots
+from descend.insight.animate import animate_race
 
 SURFACE = ds.surfaces.get("himmelblau")
 DATA = ds.data.linear_regression(40, 3)
@@ -64,21 +66,13 @@ CASES = [
     (fit_fan, {"model": "mlp"}, TypeError, r"^model must be a Model"),
     (fit, {"params": {}}, ValueError, r"^params must be what model.init\(key\) gives \(dict: "),
     (fit, {"params": "w"}, ValueError, r"^params must be what model.init\(key\) gives"),
-    (
-        fit,
-        {"params": {"w": np.ones(2), "b": 0.0}},
-        ValueError,
-        r"^params must be .* \(dict: \(float32\[\], float32\[3\]\)\); got "
-        r"\(float\w+\[\], float\w+\[2\]\)",
-    ),
+    (fit, {"params": {"w": np.ones(2), "b": 0.0}}, ValueError,
+     r"^params must be .* \(dict: \(float32\[\], float32\[3\]\)\); got "
+     r"\(float\w+\[\], float\w+\[2\]\)"),
     (fit_fan, {"params": {}}, ValueError, r"^params must be what model.init\(key\) gives"),
     (fit, {"opt_state": -1}, ValueError, r"^opt_state must be what optimizer.init\(params\) gives"),
-    (
-        fit,
-        {"opt_state": ds.adam().init({"w": jnp.ones(3), "b": jnp.zeros(())})},
-        ValueError,
-        r"^opt_state must be what optimizer.init\(params\) gives \(CountState",
-    ),
+    (fit, {"opt_state": ds.adam().init({"w": jnp.ones(3), "b": jnp.zeros(())})}, ValueError,
+     r"^opt_state must be what optimizer.init\(params\) gives \(CountState"),
     # counts, boxes and seeds of restarts
     (restarts, {"n": None}, TypeError, r"^n must be an integer >= 1; got None"),
     (restarts, {"domain": 3}, ValueError, r"^domain must be \(low, high\) pairs"),
@@ -88,97 +82,72 @@ CASES = [
     # containers where a mapping or a list goes
     (sweep, {"fixed": 3}, TypeError, r"^fixed must be a dict of the rule's other arguments"),
     (sweep, {"starts": np.array(["a"])}, TypeError, r"^starts must be real numbers"),
-    (
-        lambda **kw: ds.insight.stability_map(SURFACE, "gd", **kw),
-        {"fixed": 0.5},
-        TypeError,
-        r"^fixed must be a dict",
-    ),
-    (
-        lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw),
-        {"optimizers": None},
-        TypeError,
-        r"^compare takes several optimizers, a list or a \{name: optimizer\} mapping; got None",
-    ),
-    (
-        lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw),
-        {"optimizers": "adam"},
-        TypeError,
-        r"^compare takes several optimizers",
-    ),
-    (
-        lambda **kw: ds.schedules.multistep(0.1, **kw),
-        {"milestones": None},
-        TypeError,
-        r"^milestones must be a list of integers",
-    ),
-    (
-        lambda **kw: ds.schedules.multistep(0.1, **kw),
-        {"milestones": "ab"},
-        TypeError,
-        r"^milestones must be a list of integers",
-    ),
-    (
-        lambda **kw: ds.schedules.multistep(0.1, **kw),
-        {"milestones": [10, 2.5]},
-        TypeError,
-        r"^milestones\[1\] must be an integer >= 1; got 2.5",
-    ),
-    (
-        lambda **kw: ds.schedules.join([ds.schedules.constant(1.0)] * 2, **kw),
-        {"boundaries": None},
-        TypeError,
-        r"^boundaries must be a list of integers",
-    ),
-    (
-        lambda **kw: ds.schedules.join(boundaries=[5], **kw),
-        {"schedules": 3},
-        TypeError,
-        r"^join: schedules must be a list of schedules",
-    ),
+    (lambda **kw: ds.insight.stability_map(SURFACE, "gd", **kw), {"fixed": 0.5}, TypeError,
+     r"^fixed must be a dict"),
+    (lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw), {"optimizers": None}, TypeError,
+     r"^compare takes several optimizers, a list or a \{name: optimizer\} mapping; got None"),
+    (lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw), {"optimizers": "adam"}, TypeError,
+     r"^compare takes several optimizers"),
+    (lambda **kw: ds.schedules.multistep(0.1, **kw), {"milestones": None}, TypeError,
+     r"^milestones must be a list of integers"),
+    (lambda **kw: ds.schedules.multistep(0.1, **kw), {"milestones": "ab"}, TypeError,
+     r"^milestones must be a list of integers"),
+    (lambda **kw: ds.schedules.multistep(0.1, **kw), {"milestones": [10, 2.5]}, TypeError,
+     r"^milestones\[1\] must be an integer >= 1; got 2.5"),
+    (lambda **kw: ds.schedules.join([ds.schedules.constant(1.0)] * 2, **kw), {"boundaries": None},
+     TypeError, r"^boundaries must be a list of integers"),
+    (lambda **kw: ds.schedules.join(boundaries=[5], **kw), {"schedules": 3}, TypeError,
+     r"^join: schedules must be a list of schedules"),
     # the range test's numbers
     (lr_find, {"beta": [0.9]}, TypeError, r"^beta must be a real scalar"),
     (lr_find, {"stop_factor": ds.adam}, TypeError, r"^stop_factor must be a real scalar"),
     (lr_find, {"x0": BIG}, ValueError, r"x0 must have shape \(2,\)"),
     # the fan's noise, whose square is the variance
-    (
-        lambda **kw: ds.insight.seed_fan(SURFACE, ds.gd(0.01), **kw),
-        {"noise": 1e308},
-        ValueError,
-        r"^noise must be a finite number >= 0.0 and <= 1e\+150; got 1e\+308",
-    ),
+    (lambda **kw: ds.insight.seed_fan(SURFACE, ds.gd(0.01), **kw), {"noise": 1e308}, ValueError,
+     r"^noise must be a finite number >= 0.0 and <= 1e\+150; got 1e\+308"),
     # metrics, data and logs
-    (
-        lambda **kw: ds.metrics.accuracy(y=[1], **kw),
-        {"outputs": -1},
-        ValueError,
-        r"^accuracy: outputs must have shape \(n,\) or \(n, k\)",
-    ),
-    (
-        lambda **kw: ds.metrics.r2(y=[1.0], **kw),
-        {"outputs": np.array(["a"])},
-        TypeError,
-        r"^r2: outputs must be real numbers",
-    ),
-    (
-        lambda **kw: ds.data.blobs(**kw),
-        {"n_samples": BIG},
-        ValueError,
-        r"^blobs: 1,000,.* samples of 2 features would need .* GiB",
-    ),
-    (
-        lambda **kw: ds.data.blobs(n_samples=10, **kw),
-        {"n_features": 10**12},
-        ValueError,
-        r"^blobs: 10 samples of 1,000,000,000,000 features would need",
-    ),
-    (
-        lambda **kw: ds.insight.read_losses("x.csv", **kw),
-        {"column": 0},
-        TypeError,
-        r"^column must be the name of a column of the log \(a string\) or None; got 0",
-    ),
-]
+    (lambda **kw: ds.metrics.accuracy(y=[1], **kw), {"outputs": -1}, ValueError,
+     r"^accuracy: outputs must have shape \(n,\) or \(n, k\)"),
+    (lambda **kw: ds.metrics.r2(y=[1.0], **kw), {"outputs": np.array(["a"])}, TypeError,
+     r"^r2: outputs must be real numbers"),
+    (lambda **kw: ds.data.blobs(**kw), {"n_samples": BIG}, ValueError,
+     r"^blobs: 1,000,.* samples of 2 features would need .* GiB"),
+    (lambda **kw: ds.data.blobs(n_samples=10, **kw), {"n_features": 10**12}, ValueError,
+     r"^blobs: 10 samples of 1,000,000,000,000 features would need"),
+    (lambda **kw: ds.insight.read_losses("x.csv", **kw), {"column": 0}, TypeError,
+     r"^column must be the name of a column of the log \(a string\) or None; got 0"),
+]  # fmt: skip
+
+
+RUN = {"gd": ds.minimize(SURFACE, None, ds.gd(0.01), max_steps=20)}
+BASINS = ds.insight.basin_map(SURFACE, ds.gd(0.01), resolution=4, max_steps=5)
+
+# the figures and the animation
+CASES += [
+    (lambda **kw: plots.race_figure(SURFACE, RUN, **kw), {"labels": 3}, TypeError,
+     r"^labels must be a dict of legend texts by run name"),
+    (lambda **kw: plots.lr_sensitivity(SURFACE, lrs=[0.01], **kw), {"rules": "gd"}, TypeError,
+     r"^rules must be a dict of update rules by name"),
+    (lambda **kw: plots.basin_figure(BASINS, **kw), {"surface": "himmelblau"}, ValueError,
+     r"^surface must be a 2-D Surface"),
+    (lambda **kw: plots.surface_3d(SURFACE, **kw), {"run": []}, ValueError,
+     r"^run: the path must have shape \(n, 2\) with n >= 1; got \(0,\)"),
+    (lambda **kw: plots.race_figure(SURFACE, **kw), {"runs": {"a": [[1.0, 2.0, 3.0]]}},
+     ValueError, r"^runs\['a'\]: the path must have shape \(n, 2\)"),
+    (lambda **kw: plots.gradient_field(SURFACE, **kw), {"density": "dense"}, TypeError,
+     r"^density must be an integer >= 2; got 'dense'"),
+    (lambda **kw: plots.gradient_field(SURFACE, **kw), {"density": float("inf")}, TypeError,
+     r"^density must be an integer >= 2; got inf"),
+    (lambda **kw: plots.momentum_map(**kw), {"steps": float("inf")}, TypeError,
+     r"^steps must be an integer >= 1"),
+    (lambda **kw: plots.flavours_figure(**kw), {"seed": ds.adam}, TypeError, r"^seed must be"),
+    (lambda **kw: plots.flavours_figure(**kw), {"lr": lambda t: 0.1}, TypeError,
+     r"^lr must be a real scalar"),
+    (lambda **kw: animate_race(SURFACE, path="r.gif", **kw), {"runs": "gd"}, TypeError,
+     r"^runs\['run'\] must be a descend Result with a recorded path"),
+    (lambda **kw: animate_race(SURFACE, RUN, path="r.gif", **kw), {"frames": "all"}, TypeError,
+     r"^frames must be an integer >= 1; got 'all'"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -310,15 +310,21 @@ def integers(name: str, value: Any, low: int | None = None) -> list[int]:
     return [integer(f"{name}[{i}]", v, low) for i, v in enumerate(value)]
 
 
-def mapping(name: str, value: Any) -> dict[str, Any]:
+def mapping(
+    name: str,
+    value: Any,
+    what: str = "the rule's other arguments",
+    example: str = "{'form': 'ema'}",
+) -> dict[str, Any]:
     """``value`` as a dict when it is a mapping (None gives an empty one); a ``TypeError``
-    otherwise (the other arguments of a rule: ``fixed={"form": "ema"}``)."""
+    otherwise, saying it holds ``what`` and showing ``example`` (by default the other
+    arguments of a rule: ``fixed={"form": "ema"}``)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise TypeError(
-            f"{name} must be a dict of the rule's other arguments, such as {{'form': 'ema'}}; "
-            f"got {value!r:.60} ({type(value).__name__})"
+            f"{name} must be a dict of {what}, such as {example}; got {value!r:.60} "
+            f"({type(value).__name__})"
         )
     return dict(value)
 

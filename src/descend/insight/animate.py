@@ -11,6 +11,7 @@ from matplotlib import animation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from descend import _validation as check
 from descend._files import written_whole
 from descend.insight.plots._common import (
     COLORS,
@@ -18,6 +19,7 @@ from descend.insight.plots._common import (
     check_2d,
     contour,
     grid,
+    legend_labels,
     mark_points,
     named,
     run_path,
@@ -64,9 +66,8 @@ def animate_race(
     """
     check_2d(surface)
     runs = named(runs)
-    frames, fps = int(frames), int(fps)
-    if frames < 1 or fps < 1:
-        raise ValueError(f"frames and fps must be positive integers; got {frames}, {fps}")
+    frames = check.positive_int("frames", frames)
+    fps = check.positive_int("fps", fps)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".gif":
@@ -80,11 +81,23 @@ def animate_race(
         writer = animation.FFMpegWriter(fps=fps)
     else:
         raise ValueError(f"path must end in .gif or .mp4; got {str(path)!r}")
-    labels = dict(labels or {})
+    labels = legend_labels(labels)
     data = []
     for name, run in runs.items():
+        if not hasattr(run, "history"):
+            raise TypeError(
+                f"runs[{name!r}] must be a descend Result with a recorded path (from "
+                f"descend.minimize or descend.compare); got {run!r:.60} ({type(run).__name__})"
+            )
         h = run.history.trimmed()
-        data.append((name, run_path(run), np.asarray(h["step"]), np.asarray(h["loss"], float)))
+        data.append(
+            (
+                name,
+                run_path(run, f"runs[{name!r}]"),
+                np.asarray(h["step"]),
+                np.asarray(h["loss"], float),
+            )
+        )
     frame_steps, shown = frame_records([s for _, _, s, _ in data], frames)
     fig = Figure(figsize=(11.0, 4.6))
     FigureCanvasAgg(fig)  # this figure's own canvas: the user's backend is left alone

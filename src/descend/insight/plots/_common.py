@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend import _validation as check
 from descend._files import written_whole
 
 SUFFIXES = (".png", ".svg")
@@ -164,14 +165,23 @@ def _is_run(value: Any) -> bool:
     return hasattr(value, "history") or hasattr(value, "curves")
 
 
-def run_path(run: Any) -> np.ndarray:
-    """The (n, 2) path of a :class:`Result` (or an array of points)."""
+def legend_labels(labels: Any) -> dict[str, str]:
+    """``labels`` (legend texts by run name, or None) as a dict; a ``TypeError`` otherwise."""
+    return check.mapping("labels", labels, "legend texts by run name", "{'adam': 'adam (lr=1)'}")
+
+
+def run_path(run: Any, name: str = "run") -> np.ndarray:
+    """The (n, 2) path of a :class:`Result` (or an array of points); a ``ValueError`` naming
+    ``name`` for anything else."""
     if hasattr(run, "history"):
         h = run.history.trimmed()
         if h["path"] is None:
             raise ValueError("the run has no recorded path: run minimize with record_path=True")
         return np.asarray(h["path"], dtype=float)
-    return np.asarray(run, dtype=float)
+    p = np.asarray(check.real_array(name, run), dtype=float)
+    if p.ndim != 2 or p.shape[1] != 2 or len(p) == 0:
+        raise ValueError(f"{name}: the path must have shape (n, 2) with n >= 1; got {p.shape}")
+    return p
 
 
 def run_curve(value: Any) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:

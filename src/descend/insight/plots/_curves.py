@@ -13,6 +13,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
+from descend import _validation as check
 from descend.engine import sweep
 from descend.engine._stop import StopReason, converged_mask
 from descend.insight.plots._common import COLORS, named, new_figure, run_curve, save
@@ -100,6 +101,7 @@ def lr_sensitivity(
     """
     if metric not in ("loss", "steps"):
         raise ValueError(f"metric must be 'loss' or 'steps'; got {metric!r}")
+    rules = check.mapping("rules", rules, "update rules by name", "{'gd': descend.gd}")
     if not rules:
         raise ValueError("rules must name at least one update rule; got an empty mapping")
     lrs = np.asarray(lrs, dtype=float).ravel()
@@ -184,7 +186,8 @@ def momentum_map(
     if lrs.size < 2 or betas.size < 2:
         raise ValueError(f"lrs and betas need at least 2 values each; got {lrs.size}, {betas.size}")
     quad = surfaces.get("quadratic", kappa=kappa, dim=2)
-    sw = sweep(quad, None, momentum, lr=lrs, beta=betas, max_steps=int(steps), tol=0.0)
+    steps = check.positive_int("steps", steps)
+    sw = sweep(quad, None, momentum, lr=lrs, beta=betas, max_steps=steps, tol=0.0)
     res = sw.results
     x = np.asarray(res.x, dtype=float)
     x0 = np.linalg.norm(np.asarray(quad.start, dtype=float))
@@ -214,7 +217,7 @@ def momentum_map(
     ax.set_xscale("log")
     ax.set(xlabel="learning rate (log scale)", ylabel="momentum beta")
     ax.set_title(f"Heavy-ball convergence rate on a quadratic, kappa = {kappa:g} "
-                 f"({int(steps)} steps)")  # fmt: skip
+                 f"({steps} steps)")  # fmt: skip
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return save(fig, path)

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
+from descend import _validation as check
 from descend.engine import fit
 from descend.insight.plots._common import COLORS, contour, new_figure, save
 from descend.optim import gd
@@ -72,8 +73,11 @@ def flavours_figure(
     (:func:`flavour_data`), over the contour map of that loss on all the points. An epoch is
     one step of batch descent, 5 of mini-batch, 40 of stochastic; see :func:`flavour_paths`
     for how each step's parameters are collected."""
+    seed = check.seed("seed", seed)
+    steps = check.positive_int("steps", steps)
+    lr = check.real("lr", lr, 0.0, open_low=True)
     X, y = flavour_data(seed)
-    paths = flavour_paths(X, y, lr=lr, steps=int(steps), start=start, seed=seed)
+    paths = flavour_paths(X, y, lr=lr, steps=steps, start=start, seed=seed)
     model = models.sigmoid_neuron()
     loss_fn = losses.get("mse")
     allp = np.concatenate(list(paths.values()))

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from descend.insight._maps import BasinMap
 from descend.insight._stability import StabilityMap
-from descend.insight.plots._common import grid, new_figure, save
+from descend.insight.plots._common import check_2d, grid, new_figure, save
 
 DIVERGED_COLOR = "0.25"
 UNCONVERGED_COLOR = "0.85"
@@ -50,6 +50,7 @@ def basin_figure(basin_map: BasinMap, surface: Any = None, path: Any = None) -> 
     ax.pcolormesh(m.xs, m.ys, m.labels + 2, cmap=cmap, vmin=-0.5, vmax=n + 1.5,
                   shading="nearest", gid="basins")  # fmt: skip
     if surface is not None:
+        check_2d(surface)
         xs, ys, zs = grid(surface, 120, ((m.xs[0], m.xs[-1]), (m.ys[0], m.ys[-1])))
         finite = zs[np.isfinite(zs)]
         if finite.size:

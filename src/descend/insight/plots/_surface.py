@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from descend import _validation as check
 from descend.insight.plots._common import (
     COLORS,
     axis_names,
@@ -20,6 +21,7 @@ from descend.insight.plots._common import (
     colorbar,
     contour,
     grid,
+    legend_labels,
     mark_points,
     named,
     new_figure,
@@ -54,7 +56,7 @@ def race_figure(
     """
     check_2d(surface)
     runs = named(runs)
-    labels = dict(labels or {})
+    labels = legend_labels(labels)
     xs, ys, zs = grid(surface)
     if curves:
         fig, (ax, loss_ax) = new_figure((13.0, 5.4), ncols=2,
@@ -66,9 +68,7 @@ def race_figure(
     colorbar(fig, ax, cs, f"f({xn}, {yn})")
     starts = []
     for i, (name, run) in enumerate(runs.items()):
-        p = run_path(run)
-        if p.ndim != 2 or p.shape[1] != 2:
-            raise ValueError(f"runs[{name!r}]: the path must have shape (n, 2); got {p.shape}")
+        p = run_path(run, f"runs[{name!r}]")
         color = COLORS[i % len(COLORS)]
         ax.plot(p[:, 0], p[:, 1], "-", color=color, lw=1.6, label=labels.get(name, name),
                 gid=f"path:{name}", zorder=3)  # fmt: skip
@@ -143,12 +143,11 @@ def gradient_field(surface: Any, *, path: Any = None, density: int = 20) -> Figu
     density`` grid over the contour map, coloured by the gradient's magnitude ``|grad f|``
     (log colour scale), so the direction is readable even where the slope is tiny."""
     check_2d(surface)
-    if int(density) < 2:
-        raise ValueError(f"density must be an integer >= 2; got {density!r}")
+    density = check.integer("density", density, 2)
     xs, ys, zs = grid(surface)
     fig, ax = new_figure((8.0, 6.0))
     contour(ax, xs, ys, zs, levels=25, log=True, offset=surface.min_value)
-    gx, gy, _ = grid(surface, int(density))
+    gx, gy, _ = grid(surface, density)
     pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=jnp.float32)
     g = np.asarray(jax.jit(jax.vmap(jax.grad(surface.f)))(pts), dtype=float)
     mag = np.linalg.norm(g, axis=1)
