@@ -341,3 +341,25 @@ def test_arguments_in_another_order_are_named_at_every_door(call, message):
 def test_a_function_is_not_taken_for_a_rule_and_the_right_order_runs():
     assert check._looks_like(lambda x: x) is None and check._looks_like(ds.adam) == "rule"
     check.in_order("sweep", f=lambda x: x, x0=None, rule=ds.adam)  # passes
+
+
+def test_a_long_hostile_value_is_shown_cut_so_the_message_stays_a_line():
+    """A 10,000-character string given as a number, a name or a study field came back in
+    full in the message."""
+    long = "x" * 10_000
+    spec = {"name": "s", "seeds": 1, "problem": {"surface": "booth"},
+            "optimizers": [{"rule": "gd", "grid": {"lr": [0.1]}}]}  # fmt: skip
+    calls = [
+        lambda: ds.adam(long),
+        lambda: ds.minimize(surfaces.get("booth"), None, ds.gd(0.1), max_steps=long),
+        lambda: ds.optim.registry.get(long),
+        lambda: surfaces.get(long),
+        lambda: ds.Study(**spec, steps=long),
+        lambda: ds.Study(**{**spec, "problem": {"surface": long}}, steps=10),
+    ]
+    for call in calls:
+        with pytest.raises((TypeError, ValueError)) as info:
+            call()
+        text = str(info.value)
+        assert "xxx..." in text and len(text) < 800 and "\n" not in text, text[:200]
+    assert check.shown(long) == repr(long)[:77] + "..." and check.shown(0.5) == "0.5"

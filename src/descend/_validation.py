@@ -36,6 +36,16 @@ import numpy as np
 # Arrays
 
 
+#: The characters of a value an error message shows: a hostile value's message stays a line.
+SHOWN = 80
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`SHOWN` characters (``...`` at the cut)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
 def is_concrete(x: Any) -> bool:
     """Whether ``x`` has values we can look at now (it is not traced by jit, vmap or grad)."""
     return not isinstance(x, jax.core.Tracer)
@@ -128,7 +138,7 @@ ALLOWED = (
 
 def _reject(name: str, value: Any) -> TypeError:
     return TypeError(
-        f"{name}: expected a number, array or schedule; got {value!r} "
+        f"{name}: expected a number, array or schedule; got {shown(value)} "
         f"({type(value).__name__}); allowed: {ALLOWED}"
     )
 
@@ -180,16 +190,16 @@ def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowe
     if type(value) in (float, int):  # the common case, without NumPy's overhead
         if math.isfinite(value) and ok(value):
             return float(value)
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        raise ValueError(f"{name} must be {allowed}; got {shown(value)}")
     value = number(name, value)
     if callable(value) or not is_concrete(value):
         return value
     arr = np.asarray(value)
     good = np.isfinite(arr) & ok(arr)
     if not np.all(good):
-        shown = value if arr.ndim == 0 else arr[~good][:5].tolist()
+        bad = value if arr.ndim == 0 else arr[~good][:5].tolist()
         what = "got" if arr.ndim == 0 else "got invalid entries"
-        raise ValueError(f"{name} must be {allowed}; {what} {shown!r}")
+        raise ValueError(f"{name} must be {allowed}; {what} {shown(bad)}")
     return value
 
 
@@ -288,14 +298,15 @@ def real(
             arr = None
         if arr is None or arr.shape != () or not _real_dtype(arr.dtype):
             raise TypeError(
-                f"{name} must be a real scalar ({allowed}); got {value!r} ({type(value).__name__})"
+                f"{name} must be a real scalar ({allowed}); got {shown(value)} "
+                f"({type(value).__name__})"
             )
         x = float(arr)
     else:
         x = float(value)
     inside = (low < x if open_low else low <= x) and (x < high if open_high else x <= high)
     if not (math.isfinite(x) and inside):
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        raise ValueError(f"{name} must be {allowed}; got {shown(value)}")
     return x
 
 
@@ -345,9 +356,9 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
     if not is_concrete(value):
         raise TypeError(_traced_switch(name, allowed, value))
     if _is_bool(value) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+        raise TypeError(f"{name} must be {allowed}; got {shown(value)}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+        raise ValueError(f"{name} must be {allowed}; got {shown(value)}")
     return int(value)
 
 
@@ -383,7 +394,7 @@ def seed(name: str, value: Any) -> Any:
         return value if isinstance(value, jax.core.Tracer) else int32(name, int(value))
     raise TypeError(
         f"{name} must be an integer (a Python or NumPy integer, or an integer JAX scalar, "
-        f"which jax.vmap can sweep); got {value!r}"
+        f"which jax.vmap can sweep); got {shown(value)}"
     )
 
 
@@ -558,7 +569,7 @@ def _switch(name: str, value: Any, allowed: str) -> bool:
     if not is_concrete(value):
         raise TypeError(_traced_switch(name, allowed, value))
     if not _is_bool(value):
-        raise TypeError(f"{name} must be {allowed}; got {value!r}")
+        raise TypeError(f"{name} must be {allowed}; got {shown(value)}")
     return bool(value)
 
 
@@ -580,7 +591,7 @@ def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     ``ValueError``.
     """
     allowed = tuple(allowed)
-    message = f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}"
+    message = f"{name} must be one of {', '.join(map(repr, allowed))}; got {shown(value)}"
     names_only = all(isinstance(a, str) or a is None for a in allowed)
     if names_only and not (isinstance(value, str) or value is None):
         raise TypeError(message)
@@ -618,9 +629,9 @@ def registry_key(
     if aliases:
         listed += f" (aliases: {', '.join(sorted(aliases))})"
     if not isinstance(name, str):
-        raise TypeError(f"{where}{kind} name must be a string, one of {listed}; got {name!r}")
+        raise TypeError(f"{where}{kind} name must be a string, one of {listed}; got {shown(name)}")
     key = normalise(name)
     key = (aliases or {}).get(key, key)
     if key not in valid:
-        raise ValueError(f"{where}unknown {kind} {name!r}; valid names: {listed}")
+        raise ValueError(f"{where}unknown {kind} {shown(name)}; valid names: {listed}")
     return key

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from descend import _validation as check
 from descend.optim._adagrad import adagrad
 from descend.optim._adam import adam, adamw, amsgrad
 from descend.optim._base import Transform
@@ -308,11 +309,13 @@ def get(name: str | Callable[..., Transform]) -> OptimizerEntry:
         )
         raise TypeError(
             f"an update rule must be a registry name ('adam') or its constructor "
-            f"(descend.adam); got {name!r} ({type(name).__name__}){built}"
+            f"(descend.adam); got {check.shown(name)} ({type(name).__name__}){built}"
         )
     key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     if key not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
+        raise ValueError(
+            f"unknown optimizer {check.shown(name)}; valid names: {', '.join(names())}"
+        )
     return _REGISTRY[key]
 
 

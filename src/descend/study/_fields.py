@@ -13,7 +13,9 @@ from descend import _validation as check
 
 
 def _type(field: str, allowed: str, value: Any) -> TypeError:
-    return TypeError(f"{field}: expected {allowed}; got {value!r} ({type(value).__name__})")
+    return TypeError(
+        f"{field}: expected {allowed}; got {check.shown(value)} ({type(value).__name__})"
+    )
 
 
 def _keys(field: str, table: Any, allowed: Sequence[str]) -> dict[str, Any]:

@@ -308,13 +308,13 @@ def _items(where: str, value: Any, what: str) -> list[Any]:
             return list(value)
         except TypeError:
             pass
-    raise TypeError(f"{where} must be {what}; got {value!r} ({type(value).__name__})")
+    raise TypeError(f"{where} must be {what}; got {check.shown(value)} ({type(value).__name__})")
 
 
 def _point(where: str, value: Any) -> tuple[float, float]:
     items = _items(where, value, "a pair of numbers (x, y)")
     if len(items) != 2:
-        raise ValueError(f"{where} must be a pair of numbers (x, y); got {value!r}")
+        raise ValueError(f"{where} must be a pair of numbers (x, y); got {check.shown(value)}")
     return check.real(f"{where}[0]", items[0]), check.real(f"{where}[1]", items[1])
 
 
@@ -364,7 +364,7 @@ def from_expression(
     if name is None:
         name = formula
     elif not isinstance(name, str):
-        raise TypeError(f"from_expression: name must be a str or None; got {name!r}")
+        raise TypeError(f"from_expression: name must be a str or None; got {check.shown(name)}")
     elif not name.strip():
         raise ValueError(f"from_expression: name must not be empty; got {name!r}")
     pairs = _items("from_expression: domain", domain, "two (low, high) pairs")
