@@ -347,3 +347,30 @@ def test_an_epoch_in_brackets_numbers_the_losses_within_it(tmp_path):
     assert log["column"] == "loss" and log["unit"] == "epoch" and log["per_step"]
     np.testing.assert_allclose(log["step"], [1, 4 / 3, 5 / 3, 2, 7 / 3, 8 / 3, 3, 10 / 3, 11 / 3])
     np.testing.assert_allclose(log["loss"][:3], [1.005, 1.01, 1.015])
+
+
+def test_comment_lines_at_the_top_are_left_out_or_read_as_numpys_header(tmp_path):
+    """``np.savetxt(..., header="step,loss")`` writes its header as ``# step,loss``, and R,
+    gnuplot and home-made loggers open with notes after ``#``: such a file was "no numeric
+    column; its columns are '# run 1'"."""
+    losses = 2.0 * np.exp(-np.arange(30) / 8.0) + 0.1
+    table = np.c_[np.arange(30), losses]
+    np.savetxt(tmp_path / "a.csv", table, delimiter=",", header="step,loss")
+    np.savetxt(tmp_path / "b.txt", table, header="step train_loss")
+    np.savetxt(tmp_path / "c.txt", table, header="losses of run 3, lr 0.1")
+    cases = [("a.csv", "loss", "read the header from the comment line"),
+             ("b.txt", "train_loss", "read the header from the comment"),
+             ("c.txt", None, "left out 1 comment line(s) at the top")]  # fmt: skip
+    for name, column, note in cases:
+        log = read_log(tmp_path / name)
+        np.testing.assert_allclose(log["loss"], losses)
+        assert column is None or log["column"] == column
+        assert any(n.startswith(note) for n in log["notes"]), log["notes"]
+    notes = "# run 1\n# lr=0.1\n" + "step\tloss\n" + "".join(
+        f"{i}\t{v}\n" for i, v in enumerate(losses))  # fmt: skip
+    log = _read(tmp_path, "d.tsv", notes)
+    np.testing.assert_allclose(log["loss"], losses)
+    np.testing.assert_array_equal(log["step"], np.arange(30))
+    # a printed log whose every line opens with '#' is read as it was
+    printed = "".join(f"# step {i} loss: {v}\n" for i, v in enumerate(losses))
+    np.testing.assert_allclose(_read(tmp_path, "e.log", printed)["loss"], losses)

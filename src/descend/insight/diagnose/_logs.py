@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -218,8 +219,45 @@ def _columns_from_events(files: Iterable[tuple[str, str, bytes]], path: str) -> 
     return from_lists(by_step(scalars))
 
 
+_FIELDS = re.compile(r"[,;\t ]+")
+
+
+def _fields(line: str) -> list[str]:
+    return [f.strip("\"'") for f in _FIELDS.split(line.strip()) if f]
+
+
+def _is_data_line(line: str) -> bool:
+    """Whether every field of ``line`` is a number (a row of a table, not its header)."""
+    try:
+        [float(f) for f in _fields(line)]
+    except ValueError:
+        return False
+    return bool(_fields(line))
+
+
+def _uncommented(text: str, notes: list[str]) -> str:
+    """``text`` without the comment lines (``#``) that open it: R, gnuplot and loggers of
+    one's own write notes there, and ``np.savetxt(..., header="step,loss")`` writes the
+    header as the last of them, which is kept as the header when the line after it is a
+    row of numbers."""
+    head, rest, count = "", text, 0
+    while rest.lstrip(" \t").startswith("#"):
+        line, _, rest = rest.lstrip(" \t").partition("\n")
+        head, count = line, count + 1
+    first = next((line for line in lines(rest[:10_000]) if line.strip()), "")
+    if not (count and first):
+        return text  # no comments, or nothing but comments (a printed log that uses #)
+    header = head.lstrip("#").strip()
+    named = header and not _is_data_line(header)
+    if named and _is_data_line(first) and len(_fields(header)) == len(_fields(first)):
+        notes.append(f"read the header from the comment line {header[:60]!r}")
+        return header + "\n" + rest
+    notes.append(f"left out {count} comment line(s) at the top")
+    return rest
+
+
 def _columns_from_text(text: str, path: str, name: str, notes: list[str]) -> dict[str, Column]:
-    text = clean_text(text)
+    text = _uncommented(clean_text(text), notes)
     first = next((line for line in lines(text) if line.strip()), "")
     if names_a_loss(first[:10_000]):
         return read_printed(text, notes)
