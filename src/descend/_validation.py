@@ -22,6 +22,7 @@ normalised form (a Python ``float``, ``int``, ``bool``, a registry key, ...).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
@@ -422,15 +423,18 @@ def _looks_like(value: Any) -> str | None:
         return "model"
     if _optimizer_kind(value):
         return "optimizer"
-    if callable(value):
-        from descend.optim import registry  # optim imports this module
+    try:
+        return "rule" if callable(value) and value in _constructors() else None
+    except TypeError:  # a callable object that cannot be hashed
+        return None
 
-        try:
-            registry.get(value)
-        except (TypeError, ValueError):
-            return None
-        return "rule"
-    return None
+
+@functools.cache
+def _constructors() -> frozenset[Any]:
+    """The registered update rules' constructors (``descend.adam``, ...)."""
+    from descend.optim import registry  # optim imports this module
+
+    return frozenset(registry.get(name).constructor for name in registry.names())
 
 
 def in_order(function: str, **arguments: Any) -> None:
