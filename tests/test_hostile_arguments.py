@@ -161,3 +161,14 @@ def test_a_hostile_argument_is_refused_by_name(call, kwargs, error, message):
         return
     with pytest.raises(error, match=message):
         call(**kwargs)
+
+
+@pytest.mark.parametrize("name", ds.losses.names())
+def test_a_loss_names_itself_and_the_argument_that_is_not_numbers(name):
+    """A string array given to a loss failed in JAX ("Error interpreting argument to stage as
+    a JAX value"), and a huge Python int overflowed int32 inside it."""
+    loss = ds.losses.get(name)
+    with pytest.raises(TypeError, match=rf"^{name}: pred must be real numbers"):
+        loss(np.array(["a", "b"]), jnp.zeros(2))
+    with pytest.raises(TypeError, match=rf"^{name}: target must be real numbers"):
+        loss(jnp.zeros(2), ["x", "y"])

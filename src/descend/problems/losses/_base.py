@@ -46,7 +46,11 @@ class Loss:
         check.choice("Loss.task", self.task, TASKS)
 
     def __call__(self, pred: Any, target: Any = None) -> jax.Array:
-        """The per-sample loss values for predictions ``pred`` and targets ``target``."""
+        """The per-sample loss values for predictions ``pred`` and targets ``target`` (both
+        real numbers: anything else is a ``TypeError`` naming the loss and the argument)."""
+        pred = check.real_array(f"{self.name}: pred", pred)
+        if target is not None:
+            target = check.real_array(f"{self.name}: target", target, floating=False)
         return self.fn(pred, target)
 
 
