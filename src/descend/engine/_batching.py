@@ -40,8 +40,29 @@ def _any_running_batched(axis_size: int, in_batched: list[bool], flag: jax.Array
     return any_running(reduced), False
 
 
+def _linear(fn: Callable[..., Any], held: int) -> Callable[..., Any]:
+    """``fn`` made differentiable in forward mode by its linearity in every argument but the
+    one at ``held`` (a flag or an index): its tangent is ``fn`` of the other arguments'
+    tangents, leaf by leaf (a leaf without one, ``float0``, passes as it is). JAX's own JVP
+    of a ``custom_vmap`` function fails under ``jax.vmap`` of ``jax.jvp`` (``jax.jacfwd``)
+    when an input has no tangent, with an ``AssertionError`` from ``jax.custom_batching``."""
+    differentiable = jax.custom_jvp(fn)
+
+    @differentiable.defjvp
+    def _jvp(primals: tuple, tangents: tuple) -> tuple:
+        def tangent(*leaves: jax.Array) -> jax.Array:
+            if leaves[0].dtype == jax.dtypes.float0:
+                return leaves[0]
+            return fn(*leaves[:held], primals[held], *leaves[held:])
+
+        linear = [t for i, t in enumerate(tangents) if i != held]
+        return fn(*primals), jax.tree.map(tangent, *linear)
+
+    return differentiable
+
+
 @custom_vmap
-def keep_if(active: jax.Array, new: Any, old: Any) -> Any:
+def _keep_if(active: jax.Array, new: Any, old: Any) -> Any:
     """The masked step of a loop conditioned on ``any_running(active)``: ``new`` where
     ``active``, else ``old``, leaf by leaf.
 
@@ -52,11 +73,11 @@ def keep_if(active: jax.Array, new: Any, old: Any) -> Any:
     return new
 
 
-@keep_if.def_vmap
+@_keep_if.def_vmap
 def _keep_if_batched(axis_size: int, in_batched: Any, active: Any, new: Any, old: Any):
     active_batched, new_batched, old_batched = in_batched
     if not active_batched:  # the same flag for every run: as for one run
-        return keep_if(active, new, old), new_batched
+        return _keep_if(active, new, old), new_batched
 
     def select(a: jax.Array, b: jax.Array, a_batched: bool, b_batched: bool) -> jax.Array:
         a = a if a_batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
@@ -69,7 +90,7 @@ def _keep_if_batched(axis_size: int, in_batched: Any, active: Any, new: Any, old
 
 
 @custom_vmap
-def update_rows(buffer: jax.Array, start: jax.Array, rows: jax.Array) -> jax.Array:
+def _update_rows(buffer: jax.Array, start: jax.Array, rows: jax.Array) -> jax.Array:
     """``buffer[start : start + len(rows)] = rows`` (``start`` clamped to fit, as in
     ``lax.dynamic_update_slice``).
 
@@ -79,7 +100,7 @@ def update_rows(buffer: jax.Array, start: jax.Array, rows: jax.Array) -> jax.Arr
     return jax.lax.dynamic_update_slice_in_dim(buffer, rows.astype(buffer.dtype), start, 0)
 
 
-@update_rows.def_vmap
+@_update_rows.def_vmap
 def _update_rows_batched(axis_size: int, in_batched: Any, buffer: Any, start: Any, rows: Any):
     buffer_batched, start_batched, rows_batched = in_batched
     if start_batched:  # a start per run: JAX's own batching (a scatter)
@@ -94,6 +115,10 @@ def _update_rows_batched(axis_size: int, in_batched: Any, buffer: Any, start: An
     if not rows_batched:
         rows = jnp.broadcast_to(rows, (axis_size, *rows.shape))
     return jax.lax.dynamic_update_slice_in_dim(buffer, rows.astype(buffer.dtype), start, 1), True
+
+
+keep_if = _linear(_keep_if, held=0)
+update_rows = _linear(_update_rows, held=1)
 
 
 def write_row(buffer: jax.Array, index: jax.Array, active: jax.Array, value: Any) -> jax.Array:

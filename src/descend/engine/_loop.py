@@ -271,4 +271,13 @@ def make_steps(step_fn, row_fn, bounded: bool = True, batching_rule: bool = True
         batched = lambda tree: jax.tree.map(lambda _: True, tree)  # noqa: E731
         return (run, log, loops), (batched(run), batched(log), False)
 
-    return steps
+    # forward-mode derivatives (jax.jvp, and jax.jacfwd: vmap of jvp, which JAX cannot take
+    # through a custom_vmap function with integer inputs) are those of the plain loop; the
+    # values are the batched loop's, so that a vmapped run's shared step counter stays one
+    differentiable = jax.custom_jvp(steps)
+
+    @differentiable.defjvp
+    def _jvp(primals: tuple, tangents: tuple) -> tuple:
+        return steps(*primals), jax.jvp(plain, primals, tangents)[1]
+
+    return differentiable
