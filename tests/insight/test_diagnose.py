@@ -813,3 +813,23 @@ def test_a_loss_thrown_far_above_its_start_is_too_high_however_noisy():
     # a run that stays at its start, as noisy relative to its level, is not
     flat = loss[0] * np.exp(np.random.default_rng(5).normal(0, 0.3, loss.size))
     assert diagnose({"loss": flat, "step": np.arange(loss.size)}).label in ("too_low", "plateau")
+
+
+def test_a_few_non_finite_losses_the_run_went_on_after_are_skipped_steps_not_a_divergence():
+    """``if not torch.isfinite(loss): continue`` and mixed-precision overflows log a NaN or
+    an inf and go on; a single one read ``diverged`` ("the learning rate is far too high").
+    Left out, the curve reads as the same curve without those steps does."""
+    t = np.arange(300)
+    clean = 2.3 * np.exp(-t / 40) + 0.1 + 0.01 * np.random.default_rng(0).standard_normal(300)
+    holed = clean.copy()
+    holed[[50, 120, 121]] = [np.nan, np.inf, np.inf]
+    kept = np.delete(clean, [50, 120, 121])
+    read = diagnose({"loss": holed, "step": t})
+    same = diagnose({"loss": kept, "step": np.delete(t, [50, 120, 121])})
+    assert read.label == same.label != "diverged"
+    assert read.evidence[0].startswith("left out 3 non-finite loss(es) (nan at step 50 first)")
+    assert read.evidence[1:] == same.evidence and read.statistics == same.statistics
+    for holes in ([299], [280], list(range(10, 17))):  # at the end, in the last tenth, 2.3%
+        bad = clean.copy()
+        bad[holes] = np.nan
+        assert diagnose(bad).label == "diverged", holes

@@ -26,7 +26,7 @@ measures the labels against learning-rate sweeps whose best rate is known.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -122,19 +122,46 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
     read = _read(source, grad_norm, steps)
     if isinstance(read, Diagnosis):
         return read
-    curve, stats, note = read
+    curve, stats, notes = read
     label, evidence, advice = decide(curve, stats)
     if model_reads(curve):
         label, evidence, advice = model_verdict(curve, stats, label, evidence, advice)
-    if note:
-        evidence.insert(0, note["text"])
-    return Diagnosis(label, evidence, advice, stats)
+    return Diagnosis(label, notes + evidence, advice, stats)
 
 
-def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, dict, dict | None]:
+#: A log's NaN or infinite losses are steps the run skipped, not a divergence, when they are
+#: at most this share of its losses and its last tenth (at least 3 losses) is finite: a loop
+#: that skips a bad batch (``if not torch.isfinite(loss): continue``) or a mixed-precision
+#: step that overflowed logs one and goes on.
+SKIPPED_SHARE = 0.02
+
+
+def _skipped_steps(curve: Curve) -> tuple[Curve, str | None]:
+    """The curve without non-finite losses the run went on after (see :data:`SKIPPED_SHARE`),
+    and a line of evidence saying so; the curve as it is otherwise (None)."""
+    bad = ~np.isfinite(curve.loss)
+    n = len(curve.loss)
+    tail = max(3, n // 10)
+    if curve.diverged or not bad.any() or bad.sum() > SKIPPED_SHARE * n or bad[-tail:].any():
+        return curve, None
+    first = int(np.argmax(bad))
+    text = (
+        f"left out {int(bad.sum())} non-finite loss(es) ({curve.loss[first]} at "
+        f"{curve.unit} {curve.steps[first]:g} first): the run went on with finite losses "
+        "after them, as when a loop skips a bad batch or a mixed-precision step overflows"
+    )
+    keep = ~bad
+    grad = None if curve.grad_norm is None else curve.grad_norm[keep]
+    return replace(curve, loss=curve.loss[keep], grad_norm=grad,
+                               steps=curve.steps[keep]), text  # fmt: skip
+
+
+def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, dict, list[str]]:
     """The hard verdicts (non-finite, stopped as diverged, too short) as a Diagnosis; else
-    the curve as read (block means of a noisy log), its statistics and the smoothing note."""
-    curve = as_curve(source, grad_norm, steps)
+    the curve as read (without the steps it skipped, block means of a noisy log), its
+    statistics and the lines that say how it was read."""
+    curve, skipped = _skipped_steps(as_curve(source, grad_norm, steps))
+    notes = [] if skipped is None else [skipped]
     bad = first_nonfinite(curve.loss)
     if bad >= 0:
         stats = {"n": len(curve.loss), "first_nonfinite": bad}
@@ -162,7 +189,8 @@ def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, d
         for key in ("step_noise", "start_noise", "block_noise"):
             stats[key] = note[key] / stats["scale"]
         stats["noise_growth"] = note["noise_growth"]
-    return curve, stats, note
+        notes.append(note["text"])
+    return curve, stats, notes
 
 
 def features(source: Any, *, grad_norm: Any = None, steps: Any = None) -> np.ndarray | None:

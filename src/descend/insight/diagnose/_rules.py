@@ -5,7 +5,9 @@ advice. Thresholds are the constants below; statistics are those of
 its block means. The rules are tried in this order; the first that fires decides.
 
 ``diverged``
-    a loss is NaN or infinite; or the engine that ran the curve stopped it as diverged; or
+    a loss is NaN or infinite (unless the run went on after a few of them: at most
+    ``SKIPPED_SHARE`` of a log, none in its last tenth, are left out as skipped steps and said
+    so); or the engine that ran the curve stopped it as diverged; or
     ``peak >= BLOWUP_FACTOR`` (descend's own divergence rule: ``1e4`` times the start); or the
     curve ends ``RUNAWAY_FACTOR`` times above its start (on its way there).
 ``too_high`` (rose from its floor)
