@@ -374,3 +374,21 @@ def test_comment_lines_at_the_top_are_left_out_or_read_as_numpys_header(tmp_path
     # a printed log whose every line opens with '#' is read as it was
     printed = "".join(f"# step {i} loss: {v}\n" for i, v in enumerate(losses))
     np.testing.assert_allclose(_read(tmp_path, "e.log", printed)["loss"], losses)
+
+
+@pytest.mark.parametrize("orient", ["columns", "index", "split", "table", "records", "series"])
+def test_pandas_to_json_is_read_in_every_orient_in_the_order_written(tmp_path, orient):
+    """``pd.DataFrame(history.history).to_json("h.json")`` writes ``{"loss": {"0": ...}}``,
+    which read as "a JSON object needs lists of values"; the other orients and a Series too.
+    The frame is written in reverse: its rows come back in the order written, not sorted."""
+    pd = pytest.importorskip("pandas")
+    losses = 2.0 * np.exp(-np.arange(40) / 10.0) + 0.1
+    frame = pd.DataFrame({"loss": losses, "val_loss": losses + 0.2}).iloc[::-1]
+    path = tmp_path / f"{orient}.json"
+    if orient == "series":
+        frame["loss"].to_json(path)
+    else:
+        frame.to_json(path, orient=orient)
+    log = read_log(path)
+    assert log["column"] == ("value" if orient == "series" else "loss")
+    np.testing.assert_allclose(log["loss"], losses[::-1])

@@ -4,8 +4,10 @@ series ``{"steps": [...], "values": [...]}`` (Sacred's ``metrics.json``); a list
 a list under ``"log_history"`` or ``"history"`` (``trainer_state.json``); a dict of data sets
 of dicts of lists (XGBoost's ``evals_result()``, LightGBM's ``evals_result_``, CatBoost's
 ``get_evals_result()``), read as columns ``set-metric``, XGBoost's printed names; the TensorBoard
-UI's export of one scalar, ``[[wall_time, step, value], ...]``; or JSON lines, one record (or
-one number) a line (a last line cut short, without a newline after it, is left out).
+UI's export of one scalar, ``[[wall_time, step, value], ...]``; pandas' ``DataFrame.to_json``
+in its ``columns`` (the default), ``index``, ``split`` and ``table`` orients; or JSON lines,
+one record (or one number) a line (a last line cut short, without a newline after it, is left
+out).
 
 Everything is parsed, never evaluated."""
 
@@ -86,6 +88,56 @@ def _evals_result(data: Mapping) -> dict[str, list[Any]]:
     return dict(sorted(columns.items(), key=lambda c: not falling_metric(c[0].lower())))
 
 
+def _position(key: Any) -> float | None:
+    """A pandas index label read as a number (``"0"``, ``"12"``), or None."""
+    try:
+        x = number(key)
+    except (TypeError, ValueError):
+        return None
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _indexed(table: Any) -> bool:
+    """Whether ``table`` is ``{index label: value}`` with numeric labels and plain values."""
+    return (
+        isinstance(table, Mapping)
+        and bool(table)
+        and all(_position(k) is not None for k in table)
+        and not any(isinstance(v, (list, Mapping)) for v in table.values())
+    )
+
+
+def _data_frame(data: Mapping) -> dict[str, list[Any]] | None:
+    """pandas' ``DataFrame.to_json`` (of a Keras ``history.history``, a results table) as
+    columns, rows in the order written: ``orient="columns"`` (the default: ``{column: {index:
+    value}}``; a Series: ``{index: value}``), ``"index"`` (``{index: {column: value}}``),
+    ``"split"`` (``{"columns": [...], "data": [[...], ...]}``) or ``"table"`` (``{"schema":
+    ..., "data": [records]}``); None for anything else."""
+    columns, rows = data.get("columns"), data.get("data")
+    if (
+        isinstance(columns, list)
+        and isinstance(rows, list)
+        and all(isinstance(r, list) for r in rows)
+    ):
+        names = [str(c) for c in columns]
+        rows = [r for r in rows if len(r) == len(names)]
+        return {name: [r[j] for r in rows] for j, name in enumerate(names)}
+    if isinstance(data.get("schema"), Mapping) and isinstance(rows, list):  # orient="table"
+        records = [r for r in rows if isinstance(r, Mapping)]
+        names = list(dict.fromkeys(str(k) for r in records for k in r))
+        return {name: [r.get(name) for r in records] for name in names}
+    if _indexed(data):  # a Series: {index: value}
+        return {"value": list(data.values())}
+    if all(_indexed(column) for column in data.values()):
+        index = list(dict.fromkeys(k for column in data.values() for k in column))
+        return {str(name): [column.get(i) for i in index] for name, column in data.items()}
+    if data and all(_position(k) is not None and isinstance(v, Mapping) for k, v in data.items()):
+        records = list(data.values())
+        names = list(dict.fromkeys(str(k) for r in records for k in r))
+        return {name: [r.get(name) for r in records] for name in names}
+    return None
+
+
 def _triple(row: Any) -> bool:
     return (
         isinstance(row, list)
@@ -99,6 +151,9 @@ def _lists(data: Any, path: str) -> dict[str, list[Any]]:
         for key in ("log_history", "history"):
             if key in data and isinstance(data[key], (list, Mapping)):
                 return _lists(data[key], path)
+        frame = _data_frame(data)
+        if frame is not None:
+            return frame
         columns = {str(k): v for k, v in data.items() if isinstance(v, list)}
         series = _series(data)
         if series and not columns:
