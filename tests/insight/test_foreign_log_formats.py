@@ -392,3 +392,24 @@ def test_pandas_to_json_is_read_in_every_orient_in_the_order_written(tmp_path, o
     log = read_log(path)
     assert log["column"] == ("value" if orient == "series" else "loss")
     np.testing.assert_allclose(log["loss"], losses[::-1])
+
+
+def test_numpy_files_are_read_without_unpickling(tmp_path):
+    """``np.save("losses.npy", losses)`` was "binary data (it holds NUL bytes), not text"."""
+    losses = 2.0 * np.exp(-np.arange(40) / 10.0) + 0.1
+    np.save(tmp_path / "a.npy", losses)
+    np.save(tmp_path / "b.npy", np.c_[np.arange(40), losses])
+    np.save(tmp_path / "c.npy", np.rec.fromarrays([np.arange(40), losses], names="step,loss"))
+    np.savez_compressed(tmp_path / "d.npz", train_loss=losses, val_loss=losses[::4])
+    for name, column in [("a.npy", "loss"), ("b.npy", "2"), ("c.npy", "loss"),
+                         ("d.npz", "train_loss")]:  # fmt: skip
+        log = read_log(tmp_path / name)
+        assert log["column"] == column
+        np.testing.assert_allclose(log["loss"], losses)
+    np.save(tmp_path / "e.npy", np.array([{"loss": 1.0}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r"e.npy is a NumPy file that cannot be read as losses: "
+                                         r"it holds pickled Python objects"):  # fmt: skip
+        read_log(tmp_path / "e.npy")
+    np.save(tmp_path / "f.npy", np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=r"f.npy holds no array of numbers"):
+        read_log(tmp_path / "f.npy")

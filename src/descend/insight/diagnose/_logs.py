@@ -2,8 +2,9 @@
 
 The readers, each in its module: tables (CSV, TSV, columns separated by spaces, fixed-width
 tables, MLflow metric files: :mod:`._table_logs`), printed logs (lines that name their
-numbers, boosting libraries' logs: :mod:`._printed_logs`), JSON (:mod:`._json_logs`) and
-TensorBoard event files (:mod:`._tfevents`). Any text encoding a tool writes is read
+numbers, boosting libraries' logs: :mod:`._printed_logs`), JSON (:mod:`._json_logs`),
+TensorBoard event files (:mod:`._tfevents`) and NumPy's ``np.save``/``np.savez`` files (read
+without unpickling). Any text encoding a tool writes is read
 (:func:`descend._files.decode_text`), and a gzip-compressed log as the log it holds. A file
 that opens with a bracket is read as JSON first, as a printed log when it is not JSON (unless
 it is named ``.json``); a text whose first line names a loss as a printed log, else as a
@@ -38,6 +39,7 @@ deep, a field too large, a column of text) raises ``ValueError`` with one line s
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -285,6 +287,48 @@ def _columns_from_text(text: str, path: str, name: str, notes: list[str]) -> dic
     )
 
 
+#: The first bytes of NumPy's own files: ``np.save`` (``.npy``) and ``np.savez`` (``.npz``, a zip
+#: of ``.npy`` files).
+NPY_MAGIC, NPZ_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+
+
+def _columns_from_numpy(data: bytes, path: str) -> dict[str, Column]:
+    """The columns of ``np.save(losses)`` (a 1-D array: the losses; a 2-D one: a column a
+    column; a structured one: a column a field) or of ``np.savez(loss=..., ...)`` (a column
+    an array of one dimension). Read with ``allow_pickle=False``: nothing is unpickled."""
+    try:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            arrays = _numpy_columns(loaded)
+        else:
+            with loaded:
+                size = sum(info.file_size for info in loaded.zip.infolist())
+                if size > MAX_BYTES:  # a zip bomb: refused before it is unpacked
+                    raise OSError(f"it unpacks to {size:,} bytes, over {MAX_BYTES:,}")
+                arrays = {k: np.asarray(loaded[k]) for k in loaded.files}
+            arrays = {k: a for k, a in arrays.items() if a.ndim == 1 and a.dtype.kind in "biuf"}
+    except (ValueError, OSError, EOFError) as err:  # pickled objects, a broken or other zip
+        reason = "it holds pickled Python objects" if "pickle" in str(err) else str(err)
+        raise ValueError(
+            f"{path} is a NumPy file that cannot be read as losses: {reason}"
+        ) from None
+    if not arrays:
+        raise ValueError(f"{path} holds no array of numbers of one or two dimensions")
+    longest = max(len(a) for a in arrays.values())
+    return from_lists({k: list(a) + [None] * (longest - len(a)) for k, a in arrays.items()})
+
+
+def _numpy_columns(array: np.ndarray) -> dict[str, np.ndarray]:
+    """One array's columns (see :func:`_columns_from_numpy`)."""
+    if array.dtype.names:
+        return {n: array[n] for n in array.dtype.names if array[n].ndim == 1}
+    if array.dtype.kind not in "biuf" or array.ndim not in (1, 2):
+        return {}
+    if array.ndim == 1:
+        return {"loss": array}
+    return {str(j + 1): array[:, j] for j in range(array.shape[1])}
+
+
 def _columns(path: str, notes: list[str]) -> dict[str, Column]:
     """The columns of a log file (or of a folder of TensorBoard event files)."""
     if os.path.isdir(path) and (events := _event_runs(path)):
@@ -297,6 +341,8 @@ def _columns(path: str, notes: list[str]) -> dict[str, Column]:
         name = name[:-3] if name.lower().endswith(".gz") else name
     if ".tfevents." in name or is_event_file(data[:200]):
         return _columns_from_events([("", path, data)], path)
+    if data.startswith((NPY_MAGIC, NPZ_MAGIC)):
+        return _columns_from_numpy(data, path)
     text = decode_text(data, path)
     del data
     if not text.strip():
