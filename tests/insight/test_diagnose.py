@@ -833,3 +833,19 @@ def test_a_few_non_finite_losses_the_run_went_on_after_are_skipped_steps_not_a_d
         bad = clean.copy()
         bad[holes] = np.nan
         assert diagnose(bad).label == "diverged", holes
+
+
+def test_a_column_of_losses_and_a_data_frame_read_as_the_curve():
+    """``diagnose(losses[:, None])`` and ``diagnose(pd.DataFrame(history.history))`` were
+    "the losses must be 1-D"; a column, a row and a frame with a loss column are the curve."""
+    pd = pytest.importorskip("pandas")
+    losses = 2.0 * np.exp(-np.arange(60) / 20.0) + 0.1
+    plain = diagnose(losses)
+    frame = pd.DataFrame({"epoch": np.arange(1, 61), "loss": losses, "val_loss": losses + 0.1})
+    for source in (losses[:, None], losses[None, :], frame[["loss"]]):
+        read = diagnose(source)
+        assert (read.label, read.evidence) == (plain.label, plain.evidence)
+    by_epoch = diagnose(frame)
+    assert by_epoch.label == plain.label and "over epochs " in " ".join(by_epoch.evidence)
+    with pytest.raises(ValueError, match=r"must be 1-D .* got shape \(60, 2\)"):
+        diagnose(np.c_[losses, losses])

@@ -51,6 +51,8 @@ def _vector(name: str, values: Any) -> np.ndarray:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"diagnose: {name} must hold numbers only; got {values!r:.80}") from None
+    if array.ndim == 2 and 1 in array.shape:  # a column or a row: (n, 1), (1, n)
+        array = array.reshape(-1)
     if array.ndim != 1:
         raise ValueError(
             f"diagnose: {name} must be 1-D (one value per step); got shape {array.shape}"
@@ -104,8 +106,9 @@ def _from_mapping(source: Mapping) -> dict[str, Any]:
 def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
     """The :class:`Curve` of ``source``: a descend ``Result`` (history, gradient norms and
     the engine's stop reason), a ``FitResult`` (the per-epoch training loss), a ``History``, a
-    dict with ``"loss"`` (and optionally ``"grad_norm"`` and ``"step"``/``"epoch"``), or a
-    1-D sequence of losses. ``grad_norm`` and ``steps`` given here take precedence."""
+    dict (or a pandas DataFrame) with ``"loss"`` (and optionally ``"grad_norm"`` and
+    ``"step"``/``"epoch"``), or a 1-D sequence of losses (a column or a row too).
+    ``grad_norm`` and ``steps`` given here take precedence."""
     if isinstance(source, Curve):
         parts = {
             "loss": source.loss,
@@ -127,6 +130,8 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
         parts = _from_mapping(source.trimmed())
     elif isinstance(source, Mapping):
         parts = _from_mapping(source)
+    elif hasattr(source, "columns") and hasattr(source, "to_dict"):  # a pandas DataFrame
+        parts = _from_mapping({str(c): source[c].to_numpy() for c in source.columns})
     else:
         parts = {"loss": source}
     loss = _vector("the losses", parts["loss"])
