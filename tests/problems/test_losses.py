@@ -553,3 +553,15 @@ def test_custom_losses_work_like_the_built_in_ones(rng):
     assert losses.get(lambda p, t: p, name="identity").name == "identity"
     with pytest.raises(TypeError, match="fn must be callable"):
         losses.custom(3)
+
+
+@pytest.mark.parametrize("name", ["mse", "huber", "focal", "triplet"])
+def test_a_loss_called_on_values_says_it_builds_the_loss(name):
+    """``losses.mse(pred, y)``, as Optax's and PyTorch's functional losses are called, said
+    "mse() takes 0 positional arguments but 2 were given"; ``focal(pred, y)`` read the
+    predictions as its gamma."""
+    with pytest.raises(TypeError, match=rf"^{name}\(\) builds the loss, it does not compute "
+                                        rf"it: call the loss on the values, descend\.losses\."
+                                        rf"{name}\(\)\(pred, target\)$"):  # fmt: skip
+        getattr(losses, name)(np.zeros(3), np.zeros(3))
+    assert isinstance(getattr(losses, name)(), losses.Loss)  # called without values, it builds

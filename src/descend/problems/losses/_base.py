@@ -4,6 +4,8 @@ bools and names, come from :mod:`descend._validation`)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,25 @@ class Loss:
         if target is not None:
             target = check.real_array(f"{self.name}: target", target, floating=False)
         return self.fn(pred, target)
+
+
+def factory(build: Callable[..., Loss]) -> Callable[..., Loss]:
+    """A loss's constructor that says how it is used when it is called on values:
+    ``mse(pred, y)`` (the functional style of Optax and PyTorch) builds no loss; the loss
+    is ``mse()``, called on the values. Its own arguments are its parameters (``huber(0.5)``)."""
+    parameters = inspect.signature(build).parameters
+
+    @functools.wraps(build)
+    def built(*args: Any, **kwargs: Any) -> Loss:
+        values = len(args) >= 2 and all(np.ndim(a) > 0 for a in args[:2])  # (pred, target)
+        if len(args) > len(parameters) or values:
+            raise TypeError(
+                f"{build.__name__}() builds the loss, it does not compute it: call the loss "
+                f"on the values, descend.losses.{build.__name__}()(pred, target)"
+            )
+        return build(*args, **kwargs)
+
+    return built
 
 
 def custom(

@@ -19,6 +19,7 @@ from descend._validation import as_float, is_concrete
 from descend.problems.losses._base import (
     Loss,
     check_unit_interval,
+    factory,
     pair,
     per_sample,
     prob_eps,
@@ -38,6 +39,7 @@ def _bce_probs(p: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
     return -(y * jnp.log(p) + (1 - y) * jnp.log1p(-p)), p
 
 
+@factory
 def binary_cross_entropy(from_logits: bool = True) -> Loss:
     """Binary cross-entropy (log loss) for targets ``y`` in {0, 1}, or probabilities in [0, 1].
 
@@ -65,6 +67,7 @@ def binary_cross_entropy(from_logits: bool = True) -> Loss:
     return Loss("binary_cross_entropy", fn, "binary")
 
 
+@factory
 def softmax_cross_entropy() -> Loss:
     """Softmax cross-entropy for ``k`` classes: ``pred`` holds logits ``z`` of shape ``(n, k)``.
 
@@ -128,6 +131,7 @@ def _signs(where: str, pred: Any, target: Any) -> tuple[jax.Array, jax.Array]:
     return s, jnp.where(y > 0, 1, -1).astype(s.dtype)
 
 
+@factory
 def hinge() -> Loss:
     """Hinge loss ``max(0, 1 - y s)`` for a raw score ``s`` (``pred``) and a label ``y``.
 
@@ -144,6 +148,7 @@ def hinge() -> Loss:
     return Loss("hinge", fn, "binary")
 
 
+@factory
 def squared_hinge() -> Loss:
     """Squared hinge loss ``max(0, 1 - y s)^2`` (Keras's ``SquaredHinge``; the L2-SVM loss).
 
@@ -157,6 +162,7 @@ def squared_hinge() -> Loss:
     return Loss("squared_hinge", fn, "binary")
 
 
+@factory
 def focal(gamma: Any = 2.0, alpha: Any = 0.25, from_logits: bool = True) -> Loss:
     """Binary focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection")::
 

@@ -17,6 +17,7 @@ from descend._validation import as_float
 from descend.problems.losses._base import (
     Loss,
     check_unit_interval,
+    factory,
     pair,
     per_sample,
     safe_norm,
@@ -33,6 +34,7 @@ def _tuples(where: str, pred: Any, size: int, names: str) -> jax.Array:
     return x
 
 
+@factory
 def contrastive(margin: Any = 1.0) -> Loss:
     """Contrastive loss for pairs (Hadsell, Chopra & LeCun 2006)::
 
@@ -61,6 +63,7 @@ def contrastive(margin: Any = 1.0) -> Loss:
     return Loss("contrastive", fn, "embedding")
 
 
+@factory
 def triplet(margin: Any = 1.0) -> Loss:
     """Triplet margin loss (Schroff et al. 2015, FaceNet; with plain, not squared, distances)::
 

@@ -14,9 +14,10 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
-from descend.problems.losses._base import Loss, pair, per_sample
+from descend.problems.losses._base import Loss, factory, pair, per_sample
 
 
+@factory
 def mse() -> Loss:
     """Squared error ``(pred - target)^2`` per sample.
 
@@ -31,6 +32,7 @@ def mse() -> Loss:
     return Loss("mse", fn, "regression")
 
 
+@factory
 def mae() -> Loss:
     """Absolute error ``|pred - target|`` per sample.
 
@@ -45,6 +47,7 @@ def mae() -> Loss:
     return Loss("mae", fn, "regression")
 
 
+@factory
 def huber(delta: Any = 1.0) -> Loss:
     """Huber loss (Huber 1964) of the residual ``r = pred - target``::
 
