@@ -88,6 +88,8 @@ CASES = [
      r"^compare takes several optimizers, a list or a \{name: optimizer\} mapping; got None"),
     (lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw), {"optimizers": "adam"}, TypeError,
      r"^compare takes several optimizers"),
+    (lambda **kw: ds.compare(SURFACE, jnp.ones(2), **kw), {"optimizers": {}}, ValueError,
+     r"^compare needs at least one optimizer; got none"),
     (lambda **kw: ds.schedules.multistep(0.1, **kw), {"milestones": None}, TypeError,
      r"^milestones must be a list of integers"),
     (lambda **kw: ds.schedules.multistep(0.1, **kw), {"milestones": "ab"}, TypeError,

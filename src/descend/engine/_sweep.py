@@ -181,4 +181,6 @@ def compare(
             name = name if name not in seen else f"{name}#{i}"
             seen.add(name)
             items.append((name, opt))
+    if not items:
+        raise ValueError("compare needs at least one optimizer; got none")
     return {name: minimize(f, x0, opt, **options) for name, opt in items}
