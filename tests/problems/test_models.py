@@ -336,3 +336,25 @@ def test_metrics_refuse_outputs_and_targets_of_different_lengths_or_none():
         metrics.r2(jnp.zeros(0), jnp.zeros(0))  # scored a perfect 1 before
     with pytest.raises(ValueError, match=r"accuracy: outputs and y .* got 5 and 4"):
         metrics.accuracy(jnp.zeros((5, 3)), jnp.zeros(4))
+
+
+def test_apply_names_parameters_that_are_not_the_models():
+    """``model.apply(result, X)`` (the fit's result, not ``result.params``) and another
+    model's parameters raised a bare ``KeyError: 'w'`` or "object is not subscriptable"."""
+    model = models.linear(3)
+    X = jnp.ones((2, 3))
+    result = ds.fit(model, "mse", (X, jnp.ones(2)), ds.gd(0.1), epochs=2)
+    np.testing.assert_allclose(model.apply(result.params, X), X @ result.params["w"]
+                               + result.params["b"])  # fmt: skip
+    message = (
+        r"^linear\.apply\(params, X\): params must be what linear\.init\(key\) gives, "
+        r"PyTreeDef\(\{'b': \*, 'w': \*\}\); got a FitResult: pass result\.params$"
+    )
+    with pytest.raises(TypeError, match=message):
+        model.apply(result, X)
+    mlp_params = models.mlp([3, 4, 1]).init(jax.random.key(0))
+    for wrong in (None, {}, mlp_params):
+        with pytest.raises(TypeError, match=r"^linear\.apply\(params, X\): params must be"):
+            model.apply(wrong, X)
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 3\)"):  # not params'
+        model.apply(result.params, jnp.ones((2, 5)))

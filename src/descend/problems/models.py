@@ -150,6 +150,28 @@ class Model(NamedTuple):
 # Helpers
 
 
+def _named_params(name: str, init: Callable, apply: Callable) -> Callable:
+    """``apply`` that names the parameters it was given when they are not what ``init`` gives
+    (a fit's result instead of ``result.params``, another model's, None): ``params["w"]`` on
+    them raised a bare ``KeyError: 'w'`` or "object is not subscriptable". Only a failing
+    call looks at the structure, so a working one costs nothing."""
+
+    def checked(params: PyTree, X: jax.Array) -> jax.Array:
+        try:
+            return apply(params, X)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            want = jax.eval_shape(init, jax.random.key(0))
+            if jax.tree.structure(params) == jax.tree.structure(want):
+                raise  # the parameters are fine: the error is the inputs'
+            hint = ": pass result.params" if hasattr(params, "params") else ""
+            raise TypeError(
+                f"{name}.apply(params, X): params must be what {name}.init(key) gives, "
+                f"{jax.tree.structure(want)}; got a {type(params).__name__}{hint}"
+            ) from None
+
+    return checked
+
+
 def _dtype() -> Any:
     """The default float dtype now: float32, or float64 under ``jax.enable_x64``."""
     return jnp.result_type(float)
@@ -225,6 +247,7 @@ def sigmoid_neuron(start: tuple[float, float] | None = None) -> Model:
             )
         return jax.nn.sigmoid(params["w"] * X + params["b"])
 
+    apply = _named_params("sigmoid_neuron", init, apply)
     return Model(init, apply, name="sigmoid_neuron", n_inputs=1, output="probability")
 
 
@@ -279,7 +302,8 @@ def _affine(name: str, n_inputs: Any, n_outputs: Any, init: Any) -> Model:
         X = _features(name, X, d)
         return _matmul(X, params["w"]) + params["b"]
 
-    return Model(init_fn, apply, name=name, n_inputs=d, n_outputs=k, output="raw")
+    return Model(init_fn, _named_params(name, init_fn, apply), name=name, n_inputs=d,
+                 n_outputs=k, output="raw")  # fmt: skip
 
 
 def mlp(
@@ -336,6 +360,7 @@ def mlp(
         return h[:, 0] if n_out == 1 else h
 
     output = "probability" if output_activation == "sigmoid" else "raw"
+    apply = _named_params("mlp", init_fn, apply)
     return Model(init_fn, apply, name="mlp", n_inputs=n_in, n_outputs=n_out, output=output)
 
 
