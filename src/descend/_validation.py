@@ -112,7 +112,7 @@ def real_array(name: str, x: Any, floating: bool = True) -> jax.Array:
     except OverflowError:  # a Python int beyond 64 bits, or beyond int32 without x64
         if not floating:
             raise ValueError(
-                f"{name} holds an integer too large for an array; got {x!r:.80}"
+                f"{name} holds an integer too large for an array; got {shown(x)}"
             ) from None
         array = jnp.asarray(np.asarray(x, dtype=np.float64))  # 10**30 is the number 1e30
     except ValueError:
@@ -316,7 +316,7 @@ def integers(name: str, value: Any, low: int | None = None) -> list[int]:
     as a list of ``int``; milestones and boundaries."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise TypeError(
-            f"{name} must be a list of integers, such as [30, 80]; got {value!r:.60} "
+            f"{name} must be a list of integers, such as [30, 80]; got {shown(value)} "
             f"({type(value).__name__})"
         )
     return [integer(f"{name}[{i}]", v, low) for i, v in enumerate(value)]
@@ -335,7 +335,7 @@ def mapping(
         return {}
     if not isinstance(value, Mapping):
         raise TypeError(
-            f"{name} must be a dict of {what}, such as {example}; got {value!r:.60} "
+            f"{name} must be a dict of {what}, such as {example}; got {shown(value)} "
             f"({type(value).__name__})"
         )
     return dict(value)

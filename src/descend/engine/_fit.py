@@ -428,7 +428,7 @@ def check_model(model: Any) -> None:
     if not (callable(getattr(model, "init", None)) and callable(getattr(model, "apply", None))):
         raise TypeError(
             "model must be a Model with init(key) and apply(params, X), such as "
-            f"descend.models.mlp([4, 16, 1]); got {model!r:.60} ({type(model).__name__})"
+            f"descend.models.mlp([4, 16, 1]); got {check.shown(model)} ({type(model).__name__})"
         )
 
 

@@ -85,12 +85,14 @@ def _box(domain: Any) -> np.ndarray:
         box = np.asarray(domain, float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"domain must be (low, high) pairs of numbers; got {domain!r:.80}"
+            f"domain must be (low, high) pairs of numbers; got {check.shown(domain)}"
         ) from None
     if box.ndim != 2 or box.shape[1] != 2 or not np.all(box[:, 0] < box[:, 1]):
-        raise ValueError(f"domain must be (low, high) pairs with low < high; got {domain!r:.80}")
+        raise ValueError(
+            f"domain must be (low, high) pairs with low < high; got {check.shown(domain)}"
+        )
     if not np.isfinite(box).all():
-        raise ValueError(f"domain must be finite (low, high) pairs; got {domain!r:.80}")
+        raise ValueError(f"domain must be finite (low, high) pairs; got {check.shown(domain)}")
     return box
 
 

@@ -171,7 +171,7 @@ def compare(
     if hasattr(optimizers, "init"):
         raise TypeError(f"{several} one optimizer: give [it], or run descend.minimize")
     if isinstance(optimizers, (str, bytes)) or not isinstance(optimizers, (Mapping, Sequence)):
-        raise TypeError(f"{several} {optimizers!r:.60} ({type(optimizers).__name__})")
+        raise TypeError(f"{several} {check.shown(optimizers)} ({type(optimizers).__name__})")
     if isinstance(optimizers, Mapping):
         items = list(optimizers.items())
     else:

@@ -87,7 +87,8 @@ def animate_race(
         if not hasattr(run, "history"):
             raise TypeError(
                 f"runs[{name!r}] must be a descend Result with a recorded path (from "
-                f"descend.minimize or descend.compare); got {run!r:.60} ({type(run).__name__})"
+                f"descend.minimize or descend.compare); got {check.shown(run)} "
+                f"({type(run).__name__})"
             )
         h = run.history.trimmed()
         data.append(

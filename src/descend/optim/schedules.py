@@ -209,7 +209,9 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
 
     PyTorch ``SequentialLR(schedulers, milestones)``; Optax ``join_schedules``."""
     if isinstance(schedules, (str, bytes)) or not isinstance(schedules, Iterable):
-        raise TypeError(f"join: schedules must be a list of schedules; got {schedules!r:.60}")
+        raise TypeError(
+            f"join: schedules must be a list of schedules; got {check.shown(schedules)}"
+        )
     schedules = list(schedules)
     marks = check.integers("boundaries", boundaries, 1)
     if len(schedules) != len(marks) + 1:

@@ -302,8 +302,8 @@ def _affine(name: str, n_inputs: Any, n_outputs: Any, init: Any) -> Model:
         X = _features(name, X, d)
         return _matmul(X, params["w"]) + params["b"]
 
-    return Model(init_fn, _named_params(name, init_fn, apply), name=name, n_inputs=d,
-                 n_outputs=k, output="raw")  # fmt: skip
+    apply = _named_params(name, init_fn, apply)
+    return Model(init_fn, apply, name=name, n_inputs=d, n_outputs=k, output="raw")
 
 
 def mlp(

@@ -152,8 +152,7 @@ def _skipped_steps(curve: Curve) -> tuple[Curve, str | None]:
     )
     keep = ~bad
     grad = None if curve.grad_norm is None else curve.grad_norm[keep]
-    return replace(curve, loss=curve.loss[keep], grad_norm=grad,
-                               steps=curve.steps[keep]), text  # fmt: skip
+    return replace(curve, loss=curve.loss[keep], grad_norm=grad, steps=curve.steps[keep]), text
 
 
 def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, dict, list[str]]:

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend._files import decode_text, gunzip, is_gzip, read_bytes
 from descend.insight.diagnose._json_logs import by_step, parse_json, read_json
 from descend.insight.diagnose._log_columns import (
@@ -410,7 +411,7 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     if column is not None and not isinstance(column, str):
         raise TypeError(
             f"column must be the name of a column of the log (a string) or None; got "
-            f"{column!r:.60} ({type(column).__name__})"
+            f"{check.shown(column)} ({type(column).__name__})"
         )
     notes: list[str] = []
     columns = _columns(path, notes)
