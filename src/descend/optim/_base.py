@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from descend.optim._guards import explained, not_numbers, unlike
+
 PyTree = Any
 Schedule = Callable[[jax.Array], jax.Array]
 Scalar = float | int | jax.Array
@@ -69,7 +71,17 @@ def zero_count() -> jax.Array:
 
 def value_at(hyperparam: HyperParam, count: jax.Array) -> jax.Array:
     """A hyperparameter's value at update ``count``: ``h(count)`` for a schedule, else ``h``."""
-    return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
+    with explained(lambda: _value_problem(hyperparam, count)):
+        return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
+
+
+def _value_problem(hyperparam: HyperParam, count: Any) -> TypeError | None:
+    where = "value_at(hyperparam, count)"
+    if hyperparam is None:
+        return TypeError(f"{where}: hyperparam must be a number, array or schedule; got None")
+    return not_numbers(where, "count", count) or (
+        None if callable(hyperparam) else not_numbers(where, "hyperparam", hyperparam)
+    )
 
 
 def times(a: HyperParam, b: HyperParam) -> HyperParam:
@@ -107,7 +119,17 @@ def map_unzip(fn: Callable[..., tuple], n: int, tree: PyTree, *rest: PyTree) -> 
 
 def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
     """``params + updates`` leaf by leaf, keeping each parameter's dtype."""
-    return jax.tree.map(lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)), params, updates)
+    where = "apply_updates(params, updates)"
+    with explained(
+        lambda: (
+            not_numbers(where, "params", params)
+            or not_numbers(where, "updates", updates)
+            or unlike(where, "updates", updates, "params", params)
+        )
+    ):
+        return jax.tree.map(
+            lambda p, u: jnp.asarray(p + u).astype(jnp.result_type(p)), params, updates
+        )
 
 
 def stateless_with_count(

@@ -30,6 +30,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.optim._base import HyperParam, Seed, Transform
+from descend.optim._guards import guarded
 
 
 class GradientStep(NamedTuple):
@@ -257,6 +258,8 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
                 # every argument, defaults included, so that passing a default explicitly
                 # describes the same program as leaving it out
                 bound.apply_defaults()
+                if plain is Transform:
+                    made = guarded(build.__name__, *made)
                 out = with_recipe(*made)
                 out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
                 return out
