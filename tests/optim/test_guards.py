@@ -13,6 +13,10 @@ from descend.optim import registry
 TWO, THREE = jnp.ones(2), jnp.ones(3)
 
 
+def squares(x):
+    return jnp.sum(x**2)
+
+
 def adam_state(params):
     return ds.adam().init(params)
 
@@ -86,6 +90,30 @@ CASES = [
         rf"count {NUMBERS}; got 'x'",
     ),
     (lambda: ds.global_norm("a"), TypeError, rf"^global_norm\(tree\): tree {NUMBERS}; got 'a'"),
+    # the rules that take the objective: step(objective, x, state)
+    (
+        lambda: ds.lookahead_nesterov().step(squares, THREE, ds.lookahead_nesterov().init(TWO)),
+        ValueError,
+        r"^lookahead_nesterov.step\(objective, x, state\): state must be what "
+        r"lookahead_nesterov.init\(params\) gives .* like x \(float32\[3\]\): "
+        r"float32\[3\] at .u, got float32\[2\]$",
+    ),
+    (
+        lambda: ds.annealing().step(squares, TWO, None),
+        ValueError,
+        r"^annealing.step\(objective, x, state\): state must be .*; got None$",
+    ),
+    (
+        lambda: ds.annealing().step(squares, "x", ds.annealing().init(TWO)),
+        TypeError,
+        rf"x {NUMBERS}",
+    ),
+    (
+        lambda: ds.lookahead_nesterov().step(None, TWO, ds.lookahead_nesterov().init(TWO)),
+        TypeError,
+        r"objective must be the function of x to minimise; got None",
+    ),
+    (lambda: ds.lookahead_nesterov().init("a"), TypeError, rf"^lookahead_nesterov.init.*{NUMBERS}"),
 ]
 
 

@@ -121,6 +121,23 @@ def _difference(got: Any, want: Any) -> str:
     return f"{layout(want)}; got {layout(got)}"  # pragma: no cover - callers check alike
 
 
+def _state_problem(
+    where: str, name: str, init: Callable[..., Any], like: Any, like_name: str, state: Any
+) -> ValueError | None:
+    """A ``ValueError`` when ``state`` is not what ``init`` gives for parameters shaped like
+    ``like`` (None when it is, or when ``init`` cannot tell)."""
+    try:
+        want = jax.eval_shape(init, like)
+    except Exception:  # init cannot tell: the original error stands
+        return None
+    if _alike(state, want):
+        return None
+    return ValueError(
+        f"{where}: state must be what {name}.init(params) gives for parameters shaped like "
+        f"{like_name} ({layout(like)}): {_difference(state, want)}"
+    )
+
+
 def _update_problem(
     name: str, init: Callable[..., Any], grads: Any, state: Any, params: Any
 ) -> Exception | None:
@@ -130,34 +147,56 @@ def _update_problem(
         problem = not_numbers(where, "params", params) or unlike(
             where, "params", params, "grads", grads
         )
-    if problem is not None:
-        return problem
-    try:
-        want = jax.eval_shape(init, grads)
-    except Exception:  # init cannot tell: the original error stands
-        return None
-    if _alike(state, want):
-        return None
-    return ValueError(
-        f"{where}: state must be what {name}.init(params) gives for parameters shaped like "
-        f"the grads ({layout(grads)}): {_difference(state, want)}"
-    )
+    return problem or _state_problem(where, name, init, grads, "the grads", state)
 
 
-def guarded(name: str, init: Callable[..., Any], update: Callable[..., Any]) -> tuple:
-    """``init`` and ``update`` that name their wrong arguments (see the module docstring) as
-    ``name``'s; functions guarded already are guarded again under the new name, not twice."""
-    init, update = getattr(update, "raw", (init, update))
+def _step_problem(
+    name: str, init: Callable[..., Any], objective: Any, x: Any, state: Any
+) -> Exception | None:
+    where = f"{name}.step(objective, x, state)"
+    if not callable(objective):
+        return TypeError(
+            f"{where}: objective must be the function of x to minimise; got "
+            f"{check.shown(objective)} ({type(objective).__name__})"
+        )
+    return not_numbers(where, "x", x) or _state_problem(where, name, init, x, "x", state)
 
+
+def _checked_init(name: str, init: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(init)
     def checked_init(params: Any) -> Any:
         with explained(lambda: not_numbers(f"{name}.init(params)", "params", params), name):
             return init(params)
+
+    return checked_init
+
+
+def guarded(name: str, init: Callable[..., Any], update: Callable[..., Any]) -> tuple:
+    """A transform's ``init`` and ``update`` that name their wrong arguments (see the module
+    docstring) as ``name``'s; functions guarded already are guarded again under the new
+    name, not twice."""
+    init, update = getattr(update, "raw", (init, update))
 
     @functools.wraps(update)
     def checked_update(grads: Any, state: Any, params: Any = None, **extra: Any) -> Any:
         with explained(lambda: _update_problem(name, init, grads, state, params), name):
             return update(grads, state, params, **extra)
 
+    checked_init = _checked_init(name, init)
     checked_init.raw = checked_update.raw = (init, update)  # type: ignore[attr-defined]
     return checked_init, checked_update
+
+
+def guarded_step(name: str, init: Callable[..., Any], step: Callable[..., Any]) -> tuple:
+    """A gradient step's ``init`` and ``step(objective, x, state)``, guarded as
+    :func:`guarded` guards a transform's."""
+    init, step = getattr(step, "raw", (init, step))
+
+    @functools.wraps(step)
+    def checked_step(objective: Any, x: Any, state: Any, *args: Any, **kwargs: Any) -> Any:
+        with explained(lambda: _step_problem(name, init, objective, x, state), name):
+            return step(objective, x, state, *args, **kwargs)
+
+    checked_init = _checked_init(name, init)
+    checked_init.raw = checked_step.raw = (init, step)  # type: ignore[attr-defined]
+    return checked_init, checked_step

@@ -30,7 +30,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.optim._base import HyperParam, Seed, Transform
-from descend.optim._guards import guarded
+from descend.optim._guards import guarded, guarded_step
 
 
 class GradientStep(NamedTuple):
@@ -58,6 +58,7 @@ class _RecordedStep(GradientStep):
 
 
 _RECORDED = {Transform: _RecordedTransform, GradientStep: _RecordedStep}
+_GUARDS = {Transform: guarded, GradientStep: guarded_step}
 
 
 class Recipe(NamedTuple):
@@ -258,8 +259,7 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
                 # every argument, defaults included, so that passing a default explicitly
                 # describes the same program as leaving it out
                 bound.apply_defaults()
-                if plain is Transform:
-                    made = guarded(build.__name__, *made)
+                made = _GUARDS[plain](build.__name__, *made)
                 out = with_recipe(*made)
                 out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
                 return out
