@@ -10,7 +10,7 @@ origin in ``d`` dimensions contracts the error by ``1 - 2a`` a step, so after ``
 ``f = d (1 - 2a)^(2T)`` and ``df/da = -4 d T (1 - 2a)^(2T - 1)``; and
 ``df/dx0_i = -2 (1 - 2a)^(2T)`` (the error of each coordinate is ``x0_i - 1``).
 Reverse mode (``jax.grad``) is not available: a run is a ``while_loop`` that stops at its
-own step.
+own step; asking for it gives one line that names forward mode.
 
 Tolerance: each step rounds ``x`` (about 1) to float64, so the error ``x - 1`` carries an
 absolute error of about ``T eps = 4e-15``; the rates here keep that error above 1e-2 at
@@ -76,3 +76,36 @@ def test_jacfwd_in_the_start_and_of_a_training_run(x64):
     h = 1e-6
     numeric = (trained(0.05 + h) - trained(0.05 - h)) / (2 * h)
     np.testing.assert_allclose(jax.jacfwd(trained)(0.05), numeric, rtol=1e-6)
+
+
+def short_fit(lr):
+    data = (jnp.ones((4, 1)), jnp.ones(4))
+    return ds.fit(ds.models.linear(1), "mse", data, ds.gd(lr), epochs=2).loss
+
+
+REVERSE = (
+    r"^{} cannot be differentiated in reverse mode \(jax.grad, jax.vjp, jax.jacrev\).* jax.jacfwd"
+)
+
+
+@pytest.mark.parametrize(
+    "what, call",
+    [
+        ("minimize", lambda: jax.grad(final_loss)(0.1)),
+        ("minimize", lambda: jax.jacrev(lambda x: final_loss(0.1, x))(jnp.zeros(D))),
+        ("minimize", lambda: jax.grad(lambda a: jax.vmap(final_loss)(a * jnp.ones(3)).sum())(0.1)),
+        ("minimize", lambda: jax.vjp(final_loss, 0.1)[1](1.0)),
+        ("fit", lambda: jax.grad(short_fit)(0.1)),
+    ],
+)
+def test_reverse_mode_is_refused_in_one_line_that_names_forward_mode(what, call):
+    """``jax.grad`` of a run ended in JAX's advice about ``fori_loop`` with "dynamic start/stop
+    values", which does not apply to a run."""
+    with pytest.raises(ValueError, match=REVERSE.format(what)) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_the_marker_of_forward_mode_adds_nothing_to_the_compiled_run():
+    lowered = jax.jit(final_loss).lower(0.1).as_text()
+    assert "forward_only" not in lowered and "custom_call" not in lowered

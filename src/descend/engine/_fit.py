@@ -34,6 +34,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, keep_if, write_row
+from descend.engine._forward_only import forward_only
 from descend.engine._reprs import brief, readable, run_repr, shape_of, structure_repr
 from descend.engine._stop import Stopped, StopReason
 from descend.optim._base import apply_updates, value_at
@@ -390,8 +391,13 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
         )
         rows0 = jnp.full((plan.epochs, 5), jnp.nan, vt)
         steps0 = jnp.full((plan.epochs, plan.steps), jnp.nan, vt)
-        _, end, rows, step_rows = jax.lax.while_loop(
-            lambda c: any_running(c[1].reason == RUNNING), body, (start.epoch, start, rows0, steps0)
+        _, end, rows, step_rows = forward_only(
+            jax.lax.while_loop(
+                lambda c: any_running(c[1].reason == RUNNING),
+                body,
+                (start.epoch, start, rows0, steps0),
+            ),
+            "fit",
         )
         use_best = plan.early_stopping | (end.reason == DIVERGED)
         chosen = jax.tree.map(lambda b, p: jnp.where(use_best, b, p), end.best_params, end.params)

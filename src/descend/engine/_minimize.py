@@ -44,6 +44,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, grouped
+from descend.engine._forward_only import forward_only
 from descend.engine._loop import (
     Carry,
     Consts,
@@ -245,7 +246,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
                 c = jax.lax.cond(crossed, report, lambda c: c, c)
             return c
 
-        end = jax.lax.while_loop(running, segment, start)
+        end = forward_only(jax.lax.while_loop(running, segment, start), "minimize")
         run = end.run
         if ends_only:  # the last step's row, unless the run stopped at its start
             last = row(run, k)
