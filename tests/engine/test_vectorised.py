@@ -266,3 +266,26 @@ def test_update_rows_writes_a_block_per_run_with_a_shared_or_own_start():
         for i, s in enumerate(starts):
             want[i, s : s + 2] = np.asarray(rows[i])
         np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("rule", [ds.gd(0.05), ds.adam(0.1), ds.lookahead_nesterov(0.05)])
+def test_vmap_over_a_value_the_objective_closes_over_matches_single_runs(rule, x64):
+    """``vmap(lambda a: minimize(lambda x: |x - a|^2 + ..., ...))``: the objective closes over
+    the batched value. It failed with a bare ``AssertionError`` from ``jax.custom_batching``;
+    each run must be the run of its own objective, and the history stay out of the loop's
+    select (linear in steps)."""
+    centres, x0 = jnp.array([0.0, 1.0, 3.0]), jnp.array([-1.2, 1.0])
+
+    def run(a, steps=400):
+        return ds.minimize(lambda x: bowl(x - a) + a * x[1] ** 2, x0, rule, max_steps=steps)
+
+    batched = jax.vmap(run)(centres)
+    for i, a in enumerate(centres):
+        _assert_same_run(jax.tree.map(lambda v, i=i: v[i], batched), run(float(a)))
+    jaxpr = jax.make_jaxpr(jax.vmap(lambda a: run(a, 777)))(centres)
+    assert _selects_in_loops(jaxpr.jaxpr, minimize_module.record_capacity(777, 1, 4097)) == []
+    # under jit alone, and with the rate batched too
+    np.testing.assert_allclose(jax.jit(lambda a: run(a).x)(1.0), run(1.0).x, rtol=1e-12)
+    both = jax.vmap(lambda a, lr: ds.minimize(lambda x: bowl(x - a), x0, ds.gd(lr)).x)
+    solo = ds.minimize(lambda x: bowl(x - 3.0), x0, ds.gd(0.15)).x
+    np.testing.assert_allclose(both(centres, jnp.array([0.05, 0.1, 0.15]))[2], solo, rtol=1e-9)

@@ -144,6 +144,7 @@ class Consts(NamedTuple):
     loss0: jax.Array
     rise: jax.Array  # the largest rise of the loss above loss0 before the run has diverged
     floor: jax.Array
+    closed: Any = ()  # the traced values the objective closes over (see minimize)
 
 
 def _steps_loop(step_fn, row_fn, run, consts, consts_axes, window, loops, every, base, stop):

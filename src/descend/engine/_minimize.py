@@ -40,6 +40,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
@@ -115,16 +116,22 @@ def precision_floor(gn0: jax.Array) -> jax.Array:
 
 
 @functools.lru_cache(maxsize=256)
-def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callable[..., Result]:
+def _runner(
+    f: Callable[..., jax.Array], key: Any, options: Options, hoisted: bool = False
+) -> Callable[..., Result]:
+    """The compiled run of ``f`` (``f(x, closed)`` when ``hoisted``: :func:`_hoisted`)."""
     sign = -1.0 if options.maximize else 1.0
     capacity = options.records
     block = block_steps(options)
-    objective = lambda x: sign * f(x)  # noqa: E731
+    if hoisted:
+        objective = lambda x, closed: sign * f(x, closed)  # noqa: E731
+    else:
+        objective = lambda x, closed: sign * f(x)  # noqa: E731
     value_and_grad = jax.value_and_grad(objective)
 
-    def advance(optimizer, x, state, g, loss):
+    def advance(optimizer, x, state, g, loss, closed):
         if isinstance(optimizer, GradientStep):
-            return optimizer.step(objective, x, state)
+            return optimizer.step(lambda x: objective(x, closed), x, state)
         updates, state = update_with_loss(optimizer, g, state, x, loss)
         return apply_updates(x, updates), state
 
@@ -148,8 +155,8 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         return reason.astype(jnp.int32), stall
 
     def step(c: Run, k: Consts) -> Run:
-        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad, c.loss)
-        loss, g = value_and_grad(x)
+        x, state = advance(rebuild(key, k.leaves), c.x, c.state, c.grad, c.loss, k.closed)
+        loss, g = value_and_grad(x, k.closed)
         t = c.t + 1
         gn = global_norm(g)
         improved = loss < c.best_loss
@@ -169,14 +176,14 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             since_best=since_best,
         )
 
-    def begin(x0, leaves, tol, ftol, divergence) -> tuple[Run, Consts]:
+    def begin(x0, leaves, tol, ftol, divergence, closed) -> tuple[Run, Consts]:
         """The run at step 0: the start's loss, gradient and verdict, the optimizer's state."""
-        loss0, g0 = value_and_grad(x0)
+        loss0, g0 = value_and_grad(x0, closed)
         gn0 = global_norm(g0)
         rise = divergence * jnp.maximum(jnp.abs(loss0), 1.0)
         # a traced tol of 0 turns the precision stop off, as a Python 0 does (use_floor)
         floor = jnp.where(tol > 0, precision_floor(gn0), -jnp.inf)
-        k = Consts(leaves, tol, ftol, loss0, rise, floor)
+        k = Consts(leaves, tol, ftol, loss0, rise, floor, closed)
         t0 = jnp.zeros([], jnp.int32)
         stall0 = t0 if options.use_ftol else None
         reason0, stall0 = verdict(k, t0, loss0, x0, gn0, loss0, stall0, None)
@@ -194,7 +201,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
         )
         return run0, k
 
-    def minimize_run(x0, leaves, tol, ftol, divergence):
+    def minimize_run(x0, leaves, tol, ftol, divergence, closed):
         # a history row is one vector: [loss, gradient norm, learning rate, the point];
         # one write a step instead of four (2.3 ns a step against 8 in benchmarks.loop_floor)
         row, layout = _packing(x0 if options.record_path else None, sign, lr_at)
@@ -203,7 +210,7 @@ def _runner(f: Callable[[Any], jax.Array], key: Any, options: Options) -> Callab
             run0, k = begin(*args)
             return run0, k, row(run0, k)  # the first history row too
 
-        run0, k, first = grouped(started, x0, leaves, tol, ftol, divergence)
+        run0, k, first = grouped(started, x0, leaves, tol, ftol, divergence, closed)
         log0 = jnp.full((capacity, *first.shape), jnp.nan, first.dtype).at[0].set(first)
         start = Carry(run0.t, jnp.asarray(options.record_every, jnp.int32), run0, log0)
         # with two rows (record_every >= max_steps) the second is the last step: written
@@ -388,17 +395,44 @@ def _check_finite_start(x0: Any, name: str = "x0") -> None:
             )
 
 
-def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> None:
+def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> bool:
     """Trace f (shapes only, nothing is computed) to catch a non-scalar or non-float result
     and a function JAX cannot differentiate, with a message instead of a deep traceback.
-    The verdict is cached per function and argument shapes."""
+    Return whether f closes over values traced by an enclosing ``jit`` or ``vmap`` (see
+    :func:`_hoisted`). The verdict is cached per function and argument shapes."""
     leaves, treedef = jax.tree.flatten(x0)
     shapes = tuple((a.shape, a.dtype) for a in leaves)  # JAX arrays (see _as_float_tree)
-    _check_traced(f, treedef, shapes)
+    return _check_traced(f, treedef, shapes)
+
+
+def _traced_consts(closed: Any) -> tuple[int, ...]:
+    """The positions of a closed jaxpr's constants that are tracers of an enclosing
+    transformation: the traced values its function closes over."""
+    return tuple(i for i, c in enumerate(closed.consts) if isinstance(c, jax.core.Tracer))
+
+
+def _hoisted(f: Callable[[Any], jax.Array], x0: Any) -> tuple[Callable[..., Any], tuple]:
+    """``(g, closed)`` with ``g(x, closed) == f(x)``: the values traced by an enclosing
+    ``jax.vmap`` or ``jit`` that ``f`` closes over (``vmap(lambda a: minimize(lambda x:
+    |x - a|^2, ...))``) made an explicit operand of the run. The engine's batched loop
+    (a ``custom_vmap`` rule) cannot take a function closing over a batched value, and failed
+    with a bare ``AssertionError``; as an operand, the value is batched with the run."""
+    jaxpr = jax.make_jaxpr(f)(x0)
+    traced = _traced_consts(jaxpr)
+    closed = tuple(jaxpr.consts[i] for i in traced)
+    consts = [None if i in traced else c for i, c in enumerate(jaxpr.consts)]
+
+    def g(x: Any, values: tuple) -> jax.Array:
+        filled = list(consts)
+        for i, v in zip(traced, values, strict=True):
+            filled[i] = v
+        return jaxpr_as_fun(ClosedJaxpr(jaxpr.jaxpr, filled))(*jax.tree.leaves(x))[0]
+
+    return g, closed
 
 
 @functools.lru_cache(maxsize=1024)
-def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) -> None:
+def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) -> bool:
     spec = treedef.unflatten([jax.ShapeDtypeStruct(s, d) for s, d in shapes])
 
     def first_line(err: Exception) -> str:
@@ -406,7 +440,7 @@ def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) ->
         return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"
 
     try:
-        out = jax.eval_shape(f, spec)
+        jaxpr, out = jax.make_jaxpr(f, return_shape=True)(spec)
     except Exception as err:  # the user's function failed under tracing
         raise ValueError(f"f could not be evaluated at x0 with JAX: {first_line(err)}") from err
     if not hasattr(out, "shape") or out.shape != ():
@@ -418,6 +452,7 @@ def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) ->
         jax.eval_shape(jax.grad(f), spec)
     except Exception as err:
         raise ValueError(f"f is not differentiable with JAX at x0: {first_line(err)}") from err
+    return bool(_traced_consts(jaxpr))
 
 
 def _maybe_positive(value: Any) -> bool:
@@ -496,7 +531,8 @@ def minimize(
     if size == 0:
         raise ValueError(f"x0 holds no numbers to optimise; got {x0!r:.60}")
     _check_finite_start(x0)
-    _check_function(f, x0)
+    hoisted = _check_function(f, x0)
+    f, closed = _hoisted(f, x0) if hoisted else (f, ())
     records = record_capacity(max_steps, record_every, max_records)
     if record_path is None:
         record_path = size * records <= PATH_LIMIT
@@ -515,11 +551,11 @@ def minimize(
         use_floor=_maybe_positive(tol),
     )
     key, leaves = split(optimizer)
-    run = _runner(f, key, options)
+    run = _runner(f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
         result = run(x0, [_on_device(v) for v in leaves], _on_device(tol), _on_device(ftol),
-                     _on_device(divergence))  # fmt: skip
+                     _on_device(divergence), closed)  # fmt: skip
         if progress:  # keep the bar until the (asynchronously dispatched) run has finished
             result = jax.block_until_ready(result)
     return result
