@@ -121,7 +121,8 @@ def test_optax_parts_of_a_descend_chain_run_as_the_descend_ones():
 
 def test_vmap_over_the_numbers_of_an_optax_optimizer():
     """optax.adam(lr) under jax.vmap holds the traced rate in its closure, out of descend's
-    sight: the runs are batched by JAX itself, and equal the runs made one by one."""
+    sight: the runs (whose optimizer is traced to a jaxpr, the rate taken out as an operand:
+    engine._hoisting) equal the runs made one by one."""
     x0 = jnp.array([-1.0, 1.0])
     rates = [3e-3, 2e-2]
     for make in (optax.adam, lambda lr: ds.chain(ds.clip_by_value(10.0), optax.sgd(lr, 0.9))):

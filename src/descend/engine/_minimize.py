@@ -40,12 +40,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 
 from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, grouped
 from descend.engine._forward_only import forward_only
+from descend.engine._hoisting import hoisted_objective, hoisted_transform, traced_consts
 from descend.engine._loop import (
     Carry,
     Consts,
@@ -119,7 +119,7 @@ def precision_floor(gn0: jax.Array) -> jax.Array:
 def _runner(
     f: Callable[..., jax.Array], key: Any, options: Options, hoisted: bool = False
 ) -> Callable[..., Result]:
-    """The compiled run of ``f`` (``f(x, closed)`` when ``hoisted``: :func:`_hoisted`)."""
+    """The compiled run of ``f`` (``f(x, closed)`` when ``hoisted``: :func:`.hoisted_objective`)."""
     sign = -1.0 if options.maximize else 1.0
     capacity = options.records
     block = block_steps(options)
@@ -399,36 +399,10 @@ def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> bool:
     """Trace f (shapes only, nothing is computed) to catch a non-scalar or non-float result
     and a function JAX cannot differentiate, with a message instead of a deep traceback.
     Return whether f closes over values traced by an enclosing ``jit`` or ``vmap`` (see
-    :func:`_hoisted`). The verdict is cached per function and argument shapes."""
+    :mod:`descend.engine._hoisting`). The verdict is cached per function and argument shapes."""
     leaves, treedef = jax.tree.flatten(x0)
     shapes = tuple((a.shape, a.dtype) for a in leaves)  # JAX arrays (see _as_float_tree)
     return _check_traced(f, treedef, shapes)
-
-
-def _traced_consts(closed: Any) -> tuple[int, ...]:
-    """The positions of a closed jaxpr's constants that are tracers of an enclosing
-    transformation: the traced values its function closes over."""
-    return tuple(i for i, c in enumerate(closed.consts) if isinstance(c, jax.core.Tracer))
-
-
-def _hoisted(f: Callable[[Any], jax.Array], x0: Any) -> tuple[Callable[..., Any], tuple]:
-    """``(g, closed)`` with ``g(x, closed) == f(x)``: the values traced by an enclosing
-    ``jax.vmap`` or ``jit`` that ``f`` closes over (``vmap(lambda a: minimize(lambda x:
-    |x - a|^2, ...))``) made an explicit operand of the run. The engine's batched loop
-    (a ``custom_vmap`` rule) cannot take a function closing over a batched value, and failed
-    with a bare ``AssertionError``; as an operand, the value is batched with the run."""
-    jaxpr = jax.make_jaxpr(f)(x0)
-    traced = _traced_consts(jaxpr)
-    closed = tuple(jaxpr.consts[i] for i in traced)
-    consts = [None if i in traced else c for i, c in enumerate(jaxpr.consts)]
-
-    def g(x: Any, values: tuple) -> jax.Array:
-        filled = list(consts)
-        for i, v in zip(traced, values, strict=True):
-            filled[i] = v
-        return jaxpr_as_fun(ClosedJaxpr(jaxpr.jaxpr, filled))(*jax.tree.leaves(x))[0]
-
-    return g, closed
 
 
 @functools.lru_cache(maxsize=1024)
@@ -452,7 +426,7 @@ def _check_traced(f: Callable[[Any], jax.Array], treedef: Any, shapes: tuple) ->
         jax.eval_shape(jax.grad(f), spec)
     except Exception as err:
         raise ValueError(f"f is not differentiable with JAX at x0: {first_line(err)}") from err
-    return bool(_traced_consts(jaxpr))
+    return bool(traced_consts(jaxpr))
 
 
 def _maybe_positive(value: Any) -> bool:
@@ -532,7 +506,8 @@ def minimize(
         raise ValueError(f"x0 holds no numbers to optimise; got {x0!r:.60}")
     _check_finite_start(x0)
     hoisted = _check_function(f, x0)
-    f, closed = _hoisted(f, x0) if hoisted else (f, ())
+    loss = jax.eval_shape(f, x0) if hoisted else None
+    f, closed = hoisted_objective(f, x0) if hoisted else (f, ())
     records = record_capacity(max_steps, record_every, max_records)
     if record_path is None:
         record_path = size * records <= PATH_LIMIT
@@ -551,6 +526,11 @@ def minimize(
         use_floor=_maybe_positive(tol),
     )
     key, leaves = split(optimizer)
+    if closure_tracers(key) and not isinstance(optimizer, GradientStep):
+        # an optimizer closing over a traced value (optax.adam(lr), a schedule's lambda):
+        # its values become leaves, so the batched loop keeps its rule (engine._hoisting)
+        loss = jax.eval_shape(f, x0) if loss is None else loss
+        key, leaves = split(hoisted_transform(optimizer, x0, loss))
     run = _runner(f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
