@@ -41,14 +41,17 @@ def rosenbrock(x: jax.Array) -> jax.Array:
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
 
 
-def sweep(n: int, steps: int, history: bool) -> Callable[[], Any]:
+def sweep(
+    n: int, steps: int, history: bool, make: Callable[[Any], Any] = ds.adam
+) -> Callable[[], Any]:
+    """``jit(vmap)`` of ``minimize`` over ``n`` learning rates, the optimizer ``make(lr)``."""
     lrs = jnp.geomspace(1e-4, 1e-1, n).astype(jnp.float32)
     x0 = jnp.asarray(X0, jnp.float32)
     lean = {} if history else {"record_every": steps, "record_path": False}
 
     @jax.jit
     def run(lrs: jax.Array) -> Any:
-        one = lambda lr: ds.minimize(rosenbrock, x0, ds.adam(lr), max_steps=steps, tol=0.0,  # noqa: E731
+        one = lambda lr: ds.minimize(rosenbrock, x0, make(lr), max_steps=steps, tol=0.0,  # noqa: E731
                                      **lean)  # fmt: skip
         return jax.vmap(one)(lrs)
 
