@@ -192,8 +192,9 @@ def make_steps(step_fn, row_fn, bounded: bool = True, batching_rule: bool = True
     history, keeping each run's rows only up to its own last step. With ``bounded=False``
     no segment ends before ``max_steps``, whose own stop rule ends the loop, and one run's
     loop does not test ``stop``. With ``batching_rule=False`` JAX batches the plain loop
-    itself: the way for steps that close over a traced value (an optax transform built from
-    a swept number), which a batching rule cannot take."""
+    itself: the way for steps that close over a traced value that :mod:`._hoisting` did not
+    make an operand (a gradient step built with a lambda schedule), which a batching rule
+    cannot take."""
 
     def plain(run, consts, log, loops, every, stop):
         # one run: its step count is the loop's (a stopped run does not step)

@@ -218,8 +218,8 @@ def _runner(
         ends_only = capacity == 2
         nothing = None
         bounded = bool(options.thinned or options.progress_every)
-        # an optax transform built from a traced number (vmap over optax.adam(lr)) holds the
-        # tracer in its closure: JAX batches the loop itself (no batching rule takes it)
+        # a rule closing over a traced value that was not hoisted (a gradient step built
+        # with a lambda schedule): JAX batches the loop itself (no batching rule takes it)
         rule = not closure_tracers(key)
         rows = (lambda run, k: nothing) if ends_only else row
         inner_steps = make_steps(step, rows, bounded, batching_rule=rule)
