@@ -354,6 +354,14 @@ def test_missing_file(tmp_path):
         read_losses(tmp_path / "nope.csv")
 
 
+def test_a_folder_without_event_files_is_named(tmp_path):
+    """It raised ``IsADirectoryError: [Errno 21] Is a directory``."""
+    (tmp_path / "notes.txt").write_text("not a log")
+    with pytest.raises(ValueError, match="is a folder without TensorBoard event files") as info:
+        read_losses(tmp_path)
+    assert isinstance(info.value, IsADirectoryError)  # what callers caught before
+
+
 # --- a small held-out corpus ----------------------------------------------------------------
 
 

@@ -168,6 +168,11 @@ def _find(
     return min(found)[1] if found else None
 
 
+class FolderWithoutLogError(IsADirectoryError, ValueError):
+    """A folder given as a log that holds no TensorBoard event files: an ``OSError`` (it is a
+    directory) and a ``ValueError`` (not a log), with a message saying what to give."""
+
+
 def _event_runs(folder: str) -> list[tuple[str, str]] | None:
     """``(column prefix, file)`` of the event files a folder stands for (see the module
     docstring); None when there are none below it."""
@@ -332,7 +337,13 @@ def _numpy_columns(array: np.ndarray) -> dict[str, np.ndarray]:
 
 def _columns(path: str, notes: list[str]) -> dict[str, Column]:
     """The columns of a log file (or of a folder of TensorBoard event files)."""
-    if os.path.isdir(path) and (events := _event_runs(path)):
+    if os.path.isdir(path):
+        events = _event_runs(path)
+        if not events:
+            raise FolderWithoutLogError(
+                f"{path} is a folder without TensorBoard event files (events.out.tfevents.*) "
+                "in it or below it; give a log file, or a TensorBoard run's folder"
+            )
         files = ((prefix, name, _read_event(name)) for prefix, name in events)
         return _columns_from_events(files, path)
     data = read_bytes(path, MAX_BYTES)  # "-": standard input
