@@ -115,10 +115,18 @@ def precision_floor(gn0: jax.Array) -> jax.Array:
     return min(FLOOR_ULPS * float(eps), FLOOR_MOST) * jnp.maximum(gn0, 1.0)
 
 
-@functools.lru_cache(maxsize=256)
 def _closes_over_traced(key: Any) -> bool:
     """Whether an optimizer (its :func:`split` key) closes over traced values: a walk of its
-    closures (20-40 us), cached per key as the compiled runs are."""
+    closures (20-40 us), cached per key as the compiled runs are. A key that does is not
+    kept: the entry would keep the tracers, and what they hold, alive."""
+    found = _closure_walk(key)
+    if found:
+        _closure_walk.cache_clear()
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _closure_walk(key: Any) -> bool:
     return bool(closure_tracers(key))
 
 
@@ -409,7 +417,10 @@ def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> bool:
     :mod:`descend.engine._hoisting`). The verdict is cached per function and argument shapes."""
     leaves, treedef = jax.tree.flatten(x0)
     shapes = tuple((a.shape, a.dtype) for a in leaves)  # JAX arrays (see _as_float_tree)
-    return _check_traced(f, treedef, shapes)
+    traced = _check_traced(f, treedef, shapes)
+    if traced:  # the entry would keep the enclosing transformation's tracers (and data) alive
+        _check_traced.cache_clear()
+    return traced
 
 
 @functools.lru_cache(maxsize=1024)
