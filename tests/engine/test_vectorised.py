@@ -5,6 +5,7 @@ predicate differs between runs selects its whole carry on every iteration, so a 
 ``S`` rows in that carry makes the run quadratic in ``S``. The check finds such a select.
 """
 
+import gc
 import importlib
 import json
 
@@ -318,3 +319,20 @@ def test_an_optimizer_closing_over_the_swept_value_stays_linear_in_steps(make, x
     batched = jax.vmap(run)(rates)
     for i, lr in enumerate(rates):
         _assert_same_run(jax.tree.map(lambda v, i=i: v[i], batched), run(float(lr)))
+
+
+def test_no_tracer_outlives_a_vmapped_run_that_closed_over_one():
+    """minimize's caches are keyed on the objective and the optimizer: an entry for one that
+    closes over a traced value kept the tracer, and the batched array it holds, alive."""
+
+    def live_tracers():
+        gc.collect()
+        return sum(isinstance(o, jax.core.Tracer) for o in gc.get_objects())
+
+    before = live_tracers()
+    x0 = jnp.array([-1.2, 1.0])
+    jax.vmap(lambda a: ds.minimize(lambda x: bowl(x - a), x0, ds.gd(0.1), max_steps=50).x)(
+        jnp.ones((3, 2))
+    )
+    jax.vmap(lambda lr: ds.minimize(bowl, x0, optax.adam(lr), max_steps=50).x)(jnp.ones(3))
+    assert live_tracers() == before
