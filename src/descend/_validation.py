@@ -47,6 +47,42 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
 
 
+def shape_text(array: Any) -> str:
+    """``float32[3,2]``: the dtype and shape of an array, a tracer or a ``ShapeDtypeStruct``."""
+    return f"{array.dtype}[{','.join(map(str, array.shape))}]"
+
+
+#: What the failures of plain JAX code on wrong values raise.
+FAILURES = (TypeError, ValueError, AttributeError, IndexError, KeyError)
+
+
+class explained:  # noqa: N801 - used as a function: ``with explained(...)``
+    """A context for code that checks nothing on the way in, so that it costs nothing inside
+    ``jit`` (a rule's ``update``, a model's ``apply``): when its block fails as plain JAX code
+    fails on wrong values, it calls ``diagnose()``, and the exception that returns is raised
+    instead (one line, naming the argument). When ``diagnose()`` returns None the original
+    error goes on unchanged; so does an error whose message starts with ``own`` (a message
+    of the function's own, naming it)."""
+
+    __slots__ = ("diagnose", "own")
+
+    def __init__(self, diagnose: Callable[[], Exception | None], own: str | None = None) -> None:
+        self.diagnose, self.own = diagnose, own
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> bool:
+        if kind is None or not issubclass(kind, FAILURES):
+            return False
+        if self.own is not None and str(error).startswith(self.own):
+            return False
+        problem = self.diagnose()
+        if problem is not None:
+            raise problem from None
+        return False
+
+
 def is_concrete(x: Any) -> bool:
     """Whether ``x`` has values we can look at now (it is not traced by jit, vmap or grad)."""
     return not isinstance(x, jax.core.Tracer)
@@ -101,7 +137,7 @@ def real_array(name: str, x: Any, floating: bool = True) -> jax.Array:
     allowed = "real numbers: an array, a number or a list of numbers"
 
     def refused() -> TypeError:
-        return TypeError(f"{name} must be {allowed}; got {x!r:.80} ({type(x).__name__})")
+        return TypeError(f"{name} must be {allowed}; got {shown(x)} ({type(x).__name__})")
 
     if x is None or isinstance(x, (str, bytes)):
         raise refused()
@@ -117,7 +153,7 @@ def real_array(name: str, x: Any, floating: bool = True) -> jax.Array:
         array = jnp.asarray(np.asarray(x, dtype=np.float64))  # 10**30 is the number 1e30
     except ValueError:
         raise ValueError(
-            f"{name} must be {allowed}, its nested lists all of one length; got {x!r:.80}"
+            f"{name} must be {allowed}, its nested lists all of one length; got {shown(x)}"
         ) from None
     if jnp.issubdtype(array.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real numbers; got complex ones ({array.dtype})")

@@ -40,12 +40,13 @@ class Traced:
     """A function as a jaxpr whose traced constants were taken out (see :func:`trace_out`).
     Static: hashed and compared by identity."""
 
-    __slots__ = ("consts", "jaxpr", "out_tree", "positions")
+    __slots__ = ("consts", "jaxpr", "out_shape", "out_tree", "positions")
 
     def __init__(self, closed: Any, out_shape: Any) -> None:
         self.positions = traced_consts(closed)
         self.jaxpr = closed.jaxpr
         self.consts = [None if i in self.positions else c for i, c in enumerate(closed.consts)]
+        self.out_shape = out_shape
         self.out_tree = jax.tree.structure(out_shape)
 
     def __call__(self, values: tuple, *args: Any) -> Any:
@@ -65,9 +66,14 @@ def trace_out(fn: Callable[..., Any], *example: Any) -> tuple[Traced, tuple]:
 
 
 def hoisted_objective(f: Callable[[Any], jax.Array], x0: Any) -> tuple[Callable[..., Any], tuple]:
-    """``(g, values)`` with ``g(x, values) == f(x)``."""
+    """``(g, values)`` with ``g(x, values) == f(x)``; ``g.loss`` is the shape of ``f(x0)``."""
     traced, values = trace_out(f, x0)
-    return (lambda x, closed: traced(closed, x)), values
+
+    def g(x: Any, closed: tuple) -> jax.Array:
+        return traced(closed, x)
+
+    g.loss = traced.out_shape  # type: ignore[attr-defined]
+    return g, values
 
 
 @checked

@@ -524,7 +524,6 @@ def minimize(
         raise ValueError(f"x0 holds no numbers to optimise; got {x0!r:.60}")
     _check_finite_start(x0)
     hoisted = _check_function(f, x0)
-    loss = jax.eval_shape(f, x0) if hoisted else None
     f, closed = hoisted_objective(f, x0) if hoisted else (f, ())
     records = record_capacity(max_steps, record_every, max_records)
     if record_path is None:
@@ -547,7 +546,7 @@ def minimize(
     if _closes_over_traced(key) and not isinstance(optimizer, GradientStep):
         # an optimizer closing over a traced value (optax.adam(lr), a schedule's lambda):
         # its values become leaves, so the batched loop keeps its rule (engine._hoisting)
-        loss = jax.eval_shape(f, x0) if loss is None else loss
+        loss = f.loss if hoisted else jax.eval_shape(f, x0)
         key, leaves = split(hoisted_transform(optimizer, x0, loss))
     run = _runner(f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None

@@ -17,6 +17,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from descend import _validation as check
 from descend.engine._stop import StopReason, tally
 
 
@@ -68,9 +69,7 @@ def _has_shape(leaf: Any) -> bool:
 def _leaf_shape(leaf: Any) -> str:
     """``float32[3,2]``: an array's (or a tracer's, or a ``ShapeDtypeStruct``'s) dtype and
     shape; a Python number as NumPy would store it."""
-    shape = leaf.shape if _has_shape(leaf) else np.shape(leaf)
-    dtype = leaf.dtype if _has_shape(leaf) else np.asarray(leaf).dtype
-    return f"{dtype}[{','.join(str(d) for d in shape)}]"
+    return check.shape_text(leaf if _has_shape(leaf) else np.asarray(leaf))
 
 
 def shape_of(tree: Any) -> str:

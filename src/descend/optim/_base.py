@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from descend.optim._guards import explained, not_numbers, unlike
+from descend import _validation as check
+from descend.optim._guards import not_numbers, unlike
 
 PyTree = Any
 Schedule = Callable[[jax.Array], jax.Array]
@@ -71,7 +72,7 @@ def zero_count() -> jax.Array:
 
 def value_at(hyperparam: HyperParam, count: jax.Array) -> jax.Array:
     """A hyperparameter's value at update ``count``: ``h(count)`` for a schedule, else ``h``."""
-    with explained(lambda: _value_problem(hyperparam, count)):
+    with check.explained(lambda: _value_problem(hyperparam, count)):
         return jnp.asarray(hyperparam(count) if callable(hyperparam) else hyperparam)
 
 
@@ -120,7 +121,7 @@ def map_unzip(fn: Callable[..., tuple], n: int, tree: PyTree, *rest: PyTree) -> 
 def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
     """``params + updates`` leaf by leaf, keeping each parameter's dtype."""
     where = "apply_updates(params, updates)"
-    with explained(
+    with check.explained(
         lambda: (
             not_numbers(where, "params", params)
             or not_numbers(where, "updates", updates)

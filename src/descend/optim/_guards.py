@@ -4,9 +4,10 @@ The update rules are plain JAX. Called on a string, on gradients shaped unlike t
 their state was made for, or on another rule's state, they fail deep inside JAX
 (``add got incompatible shapes for broadcasting``, ``'NoneType' object has no attribute
 'count'``). A guard runs the function unchanged; only when it fails does the guard look at
-the arguments, and it raises one line naming the argument that was wrong and what was
-expected. When the arguments look right, the original error is raised as it was. A working
-call costs one Python call (once, at trace time, inside ``jit``).
+the arguments (:class:`descend._validation.explained`), and it raises one line naming the
+argument that was wrong and what was expected. When the arguments look right, the original
+error is raised as it was. A working call costs one Python call (once, at trace time, inside
+``jit``).
 """
 
 from __future__ import annotations
@@ -20,34 +21,6 @@ import numpy as np
 
 from descend import _validation as check
 
-#: What the failures of plain JAX code on wrong values raise.
-FAILURES = (TypeError, ValueError, AttributeError, IndexError, KeyError)
-
-
-class explained:  # noqa: N801 - used as a function: ``with explained(...)``
-    """A context that, when its block fails as plain JAX code fails on wrong values, calls
-    ``diagnose()``: the exception it returns is raised instead (one line, naming the
-    argument), and when it returns None the original error goes on unchanged. So does an
-    error whose message starts with ``own``: a message of the function's own, naming it."""
-
-    __slots__ = ("diagnose", "own")
-
-    def __init__(self, diagnose: Callable[[], Exception | None], own: str | None = None) -> None:
-        self.diagnose, self.own = diagnose, own
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> bool:
-        if kind is None or not issubclass(kind, FAILURES):
-            return False
-        if self.own is not None and str(error).startswith(self.own):
-            return False
-        problem = self.diagnose()
-        if problem is not None:
-            raise problem from None
-        return False
-
 
 class _Text(str):
     """A string that prints without quotes, so that a tree of them prints as a layout."""
@@ -57,9 +30,8 @@ class _Text(str):
 
 
 def _leaf_text(leaf: Any) -> _Text:
-    dtype, shape = getattr(leaf, "dtype", None), getattr(leaf, "shape", None)
-    if dtype is not None and shape is not None:
-        return _Text(f"{np.dtype(dtype).name}[{','.join(map(str, shape))}]")
+    if hasattr(leaf, "dtype") and hasattr(leaf, "shape"):
+        return _Text(check.shape_text(leaf))
     if isinstance(leaf, (bool, int, float, complex)):
         return _Text(type(leaf).__name__)
     return _Text(f"{type(leaf).__name__} {check.shown(leaf)}")
@@ -165,7 +137,7 @@ def _step_problem(
 def _checked_init(name: str, init: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(init)
     def checked_init(params: Any) -> Any:
-        with explained(lambda: not_numbers(f"{name}.init(params)", "params", params), name):
+        with check.explained(lambda: not_numbers(f"{name}.init(params)", "params", params), name):
             return init(params)
 
     return checked_init
@@ -179,7 +151,7 @@ def guarded(name: str, init: Callable[..., Any], update: Callable[..., Any]) -> 
 
     @functools.wraps(update)
     def checked_update(grads: Any, state: Any, params: Any = None, **extra: Any) -> Any:
-        with explained(lambda: _update_problem(name, init, grads, state, params), name):
+        with check.explained(lambda: _update_problem(name, init, grads, state, params), name):
             return update(grads, state, params, **extra)
 
     checked_init = _checked_init(name, init)
@@ -194,7 +166,7 @@ def guarded_step(name: str, init: Callable[..., Any], step: Callable[..., Any]) 
 
     @functools.wraps(step)
     def checked_step(objective: Any, x: Any, state: Any, *args: Any, **kwargs: Any) -> Any:
-        with explained(lambda: _step_problem(name, init, objective, x, state), name):
+        with check.explained(lambda: _step_problem(name, init, objective, x, state), name):
             return step(objective, x, state, *args, **kwargs)
 
     checked_init = _checked_init(name, init)

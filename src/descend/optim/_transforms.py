@@ -23,7 +23,7 @@ from descend.optim._base import (
     stateless_with_count,
     value_at,
 )
-from descend.optim._guards import explained, not_numbers
+from descend.optim._guards import not_numbers
 from descend.optim._recipe import recorded
 
 
@@ -97,7 +97,7 @@ def small_sum(x: jax.Array) -> jax.Array:
 def global_norm(tree: PyTree) -> jax.Array:
     """``sqrt(sum of squares of every element of every leaf)``."""
     leaves = jax.tree.leaves(tree)
-    with explained(lambda: not_numbers("global_norm(tree)", "tree", tree)):
+    with check.explained(lambda: not_numbers("global_norm(tree)", "tree", tree)):
         return jnp.sqrt(sum(small_sum(jnp.square(x)) for x in leaves))
 
 

@@ -156,18 +156,19 @@ def _named_params(name: str, init: Callable, apply: Callable) -> Callable:
     them raised a bare ``KeyError: 'w'`` or "object is not subscriptable". Only a failing
     call looks at the structure, so a working one costs nothing."""
 
+    def problem(params: PyTree) -> TypeError | None:
+        want = jax.eval_shape(init, jax.random.key(0))
+        if jax.tree.structure(params) == jax.tree.structure(want):
+            return None  # the parameters are fine: the error is the inputs'
+        hint = ": pass result.params" if hasattr(params, "params") else ""
+        return TypeError(
+            f"{name}.apply(params, X): params must be what {name}.init(key) gives, "
+            f"{jax.tree.structure(want)}; got a {type(params).__name__}{hint}"
+        )
+
     def checked(params: PyTree, X: jax.Array) -> jax.Array:
-        try:
+        with check.explained(lambda: problem(params)):
             return apply(params, X)
-        except (KeyError, IndexError, TypeError, AttributeError):
-            want = jax.eval_shape(init, jax.random.key(0))
-            if jax.tree.structure(params) == jax.tree.structure(want):
-                raise  # the parameters are fine: the error is the inputs'
-            hint = ": pass result.params" if hasattr(params, "params") else ""
-            raise TypeError(
-                f"{name}.apply(params, X): params must be what {name}.init(key) gives, "
-                f"{jax.tree.structure(want)}; got a {type(params).__name__}{hint}"
-            ) from None
 
     return checked
 
