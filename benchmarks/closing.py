@@ -4,7 +4,8 @@
 (every step, with path), no early stop, for ``make`` = ``ds.adam`` (the rate is a
 hyperparameter descend sees), ``optax.adam`` (the rate sits in optax's closure) and
 ``ds.adam(lambda t: lr * 0.999**t)`` (a schedule written as a lambda, closing over the
-rate), at 500 and 2,000 steps. Linear in the steps means a flat run-steps/s column for each.
+rate), and ``ds.lookahead_nesterov`` with such a schedule (a gradient step, which takes the
+objective), at 500 and 2,000 steps. Linear in the steps means a flat run-steps/s column for each.
 Run: ``.venv/bin/python -m benchmarks.closing [--quick] [--configs N]``.
 """
 
@@ -24,6 +25,10 @@ MAKERS = {
     "ds.adam(lr)": ds.adam,
     "optax.adam(lr)": optax.adam,
     "ds.adam(lambda t: lr * 0.999**t)": lambda lr: ds.adam(lambda t: lr * 0.999**t),
+    # a gradient step (it takes the objective): only its schedule can be traced out
+    "ds.lookahead_nesterov(lambda t: lr / (1 + t / 1000))": lambda lr: ds.lookahead_nesterov(
+        lambda t: lr / (1.0 + t / 1000)
+    ),
 }
 
 

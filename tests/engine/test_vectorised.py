@@ -300,6 +300,11 @@ def test_vmap_over_a_value_the_objective_closes_over_matches_single_runs(rule, x
         lambda lr: optax.chain(optax.clip(1.0), optax.sgd(lr, momentum=0.9)),
         lambda lr: ds.adam(lambda t: lr * 0.999**t),  # a schedule written as a lambda
         lambda lr: ds.chain(ds.clip_by_value(10.0), optax.sgd(lr)),
+        # gradient steps (they take the objective): their lambda schedules are traced; the
+        # look-ahead at a tenth of the rates (at 3e-3 its run on Rosenbrock diverges, and
+        # near that the batched and the single program, rounding apart, end apart)
+        lambda lr: ds.lookahead_nesterov(lambda t: 0.1 * lr / (1.0 + 1e-3 * t)),
+        lambda lr: ds.annealing(lambda t: lr / (1.0 + 1e-3 * t), noise=1e-3, seed=1),
     ],
 )
 def test_an_optimizer_closing_over_the_swept_value_stays_linear_in_steps(make, x64):
@@ -335,4 +340,6 @@ def test_no_tracer_outlives_a_vmapped_run_that_closed_over_one():
         jnp.ones((3, 2))
     )
     jax.vmap(lambda lr: ds.minimize(bowl, x0, optax.adam(lr), max_steps=50).x)(jnp.ones(3))
+    nesterov = lambda lr: ds.lookahead_nesterov(lambda t: lr + 0.0 * t)  # noqa: E731
+    jax.vmap(lambda lr: ds.minimize(bowl, x0, nesterov(lr), max_steps=50).x)(jnp.ones(3))
     assert live_tracers() == before

@@ -18,6 +18,7 @@ compiled run as its operands, batched with it, like any swept hyperparameter.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,15 @@ from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 
 from descend.optim._base import Transform, value_at
 from descend.optim._combine import update_with_loss
-from descend.optim._recipe import checked, learning_rate_of, recorded
+from descend.optim._recipe import (
+    NamedSchedule,
+    checked,
+    closure_tracers,
+    hyperparameters,
+    learning_rate_of,
+    recipe_of,
+    recorded,
+)
 
 
 def traced_consts(closed: Any) -> tuple[int, ...]:
@@ -98,6 +107,38 @@ def _traced_transform(parts: Any, init_values: Any, update_values: Any, *, lr: A
     return Transform(init, update)
 
 
+def _traced_out_schedule(schedule: Any) -> Any:
+    """``schedule`` (a function of the step) as one whose traced values are leaves."""
+    return _traced_schedule(*trace_out(lambda t: value_at(schedule, t), jnp.zeros([], jnp.int32)))
+
+
+def hoisted_schedules(optimizer: Any) -> Any:
+    """``optimizer`` built again from its recipe, with every hyperparameter given as a
+    function of the step that closes over traced values (``lambda t: lr * 0.99**t`` under
+    ``jax.vmap`` over ``lr``) traced to a schedule that holds those values as leaves. For a
+    gradient step (:class:`~descend.optim.GradientStep`), whose ``step`` takes the objective
+    and so cannot be traced alone; the rest of its recipe is unchanged."""
+    recipe = recipe_of(optimizer)
+    if recipe is None:
+        return optimizer
+    numeric = hyperparameters(recipe.build)
+    names = list(inspect.signature(recipe.build).parameters)
+
+    def hoisted(name: str | None, value: Any) -> Any:
+        if recipe_of(value) is not None:
+            return hoisted_schedules(value)
+        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+            return type(value)(hoisted(None, v) for v in value)
+        if (name in numeric and callable(value) and not isinstance(value, NamedSchedule)
+                and closure_tracers(value)):  # fmt: skip
+            return _traced_out_schedule(value)
+        return value
+
+    args = [hoisted(names[i] if i < len(names) else None, a) for i, a in enumerate(recipe.args)]
+    kwargs = {k: hoisted(k, v) for k, v in recipe.kwargs}
+    return recipe.build(*args, **kwargs)
+
+
 def hoisted_transform(optimizer: Any, params: Any, loss: Any) -> Any:
     """``optimizer`` as a transform that computes the same updates, with the traced values
     its functions (and its learning rate's schedule) close over as numeric leaves of its
@@ -111,6 +152,6 @@ def hoisted_transform(optimizer: Any, params: Any, loss: Any) -> Any:
     update_traced, update_values = trace_out(update, params, state, params, loss)
     lr = learning_rate_of(optimizer)
     if callable(lr):
-        lr = _traced_schedule(*trace_out(lambda t: value_at(lr, t), jnp.zeros([], jnp.int32)))
+        lr = _traced_out_schedule(lr)
     parts = (init_traced, update_traced)
     return _traced_transform(parts, init_values, update_values, lr=lr)

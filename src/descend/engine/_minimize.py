@@ -45,7 +45,12 @@ from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, grouped
 from descend.engine._forward_only import forward_only
-from descend.engine._hoisting import hoisted_objective, hoisted_transform, traced_consts
+from descend.engine._hoisting import (
+    hoisted_objective,
+    hoisted_schedules,
+    hoisted_transform,
+    traced_consts,
+)
 from descend.engine._loop import (
     Carry,
     Consts,
@@ -543,12 +548,17 @@ def minimize(
         use_floor=_maybe_positive(tol),
     )
     key, leaves = split(optimizer)
-    if _closes_over_traced(key) and not isinstance(optimizer, GradientStep):
+    if _closes_over_traced(key):
         # an optimizer closing over a traced value (optax.adam(lr), a schedule's lambda):
-        # its values become leaves, so the batched loop keeps its rule (engine._hoisting)
-        loss = f.loss if hoisted else jax.eval_shape(f, x0)
-        key, leaves = split(hoisted_transform(optimizer, x0, loss))
-    run = _runner(f, key, options, hoisted)
+        # its values become leaves, so the batched loop keeps its rule (engine._hoisting);
+        # a gradient step takes the objective, so only its schedules are traced
+        if isinstance(optimizer, GradientStep):
+            key, leaves = split(hoisted_schedules(optimizer))
+        else:
+            loss = f.loss if hoisted else jax.eval_shape(f, x0)
+            key, leaves = split(hoisted_transform(optimizer, x0, loss))
+    # a key still closing over a traced value is not cached: the entry would keep it alive
+    run = (_runner.__wrapped__ if _closes_over_traced(key) else _runner)(f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
         result = run(x0, [_on_device(v) for v in leaves], _on_device(tol), _on_device(ftol),
