@@ -115,9 +115,9 @@ def _traced_out_schedule(schedule: Any) -> Any:
 def hoisted_schedules(optimizer: Any) -> Any:
     """``optimizer`` built again from its recipe, with every hyperparameter given as a
     function of the step that closes over traced values (``lambda t: lr * 0.99**t`` under
-    ``jax.vmap`` over ``lr``) traced to a schedule that holds those values as leaves. For a
-    gradient step (:class:`~descend.optim.GradientStep`), whose ``step`` takes the objective
-    and so cannot be traced alone; the rest of its recipe is unchanged."""
+    ``jax.vmap`` over ``lr``) traced to a schedule that holds those values as leaves; the rest
+    of the recipe is kept. Used for a gradient step (:class:`~descend.optim.GradientStep`),
+    whose ``step`` takes the objective and so cannot be traced alone."""
     recipe = recipe_of(optimizer)
     if recipe is None:
         return optimizer

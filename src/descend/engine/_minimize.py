@@ -548,7 +548,8 @@ def minimize(
         use_floor=_maybe_positive(tol),
     )
     key, leaves = split(optimizer)
-    if _closes_over_traced(key):
+    closing = _closes_over_traced(key)
+    if closing:
         # an optimizer closing over a traced value (optax.adam(lr), a schedule's lambda):
         # its values become leaves, so the batched loop keeps its rule (engine._hoisting);
         # a gradient step takes the objective, so only its schedules are traced
@@ -557,8 +558,9 @@ def minimize(
         else:
             loss = f.loss if hoisted else jax.eval_shape(f, x0)
             key, leaves = split(hoisted_transform(optimizer, x0, loss))
+        closing = _closes_over_traced(key)
     # a key still closing over a traced value is not cached: the entry would keep it alive
-    run = (_runner.__wrapped__ if _closes_over_traced(key) else _runner)(f, key, options, hoisted)
+    run = (_runner.__wrapped__ if closing else _runner)(f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
         result = run(x0, [_on_device(v) for v in leaves], _on_device(tol), _on_device(ftol),
