@@ -193,7 +193,7 @@ def make_steps(step_fn, row_fn, bounded: bool = True, batching_rule: bool = True
     no segment ends before ``max_steps``, whose own stop rule ends the loop, and one run's
     loop does not test ``stop``. With ``batching_rule=False`` JAX batches the plain loop
     itself: the way for steps that close over a traced value that :mod:`._hoisting` did not
-    make an operand (a gradient step built with a lambda schedule), which a batching rule
+    make an operand (a hand-made gradient step without a recipe), which a batching rule
     cannot take."""
 
     def plain(run, consts, log, loops, every, stop):

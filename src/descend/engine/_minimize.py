@@ -238,8 +238,8 @@ def _runner(
         ends_only = capacity == 2
         nothing = None
         bounded = bool(options.thinned or options.progress_every)
-        # a rule closing over a traced value that was not hoisted (a gradient step built
-        # with a lambda schedule): JAX batches the loop itself (no batching rule takes it)
+        # a rule closing over a traced value that was not hoisted (a hand-made gradient
+        # step without a recipe): JAX batches the loop itself (no batching rule takes it)
         rule = not _closes_over_traced(key)
         rows = (lambda run, k: nothing) if ends_only else row
         inner_steps = make_steps(step, rows, bounded, batching_rule=rule)
