@@ -326,15 +326,15 @@ def test_an_optimizer_closing_over_the_swept_value_stays_linear_in_steps(make, x
         _assert_same_run(jax.tree.map(lambda v, i=i: v[i], batched), run(float(lr)))
 
 
+def _live_tracers() -> int:
+    gc.collect()
+    return sum(isinstance(o, jax.core.Tracer) for o in gc.get_objects())
+
+
 def test_no_tracer_outlives_a_vmapped_run_that_closed_over_one():
     """minimize's caches are keyed on the objective and the optimizer: an entry for one that
     closes over a traced value kept the tracer, and the batched array it holds, alive."""
-
-    def live_tracers():
-        gc.collect()
-        return sum(isinstance(o, jax.core.Tracer) for o in gc.get_objects())
-
-    before = live_tracers()
+    before = _live_tracers()
     x0 = jnp.array([-1.2, 1.0])
     jax.vmap(lambda a: ds.minimize(lambda x: bowl(x - a), x0, ds.gd(0.1), max_steps=50).x)(
         jnp.ones((3, 2))
@@ -342,4 +342,28 @@ def test_no_tracer_outlives_a_vmapped_run_that_closed_over_one():
     jax.vmap(lambda lr: ds.minimize(bowl, x0, optax.adam(lr), max_steps=50).x)(jnp.ones(3))
     nesterov = lambda lr: ds.lookahead_nesterov(lambda t: lr + 0.0 * t)  # noqa: E731
     jax.vmap(lambda lr: ds.minimize(bowl, x0, nesterov(lr), max_steps=50).x)(jnp.ones(3))
-    assert live_tracers() == before
+    assert _live_tracers() == before
+
+
+def test_a_gradient_step_without_a_recipe_closing_over_the_swept_value_runs_each_value(x64):
+    """A hand-made gradient step has no recipe to take its closed-over values from: JAX
+    batches the plain loop (not linear in steps, but right), and minimize keeps no cache
+    entry holding the tracer. Each batched run is the run alone, and that of ``ds.gd``."""
+    from descend.optim._recipe import GradientStep
+
+    def plain_gd(lr):
+        def step(objective, x, count):
+            return x - lr * jax.grad(objective)(x), count + 1
+
+        return GradientStep(lambda x: jnp.zeros([], jnp.int32), step)
+
+    before = _live_tracers()
+    x0, rates = jnp.array([-1.2, 1.0]), jnp.array([1e-3, 2e-3])
+    batched = jax.vmap(lambda lr: ds.minimize(rosenbrock, x0, plain_gd(lr), max_steps=300))(rates)
+    assert _live_tracers() == before
+    for i, lr in enumerate(rates):
+        solo = ds.minimize(rosenbrock, x0, plain_gd(float(lr)), max_steps=300)
+        _assert_same_run(jax.tree.map(lambda v, i=i: v[i], batched), solo)
+        np.testing.assert_allclose(
+            solo.x, ds.minimize(rosenbrock, x0, ds.gd(float(lr)), max_steps=300).x, rtol=1e-12
+        )
