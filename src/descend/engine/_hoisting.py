@@ -29,13 +29,13 @@ from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 from descend.optim._base import Transform, value_at
 from descend.optim._combine import update_with_loss
 from descend.optim._recipe import (
-    NamedSchedule,
     checked,
     closure_tracers,
     hyperparameters,
     learning_rate_of,
     recipe_of,
     recorded,
+    split,
 )
 
 
@@ -113,30 +113,23 @@ def _traced_out_schedule(schedule: Any) -> Any:
 
 
 def hoisted_schedules(optimizer: Any) -> Any:
-    """``optimizer`` built again from its recipe, with every hyperparameter given as a
-    function of the step that closes over traced values (``lambda t: lr * 0.99**t`` under
-    ``jax.vmap`` over ``lr``) traced to a schedule that holds those values as leaves; the rest
-    of the recipe is kept. Used for a gradient step (:class:`~descend.optim.GradientStep`),
-    whose ``step`` takes the objective and so cannot be traced alone."""
+    """``optimizer`` built again from its recipe, with every hyperparameter that is a schedule
+    closing over traced values (``lambda t: lr * 0.99**t`` under ``jax.vmap`` over ``lr``,
+    or a named schedule built around one) traced to a schedule that holds those values as
+    leaves; the rest of the recipe is kept. Used for a gradient step
+    (:class:`~descend.optim.GradientStep`), whose ``step`` takes the objective and so cannot
+    be traced alone."""
     recipe = recipe_of(optimizer)
     if recipe is None:
         return optimizer
-    numeric = hyperparameters(recipe.build)
-    names = list(inspect.signature(recipe.build).parameters)
-
-    def hoisted(name: str | None, value: Any) -> Any:
-        if recipe_of(value) is not None:
-            return hoisted_schedules(value)
-        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-            return type(value)(hoisted(None, v) for v in value)
-        if (name in numeric and callable(value) and not isinstance(value, NamedSchedule)
-                and closure_tracers(value)):  # fmt: skip
-            return _traced_out_schedule(value)
-        return value
-
-    args = [hoisted(names[i] if i < len(names) else None, a) for i, a in enumerate(recipe.args)]
-    kwargs = {k: hoisted(k, v) for k, v in recipe.kwargs}
-    return recipe.build(*args, **kwargs)
+    bound = inspect.signature(recipe.build).bind(*recipe.args, **dict(recipe.kwargs))
+    for name in hyperparameters(recipe.build):
+        value = bound.arguments.get(name)
+        # the test minimize makes of the whole optimizer (a traced number of a named
+        # schedule is a leaf of its split already, and is left as it is)
+        if callable(value) and closure_tracers(split(value)[0]):
+            bound.arguments[name] = _traced_out_schedule(value)
+    return recipe.build(*bound.args, **bound.kwargs)
 
 
 def hoisted_transform(optimizer: Any, params: Any, loss: Any) -> Any:
