@@ -305,6 +305,8 @@ def test_vmap_over_a_value_the_objective_closes_over_matches_single_runs(rule, x
         # near that the batched and the single program, rounding apart, end apart)
         lambda lr: ds.lookahead_nesterov(lambda t: 0.1 * lr / (1.0 + 1e-3 * t)),
         lambda lr: ds.annealing(lambda t: lr / (1.0 + 1e-3 * t), noise=1e-3, seed=1),
+        # a named schedule built around such a lambda
+        lambda lr: ds.lookahead_nesterov(ds.schedules.warmup(lambda t: 0.1 * lr + 0.0 * t, 10)),
     ],
 )
 def test_an_optimizer_closing_over_the_swept_value_stays_linear_in_steps(make, x64):
