@@ -158,3 +158,30 @@ def test_a_guarded_rule_computes_what_it_did():
         same = jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), got, want)
         assert jax.tree.structure(got) == jax.tree.structure(want)
         assert all(jax.tree.leaves(same))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda lr: ds.adam(lambda t: "fast" if lr is not None else 0.1),
+            r"the schedule <lambda>'s value must be",
+        ),
+        (lambda lr: ds.gd(lambda t: ("fast", lr)), r"the schedule <lambda>'s value must be"),
+        (lambda lr: ds.gd(lambda t, u: lr), r"the schedule <lambda> failed on the step count"),
+        (
+            lambda lr: ds.lookahead_nesterov(lambda t, u: lr),
+            r"the schedule <lambda> failed on the step count \(.*missing 1 required positional "
+            r"argument: 'u'\); a schedule takes the step",
+        ),
+    ],
+)
+def test_a_schedule_that_returns_no_number_is_named(make, message):
+    """A user's schedule returning text, or taking two arguments, failed in JAX's words
+    (``Value 'fast' with dtype <U4 is not a valid JAX array type``), in a run and in a
+    vmapped run whose schedule closes over the swept rate alike."""
+    pattern = r"^value_at\(hyperparam, count\): " + message
+    with pytest.raises(TypeError, match=pattern):
+        ds.minimize(squares, TWO, make(0.1), max_steps=5)
+    with pytest.raises(TypeError, match=pattern):
+        jax.vmap(lambda lr: ds.minimize(squares, TWO, make(lr), max_steps=5).x)(TWO)

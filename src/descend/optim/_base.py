@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend._validation import FAILURES
 from descend.optim._guards import not_numbers, unlike
 
 PyTree = Any
@@ -80,9 +81,22 @@ def _value_problem(hyperparam: HyperParam, count: Any) -> TypeError | None:
     where = "value_at(hyperparam, count)"
     if hyperparam is None:
         return TypeError(f"{where}: hyperparam must be a number, array or schedule; got None")
-    return not_numbers(where, "count", count) or (
-        None if callable(hyperparam) else not_numbers(where, "hyperparam", hyperparam)
-    )
+    if not callable(hyperparam):
+        return not_numbers(where, "count", count) or not_numbers(where, "hyperparam", hyperparam)
+    if problem := not_numbers(where, "count", count):
+        return problem
+    name = getattr(hyperparam, "__name__", type(hyperparam).__name__)
+    try:
+        value = hyperparam(count)
+    except FAILURES as err:  # called with the step alone, as every schedule is
+        if isinstance(err, TypeError) and str(err).startswith(where):
+            return err  # a schedule of schedules: the inner one's message says it
+        lines = str(err).splitlines() or [type(err).__name__]
+        return TypeError(
+            f"{where}: the schedule {name} failed on the step count ({lines[0]}); a schedule "
+            "takes the step, an integer array, and returns a number"
+        )
+    return not_numbers(where, f"the schedule {name}'s value", value)
 
 
 def times(a: HyperParam, b: HyperParam) -> HyperParam:

@@ -65,7 +65,7 @@ def scale_by_learning_rate(lr: HyperParam) -> Transform:
     """``u = -lr * g``: the descent step of plain gradient descent."""
     check.nonnegative("lr", lr)
     if callable(lr):
-        return scale(lambda t: -lr(t))
+        return scale(lambda t: -value_at(lr, t))
     return scale(-lr)  # a float, a float64 array or a traced value (see ``recorded``)
 
 
