@@ -185,3 +185,83 @@ def test_a_schedule_that_returns_no_number_is_named(make, message):
         ds.minimize(squares, TWO, make(0.1), max_steps=5)
     with pytest.raises(TypeError, match=pattern):
         jax.vmap(lambda lr: ds.minimize(squares, TWO, make(lr), max_steps=5).x)(TWO)
+
+
+SHAPE = (
+    r"{name} has shape {shape}, which does not broadcast to the shape of {what} "
+    r"\({leaf}\); an array hyperparameter must broadcast to the shape of every parameter, "
+    r"as a number does"
+)
+
+
+def linear():
+    return ds.models.linear(4, 1)
+
+
+@pytest.mark.parametrize(
+    ("run", "message"),
+    [
+        (
+            lambda: ds.minimize(squares, THREE, ds.adam(jnp.full(2, 0.1)), max_steps=5),
+            r"^adam.update\(grads, state, params\): "
+            + SHAPE.format(name="lr", shape=r"\(2,\)", what="the grads", leaf=r"float32\[3\]"),
+        ),
+        (  # broadcasts without failing, to a (3, 3) update: a shape the run cannot carry
+            lambda: ds.minimize(squares, THREE, ds.adam(jnp.full((3, 1), 0.1)), max_steps=5),
+            SHAPE.format(name="lr", shape=r"\(3, 1\)", what="the grads", leaf=r"float32\[3\]"),
+        ),
+        (
+            lambda: ds.minimize(squares, THREE, ds.adam(lambda t: jnp.full(2, 0.1)), max_steps=5),
+            SHAPE.format(name="lr", shape=r"\(2,\)", what="the grads", leaf=r"float32\[3\]"),
+        ),
+        (
+            lambda: ds.minimize(squares, THREE, ds.momentum(0.1, jnp.full(4, 0.9)), max_steps=5),
+            r"^momentum.update.*"
+            + SHAPE.format(name="beta", shape=r"\(4,\)", what="the grads", leaf=r"float32\[3\]"),
+        ),
+        (
+            lambda: ds.minimize(
+                squares, THREE, ds.chain(ds.clip_by_value(jnp.ones(2)), ds.gd(0.1)), max_steps=5
+            ),
+            r"^clip_by_value.update.*"
+            + SHAPE.format(name="max_abs", shape=r"\(2,\)", what="the grads", leaf=".*"),
+        ),
+        (
+            lambda: ds.minimize(squares, THREE, ds.lookahead_nesterov(jnp.full(2, 0.1))),
+            r"^lookahead_nesterov.step\(objective, x, state\): "
+            + SHAPE.format(name="lr", shape=r"\(2,\)", what="x", leaf=r"float32\[3\]"),
+        ),
+        (
+            lambda: ds.fit(linear(), "mse", (jnp.ones((8, 4)), jnp.ones(8)), ds.adam(jnp.ones(4))),
+            SHAPE.format(name="lr", shape=r"\(4,\)", what=r"the grads at \['b'\]", leaf=r".*"),
+        ),
+        (
+            lambda: jax.vmap(lambda lr: ds.minimize(squares, THREE, ds.gd(lr), max_steps=5).x)(
+                jnp.ones((2, 2))
+            ),
+            r"^gd.update.*"
+            + SHAPE.format(name="lr", shape=r"\(2,\)", what="the grads", leaf=r"float32\[3\]"),
+        ),
+    ],
+)
+def test_an_array_hyperparameter_the_parameters_cannot_take_is_named(run, message):
+    """An n-d hyperparameter is a value a coordinate: one of a shape that does not broadcast
+    to the parameters failed in JAX's words (``mul got incompatible shapes for broadcasting:
+    (2,), (3,)``, or, for one that grows the update, ``dynamic_update_slice update shape must
+    be smaller than operand shape``), in a run, a chain, a gradient step, a fit and a vmap."""
+    with pytest.raises(ValueError, match=message) as info:
+        run()
+    assert "\n" not in str(info.value)
+
+
+def test_an_array_hyperparameter_that_broadcasts_is_a_rate_a_coordinate():
+    """``gd(lr)`` with ``lr`` an array shaped like ``x``, or broadcasting to it, takes the step
+    ``x - lr * grad`` coordinate by coordinate (the guard refuses only shapes that cannot)."""
+    x0 = jnp.array([1.0, 2.0, 3.0])
+    rates = jnp.array([0.1, 0.2, 0.3])
+    for lr, want in ((rates, x0 - rates * 2 * x0), (jnp.full((1,), 0.1), 0.8 * x0)):
+        got = ds.minimize(squares, x0, ds.gd(lr), max_steps=1, tol=0.0)
+        assert jnp.allclose(got.x, want, rtol=1e-6)
+    params = {"w": jnp.ones((2, 3)), "b": jnp.ones(3)}
+    updates, _ = ds.gd(rates).update(params, ds.gd(rates).init(params))
+    assert jnp.allclose(updates["w"], -rates * jnp.ones((2, 3)))

@@ -250,6 +250,7 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     bind = checked(build).bind
+    numeric = hyperparameters(build)
 
     @functools.wraps(build)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -259,7 +260,8 @@ def recorded(build: Callable[..., Any]) -> Callable[..., Any]:
                 # every argument, defaults included, so that passing a default explicitly
                 # describes the same program as leaving it out
                 bound.apply_defaults()
-                made = _GUARDS[plain](build.__name__, *made)
+                hyper = {n: bound.arguments[n] for n in numeric if n in bound.arguments}
+                made = _GUARDS[plain](build.__name__, *made, hyper=hyper)
                 out = with_recipe(*made)
                 out.recipe = Recipe(wrapper, bound.args, tuple(sorted(bound.kwargs.items())))
                 return out
