@@ -111,6 +111,22 @@ def untraced(
         )
 
 
+def on_the_host(does: str, hint: str = SWEEP_HINT) -> Callable[[Callable[..., Any]], Any]:
+    """Decorate a function that works on the host (NumPy, matplotlib, files) so that a traced
+    argument, from ``jax.vmap`` or ``jax.jit``, is refused in the one message of
+    :func:`untraced` instead of failing inside it on the tracer."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def host_call(*args: Any, **kwargs: Any) -> Any:
+            untraced(fn.__name__, args, kwargs, does=does, hint=hint)
+            return fn(*args, **kwargs)
+
+        return host_call
+
+    return decorate
+
+
 def as_float(x: Any) -> jax.Array:
     """``x`` as a JAX array of a floating dtype (integers and booleans become the default float
     dtype: float32, or float64 with x64 enabled); a floating array keeps its dtype."""
@@ -316,18 +332,23 @@ def real(
     *,
     open_low: bool = False,
     open_high: bool = False,
+    traced: bool = True,
 ) -> Any:
     """A finite real scalar in ``[low, high]`` (an end open when ``open_low``/``open_high``).
 
     A concrete value (a Python number, a NumPy or JAX scalar) comes back as a Python ``float``,
     which is weakly typed, so a float32 computation stays float32 even with x64 enabled; a
-    traced value (a parameter under ``jit`` or ``vmap``) is returned unchecked, as data.
-    A bool, string, complex number, ``None`` or an array with dimensions is a ``TypeError``;
-    NaN, inf or a value out of range a ``ValueError``.
+    traced value (a parameter under ``jit`` or ``vmap``) is returned unchecked, as data, or,
+    with ``traced=False`` (a number fixed when something is built on the host, as a
+    surface's conditioning), refused with a ``TypeError``. A bool, string, complex number,
+    ``None`` or an array with dimensions is a ``TypeError``; NaN, inf or a value out of range
+    a ``ValueError``.
     """
-    if not is_concrete(value):
-        return value
     allowed = _real_range(low, high, open_low, open_high)
+    if not is_concrete(value):
+        if traced:
+            return value
+        raise TypeError(_traced_switch(name, allowed, value))
     if type(value) not in (float, int):
         try:
             arr = None if _is_bool(value) or isinstance(value, str) else np.asarray(value)

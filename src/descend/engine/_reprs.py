@@ -27,6 +27,13 @@ def traced(tree: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
+def on_the_host(where: str, *trees: Any) -> None:
+    """Refuse, in one line, a method that reads a result's numbers on the host (a summary, the
+    trimmed history, the best run by value) called inside ``jit`` or ``vmap``."""
+    check.untraced(where, *trees, does="reads the numbers on the host",
+                   hint="call it on the result that jax.vmap or jax.jit returns")  # fmt: skip
+
+
 def _number(value: float, integer: bool) -> str:
     return f"{int(value)}" if integer else f"{value:.4g}"
 

@@ -18,7 +18,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
-from descend.engine._reprs import readable, structure_repr, traced
+from descend.engine._reprs import on_the_host, readable, structure_repr, traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import numbers_of
@@ -51,7 +51,11 @@ class Restarts:
 
     @property
     def best(self) -> Result:
-        """The best run (raises when every run diverged)."""
+        """The best run (raises when every run diverged). Inside ``jax.vmap`` or ``jax.jit``,
+        where the index is traced and nothing can be raised, it is the run at ``best_index``
+        (run 0 when every run diverged: its ``reason`` says so)."""
+        if not check.is_concrete(self.best_index):
+            return self.results[jnp.maximum(self.best_index, 0)]
         if np.ndim(self.best_index):
             raise ValueError(
                 f"these are {np.shape(self.best_index)} sets of restarts (from jax.vmap): "
@@ -64,6 +68,7 @@ class Restarts:
     def found(self, points: Sequence[Sequence[float]], within: float = 1e-2) -> np.ndarray:
         """For each of ``points``, whether some run's best point lies within ``within``
         of it (e.g. which of Himmelblau's four minima were found)."""
+        on_the_host("Restarts.found()", self.results)
         best = np.asarray(self.results.best_x, float)
         pts = np.asarray(points, float).reshape(len(points), -1)
         dist = np.linalg.norm(best[:, None, :] - pts[None, :, :], axis=-1)

@@ -22,12 +22,17 @@ from descend.insight.plots._common import (
     legend_labels,
     mark_points,
     named,
+    on_the_host,
     run_path,
 )
 
 __all__ = ["animate_race", "frame_indices", "frame_records"]
 
+#: The frame helpers count records on the host: traced arguments are refused in one line.
+_with_numpy = check.on_the_host("works with NumPy on the host", "call it on finished runs")
 
+
+@_with_numpy
 def frame_indices(n: int, frames: int) -> np.ndarray:
     """``frames`` record indices spread evenly over ``0 .. n-1`` (all of them when ``n`` is
     smaller), always including the first and the last."""
@@ -36,6 +41,7 @@ def frame_indices(n: int, frames: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, frames)).astype(int))
 
 
+@_with_numpy
 def frame_records(steps: list[np.ndarray], frames: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """The step of each frame, spread over the records of the run that went furthest, and for
     each run the index of its last record at or before that step. Runs thin their histories
@@ -46,6 +52,7 @@ def frame_records(steps: list[np.ndarray], frames: int) -> tuple[np.ndarray, lis
     return at, [np.maximum(np.searchsorted(s, at, side="right") - 1, 0) for s in steps]
 
 
+@on_the_host
 def animate_race(
     surface: Any,
     runs: Any,

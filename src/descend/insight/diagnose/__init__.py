@@ -33,7 +33,14 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine._reprs import fields_repr
-from descend.insight.diagnose._curve import MIN_POINTS, Curve, as_curve, smooth_if_noisy
+from descend.insight.diagnose._curve import (
+    MIN_POINTS,
+    READ_HINT,
+    READS,
+    Curve,
+    as_curve,
+    smooth_if_noisy,
+)
 from descend.insight.diagnose._features import curve_features
 from descend.insight.diagnose._logs import read_log, read_losses
 from descend.insight.diagnose._rules import (
@@ -117,8 +124,7 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
         )
     if isinstance(source, (str, os.PathLike)):
         source = read_log(source)
-    check.untraced("diagnose", source, grad_norm, steps,
-                   does="reads a finished curve on the host and returns a Diagnosis")  # fmt: skip
+    check.untraced("diagnose", source, grad_norm, steps, does=READS, hint=READ_HINT)
     read = _read(source, grad_norm, steps)
     if isinstance(read, Diagnosis):
         return read

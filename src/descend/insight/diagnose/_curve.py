@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend.engine._fit import FitResult
 from descend.engine._result import History, Result
 from descend.engine._stop import StopReason
@@ -44,7 +45,17 @@ class Curve:
         return self.reason is not None and StopReason(self.reason).small_gradient
 
 
-def _vector(name: str, values: Any) -> np.ndarray:
+#: What the doctor says to a curve traced by ``jax.vmap`` or ``jax.jit``.
+READS, READ_HINT = (
+    "reads a finished curve on the host",
+    "run the training under jax.vmap, then read each curve outside it",
+)
+
+
+def vector(name: str, values: Any) -> np.ndarray:
+    """``values`` as a 1-D float64 array (a column or a row of one is flattened), or one line
+    naming ``name`` when it is text, traced, not numbers or not 1-D."""
+    check.untraced("diagnose", values, does=READS, hint=READ_HINT)
     if isinstance(values, (str, bytes)):
         raise TypeError(f"diagnose: {name} must be a sequence of numbers; got a string")
     try:
@@ -134,17 +145,17 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
         parts = _from_mapping({str(c): source[c].to_numpy() for c in source.columns})
     else:
         parts = {"loss": source}
-    loss = _vector("the losses", parts["loss"])
+    loss = vector("the losses", parts["loss"])
     if loss.size == 0:
         raise ValueError("diagnose: the loss curve is empty")
     grad = grad_norm if grad_norm is not None else parts.get("grad_norm")
-    grad = None if grad is None else _vector("grad_norm", grad)
+    grad = None if grad is None else vector("grad_norm", grad)
     if grad is not None and grad.shape != loss.shape:
         raise ValueError(
             f"diagnose: grad_norm must have one value per loss ({loss.size}); got {grad.size}"
         )
     step = steps if steps is not None else parts.get("step")
-    step = np.arange(loss.size) if step is None else _vector("steps", step)
+    step = np.arange(loss.size) if step is None else vector("steps", step)
     if step.shape != loss.shape:
         raise ValueError(
             f"diagnose: steps must have one value per loss ({loss.size}); got {step.size}"

@@ -418,6 +418,11 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
     no numeric column, a column that is missing (the message lists the columns), or a chosen
     column holding text.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            "read_log: path must be the path of a CSV or JSON log (a str or os.PathLike); got "
+            f"{check.shown(path)} ({type(path).__name__})"
+        )
     path = os.fspath(path)
     if column is not None and not isinstance(column, str):
         raise TypeError(

@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from descend.insight.diagnose._curve import vector
+
 NOISE = 1e-6  # a rise smaller than this share of the loss is float32 rounding, not a rise
 TINY = 1e-300
 HORIZON_WINDOWS = 5  # "as long again": the last 60% is three windows, a whole run is five
@@ -106,7 +108,12 @@ def _falls(L: np.ndarray) -> dict[str, Any]:
 
 def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> dict[str, Any]:
     """The statistics of a finite loss curve of at least 3 points (see the module docstring)."""
-    L = np.asarray(loss, dtype=float)
+    L = vector("the losses", loss)
+    if L.size < 3 or not np.all(np.isfinite(L)):
+        raise ValueError(
+            "curve_statistics: the losses must be a finite curve of at least 3 points; got "
+            f"{L.size} points, {int(np.sum(~np.isfinite(L)))} of them NaN or infinite"
+        )
     n = len(L)
     lowest_index = int(np.argmin(L))
     lowest = float(L[lowest_index])
@@ -177,7 +184,7 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
     stats["progress"] = (float(L[0]) - w3) / scale
 
     if grad_norm is not None:
-        g = np.asarray(grad_norm, dtype=float)
+        g = vector("grad_norm", grad_norm)
         if g.size and np.all(np.isfinite(g)):
             top = float(np.max(g))
             stats["grad_start"], stats["grad_end"], stats["grad_max"] = (

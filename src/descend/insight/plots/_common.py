@@ -26,6 +26,13 @@ from descend._files import written_whole
 SUFFIXES = (".png", ".svg")
 COLORS = matplotlib.colormaps["tab10"].colors
 
+#: A figure is drawn on the host from finished runs: a traced argument (the function called
+#: inside ``jax.vmap`` or ``jax.jit``) is refused in one line.
+on_the_host = check.on_the_host(
+    "draws with matplotlib on the host",
+    "run under jax.vmap what computes, then draw from its results outside it",
+)
+
 
 def save(fig: Figure, path: Any, *, dpi: int = 110) -> Figure:
     """Write ``fig`` to ``path`` (PNG or SVG, by the suffix; parent folders are created)."""

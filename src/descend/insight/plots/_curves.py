@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -16,7 +17,7 @@ from matplotlib.transforms import blended_transform_factory
 from descend import _validation as check
 from descend.engine import sweep
 from descend.engine._stop import StopReason, converged_mask
-from descend.insight.plots._common import COLORS, named, new_figure, run_curve, save
+from descend.insight.plots._common import COLORS, named, new_figure, on_the_host, run_curve, save
 from descend.optim import momentum
 from descend.problems import surfaces
 
@@ -32,6 +33,7 @@ def wide_range(values: Sequence[np.ndarray], decades: float = DECADES) -> bool:
     return math.log10(v.max() / v.min()) > decades
 
 
+@on_the_host
 def loss_curves(
     curves: Any,
     *,
@@ -81,6 +83,7 @@ def loss_curves(
     return save(fig, path)
 
 
+@on_the_host
 def lr_sensitivity(
     surface: Any,
     rules: Mapping[str, Any],
@@ -158,12 +161,20 @@ def heavy_ball_optimum(kappa: float, L: float = 1.0) -> tuple[float, float, floa
     """Polyak's tuning of the heavy ball on a quadratic with eigenvalues in ``[mu, L]``,
     ``kappa = L/mu``: ``lr = (2/(sqrt L + sqrt mu))^2``, ``beta = ((sqrt k - 1)/(sqrt k + 1))^2``
     and the rate ``(sqrt k - 1)/(sqrt k + 1)`` (Polyak 1964; e.g. Goh, "Why Momentum Really
-    Works", 2017). Returns ``(lr, beta, rate)``."""
-    mu, r = L / kappa, math.sqrt(kappa)
-    lr = (2.0 / (math.sqrt(L) + math.sqrt(mu))) ** 2
+    Works", 2017). Returns ``(lr, beta, rate)``: Python floats, or JAX arrays for traced
+    arguments (a formula, it runs under ``jax.vmap`` over ``kappa``)."""
+    sqrt = math.sqrt
+    if check.is_concrete(kappa) and check.is_concrete(L):
+        kappa = check.real("kappa", kappa, 1.0)
+        L = check.real("L", L, 0.0, open_low=True)
+    else:
+        sqrt = jnp.sqrt
+    mu, r = L / kappa, sqrt(kappa)
+    lr = (2.0 / (sqrt(L) + sqrt(mu))) ** 2
     return lr, ((r - 1) / (r + 1)) ** 2, (r - 1) / (r + 1)
 
 
+@on_the_host
 def momentum_map(
     kappa: float = 100.0,
     *,

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from descend import _validation as check
 from descend.engine import fit
-from descend.insight.plots._common import COLORS, contour, new_figure, save
+from descend.insight.plots._common import COLORS, contour, new_figure, on_the_host, save
 from descend.optim import gd
 from descend.problems import losses, models
 
@@ -29,6 +29,7 @@ def flavour_data(seed: int = 0, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+@on_the_host
 def flavour_paths(
     X: np.ndarray, y: np.ndarray, *, lr: float, steps: int, start: tuple[float, float],
     seed: int = 0,
@@ -63,6 +64,7 @@ def flavour_paths(
     return out
 
 
+@on_the_host
 def flavours_figure(
     *, path: Any = None, seed: int = 0, steps: int = 60, lr: float = 4.0,
     start: tuple[float, float] = (-2.0, 2.5),

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from descend.insight._maps import BasinMap
 from descend.insight._stability import StabilityMap
-from descend.insight.plots._common import check_2d, grid, new_figure, save
+from descend.insight.plots._common import check_2d, grid, new_figure, on_the_host, save
 
 DIVERGED_COLOR = "0.25"
 UNCONVERGED_COLOR = "0.85"
@@ -32,6 +32,7 @@ def _where(p: np.ndarray) -> str:
     return "(" + ", ".join(f"{v:.3g}" for v in p) + ")"
 
 
+@on_the_host
 def basin_figure(basin_map: BasinMap, surface: Any = None, path: Any = None) -> Figure:
     """The basins of attraction of a :class:`~descend.insight.BasinMap`: each start's pixel
     is coloured by the minimum its run reached (dark grey: diverged; light grey: not
@@ -99,6 +100,7 @@ def _axis_label(name: str, scale: str) -> str:
     return f"{words.get(name, name)} ({scale} scale)"
 
 
+@on_the_host
 def stability_figure(stability_map: StabilityMap, metric: str = "loss", path: Any = None) -> Figure:
     """The outcome of each hyperparameter pair of a :class:`~descend.insight.StabilityMap`:
     ``metric="loss"`` the final loss (``f - f*`` when ``f*`` is known) on a log colour scale,

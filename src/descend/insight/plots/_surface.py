@@ -25,11 +25,13 @@ from descend.insight.plots._common import (
     mark_points,
     named,
     new_figure,
+    on_the_host,
     run_path,
     save,
 )
 
 
+@on_the_host
 def race_figure(
     surface: Any,
     runs: Any,
@@ -111,6 +113,7 @@ def _loss_panel(ax: Any, surface: Any, runs: Mapping[str, Any]) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
+@on_the_host
 def surface_3d(surface: Any, run: Any = None, *, path: Any = None, n: int = 80) -> Figure:
     """The surface ``z = f(x, y)`` over its domain as a 3-D plot, with the path of ``run`` (a
     Result or an ``(n, 2)`` array) drawn on it at the heights ``f`` of its points. For the
@@ -138,6 +141,7 @@ def surface_3d(surface: Any, run: Any = None, *, path: Any = None, n: int = 80) 
     return save(fig, path)
 
 
+@on_the_host
 def gradient_field(surface: Any, *, path: Any = None, density: int = 20) -> Figure:
     """Arrows of the direction of steepest descent ``-grad f / |grad f|`` on a ``density x
     density`` grid over the contour map, coloured by the gradient's magnitude ``|grad f|``

@@ -55,6 +55,8 @@ class Dataset:
     target_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check.untraced("Dataset", self.X, self.y, does="holds NumPy copies of its arrays",
+                       hint="give fit the pair (X, y), which it vmaps over")  # fmt: skip
         check.choice("Dataset: task", self.task, TASKS)
         X = _float_array("X", self.X)
         if X.ndim != 2:

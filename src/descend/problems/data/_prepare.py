@@ -141,6 +141,8 @@ class Standardizer:
                 f"Standardizer.{method}: X must be an array; got a Dataset (pass data.X, or use "
                 "standardize(train, *others) for Datasets)"
             )
+        hint = "standardize the data first, then vmap over what trains on it"
+        check.untraced(f"Standardizer.{method}", X, does="computes in NumPy", hint=hint)
         X = np.asarray(X)
         if X.ndim != 2 or not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
             raise ValueError(

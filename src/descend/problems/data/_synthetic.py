@@ -8,9 +8,7 @@ data mixes the classes. Points are computed in float64 and stored as float32.
 
 from __future__ import annotations
 
-import functools
 import numbers
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,17 +23,9 @@ LINEAR_REGRESSION_BIAS = 0.5
 _TRACED_HINT = "draw the data sets first, then vmap over what trains on them"
 
 
-def _on_the_host(generator: Callable[..., Dataset]) -> Callable[..., Dataset]:
-    """Refuse traced arguments (``jax.vmap`` over a seed or a noise level) in one message:
-    the generators draw with NumPy."""
-
-    @functools.wraps(generator)
-    def generate(*args: Any, **kwargs: Any) -> Dataset:
-        check.untraced(generator.__name__, args, kwargs, does="draws with NumPy",
-                       hint=_TRACED_HINT)  # fmt: skip
-        return generator(*args, **kwargs)
-
-    return generate
+#: Refuse traced arguments (``jax.vmap`` over a seed or a noise level) in one message: the
+#: generators draw with NumPy.
+_on_the_host = check.on_the_host("draws with NumPy", _TRACED_HINT)
 
 
 def _rng(where: str, seed: Any) -> np.random.Generator:

@@ -167,8 +167,10 @@ def integer(low: int, high: int | None = None) -> Callable[[str, Any], int]:
 
 
 def number(low: float) -> Callable[[str, Any], float]:
-    """The check of a finite real parameter ``>= low`` (see :func:`descend._validation.real`)."""
-    return functools.partial(check.real, low=low)
+    """The check of a finite real parameter ``>= low`` (see :func:`descend._validation.real`):
+    a Python value, since a surface is built on the host (its minima, ranges and formula
+    follow from it), so a value traced by ``jax.vmap`` is refused in one line."""
+    return functools.partial(check.real, low=low, traced=False)
 
 
 #: The check of a ``True``/``False`` parameter (see :func:`descend._validation.boolean`).
