@@ -1,5 +1,6 @@
 """The command line: `descend race` (the main job), its options, JSON and its errors."""
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -68,6 +69,9 @@ def test_entry_points_and_help(command):
     assert "--surface" in out.stdout and "surfaces: " in out.stdout
     bad = subprocess.run([*exe, "race", "-s", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "valid names" in bad.stderr
+    # the version the installed package's metadata gives, as `pip show descend` does
+    version = subprocess.run([*exe, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout == f"descend {importlib.metadata.version('descend')}\n"
 
 
 def test_race_with_restarts_and_annealing(cli):

@@ -28,6 +28,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import descend
 from descend.cli import _diagnose as diagnose
 from descend.cli import _fit as fit
 from descend.cli import _lr_find as lr_find
@@ -54,6 +55,10 @@ def build_parser() -> Parser:
         prog="descend",
         description="descend: gradient descent you can see, trust and run many times at once.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"descend {descend.__version__}",
+        help="print descend's version and exit",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
