@@ -195,6 +195,12 @@ BAD_INPUTS = [
     (["tour", "--out", ""], "--out must be a file name ending in .html, not empty"),
     # no command of that name
     (["nope"], "invalid choice: 'nope'"),
+    # a port says its range, below it and above it alike
+    (["play", "--port", "99999"], "--port must be an integer in [1, 65535]; got 99999 (see"),
+    (["play", "--port", "-1"], "--port must be an integer in [1, 65535]; got -1 (see"),
+    # a study action's output is checked before the study is read, and the action named
+    (["study", "results", "nowhere", "--out", "afile/x.csv"],
+     "descend study results: error: --out: cannot write 'afile/x.csv': 'afile' is a file"),
 ]  # fmt: skip
 
 
@@ -222,7 +228,10 @@ def test_bad_input_is_one_line_and_exit_2(files, cli, argv, fragment):
     assert code == 2
     assert out == ""
     assert "Traceback" not in err and err.endswith("\n") and err.count("\n") == 1
-    command = f"descend {argv[0]}" if argv[0] != "nope" else "descend"
+    # the command, and a study's action, name themselves
+    command = (
+        "descend" if argv[0] == "nope" else " ".join(["descend", *argv[: 1 + (argv[0] == "study")]])
+    )
     assert err.startswith(f"{command}: error: ")
     assert fragment in err
     assert "radius" not in err and "split:" not in err  # no internal names

@@ -137,10 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    command = None
+    command = action = None
     try:
         args, extra = parser.parse_known_args(argv)
-        command = args.command
+        command, action = args.command, getattr(args, "action", None)
         if extra:  # reported by the command they were given to, not by "descend"
             prog = f"descend {command}" if command else "descend"
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see {prog} --help)")
@@ -151,7 +151,7 @@ def _main(argv: Sequence[str] | None) -> int:
         sys.stdout.flush()
         return status
     except UsageError as err:
-        prog = err.prog or (f"descend {command}" if command else "descend")
+        prog = err.prog or " ".join(p for p in ("descend", command, action) if p)
         message = " ".join(str(err).split())  # one line, whatever the message held
         print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_USAGE

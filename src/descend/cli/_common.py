@@ -95,17 +95,20 @@ def _bound(low: float | None, high: float | None, low_open: bool, kind: str) -> 
     return f"{kind} {' and '.join(parts)}".strip()
 
 
-def integer(low: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer, at least ``low`` when given, and at most 2^31 - 1 in
-    size (what a compiled program's counters and seeds hold)."""
-    allowed = _bound(low, None, False, "an integer")
+def integer(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer, at least ``low`` and at most ``high`` when given, and at
+    most 2^31 - 1 in size (what a compiled program's counters and seeds hold)."""
+    if low is not None and high is not None:
+        allowed = f"an integer in [{low}, {high}]"
+    else:
+        allowed = _bound(low, None, False, "an integer")
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
-        if low is not None and value < low:
+        if (low is not None and value < low) or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"must be {allowed}; got {value}")
         if abs(value) > check.INT32_MAX:
             raise argparse.ArgumentTypeError(f"must be at most {check.INT32_MAX:,}; got {value}")

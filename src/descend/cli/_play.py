@@ -77,5 +77,7 @@ def add_parser(sub: Any) -> None:
         examples=["descend play", "descend play --port 9000 --open"],
     )
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1)")
-    p.add_argument("--port", type=integer(1), default=8765, help="port to serve on (default: 8765)")
+    p.add_argument(
+        "--port", type=integer(1, 65535), default=8765, help="port to serve on (default: 8765)"
+    )
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
