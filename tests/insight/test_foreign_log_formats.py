@@ -413,3 +413,82 @@ def test_numpy_files_are_read_without_unpickling(tmp_path):
     np.save(tmp_path / "f.npy", np.array(["a", "b"]))
     with pytest.raises(ValueError, match=r"f.npy holds no array of numbers"):
         read_log(tmp_path / "f.npy")
+
+
+def _noisy_run(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return [float(v) for v in np.exp(-np.arange(n) / 15) + 0.05 + rng.normal(0, 0.01, n)]
+
+
+def _in_memory_logs():
+    """Logs as a user holds them after training, each with the file that holds the same log."""
+    loss = _noisy_run()
+    keras = {
+        "train_loss": loss,
+        "val_loss": [v + 0.1 for v in loss],
+        "accuracy": [1 - v for v in loss],
+    }
+    history = [
+        {"loss": v, "learning_rate": 1e-3, "epoch": i / 20, "step": i + 1}
+        for i, v in enumerate(loss)
+    ] + [{"eval_loss": 0.2, "epoch": 3.0, "step": 60}]
+    arrays = {"train_loss": np.asarray(loss), "step": np.arange(60)}
+    lightning = {
+        "epoch": [i // 20 for i in range(60)],
+        "step": list(range(60)),
+        "train_loss_step": loss,
+        "val_loss": [None] * 59 + [0.3],
+    }
+    yield "a dict of lists without 'loss'", keras, "log.json", json.dumps(keras)
+    yield (
+        "Hugging Face log_history",
+        history,
+        "trainer_state.json",
+        json.dumps({"log_history": history}),
+    )
+    yield (
+        "a dict of NumPy arrays",
+        arrays,
+        "log.json",
+        json.dumps({k: v.tolist() for k, v in arrays.items()}),
+    )
+    yield "Lightning metrics.csv in pandas", "metrics.csv", "metrics.csv", lightning  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(_in_memory_logs()), ids=lambda c: c[0])
+def test_a_log_held_in_memory_reads_as_the_same_log_saved(tmp_path, case):
+    """A dict without a "loss" entry, a DataFrame of a Lightning ``metrics.csv`` and Hugging
+    Face's ``log_history`` failed (``a dict must have a 'loss' entry``, ``the losses must hold
+    numbers only``), though the same logs saved as files read right: now each reads as its
+    file does (the file reader is the truth), with the same verdict."""
+    from descend.insight.diagnose import as_curve
+
+    _, held, name, saved = case
+    if name == "metrics.csv":  # written as Lightning writes it, read back as a user would
+        pandas = pytest.importorskip("pandas")
+        path = tmp_path / name
+        pandas.DataFrame(saved).to_csv(path, index=False)
+        held = pandas.read_csv(path)
+    else:
+        path = _write(tmp_path, name, saved)
+    want, got = read_log(path), as_curve(held)
+    assert np.array_equal(got.loss, want["loss"])
+    if want["step"] is not None:
+        assert np.array_equal(got.steps, want["step"])
+    assert diagnose(held).label == diagnose(path).label
+
+
+def test_a_generator_of_losses_reads_as_its_numbers():
+    """A generator failed as "the losses must hold numbers only"."""
+    loss = _noisy_run()
+    want, got = diagnose(loss), diagnose(v for v in loss)
+    assert got.label == want.label and got.evidence == want.evidence
+
+
+def test_a_torch_tensor_that_requires_a_gradient_reads_as_its_numbers():
+    """It failed in torch's words: ``Can't call numpy() on Tensor that requires grad``."""
+    torch = pytest.importorskip("torch")
+    loss = _noisy_run()
+    want = diagnose(loss)
+    got = diagnose(torch.tensor(loss, dtype=torch.float64, requires_grad=True))
+    assert got.label == want.label and got.evidence == want.evidence

@@ -42,7 +42,7 @@ from descend.insight.diagnose._curve import (
     smooth_if_noisy,
 )
 from descend.insight.diagnose._features import curve_features
-from descend.insight.diagnose._logs import read_log, read_losses
+from descend.insight.diagnose._logs import read_log, read_losses, read_records
 from descend.insight.diagnose._rules import (
     ADVICE,
     decide,
@@ -104,9 +104,12 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
         source: a :class:`descend.Result` (its history of losses and gradient norms and the
             engine's stop reason are used), a :class:`descend.FitResult` (its per-epoch
             training loss), a ``History``, a dict with ``"loss"`` and optionally
-            ``"grad_norm"`` and ``"step"`` (or ``"epoch"``), a 1-D sequence of losses, or
-            the path (a string or ``os.PathLike``) of a log written by any framework, read
-            by :func:`read_log` as ``descend diagnose`` reads it.
+            ``"grad_norm"`` and ``"step"`` (or ``"epoch"``), a 1-D sequence of losses (a
+            torch tensor too), a log held in memory (Keras's ``History.history``, Hugging
+            Face's ``log_history``, a pandas DataFrame: read by :func:`read_records` as the
+            same log saved as JSON), or the path (a string or ``os.PathLike``) of a log
+            written by any framework, read by :func:`read_log` as ``descend diagnose`` reads
+            it.
         grad_norm: the gradient norm at each recorded loss, when ``source`` lacks it; it
             tells a plateau (stalled, gradient not small) from a minimum (gradient small).
         steps: the step (or epoch) number of each loss, used in the evidence.
@@ -219,4 +222,5 @@ __all__ = [
     "features",
     "read_log",
     "read_losses",
+    "read_records",
 ]

@@ -3,7 +3,7 @@ they are known, taken from a descend run, a training run, a dict or a plain list
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,8 @@ from descend import _validation as check
 from descend.engine._fit import FitResult
 from descend.engine._result import History, Result
 from descend.engine._stop import StopReason
+from descend.insight.diagnose._log_columns import held_out
+from descend.insight.diagnose._logs import read_records
 
 MIN_POINTS = 3  # fewer losses than this say nothing about the shape of a curve
 
@@ -56,6 +58,11 @@ def vector(name: str, values: Any) -> np.ndarray:
     """``values`` as a 1-D float64 array (a column or a row of one is flattened), or one line
     naming ``name`` when it is text, traced, not numbers or not 1-D."""
     check.untraced("diagnose", values, does=READS, hint=READ_HINT)
+    if callable(getattr(values, "detach", None)):  # a torch tensor, perhaps with a gradient
+        values = values.detach()
+        values = values.cpu() if callable(getattr(values, "cpu", None)) else values
+    if isinstance(values, Iterator):  # a generator of losses
+        values = list(values)
     if isinstance(values, (str, bytes)):
         raise TypeError(f"diagnose: {name} must be a sequence of numbers; got a string")
     try:
@@ -114,11 +121,37 @@ def _from_mapping(source: Mapping) -> dict[str, Any]:
     return out
 
 
+def _held_log(source: Any, keys: list | None) -> dict[str, Any]:
+    """A log held in memory, read as the same log saved as JSON is (see ``read_records``);
+    one whose loss is a held-out one only (``val_loss``) is refused, as before: the doctor
+    reads training curves."""
+    read = read_records(source)
+    if held_out(read["column"]):
+        keys_text = ", ".join(map(repr, keys if keys is not None else [read["column"]]))
+        raise ValueError(
+            f"diagnose: a dict must have a 'loss' entry (or a training loss such as "
+            f"'train_loss'); its keys are {keys_text}"
+        )
+    return _from_mapping(read)
+
+
+def _records(source: Any) -> bool:
+    """Whether ``source`` is a list of records (Hugging Face's ``log_history``)."""
+    return (
+        isinstance(source, (list, tuple))
+        and bool(source)
+        and all(isinstance(r, Mapping) for r in source)
+    )
+
+
 def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
     """The :class:`Curve` of ``source``: a descend ``Result`` (history, gradient norms and
     the engine's stop reason), a ``FitResult`` (the per-epoch training loss), a ``History``, a
     dict (or a pandas DataFrame) with ``"loss"`` (and optionally ``"grad_norm"`` and
-    ``"step"``/``"epoch"``), or a 1-D sequence of losses (a column or a row too).
+    ``"step"``/``"epoch"``), any other dict, DataFrame or list of records (read as the same
+    log saved as JSON: ``train_loss`` columns, Hugging Face's ``log_history``; see
+    :func:`~descend.insight.diagnose.read_records`), or a 1-D sequence of losses (a column or
+    a row too; a torch tensor, a generator).
     ``grad_norm`` and ``steps`` given here take precedence."""
     if isinstance(source, Curve):
         parts = {
@@ -139,10 +172,15 @@ def as_curve(source: Any, grad_norm: Any = None, steps: Any = None) -> Curve:
         if np.ndim(source.count) != 0:
             raise ValueError("diagnose works on one run; index a batched history first")
         parts = _from_mapping(source.trimmed())
-    elif isinstance(source, Mapping):
+    elif isinstance(source, Mapping) and "loss" in source:
         parts = _from_mapping(source)
+    elif isinstance(source, Mapping) or _records(source):
+        parts = _held_log(source, list(source) if isinstance(source, Mapping) else None)
     elif hasattr(source, "columns") and hasattr(source, "to_dict"):  # a pandas DataFrame
-        parts = _from_mapping({str(c): source[c].to_numpy() for c in source.columns})
+        if "loss" not in source.columns:
+            parts = _held_log(source, [str(c) for c in source.columns])
+        else:
+            parts = _from_mapping({str(c): source[c].to_numpy() for c in source.columns})
     else:
         parts = {"loss": source}
     loss = vector("the losses", parts["loss"])

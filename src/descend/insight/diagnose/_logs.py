@@ -42,7 +42,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -430,7 +430,26 @@ def read_log(path: str | os.PathLike, column: str | None = None) -> dict[str, An
             f"{check.shown(column)} ({type(column).__name__})"
         )
     notes: list[str] = []
-    columns = _columns(path, notes)
+    return _read_columns(_columns(path, notes), column, path, notes)
+
+
+def read_records(records: Any, column: str | None = None) -> dict[str, Any]:
+    """The loss column of a log held in memory, read as the same log saved as JSON would be
+    (see :func:`read_log`): a dict of lists or arrays (Keras's ``History.history``), a list of
+    records (Hugging Face's ``log_history``), or a pandas DataFrame (a Lightning
+    ``metrics.csv`` read by ``pandas.read_csv``; its empty cells are missing values)."""
+    if hasattr(records, "columns") and hasattr(records, "to_dict"):  # a pandas DataFrame
+        records = records.astype(object).where(records.notna(), None).to_dict("list")
+    elif isinstance(records, Mapping):
+        records = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in records.items()}
+    notes: list[str] = []
+    return _read_columns(read_json(records, "the log"), column, "the log", notes)
+
+
+def _read_columns(
+    columns: dict[str, Column], column: str | None, path: str, notes: list[str]
+) -> dict[str, Any]:
+    """:func:`read_log`'s answer from the columns of a log (``path`` names it in messages)."""
     name = _choose(columns, column, path, notes)
     chosen = columns[name]
     if chosen.bad is not None:
