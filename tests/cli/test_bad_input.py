@@ -111,6 +111,8 @@ BAD_INPUTS = [
     (["fit", "-o", "adamx"], "unknown optimizer 'adamx'"),
     (["fit", "--loss", "kl"], "kl"),
     (["fit", "--validation", "0.6", "--test", "0.5"], "sum to less than 1"),
+    (["fit", "--data", "tiny.csv", "--target", "y"], "--data tiny.csv: its 4 samples are too "
+     "few to cut into train, validation and test parts of 0.7, 0.15, 0.15"),
     # lr-find
     (["lr-find", "--start", "0"], "--start must be a number > 0; got 0.0"),
     (["lr-find", "--start", "x"], "--start must be a number; got 'x'"),
@@ -206,12 +208,14 @@ BAD_INPUTS = [
 
 @pytest.fixture
 def files(tmp_path, monkeypatch):
-    """A one-class CSV, a regression CSV and a plain file where a folder is expected."""
+    """A one-class CSV, a regression CSV, a CSV of four samples and a plain file where a
+    folder is expected."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "one.csv").write_text("a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,8,1\n")
     rows = "".join(f"{i},{1.37 * i + 0.1 * (i % 3):.3f}\n" for i in range(1, 31))
     (tmp_path / "reg.csv").write_text("a,y\n" + rows)
     (tmp_path / "afile").write_text("not a folder\n")
+    (tmp_path / "tiny.csv").write_text("a,y\n1,0\n2,1\n3,0\n4,1\n")
     return tmp_path
 
 

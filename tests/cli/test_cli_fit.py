@@ -24,6 +24,15 @@ def test_default_fit_prints_a_metrics_table(cli):
     assert float(rows["train"][3]) > 0.85
 
 
+def test_no_validation_and_no_test_trains_on_all_the_data(cli):
+    """``--validation 0 --test 0`` failed on every data set with ``split: fractions must be
+    2 or 3 positive numbers summing to 1; got (1.0,)``: now all samples train, uncut."""
+    code, out, _ = cli("fit", "--validation", "0", "--test", "0", "--epochs", "50", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["samples"] == {"train": data_lib.load("iris").n_samples}
+    assert set(report["metrics"]) == {"train"} and report["metrics"]["train"]["accuracy"] > 0.9
+
+
 def test_json_report_for_a_generated_set_and_an_mlp(cli):
     code, out, _ = cli("fit", "--data", "moons", "--model", "mlp", "--hidden", "16",
                        "--activation", "tanh", "-o", "adam:lr=0.02", "--epochs", "60",

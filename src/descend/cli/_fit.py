@@ -169,10 +169,17 @@ def run_fit(args: argparse.Namespace) -> dict[str, Any]:
     dataset = load_data(args.data, args.target)
     fractions = [1 - args.validation - args.test, args.validation, args.test]
     kept = [f for f in fractions if f > 0]
-    try:
-        parts = data_lib.split(dataset, tuple(kept), seed=args.seed)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    try:  # --validation 0 --test 0: all of the data trains, uncut
+        parts = (
+            data_lib.split(dataset, tuple(kept), seed=args.seed) if len(kept) > 1 else (dataset,)
+        )
+    except ValueError:
+        sizes = ", ".join(f"{f:g}" for f in kept)
+        raise UsageError(
+            f"--data {args.data}: its {dataset.n_samples} samples are too few to cut into "
+            f"train, validation and test parts of {sizes} with at least one sample each; "
+            "give more data, or --validation 0 --test 0 to train on all of it"
+        ) from None
     named = dict(zip([n for n, f in zip(("train", "validation", "test"), fractions, strict=True)
                       if f > 0], parts, strict=True))  # fmt: skip
     model, default_loss = build_model(args.model, dataset, hidden, args.activation or "relu")
