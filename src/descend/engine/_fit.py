@@ -35,7 +35,14 @@ from descend import _validation as check
 from descend.engine import _progress as progress_bar
 from descend.engine._batching import any_running, keep_if, write_row
 from descend.engine._forward_only import forward_only
-from descend.engine._reprs import brief, on_the_host, readable, run_repr, shape_of, structure_repr
+from descend.engine._reprs import (
+    brief,
+    read_on_the_host,
+    readable,
+    run_repr,
+    shape_of,
+    structure_repr,
+)
 from descend.engine._stop import Stopped, StopReason
 from descend.optim._base import apply_updates, value_at
 from descend.optim._combine import update_with_loss
@@ -75,7 +82,7 @@ class FitHistory:
     def trimmed(self, epochs: int) -> dict[str, np.ndarray]:
         """The first ``epochs`` rows as NumPy arrays; ``step_loss`` flattened. A batched
         history (from ``jax.vmap``) keeps its batch axes first and is cut along the epochs."""
-        on_the_host("FitHistory.trimmed()", self)
+        read_on_the_host("FitHistory.trimmed()", self)
         lead = np.ndim(self.loss) - 1  # the batch axes come before the epochs
         rows = (slice(None),) * lead + (slice(0, epochs),)
         cut = {k: np.asarray(getattr(self, k))[rows] for k in
@@ -128,7 +135,7 @@ class FitResult(Stopped):
         """The history of the epochs run, as NumPy arrays. For a batch of runs (from
         ``jax.vmap``) each array has the batch axes first and runs as long as the longest
         run; the epochs after a shorter run stopped hold NaN."""
-        on_the_host("FitResult.curves()", self)
+        read_on_the_host("FitResult.curves()", self)
         epochs = np.asarray(self.epochs)
         return self.history.trimmed(int(epochs.max(initial=0)))
 

@@ -27,7 +27,7 @@ def traced(tree: Any) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
 
 
-def on_the_host(where: str, *trees: Any) -> None:
+def read_on_the_host(where: str, *trees: Any) -> None:
     """Refuse, in one line, a method that reads a result's numbers on the host (a summary, the
     trimmed history, the best run by value) called inside ``jit`` or ``vmap``."""
     check.untraced(where, *trees, does="reads the numbers on the host",

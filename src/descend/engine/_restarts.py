@@ -18,7 +18,7 @@ import numpy as np
 from descend import _validation as check
 from descend.engine._cores import split_over_cores
 from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
-from descend.engine._reprs import on_the_host, readable, structure_repr, traced
+from descend.engine._reprs import read_on_the_host, readable, structure_repr, traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import numbers_of
@@ -68,7 +68,7 @@ class Restarts:
     def found(self, points: Sequence[Sequence[float]], within: float = 1e-2) -> np.ndarray:
         """For each of ``points``, whether some run's best point lies within ``within``
         of it (e.g. which of Himmelblau's four minima were found)."""
-        on_the_host("Restarts.found()", self.results)
+        read_on_the_host("Restarts.found()", self.results)
         best = np.asarray(self.results.best_x, float)
         pts = np.asarray(points, float).reshape(len(points), -1)
         dist = np.linalg.norm(best[:, None, :] - pts[None, :, :], axis=-1)

@@ -16,7 +16,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from descend.engine._reprs import on_the_host, readable, run_repr, shape_of, span, structure_repr
+from descend.engine._reprs import (
+    read_on_the_host,
+    readable,
+    run_repr,
+    shape_of,
+    span,
+    structure_repr,
+)
 from descend.engine._stop import Stopped, tally
 
 
@@ -101,7 +108,7 @@ class History:
 
     def trimmed(self) -> dict[str, Any]:
         """The filled records as NumPy arrays (``path`` as a pytree of arrays, or None)."""
-        on_the_host("History.trimmed()", self)
+        read_on_the_host("History.trimmed()", self)
         if np.ndim(self.count) != 0:
             raise ValueError("trimmed() works on one run; index a batched history first")
         host = jax.device_get(self)
@@ -157,7 +164,7 @@ class Result(Stopped):
     def summary(self) -> str:
         """A one-line account of the run; for a batch of runs (from ``jax.vmap``) a line
         that tallies the stop reasons, then one line a run for the first ten."""
-        on_the_host("Result.summary()", self)
+        read_on_the_host("Result.summary()", self)
         shape = np.shape(self.steps)
         if shape:
             runs = list(np.ndindex(shape))

@@ -22,7 +22,7 @@ from descend.engine._minimize import (
     check_runs_fit,
     minimize,
 )
-from descend.engine._reprs import on_the_host, readable, span, structure_repr
+from descend.engine._reprs import read_on_the_host, readable, span, structure_repr
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
 from descend.optim._recipe import recipe_of, seed_parameters
@@ -55,7 +55,7 @@ class Sweep:
         """The configuration (and run) with the lowest final loss among runs that did not
         diverge. With several starts, a configuration's score is its median final loss.
         Raises ``ValueError`` when every run diverged (there is no best to return)."""
-        on_the_host("Sweep.best()", self.results)
+        read_on_the_host("Sweep.best()", self.results)
         loss = np.asarray(self.results.loss, dtype=float)
         ok = np.asarray(self.results.reason) != StopReason.DIVERGED
         score = np.where(ok & np.isfinite(loss), loss, np.inf)

@@ -27,7 +27,6 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
-from descend._validation import FAILURES
 from descend.optim._guards import not_numbers, unlike
 
 PyTree = Any
@@ -81,14 +80,14 @@ def _value_problem(hyperparam: HyperParam, count: Any) -> TypeError | None:
     where = "value_at(hyperparam, count)"
     if hyperparam is None:
         return TypeError(f"{where}: hyperparam must be a number, array or schedule; got None")
-    if not callable(hyperparam):
-        return not_numbers(where, "count", count) or not_numbers(where, "hyperparam", hyperparam)
     if problem := not_numbers(where, "count", count):
         return problem
+    if not callable(hyperparam):
+        return not_numbers(where, "hyperparam", hyperparam)
     name = getattr(hyperparam, "__name__", type(hyperparam).__name__)
     try:
         value = hyperparam(count)
-    except FAILURES as err:  # called with the step alone, as every schedule is
+    except check.FAILURES as err:  # called with the step alone, as every schedule is
         if isinstance(err, TypeError) and str(err).startswith(where):
             return err  # a schedule of schedules: the inner one's message says it
         lines = str(err).splitlines() or [type(err).__name__]

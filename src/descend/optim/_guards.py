@@ -150,9 +150,14 @@ def _hyper_problem(where: str, hyper: dict[str, Any], like: Any, like_name: str)
 
 
 def _update_problem(
-    name: str, init: Callable[..., Any], grads: Any, state: Any, params: Any, hyper: dict
+    where: str,
+    name: str,
+    init: Callable[..., Any],
+    grads: Any,
+    state: Any,
+    params: Any,
+    hyper: dict,
 ) -> Exception | None:
-    where = f"{name}.update(grads, state, params)"
     problem = not_numbers(where, "grads", grads)
     if problem is None and params is not None:
         problem = not_numbers(where, "params", params) or unlike(
@@ -166,9 +171,14 @@ def _update_problem(
 
 
 def _step_problem(
-    name: str, init: Callable[..., Any], objective: Any, x: Any, state: Any, hyper: dict
+    where: str,
+    name: str,
+    init: Callable[..., Any],
+    objective: Any,
+    x: Any,
+    state: Any,
+    hyper: dict,
 ) -> Exception | None:
-    where = f"{name}.step(objective, x, state)"
     if not callable(objective):
         return TypeError(
             f"{where}: objective must be the function of x to minimise; got "
@@ -221,7 +231,7 @@ def guarded(
     @functools.wraps(update)
     def checked_update(grads: Any, state: Any, params: Any = None, **extra: Any) -> Any:
         with check.explained(
-            lambda: _update_problem(name, init, grads, state, params, hyper), name
+            lambda: _update_problem(where, name, init, grads, state, params, hyper), name
         ):
             updates, new_state = update(grads, state, params, **extra)
         _grown(where, hyper, updates, grads, "the grads")
@@ -243,7 +253,9 @@ def guarded_step(
 
     @functools.wraps(step)
     def checked_step(objective: Any, x: Any, state: Any, *args: Any, **kwargs: Any) -> Any:
-        with check.explained(lambda: _step_problem(name, init, objective, x, state, hyper), name):
+        with check.explained(
+            lambda: _step_problem(where, name, init, objective, x, state, hyper), name
+        ):
             x_next, new_state = step(objective, x, state, *args, **kwargs)
         _grown(where, hyper, x_next, x, "x")
         return x_next, new_state
