@@ -135,6 +135,12 @@ def test_what_computes_runs_traced_where_it_did_not():
             TypeError,
             r"^read_log: path must be the path of a CSV",
         ),
+        (
+            lambda: diagnosis.read_records("abc"),
+            TypeError,
+            r"^read_records: records must be a dict of lists, a list of records or a pandas "
+            r"DataFrame; got 'abc' \(str\)",
+        ),
     ],
 )
 def test_hostile_values_are_named_in_one_line(call, kind, message):

@@ -442,6 +442,11 @@ def read_records(records: Any, column: str | None = None) -> dict[str, Any]:
         records = records.astype(object).where(records.notna(), None).to_dict("list")
     elif isinstance(records, Mapping):
         records = {k: v.tolist() if hasattr(v, "tolist") else v for k, v in records.items()}
+    elif not isinstance(records, (list, tuple)):
+        raise TypeError(
+            "read_records: records must be a dict of lists, a list of records or a pandas "
+            f"DataFrame; got {check.shown(records)} ({type(records).__name__})"
+        )
     notes: list[str] = []
     return _read_columns(read_json(records, "the log"), column, "the log", notes)
 
