@@ -344,11 +344,10 @@ def real(
     ``None`` or an array with dimensions is a ``TypeError``; NaN, inf or a value out of range
     a ``ValueError``.
     """
-    allowed = _real_range(low, high, open_low, open_high)
     if not is_concrete(value):
         if traced:
             return value
-        raise TypeError(_traced_switch(name, allowed, value))
+        raise TypeError(_traced_switch(name, _real_range(low, high, open_low, open_high), value))
     if type(value) not in (float, int):
         try:
             arr = None if _is_bool(value) or isinstance(value, str) else np.asarray(value)
@@ -356,14 +355,15 @@ def real(
             arr = None
         if arr is None or arr.shape != () or not _real_dtype(arr.dtype):
             raise TypeError(
-                f"{name} must be a real scalar ({allowed}); got {shown(value)} "
-                f"({type(value).__name__})"
+                f"{name} must be a real scalar ({_real_range(low, high, open_low, open_high)});"
+                f" got {shown(value)} ({type(value).__name__})"
             )
         x = float(arr)
     else:
         x = float(value)
     inside = (low < x if open_low else low <= x) and (x < high if open_high else x <= high)
     if not (math.isfinite(x) and inside):
+        allowed = _real_range(low, high, open_low, open_high)
         raise ValueError(f"{name} must be {allowed}; got {shown(value)}")
     return x
 
@@ -404,6 +404,8 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
     A bool (``True`` is not a count), a float (even ``2.0``) or a string is a ``TypeError``; an
     integer out of range a ``ValueError``. Both messages say the same thing.
     """
+    if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
+        return value  # the usual case, before any text is made
     allowed = "an integer"
     if low is not None and high is not None:
         allowed += f" in [{low}, {high}]"
@@ -577,6 +579,7 @@ def finite_data(name: str, values: Any) -> None:
         )
 
 
+@functools.cache
 def memory_bytes() -> int:
     """This machine's physical memory in bytes (8 GiB when the system does not say)."""
     try:

@@ -244,6 +244,27 @@ def test_numbers_first_seen_under_jit_serve_later_calls():
         np.testing.assert_array_equal(again.loss, first.loss)
 
 
+def test_a_surfaces_start_made_once_keeps_its_dtype_and_values():
+    """A surface's start is put on the device once and shared (a copy per call saved): it
+    is the start's numbers, float32 by default and float64 under x64 (each made apart),
+    also when first made while ``jax.jit`` traces; a float array given as x0 is taken as it
+    is, and a list of numbers as the same float array."""
+    s = ds.surfaces.get("rosenbrock")
+    traced_first = jax.jit(lambda lr: minimize(s, None, ds.gd(lr), max_steps=3).x)(1e-3)
+    runs = [minimize(s, None, ds.gd(1e-3), max_steps=3) for _ in range(2)]
+    given = minimize(s, jnp.asarray(s.start), ds.gd(1e-3), max_steps=3)
+    as_list = minimize(s, list(s.start), ds.gd(1e-3), max_steps=3)
+    for r in (*runs, given, as_list):
+        assert r.x.dtype == jnp.float32
+        np.testing.assert_array_equal(r.x, traced_first)
+        np.testing.assert_array_equal(r.history.path[0], np.float32(s.start))
+    with jax.enable_x64(True):
+        wide = minimize(s, None, ds.gd(1e-3), max_steps=3)
+        assert wide.x.dtype == jnp.float64
+        np.testing.assert_array_equal(wide.history.path[0], np.float64(s.start))
+    assert minimize(s, None, ds.gd(1e-3), max_steps=3).x.dtype == jnp.float32
+
+
 def test_an_equal_schedule_is_the_same_program(compilations):
     """A schedule is keyed by its call: a new cosine(...) object with the same arguments
     reuses the program (each new object compiled again before, 0.6 s a call)."""
