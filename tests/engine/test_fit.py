@@ -393,6 +393,51 @@ def test_the_shuffles_drawn_before_the_run_are_those_drawn_each_epoch(monkeypatc
     np.testing.assert_array_equal(drawn.history.step_loss, runs[500].history.step_loss)
 
 
+def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():
+    """A fit keeps its checks' verdicts and its table of random words for the next fit: a
+    label a loss refuses is refused after good ones were accepted (and again), a model's
+    output shape follows the data's width, the table kept for a seed is that seed's (the
+    same steps as drawn fresh, another seed's differ), and a fit traced by jax.jit neither
+    keeps nor takes a table (before and after plain fits, the same numbers)."""
+    import importlib
+
+    fit_module = importlib.import_module("descend.engine._fit")
+    X, y = centered_regression(n=40)
+    labels = (y > 0).astype(np.float32)
+    logistic = models.logistic(3)
+    for bad in (False, True, False, True):
+        targets = np.where(np.arange(40) == 7, 2.0, labels) if bad else labels
+        if bad:
+            with pytest.raises(ValueError, match=r"^data: .*\[0, 1\]"):
+                ds.fit(logistic, "binary_cross_entropy", (X, targets), ds.gd(0.1), epochs=2)
+        else:
+            ds.fit(logistic, "binary_cross_entropy", (X, targets), ds.gd(0.1), epochs=2)
+    for _ in range(2):  # a model 3 wide on data 2 wide: refused each time, naming X's shape
+        with pytest.raises(ValueError, match=r"\(40, 2\)"):
+            ds.fit(models.linear(3), "mse", (X[:, :2], y), ds.gd(0.1), epochs=2)
+
+    def run(seed):
+        return ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), batch_size=4, epochs=3,
+                      seed=seed).history.step_loss  # fmt: skip
+
+    def traced():  # a new function each time, so that jax.jit traces the fit again
+        def steps(lr):
+            return ds.fit(models.linear(3), "mse", (X, y), ds.gd(lr), batch_size=4, epochs=3,
+                          seed=11).history.step_loss  # fmt: skip
+
+        return jax.jit(steps)(0.05)
+
+    kept = fit_module._kept_bits_table
+    kept.cache_clear()
+    first = traced()  # traced: the table is drawn inside the program, nothing kept
+    assert kept.cache_info().currsize == 0
+    again = [run(11), run(11)]  # drawn and kept, then taken from what was kept
+    assert kept.cache_info().hits == 1 and kept.cache_info().currsize == 1
+    for steps in (*again, traced(), run(11)):  # traced with a table kept: not taken
+        np.testing.assert_array_equal(steps, first)
+    assert not np.array_equal(run(12), first)
+
+
 def test_a_zero_penalty_given_as_numbers_changes_nothing():
     # l1 = l2 = 0 as numbers skips the penalty; as traced values it is computed (and is 0)
     iris = data.load("iris")

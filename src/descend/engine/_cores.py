@@ -33,10 +33,10 @@ import numpy as np
 from descend._validation import is_concrete
 
 try:  # whether anything traces the caller (jax.jit, jax.vmap, jax.grad around it)
-    from jax._src.core import trace_state_clean as _untraced_here
-except ImportError:  # a JAX without it: never split (a traced caller must not be split)
+    from jax._src.core import trace_state_clean as untraced_here
+except ImportError:  # a JAX without it: as if traced (never split, never kept)
 
-    def _untraced_here() -> bool:
+    def untraced_here() -> bool:
         return False
 
 
@@ -103,7 +103,7 @@ def split_over_cores(run: Callable[[Any], Any], batch: Any) -> Any:
     copies its own rows). Otherwise this is ``run(batch)`` as it is.
     """
     leaves = jax.tree.leaves(batch)
-    concrete = leaves and all(is_concrete(a) for a in leaves) and _untraced_here()
+    concrete = leaves and all(is_concrete(a) for a in leaves) and untraced_here()
     if not concrete or jax.default_backend() != "cpu":
         return run(batch)
     n = int(np.shape(leaves[0])[0])
