@@ -345,6 +345,30 @@ def test_refitting_compiles_nothing_new(compilations):
         assert seen("fit_run") == 0
 
 
+def test_predictions_on_new_numbers_of_rows_reuse_a_few_programs(monkeypatch):
+    """A prediction computes its rows padded to a power of two (at least 16), in blocks of at
+    most ROWS_AT_ONCE: 1 to 40 rows take three compiled programs, not forty, and every row's
+    prediction is the closed form of the fitted linear model, however the rows are taken."""
+    from descend.sklearn import _base
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = DescendRegressor(epochs=5, random_state=0).fit(X, y)
+    w, b = (np.asarray(reg.params_[k], np.float64) for k in ("w", "b"))
+    z = (X - reg.feature_mean_) / reg.feature_scale_
+    expected = ((z @ w + b) * reg.target_scale_ + reg.target_mean_).ravel()
+    predict = _base._predictor(_base.cached_model(*reg._spec))
+    before = predict._cache_size()
+    for n in range(1, 41):
+        np.testing.assert_allclose(reg.predict(X[:n]), expected[:n], rtol=1e-12, atol=1e-12)
+    assert predict._cache_size() - before <= 3
+    monkeypatch.setattr(_base, "ROWS_AT_ONCE", 32)  # 120 rows: blocks of 32, 32, 32 and 24
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12, atol=1e-12)
+
+
 # -- partial_fit and determinism -----------------------------------------------------------------
 
 
