@@ -369,6 +369,19 @@ def test_predictions_on_new_numbers_of_rows_reuse_a_few_programs(monkeypatch):
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_a_scheduled_learning_rate_is_data_too(compilations):
+    """With a decaying schedule the learning rate is still data: a grid search over it
+    trains every value with one compiled program, and each fit follows its own schedule."""
+    X_train, _, y_train, _ = _split(load_breast_cancer)
+    DescendClassifier(learning_rate=0.01, epochs=5, schedule="cosine").fit(X_train, y_train)
+    with compilations() as seen:
+        fits = {lr: DescendClassifier(learning_rate=lr, epochs=5, schedule="cosine",
+                                      random_state=0).fit(X_train, y_train)
+                for lr in (0.02, 0.05)}  # fmt: skip
+    assert seen("fit_run") == 0
+    assert fits[0.02].loss_curve_ != fits[0.05].loss_curve_
+
+
 # -- partial_fit and determinism -----------------------------------------------------------------
 
 

@@ -276,8 +276,18 @@ def test_an_equal_schedule_is_the_same_program(compilations):
         for _ in range(3):
             minimize(bowl, jnp.zeros(2), ds.adam(ds.schedules.cosine(1e-2, 100)), max_steps=50)
     assert seen("minimize_run") == 1
-    with compilations() as seen:  # other numbers in the schedule: its own program
-        minimize(bowl, jnp.zeros(2), ds.adam(ds.schedules.cosine(2e-2, 100)), max_steps=50)
+    with compilations() as seen:  # other rates: data, the same program, their own values
+        other = minimize(bowl, jnp.zeros(2), ds.adam(ds.schedules.cosine(2e-2, 100, 1e-3)),
+                         max_steps=50)  # fmt: skip
+        again = minimize(bowl, jnp.zeros(2), ds.adam(ds.schedules.cosine(3e-2, 100, 2e-3)),
+                         max_steps=50)  # fmt: skip
+    assert seen("minimize_run") == 0
+    t = np.arange(50)
+    for run, (init, final) in ((other, (2e-2, 1e-3)), (again, (3e-2, 2e-3))):
+        want = final + (init - final) * (1 + np.cos(np.pi * t / 100)) / 2
+        np.testing.assert_allclose(run.history.lr[:50], want, rtol=1e-6)
+    with compilations() as seen:  # another length (an integer, structure): its own program
+        minimize(bowl, jnp.zeros(2), ds.adam(ds.schedules.cosine(2e-2, 200)), max_steps=50)
     assert seen("minimize_run") == 1
 
 

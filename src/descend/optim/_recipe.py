@@ -333,10 +333,13 @@ def split(transform: Any) -> tuple[Any, list[Any]]:
     """``(key, leaves)``: a hashable static description and the numeric hyperparameters.
 
     A schedule made by a :func:`checked` constructor is described by its call, so equal
-    calls give equal keys (one compiled program, not one per schedule object). Its numbers
-    stay static, as they are in the schedule's own closure, except those traced by ``jit``
-    or ``vmap`` (a swept ``lr`` in ``adam(cosine(lr, 1000))``): those become leaves, so the
-    compiled program takes them as arguments instead of closing over a tracer.
+    calls give equal keys (one compiled program, not one per schedule object). The numbers
+    its constructor marks with :func:`data_numbers` (a cosine's ``init`` and ``final``)
+    are leaves, so ``adam(cosine(0.01, T))`` and ``adam(cosine(0.02, T))`` share a program;
+    the others stay static, as they are in the schedule's own closure (1cycle's
+    ``pct_start``, which places the phases on the host), except those traced by ``jit`` or
+    ``vmap``: those become leaves, so the compiled program takes them as arguments instead
+    of closing over a tracer.
 
     The answer is kept on the transform (for its recipe), as a run is often started many
     times with one optimizer and the walk took 7 us of a 65 us call."""
@@ -350,25 +353,44 @@ def split(transform: Any) -> tuple[Any, list[Any]]:
     return key, leaves
 
 
+def data_numbers(*names: str) -> Callable[[Any], Any]:
+    """Mark a :func:`checked` schedule constructor's parameters ``names`` as numbers a
+    compiled run takes as data (see :func:`split`): those used only in the schedule's own
+    ``jax.numpy`` arithmetic, where a traced value computes what the number computes."""
+
+    def mark(constructor: Any) -> Any:
+        constructor.data_numbers = frozenset(names)
+        return constructor
+
+    return mark
+
+
 def _split(transform: Any) -> tuple[Any, list[Any]]:
     leaves: list[Any] = []
 
-    def walk(value: Any, in_schedule: bool = False) -> Any:
+    def walk(value: Any, data: bool = True) -> Any:
         recipe = recipe_of(value)
-        if recipe is None and isinstance(value, NamedSchedule):
-            recipe, in_schedule = value.made_by, True
+        if recipe is not None:  # a transform: every number is data
+            arg_data = (True,) * len(recipe.args)
+            kwarg_data = dict.fromkeys(dict(recipe.kwargs), True)
+        elif isinstance(value, NamedSchedule):  # a schedule: the numbers it marks
+            recipe = value.made_by
+            marked = getattr(recipe.build, "data_numbers", frozenset())
+            names = list(inspect.signature(recipe.build).parameters)
+            arg_data = tuple(name in marked for name in names[: len(recipe.args)])
+            kwarg_data = {k: k in marked for k, _ in recipe.kwargs}
         if recipe is not None:
             return _Sub(
                 (
                     recipe.build,
-                    tuple(walk(a, in_schedule) for a in recipe.args),
-                    tuple((k, walk(v, in_schedule)) for k, v in recipe.kwargs),
+                    tuple(walk(a, d) for a, d in zip(recipe.args, arg_data, strict=True)),
+                    tuple((k, walk(v, kwarg_data[k])) for k, v in recipe.kwargs),
                 )
             )
         if type(value) in (list, tuple) and any(_is_leaf(v) or _described(v) for v in value):
             kind = "__list__" if isinstance(value, list) else "__tuple__"
-            return (kind, *(walk(v, in_schedule) for v in value))
-        if isinstance(value, jax.core.Tracer) or (_is_leaf(value) and not in_schedule):
+            return (kind, *(walk(v, data) for v in value))
+        if isinstance(value, jax.core.Tracer) or (_is_leaf(value) and data):
             leaves.append(value)
             return _Leaf(len(leaves) - 1)
         return _static(value)

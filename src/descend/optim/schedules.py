@@ -21,7 +21,7 @@ import jax.numpy as jnp
 
 from descend import _validation as check
 from descend.optim._base import Schedule
-from descend.optim._recipe import checked
+from descend.optim._recipe import checked, data_numbers
 
 __all__ = [
     "Schedule",
@@ -46,6 +46,7 @@ def _float(t: jax.Array) -> jax.Array:
     return jnp.asarray(t).astype(jnp.result_type(float))
 
 
+@data_numbers("value")
 @checked
 def constant(value: float) -> Schedule:
     """``lr_t = value``."""
@@ -53,6 +54,7 @@ def constant(value: float) -> Schedule:
     return lambda t: jnp.full(jnp.shape(t), value, jnp.result_type(float))
 
 
+@data_numbers("init", "decay_rate")
 @checked
 def inverse_time(init: float, decay_rate: float, decay_steps: int = 1, *, staircase=False):
     """``lr_t = init / (1 + decay_rate * t / decay_steps)`` (``floor(t / decay_steps)`` when
@@ -69,6 +71,7 @@ def inverse_time(init: float, decay_rate: float, decay_steps: int = 1, *, stairc
     return schedule
 
 
+@data_numbers("init", "power", "offset")
 @checked
 def power(init: float, power: float = 0.25, offset: float = 1.0) -> Schedule:
     """``lr_t = init / (t + offset)^power``: scikit-learn's ``learning_rate="invscaling"``
@@ -79,6 +82,7 @@ def power(init: float, power: float = 0.25, offset: float = 1.0) -> Schedule:
     return lambda t: init / (_float(t) + offset) ** power
 
 
+@data_numbers("init", "gamma")
 @checked
 def step(init: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """``lr_t = init * gamma^floor(t / step_size)`` (PyTorch ``StepLR``)."""
@@ -90,6 +94,7 @@ def step(init: float, step_size: int, gamma: float = 0.1) -> Schedule:
     )
 
 
+@data_numbers("init", "gamma")
 @checked
 def multistep(init: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """``lr_t = init * gamma^(number of milestones <= t)`` (PyTorch ``MultiStepLR``)."""
@@ -105,6 +110,7 @@ def multistep(init: float, milestones: Sequence[int], gamma: float = 0.1) -> Sch
     return schedule
 
 
+@data_numbers("init", "gamma")
 @checked
 def exponential(init: float, gamma: float, every: int = 1, *, staircase: bool = False):
     """``lr_t = init * gamma^(t / every)`` (``floor(t / every)`` when ``staircase``).
@@ -122,6 +128,7 @@ def exponential(init: float, gamma: float, every: int = 1, *, staircase: bool = 
     return schedule
 
 
+@data_numbers("start", "end")
 @checked
 def linear(start: float, end: float, steps: int) -> Schedule:
     """Straight line from ``start`` at ``t=0`` to ``end`` at ``t=steps``, then ``end``.
@@ -134,6 +141,7 @@ def linear(start: float, end: float, steps: int) -> Schedule:
     return lambda t: start + (end - start) * jnp.minimum(_float(t), steps) / steps
 
 
+@data_numbers("init", "end", "power")
 @checked
 def polynomial(init: float, end: float, power: float, steps: int) -> Schedule:
     """``lr_t = (init - end) * (1 - min(t, steps)/steps)^power + end``.
@@ -149,6 +157,7 @@ def polynomial(init: float, end: float, power: float, steps: int) -> Schedule:
     return lambda t: (init - end) * (1 - jnp.minimum(_float(t), steps) / steps) ** power + end
 
 
+@data_numbers("init", "final")
 @checked
 def cosine(init: float, steps: int, final: float = 0.0) -> Schedule:
     """``lr_t = final + (init - final) * (1 + cos(pi * min(t, steps) / steps)) / 2``.
@@ -167,6 +176,7 @@ def cosine(init: float, steps: int, final: float = 0.0) -> Schedule:
     return schedule
 
 
+@data_numbers("init", "final")
 @checked
 def cosine_warm_restarts(
     init: float, period: int, period_mult: int = 1, final: float = 0.0
@@ -234,6 +244,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     return joined
 
 
+@data_numbers("start")
 @checked
 def warmup(schedule: Schedule, steps: int, start: float = 0.0) -> Schedule:
     """Linear warm-up over ``steps`` updates, then ``schedule`` (restarted at 0).
