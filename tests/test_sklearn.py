@@ -349,6 +349,7 @@ def test_predictions_on_new_numbers_of_rows_reuse_a_few_programs(monkeypatch):
     """A prediction computes its rows padded to a power of two (at least 16), in blocks of at
     most ROWS_AT_ONCE: 1 to 40 rows take three compiled programs, not forty, and every row's
     prediction is the closed form of the fitted linear model, however the rows are taken."""
+    from descend.problems.data import _prepare
     from descend.sklearn import _base
 
     rng = np.random.default_rng(0)
@@ -365,7 +366,7 @@ def test_predictions_on_new_numbers_of_rows_reuse_a_few_programs(monkeypatch):
     for n in range(1, 41):
         np.testing.assert_allclose(reg.predict(X[:n]), expected[:n], rtol=1e-12, atol=1e-12)
     assert predict._cache_size() - before <= 3
-    monkeypatch.setattr(_base, "ROWS_AT_ONCE", 32)  # 120 rows: blocks of 32, 32, 32 and 24
+    monkeypatch.setattr(_prepare, "ROWS_AT_ONCE", 32)  # 120 rows: blocks of 32, 32, 32 and 24
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-12, atol=1e-12)
 
 

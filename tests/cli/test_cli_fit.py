@@ -161,3 +161,34 @@ def test_cli_and_estimators_share_the_auto_rules():
     assert all(cli_fit.auto_batch(n) == sklearn_base.auto_batch(n) for n in range(1, 3000, 7))
     for model, rate in sklearn_base.AUTO_RATES.items():
         assert cli_fit.AUTO_RATES[model] == rate
+
+
+def test_the_splits_scores_are_the_closed_forms_and_share_compiled_programs(compilations):
+    """Each split's loss and metric are computed on its rows padded to a power of two, the
+    padding masked out: the mean log-loss, the accuracy and R^2 of the rows themselves, and
+    two splits in one size of padding compile the scoring once."""
+    from sklearn.metrics import log_loss, r2_score
+
+    import descend as ds
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    labels = (X[:, 0] + 0.5 * rng.normal(size=30) > 0).astype(np.int32)
+    model = ds.models.logistic(4)
+    params = {"w": rng.normal(size=(4, 1)).astype(np.float32), "b": np.float32([0.1])}
+    p = 1 / (1 + np.exp(-(X.astype(np.float64) @ params["w"] + params["b"]).ravel()))
+    loss = ds.losses.get("binary_cross_entropy")
+    with compilations() as seen:
+        for n in (20, 30):  # both padded to 32 rows
+            got = cli_fit.evaluate(model, params, loss, X[:n], labels[:n], "classification")
+            assert got["loss"] == pytest.approx(
+                log_loss(labels[:n], p[:n], labels=[0, 1]), rel=1e-5
+            )
+            assert got["accuracy"] == pytest.approx(np.mean((p[:n] > 0.5) == labels[:n]))
+    assert seen("scores") == 1
+    linear = ds.models.linear(4)
+    y = (X @ np.array([1.0, -1.0, 0.5, 0.0]) + 0.3 * rng.normal(size=30)).astype(np.float32)
+    got = cli_fit.evaluate(linear, params, ds.losses.get("mse"), X[:25], y[:25], "regression")
+    f = (X[:25].astype(np.float64) @ params["w"] + params["b"]).ravel()
+    assert got["r2"] == pytest.approx(r2_score(y[:25], f), rel=1e-5)
+    assert got["loss"] == pytest.approx(np.mean((y[:25] - f) ** 2), rel=1e-5)

@@ -32,6 +32,7 @@ from descend.engine import StopReason
 from descend.engine._fit import fit
 from descend.optim import registry
 from descend.problems import models
+from descend.problems.data import _prepare
 from descend.problems.data._prepare import AUTO_RATES, Standardizer, auto_batch
 from descend.sklearn._schedules import SCHEDULES, learning_rate_schedule
 
@@ -62,18 +63,6 @@ def cached_model(kind: str, n_in: int, n_out: int, hidden: tuple, activation: st
     if kind == "linear":
         return models.linear(n_in, n_out)
     return models.logistic(n_in) if n_out == 1 else models.softmax(n_in, n_out)
-
-
-#: The most rows a prediction computes at once; more are taken in blocks of this many.
-ROWS_AT_ONCE = 1 << 16
-
-
-def row_bucket(n: int) -> int:
-    """The rows a prediction of ``n`` rows computes: the next power of two (at least 16), so
-    that predictions on new numbers of rows reuse a few compiled programs (each new count
-    compiled its own: 30-75 ms a call); the padding rows are zeros, and are dropped, as every
-    row's outputs depend on that row alone."""
-    return max(16, 1 << (n - 1).bit_length())
 
 
 @functools.lru_cache(maxsize=256)
@@ -380,9 +369,8 @@ class DescendEstimator(BaseEstimator):
         with jax.enable_x64(True):
             params = jax.tree.map(lambda a: check.as_jax(np.asarray(a, np.float64)), self.params_)
             parts = []
-            for start in range(0, len(X), ROWS_AT_ONCE):
-                rows = X[start : start + ROWS_AT_ONCE]
-                padded = np.zeros((row_bucket(len(rows)), X.shape[1]))
-                padded[: len(rows)] = rows
-                parts.append(np.asarray(predict(params, check.as_jax(padded)))[: len(rows)])
+            for start in range(0, len(X), _prepare.ROWS_AT_ONCE):  # rows padded: see row_bucket
+                rows = X[start : start + _prepare.ROWS_AT_ONCE]
+                padded = check.as_jax(_prepare.padded_rows(rows))
+                parts.append(np.asarray(predict(params, padded))[: len(rows)])
             return np.concatenate(parts)
