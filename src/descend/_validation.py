@@ -88,6 +88,17 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def is_hashable(*values: Any) -> bool:
+    """Whether every one of ``values`` can key a cache (a dataclass with ``eq`` and without
+    ``frozen`` cannot): what is not is compiled, or checked, again on each call."""
+    try:
+        for value in values:
+            hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 #: What :func:`untraced` suggests by default.
 SWEEP_HINT = (
     "to sweep a hyperparameter, give it a grid: descend.sweep, or stability_map for two of them"

@@ -1,6 +1,7 @@
 """descend.fit: batch, stochastic and mini-batch training compiled whole, against
 closed-form optima, scikit-learn, and hand-computed steps."""
 
+import dataclasses
 import io
 
 import jax
@@ -415,6 +416,27 @@ def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():
     for _ in range(2):  # a model 3 wide on data 2 wide: refused each time, naming X's shape
         with pytest.raises(ValueError, match=r"\(40, 2\)"):
             ds.fit(models.linear(3), "mse", (X[:, :2], y), ds.gd(0.1), epochs=2)
+
+    @dataclasses.dataclass  # eq without frozen: its methods cannot be hashed, nor kept
+    class Line:
+        width: int
+
+        def init(self, key):
+            return {"w": jnp.zeros(self.width), "b": jnp.zeros(())}
+
+        def apply(self, params, X):
+            return X @ params["w"] + params["b"]
+
+    zeros = {"w": jnp.zeros(3), "b": jnp.zeros(())}
+    for _ in range(2):
+        mine = ds.fit(Line(3), "mse", (X, y), ds.gd(0.1), epochs=3, batch_size=8)
+        same = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), epochs=3,
+                      batch_size=8, params=zeros)  # fmt: skip
+        np.testing.assert_array_equal(mine.history.step_loss, same.history.step_loss)
+    from descend.insight import fit_fan
+
+    fan = fit_fan(Line(3), "mse", (X, y), ds.gd(0.1), seeds=2, epochs=3, batch_size=8, seed=0)
+    np.testing.assert_array_equal(fan.train_loss[0], mine.history.loss[:3])  # seed 0 is fit's
 
     def run(seed):
         return ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), batch_size=4, epochs=3,

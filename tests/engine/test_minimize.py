@@ -512,3 +512,32 @@ def test_a_start_with_no_numbers_is_refused(x0):
     """An empty start 'converged' at step 0."""
     with pytest.raises(ValueError, match="x0 holds no numbers to optimise"):
         minimize(lambda x: jnp.float32(0.0), x0)
+
+
+def test_an_objective_that_cannot_be_hashed_runs_everywhere():
+    """A callable dataclass with eq (no hash) is a usual objective: it runs, compiled again
+    on each call instead of cached, in minimize, under vmap, in restarts and in sweep, and
+    gradient descent on its bowl follows the closed form x_t = c (1 - (1 - 2 lr)^t)."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Bowl:
+        c: float
+
+        def __call__(self, x):
+            return jnp.sum((x - self.c) ** 2)
+
+    def closed(lr, t=20):
+        return 0.5 * (1 - (1 - 2 * lr) ** t)
+
+    bowl = Bowl(0.5)
+    for _ in range(2):
+        run = minimize(bowl, jnp.zeros(2), ds.gd(0.1), max_steps=20, tol=0.0)
+        np.testing.assert_allclose(run.x, closed(0.1), rtol=1e-5)
+    lrs = jnp.array([0.1, 0.2])
+    xs = jax.vmap(lambda lr: minimize(bowl, jnp.zeros(2), ds.gd(lr), max_steps=20, tol=0.0).x)(lrs)
+    np.testing.assert_allclose(xs[:, 0], [closed(0.1), closed(0.2)], rtol=1e-5)
+    swept = ds.sweep(bowl, jnp.zeros(2), ds.gd, lr=[0.1, 0.2], max_steps=20, tol=0.0)
+    np.testing.assert_allclose(swept.results.x[:, 0], [closed(0.1), closed(0.2)], rtol=1e-5)
+    found = ds.restarts(bowl, ds.gd(0.5), 4, domain=[(-1, 1), (-1, 1)], max_steps=3)
+    np.testing.assert_allclose(found.best.x, [0.5, 0.5], atol=1e-6)  # lr 0.5: there in a step

@@ -489,11 +489,10 @@ def _shapes(fn: Callable[..., Any], *args: Any) -> Any:
     leaves, tree = jax.tree.flatten(args)
     if not all(isinstance(a, jax.Array) for a in leaves):
         return jax.eval_shape(fn, *args)
-    avals = tuple((a.shape, a.dtype, getattr(a, "weak_type", False)) for a in leaves)
-    try:
-        return _kept_shapes(fn, tree, avals)
-    except TypeError:  # fn (a model's bound method of an unhashable object) has no hash
+    if not check.is_hashable(fn):  # a model's bound method of an unhashable object
         return jax.eval_shape(fn, *args)
+    avals = tuple((a.shape, a.dtype, getattr(a, "weak_type", False)) for a in leaves)
+    return _kept_shapes(fn, tree, avals)
 
 
 @functools.lru_cache(maxsize=256)
@@ -534,12 +533,10 @@ def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str
     size = max(16, 1 << (distinct - 1).bit_length())
     targets = np.concatenate([targets, np.repeat(targets[-1:], size - distinct, axis=0)])
     outputs = (out.shape[1:], out.dtype)
-    try:  # a verdict kept for small targets (0.3 ms of eager operations a fit)
-        if targets.nbytes > _TARGETS_KEPT:
-            raise TypeError("too large to keep")
+    if targets.nbytes <= _TARGETS_KEPT and check.is_hashable(loss):  # 0.3 ms of eager operations
         problem = _kept_target_problem(loss, outputs, distinct, targets.tobytes(),
                                        targets.shape, targets.dtype)  # fmt: skip
-    except TypeError:  # large targets, or a loss that cannot be hashed
+    else:
         problem = _target_problem(loss, outputs, distinct, targets)
     if problem is not None:
         raise ValueError(f"{name}: {problem}")
@@ -717,7 +714,9 @@ def fit(
         evaluate=check.boolean("evaluate", evaluate),
     )
     opt_key, leaves = split(optimizer)
-    run = _trainer(model, loss_fn, opt_key, plan)
+    # a model or loss that cannot be hashed (a dataclass with eq) is compiled for each call
+    cached = check.is_hashable(model, loss_fn, opt_key)
+    run = (_trainer if cached else _trainer.__wrapped__)(model, loss_fn, opt_key, plan)
     key = _init_key(seed)
     if params is None:
         check_model_fits(model, key)

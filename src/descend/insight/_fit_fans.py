@@ -169,12 +169,10 @@ def fit_fan(
     epochs = check.positive_int("fit_fan: epochs", epochs)
     options = tuple(sorted({**fit_options, "batch_size": batch_size, "epochs": epochs}.items()))
     opt_key, leaves = split(optimizer)
-    try:
-        hash((model, loss, opt_key, options))
-    except TypeError:
-        raise TypeError("fit_fan: model, loss, optimizer and options must be hashable") from None
     seed_values = np.arange(first, first + seeds, dtype=np.int32)
-    result = _program(model, loss, opt_key, options, has_val)(
+    # what cannot be hashed (a model that is a dataclass with eq) is compiled on each call
+    program = _program if check.is_hashable(model, loss, opt_key, options) else _program.__wrapped__
+    result = program(model, loss, opt_key, options, has_val)(
         jnp.asarray(seed_values), X, y, Xv, yv, leaves, params
     )
     history = result.history.trimmed(epochs)
