@@ -99,6 +99,12 @@ def is_hashable(*values: Any) -> bool:
     return True
 
 
+def cached_call(cached: Any, *args: Any) -> Any:
+    """``cached(*args)`` for a ``functools.lru_cache`` function, or, when an argument cannot
+    be hashed, its uncached function (``cached.__wrapped__``) called afresh."""
+    return (cached if is_hashable(*args) else cached.__wrapped__)(*args)
+
+
 #: What :func:`untraced` suggests by default.
 SWEEP_HINT = (
     "to sweep a hyperparameter, give it a grid: descend.sweep, or stability_map for two of them"

@@ -541,3 +541,11 @@ def test_an_objective_that_cannot_be_hashed_runs_everywhere():
     np.testing.assert_allclose(swept.results.x[:, 0], [closed(0.1), closed(0.2)], rtol=1e-5)
     found = ds.restarts(bowl, ds.gd(0.5), 4, domain=[(-1, 1), (-1, 1)], max_steps=3)
     np.testing.assert_allclose(found.best.x, [0.5, 0.5], atol=1e-6)  # lr 0.5: there in a step
+    from descend.insight import basin_map, stability_map
+
+    surface = dataclasses.replace(ds.surfaces.get("quadratic"), name="bowl", f=Bowl(0.0))
+    basins = basin_map(surface, ds.gd(0.1), resolution=6, max_steps=200)
+    assert basins.shares.tolist() == [1.0] and basins.diverged_share == 0  # one basin: 0
+    stable = stability_map(surface, "gd", resolution=5, x_range=(0.1, 1.5), max_steps=200)
+    # gd on sum(x^2) (curvature 2) is stable exactly for lr < 1
+    np.testing.assert_array_equal(stable.converged.ravel(), stable.x_values < 1)

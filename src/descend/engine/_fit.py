@@ -489,10 +489,8 @@ def _shapes(fn: Callable[..., Any], *args: Any) -> Any:
     leaves, tree = jax.tree.flatten(args)
     if not all(isinstance(a, jax.Array) for a in leaves):
         return jax.eval_shape(fn, *args)
-    if not check.is_hashable(fn):  # a model's bound method of an unhashable object
-        return jax.eval_shape(fn, *args)
     avals = tuple((a.shape, a.dtype, getattr(a, "weak_type", False)) for a in leaves)
-    return _kept_shapes(fn, tree, avals)
+    return check.cached_call(_kept_shapes, fn, tree, avals)
 
 
 @functools.lru_cache(maxsize=256)
@@ -715,8 +713,7 @@ def fit(
     )
     opt_key, leaves = split(optimizer)
     # a model or loss that cannot be hashed (a dataclass with eq) is compiled for each call
-    cached = check.is_hashable(model, loss_fn, opt_key)
-    run = (_trainer if cached else _trainer.__wrapped__)(model, loss_fn, opt_key, plan)
+    run = check.cached_call(_trainer, model, loss_fn, opt_key, plan)
     key = _init_key(seed)
     if params is None:
         check_model_fits(model, key)

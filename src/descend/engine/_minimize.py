@@ -431,8 +431,7 @@ def _check_function(f: Callable[[Any], jax.Array], x0: Any) -> bool:
     :mod:`descend.engine._hoisting`). The verdict is cached per function and argument shapes."""
     leaves, treedef = jax.tree.flatten(x0)
     shapes = tuple((a.shape, a.dtype) for a in leaves)  # JAX arrays (see _as_float_tree)
-    check_traced = _check_traced if check.is_hashable(f) else _check_traced.__wrapped__
-    traced = check_traced(f, treedef, shapes)
+    traced = check.cached_call(_check_traced, f, treedef, shapes)
     if traced:  # the entry would keep the enclosing transformation's tracers (and data) alive
         _check_traced.cache_clear()
     return traced
@@ -573,8 +572,10 @@ def minimize(
         closing = _closes_over_traced(key)
     # a key still closing over a traced value is not cached: the entry would keep it alive;
     # a function that cannot be hashed (a dataclass with eq) cannot key the cache
-    cached = not closing and check.is_hashable(f, key)
-    run = (_runner if cached else _runner.__wrapped__)(f, key, options, hoisted)
+    if closing:
+        run = _runner.__wrapped__(f, key, options, hoisted)
+    else:
+        run = check.cached_call(_runner, f, key, options, hoisted)
     stream = progress if hasattr(progress, "write") else None
     with progress_bar.active(max_steps, enabled=bool(progress), stream=stream):
         result = run(x0, [_on_device(v) for v in leaves], _on_device(tol), _on_device(ftol),

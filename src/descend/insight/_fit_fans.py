@@ -171,8 +171,7 @@ def fit_fan(
     opt_key, leaves = split(optimizer)
     seed_values = np.arange(first, first + seeds, dtype=np.int32)
     # what cannot be hashed (a model that is a dataclass with eq) is compiled on each call
-    program = _program if check.is_hashable(model, loss, opt_key, options) else _program.__wrapped__
-    result = program(model, loss, opt_key, options, has_val)(
+    result = check.cached_call(_program, model, loss, opt_key, options, has_val)(
         jnp.asarray(seed_values), X, y, Xv, yv, leaves, params
     )
     history = result.history.trimmed(epochs)

@@ -178,7 +178,8 @@ def _is_minimum(f: Callable, points: np.ndarray) -> np.ndarray:
     """Whether the Hessian of ``f`` at each (stationary) point has no negative eigenvalue,
     up to float32 rounding (``>= -1e-4`` times its largest magnitude, at least 1): a
     minimum, possibly a flat one, rather than a saddle or a maximum."""
-    h = np.asarray(_hessians(f)(jnp.asarray(points, jnp.float32)), dtype=np.float64)
+    hessians = check.cached_call(_hessians, f)
+    h = np.asarray(hessians(jnp.asarray(points, jnp.float32)), dtype=np.float64)
     eig = np.linalg.eigvalsh(0.5 * (h + np.swapaxes(h, 1, 2)))
     scale = np.maximum(np.max(np.abs(eig), axis=1), 1.0)
     return ~(eig[:, 0] < -1e-4 * scale)  # NaN (a Hessian that cannot be computed): kept
@@ -267,7 +268,7 @@ def basin_map(
     ys = np.linspace(ymin, ymax, resolution)
     gx, gy = np.meshgrid(xs, ys)  # [i, j] = (xs[j], ys[i])
     starts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1), jnp.float32)
-    program = _basin_program(f, key, max_steps, float(tol))
+    program = check.cached_call(_basin_program, f, key, max_steps, float(tol))
     ends, loss, steps, reason = split_over_cores(lambda part: program(part, leaves), starts)
     ends = np.asarray(ends, dtype=np.float64)
     loss, reason = np.asarray(loss, dtype=np.float64), np.asarray(reason)

@@ -121,7 +121,7 @@ def _curvature(f: Callable, surface: Any, start: np.ndarray) -> tuple[float, tup
     if known.shape[1] != start.size:
         return None
     at = known[np.argmin(np.linalg.norm(known - start, axis=1))]
-    hessian = _hessian(f)
+    hessian = check.cached_call(_hessian, f)
     h_min = np.asarray(hessian(jnp.asarray(at, jnp.float32)), dtype=np.float64)
     eig = np.linalg.eigvalsh(0.5 * (h_min + h_min.T))
     big = float(eig[-1])
@@ -275,7 +275,8 @@ def stability_map(
     except TypeError as err:
         raise TypeError(f"fixed: {err}") from None
     axes = tuple(grid)
-    program = _stability_program(f, rule, axes, tuple(sorted(fixed.items())), max_steps, float(tol))
+    program = check.cached_call(_stability_program, f, rule, axes, tuple(sorted(fixed.items())),
+                                max_steps, float(tol))  # fmt: skip
     values = tuple(jnp.asarray(grid[a], jnp.float32) for a in axes)
     x0 = jnp.asarray(start_np, jnp.float32)
     loss, steps, reason = split_over_cores(lambda part: program(part, x0), values)
