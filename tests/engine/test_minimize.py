@@ -549,3 +549,38 @@ def test_an_objective_that_cannot_be_hashed_runs_everywhere():
     stable = stability_map(surface, "gd", resolution=5, x_range=(0.1, 1.5), max_steps=200)
     # gd on sum(x^2) (curvature 2) is stable exactly for lr < 1
     np.testing.assert_array_equal(stable.converged.ravel(), stable.x_values < 1)
+
+
+def test_a_transform_of_the_users_own_class_runs_and_sweeps():
+    """A transform written as a class (a dataclass with eq: no hash; or a plain class holding
+    its rate) runs, and under jax.vmap over the rate it holds, each run is gradient descent's
+    closed form x_t = c (1 - (1 - 2 lr)^t) on the bowl |x - c|^2 (the traced rate was found
+    neither by the cache nor by the walk of closures: 'unhashable type', or an AssertionError
+    from inside the batched loop)."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Descent:
+        lr: float
+
+        def init(self, params):
+            return ()
+
+        def update(self, grads, state, params=None):
+            return jax.tree.map(lambda g: -self.lr * g, grads), state
+
+    class PlainDescent(Descent):
+        __eq__ = object.__eq__  # hashable again, by identity
+        __hash__ = object.__hash__
+
+    def bowl(x):
+        return jnp.sum((x - 0.5) ** 2)
+
+    lrs = jnp.array([0.1, 0.2])
+    want = 0.5 * (1 - (1 - 2 * np.array([0.1, 0.2])) ** 20)
+    for kind in (Descent, PlainDescent):
+        one = minimize(bowl, jnp.zeros(2), kind(0.1), max_steps=20, tol=0.0)
+        np.testing.assert_allclose(one.x, want[0], rtol=1e-5)
+        xs = jax.vmap(lambda lr, k=kind: minimize(bowl, jnp.zeros(2), k(lr), max_steps=20,
+                                                  tol=0.0).x)(lrs)  # fmt: skip
+        np.testing.assert_allclose(xs[:, 0], want, rtol=1e-5)

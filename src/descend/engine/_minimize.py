@@ -124,7 +124,7 @@ def _closes_over_traced(key: Any) -> bool:
     """Whether an optimizer (its :func:`split` key) closes over traced values: a walk of its
     closures (20-40 us), cached per key as the compiled runs are. A key that does is not
     kept: the entry would keep the tracers, and what they hold, alive."""
-    found = _closure_walk(key)
+    found = check.cached_call(_closure_walk, key)
     if found:
         _closure_walk.cache_clear()
     return found

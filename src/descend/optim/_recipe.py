@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -415,7 +416,8 @@ def closure_tracers(value: Any, depth: int = 12) -> list[jax.core.Tracer]:
     """The traced values that transforms without a recipe hold in their functions' closures
     (``optax.adam(lr)`` under ``jax.vmap`` over ``lr``), in ``value`` (a transform, or the key
     :func:`split` made, where such a transform may be a part of a chain): walked through
-    closures, partials, bound methods, tuples, lists and dicts, ``depth`` levels down."""
+    closures, partials, bound methods, objects' attributes, tuples, lists and dicts, ``depth``
+    levels down."""
     seen: set[int] = set()
     found: list[jax.core.Tracer] = []
 
@@ -439,6 +441,8 @@ def closure_tracers(value: Any, depth: int = 12) -> list[jax.core.Tracer]:
         elif inspect.isfunction(v):
             cells = v.__closure__ or ()
             inner = [c.cell_contents for c in cells if _filled(c)] + list(v.__defaults__ or ())
+        elif hasattr(v, "__dict__") and not isinstance(v, types.ModuleType):
+            inner = list(vars(v).values())  # a transform of the user's class: its attributes
         else:
             return
         for i in inner:
