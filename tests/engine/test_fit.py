@@ -458,6 +458,10 @@ def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():
     for steps in (*again, traced(), run(11)):  # traced with a table kept: not taken
         np.testing.assert_array_equal(steps, first)
     assert not np.array_equal(run(12), first)
+    with jax.enable_x64(True):  # a seed drawn as int64 gives other words: its own table
+        wide = run(11)
+        np.testing.assert_array_equal(traced(), wide)
+    np.testing.assert_array_equal(run(11), first)
 
 
 def test_a_zero_penalty_given_as_numbers_changes_nothing():

@@ -221,7 +221,7 @@ def _kept_bits_table(seed: int, epochs: int, n: int, config: tuple) -> jax.Array
     """:func:`_bits_table`, kept for the next fit with the same seed and sizes (fits run
     again with one seed, as the default ``seed=0`` is, draw the smallest table, about a
     millisecond of a small fit's five, once)."""
-    del config  # in the key only: the random-bit implementation the table was drawn with
+    del config  # in the key only: the random bits' settings (and x64) it was drawn under
     return _bits_table(seed, epochs, n)
 
 
@@ -250,8 +250,9 @@ def _shuffle_bits(seed: Any, epochs: int, n: int) -> jax.Array | None:
                    max(1 << (n - 1).bit_length(), _BITS_COLUMNS))  # fmt: skip
         epochs, n = rounded if rounded[0] * rounded[1] <= _BITS_AT_ONCE else (epochs, n)
         if epochs * n <= _BITS_ROWS * _BITS_COLUMNS and untraced_here():
+            # x64 too: a seed drawn as int64 gives other words than as int32
             config = (jax.config.jax_threefry_partitionable, str(jax.config.jax_default_prng_impl),
-                      jax.config.jax_default_device)  # fmt: skip
+                      jax.config.jax_default_device, jax.config.jax_enable_x64)  # fmt: skip
             return _kept_bits_table(int(seed), epochs, n, config)
     return _bits_table(seed, epochs, n)
 
