@@ -532,9 +532,9 @@ def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str
     size = max(16, 1 << (distinct - 1).bit_length())
     targets = np.concatenate([targets, np.repeat(targets[-1:], size - distinct, axis=0)])
     outputs = (out.shape[1:], out.dtype)
-    if targets.nbytes <= _TARGETS_KEPT and check.is_hashable(loss):  # 0.3 ms of eager operations
-        problem = _kept_target_problem(loss, outputs, distinct, targets.tobytes(),
-                                       targets.shape, targets.dtype)  # fmt: skip
+    if targets.nbytes <= _TARGETS_KEPT:  # kept: 0.3 ms of eager operations
+        problem = check.cached_call(_kept_target_problem, loss, outputs, distinct,
+                                    targets.tobytes(), targets.shape, targets.dtype)  # fmt: skip
     else:
         problem = _target_problem(loss, outputs, distinct, targets)
     if problem is not None:
