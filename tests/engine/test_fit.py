@@ -449,6 +449,8 @@ def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():
 
         return jax.jit(steps)(0.05)
 
+    line = models.linear(3)
+    assert fit_module._shapes(line.init, fit_module._init_key(11))["w"].dtype == jnp.float32
     kept = fit_module._kept_bits_table
     kept.cache_clear()
     first = traced()  # traced: the table is drawn inside the program, nothing kept
@@ -461,6 +463,8 @@ def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():
     with jax.enable_x64(True):  # a seed drawn as int64 gives other words: its own table
         wide = run(11)
         np.testing.assert_array_equal(traced(), wide)
+        shapes = fit_module._shapes(line.init, fit_module._init_key(11))
+        assert all(a.dtype == jnp.float64 for a in jax.tree.leaves(shapes))  # not the kept f32
     np.testing.assert_array_equal(run(11), first)
 
 

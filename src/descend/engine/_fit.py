@@ -491,11 +491,13 @@ def _shapes(fn: Callable[..., Any], *args: Any) -> Any:
     if not all(isinstance(a, jax.Array) for a in leaves):
         return jax.eval_shape(fn, *args)
     avals = tuple((a.shape, a.dtype, getattr(a, "weak_type", False)) for a in leaves)
-    return check.cached_call(_kept_shapes, fn, tree, avals)
+    # x64 too: a model's init makes float64 parameters under it from the same key
+    return check.cached_call(_kept_shapes, fn, tree, avals, jax.config.jax_enable_x64)
 
 
 @functools.lru_cache(maxsize=256)
-def _kept_shapes(fn: Callable[..., Any], tree: Any, avals: tuple) -> Any:
+def _kept_shapes(fn: Callable[..., Any], tree: Any, avals: tuple, x64: bool) -> Any:
+    del x64  # in the key only
     specs = [jax.ShapeDtypeStruct(s, d, weak_type=w) for s, d, w in avals]
     return jax.eval_shape(fn, *jax.tree.unflatten(tree, specs))
 
