@@ -56,3 +56,17 @@ def test_modules_are_private_unless_public_by_design():
         if path.name.startswith("_") or path.parent == src / "descend":
             continue
         assert rel in PUBLIC_MODULES, f"{rel}: a module with a public name that is not listed"
+
+
+def test_dir_of_a_public_namespace_lists_what_it_exports():
+    # tab completion and help() show the API and its subpackages, not the modules a
+    # namespace imports to do its work (jax, np, check, TYPE_CHECKING, ...)
+    for name in documented():
+        ns = namespace(name)
+        shown = {n for n in dir(ns) if not n.startswith("_")}
+        exported = {n for n in ns.__all__ if not n.startswith("__")}
+        assert exported <= shown, name
+        for extra in shown - exported:
+            module = getattr(ns, extra)
+            assert getattr(module, "__name__", "") == f"{ns.__name__}.{extra}", (name, extra)
+    assert "TYPE_CHECKING" not in dir(ds) and "jnp" not in dir(ds.schedules)

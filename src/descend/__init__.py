@@ -13,6 +13,7 @@
 from typing import TYPE_CHECKING
 
 from descend import insight
+from descend._public import listing
 from descend.engine import (
     FitResult,
     History,
@@ -58,6 +59,7 @@ __all__ = [
     "surfaces",
     "sweep",
 ]
+__dir__ = listing(__all__, "engine", "optim", "problems")
 
 
 def __getattr__(name: str) -> object:

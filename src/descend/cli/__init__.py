@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import descend
+from descend._public import listing
 from descend.cli import _diagnose as diagnose
 from descend.cli import _fit as fit
 from descend.cli import _lr_find as lr_find
@@ -47,6 +48,7 @@ EXIT_OUTPUT = 1
 COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play, study)
 
 __all__ = ["DEFAULT_RACE", "OPTIMIZERS", "UsageError", "build_parser", "main"]
+__dir__ = listing(__all__)
 
 
 def build_parser() -> Parser:

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from descend import _validation as check
 from descend._files import written_whole
+from descend._public import listing
 from descend.insight.plots._common import (
     COLORS,
     axis_names,
@@ -27,6 +28,7 @@ from descend.insight.plots._common import (
 )
 
 __all__ = ["animate_race", "frame_indices", "frame_records"]
+__dir__ = listing(__all__)
 
 #: The frame helpers count records on the host: traced arguments are refused in one line.
 _with_numpy = check.on_the_host("works with NumPy on the host", "call it on finished runs")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from descend import _validation as check
+from descend._public import listing
 from descend.optim._adagrad import adagrad
 from descend.optim._adam import adam, adamw, amsgrad
 from descend.optim._base import Transform
@@ -320,3 +321,4 @@ def get(name: str | Callable[..., Transform]) -> OptimizerEntry:
 
 
 __all__ = ["Hyperparameter", "OptimizerEntry", "Option", "get", "names"]
+__dir__ = listing(__all__)

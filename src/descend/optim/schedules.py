@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend._public import listing
 from descend.optim._base import Schedule
 from descend.optim._recipe import checked, data_numbers
 
@@ -40,6 +41,7 @@ __all__ = [
     "step",
     "warmup",
 ]
+__dir__ = listing(__all__)
 
 
 def _float(t: jax.Array) -> jax.Array:

@@ -12,8 +12,10 @@ import jax
 import jax.numpy as jnp
 
 from descend import _validation as check
+from descend._public import listing
 
 __all__ = ["accuracy", "predicted_labels", "r2"]
+__dir__ = listing(__all__)
 
 
 def predicted_labels(outputs: jax.Array, output: str = "raw") -> jax.Array:

@@ -49,6 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
+from descend._public import listing
 
 PyTree = Any
 
@@ -377,3 +378,4 @@ __all__ = [
     "sigmoid_neuron",
     "softmax",
 ]
+__dir__ = listing(__all__)

@@ -32,8 +32,10 @@ except ImportError as err:  # pragma: no cover
         "scikit-learn)"
     ) from err
 
+from descend._public import listing
 from descend.sklearn._base import OPTIMIZERS, SCHEDULES, DivergenceWarning
 from descend.sklearn._classifier import DescendClassifier
 from descend.sklearn._regressor import DescendRegressor
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "DescendClassifier", "DescendRegressor", "DivergenceWarning"]
+__dir__ = listing(__all__)

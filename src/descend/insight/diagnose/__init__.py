@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from descend import _validation as check
+from descend._public import listing
 from descend.engine._reprs import fields_repr
 from descend.insight.diagnose._curve import (
     MIN_POINTS,
@@ -224,3 +225,4 @@ __all__ = [
     "read_losses",
     "read_records",
 ]
+__dir__ = listing(__all__)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from descend._public import listing
 from descend.insight.tour import _verdicts as verdicts
 from descend.insight.tour._adaptive import claim_10, claim_16
 from descend.insight.tour._batches import claim_18, claim_19, claim_20
@@ -58,3 +59,4 @@ def build_tour(quick: bool = False, numbers: list[int] | None = None) -> list[Cl
 
 
 __all__ = ["CLAIMS", "Claim", "Context", "build_tour", "render_html", "verdicts"]
+__dir__ = listing(__all__)
