@@ -23,6 +23,9 @@ pytestmark = pytest.mark.usefixtures("patient_server")
 # (the moons run of the other data tests, in chunks of 3 epochs; test_data_browser trains the
 # same, so that in one session the compiled programs are shared)
 BODY = {**MOONS_RUN, "epochs": 12, "snapshots": 4, "seed": 3}
+# the fields of a training alone (what /api/flavours takes; /api/data-fan adds flavour and
+# seeds): a request with a field it does not take is refused
+TRAINING = {k: v for k, v in BODY.items() if k not in ("flavour", "snapshots", "grid")}
 BCE = "binary_cross_entropy"
 CLOSE = {"rtol": 1e-5, "atol": 1e-6}  # the fan: vmap batches the same operations (rounding)
 
@@ -141,7 +144,7 @@ def test_multiclass_boundary_is_the_predicted_class(api_client):
 
 
 def test_flavours(api_client):
-    out = post_ok(api_client, "flavours", {**BODY, "epochs": 3})
+    out = post_ok(api_client, "flavours", {**TRAINING, "epochs": 3})
     train, val = moons_parts()
     model = served(("mlp", 2, 1, (6,), "tanh"))
     expected = {"batch": (None, 1), "stochastic": (1, 45), "minibatch": (8, 6)}
@@ -162,7 +165,9 @@ def test_flavours(api_client):
 
 
 def test_fan(api_client):
-    out = post_ok(api_client, "data-fan", {**BODY, "epochs": 3, "seeds": 3})
+    out = post_ok(
+        api_client, "data-fan", {**TRAINING, "flavour": BODY["flavour"], "epochs": 3, "seeds": 3}
+    )
     assert out["seeds"] == [3, 4, 5] and out["steps_per_epoch"] == 6  # ceil(45 / 8)
     train, val = moons_parts()
     model = served(("mlp", 2, 1, (6,), "tanh"))

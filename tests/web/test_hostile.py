@@ -108,7 +108,10 @@ CASES = [
     ("expression", expr("(" * 5000), 422, "text"),
     ("expression", expr("(" * 200 + "x" + ")" * 200), 422, "expression"),
     ("expression", expr("x" * 501), 422, "text"),
-    ("expression", {"txt": "x"}, 422, "text"),
+    ("expression", {"txt": "x"}, 422, "txt"),  # the misspelt field is named
+    ("expression", {}, 422, "text"),
+    ("race", {**RACE, "max_steps": 5}, 422, "max_steps"),
+    ("race", {**RACE, "optimizers": [{"name": "adam", "lr": 0.1}]}, 422, "optimizers[0].lr"),
     ("grid", {"surface": "booth", "view": [1, 0, 0, 1]}, 422, "view"),
     ("grid", {"surface": "booth", "view": [0, 1, 0, 1], "n": 201}, 422, "n"),
     ("grid", {"surface": "booth", "view": [0, 1, 0, 1], "n": 9}, 422, "n"),
@@ -176,8 +179,7 @@ def test_still_up_afterwards(api_client):
 def test_a_start_beyond_float32_is_refused_as_the_start(api_client, endpoint):
     """1e308 is valid JSON but inf in float32: /api/python wrote `inf` into its script,
     /api/inside answered nulls, /api/race blamed optimizers[0]."""
-    body = {"problem": {"surface": "rosenbrock"}, "start": [1e308, 1.0],
-            "optimizers": [{"name": "adam"}]}  # fmt: skip
+    body = {"surface": "rosenbrock", "start": [1e308, 1.0], "optimizers": [{"name": "adam"}]}
     r = api_client.post(endpoint, json=body)
     assert r.status_code == 422
     error = r.json()["error"]

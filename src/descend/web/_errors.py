@@ -87,12 +87,14 @@ def from_validation(errors: Sequence[dict[str, Any]]) -> ApiError:
     loc = err.get("loc", ())
     # a union (bool | str | None) reports one error per branch: name the field once
     loc = [p for p in loc if not (isinstance(p, str) and p in ("bool", "str", "none"))]
-    field = json_path(loc)
     ctx = err.get("ctx") or {}
+    if kind == "unknown_field":  # named by the key itself, not by the object holding it
+        loc = [*loc, ctx.get("name", "")]
+    field = json_path(loc)
     limit = next((ctx[k] for k in _LIMIT_KEYS if k in ctx), None)
     limit = float(limit) if isinstance(limit, (int, float)) else None
     message = f"{field}: {err.get('msg', 'not valid')}"
-    if kind != "missing" and "input" in err:
+    if kind not in ("missing", "unknown_field") and "input" in err:
         message += f"; got {shown(err['input'])}"
     if kind == "finite_number":
         message += " (NaN, inf and overflowing numbers such as 1e999 are not allowed)"

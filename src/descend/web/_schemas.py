@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
 
 from descend.web._limits import (
     EXPRESSION_CHARS,
@@ -39,10 +40,25 @@ Flag = Annotated[bool, Strict()]
 
 
 class _Strict(BaseModel):
-    """Strict types in every field (a string is not a number, a number not a flag) and
-    unknown keys ignored, so that a page may carry its own bookkeeping in a body."""
+    """Strict types in every field (a string is not a number, a number not a flag) and no
+    unknown keys: a misspelt or misplaced one (``max_steps`` for ``steps``, an optimizer's
+    ``lr`` outside its ``hyper``) is a 422 that names it and lists the fields allowed there,
+    not a run with the default in its place."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in cls.model_fields:
+                    raise PydanticCustomError(
+                        "unknown_field",
+                        "unknown field; allowed: {allowed}",
+                        {"name": str(key)[:64], "allowed": ", ".join(cls.model_fields)},
+                    )
+        return data
 
 
 class Problem(_Strict):
