@@ -211,6 +211,9 @@ class Standardizer:
         return (X64 * self.std + self.mean).astype(dtype)
 
 
+@check.on_the_host(
+    "fits its statistics with NumPy", "standardize the data first, then vmap over what trains on it"
+)
 def standardize(train: Dataset, *others: Dataset, targets: bool = False) -> tuple[Dataset, ...]:
     """``train`` and ``others`` with features standardized by statistics of ``train`` alone.
 
