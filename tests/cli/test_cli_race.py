@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import descend as ds
+
 
 def test_race_default_table(cli):
     code, out, _ = cli("race", "--steps", "3000")
@@ -72,6 +74,31 @@ def test_entry_points_and_help(command):
     # the version the installed package's metadata gives, as `pip show descend` does
     version = subprocess.run([*exe, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout == f"descend {importlib.metadata.version('descend')}\n"
+
+
+def test_the_table_runs_keep_no_history(cli, monkeypatch):
+    # the table reads each run's end alone, so its programs record nothing inside the loop
+    # (they compile in half the time): the runs keep their first and last rows, and the
+    # numbers are those of a run with the default history
+    from descend.cli import _race
+
+    kept = []
+
+    def minimize(*args, **kwargs):
+        res = ds.minimize(*args, **kwargs)
+        kept.append((args, kwargs, res))
+        return res
+
+    monkeypatch.setattr(_race, "minimize", minimize)
+    code, out, _ = cli("race", "-o", "adam", "-o", "gd", "--steps", "3000", "--json")
+    assert code == 0 and len(kept) == 4  # a compiling call and the timed one, each
+    table = {r["optimizer"]: r for r in json.loads(out)["results"]}
+    for name, (args, kwargs, res) in zip(("adam", "gd"), kept[1::2], strict=True):
+        assert int(res.history.count) <= 2
+        full = ds.minimize(*args, max_steps=kwargs["max_steps"], tol=kwargs["tol"])
+        row = table[name]
+        assert int(full.steps) == row["steps"] == int(res.steps)
+        assert float(full.loss) == row["final_loss"]
 
 
 def test_race_with_restarts_and_annealing(cli):

@@ -95,7 +95,9 @@ def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, 
     rows = []
     for name, hyper, opt in plan:
         tol = 0.0 if name == "annealing" else args.tol  # annealing must not stop in a minimum
-        options = {"max_steps": args.steps, "tol": tol, "record_path": False}
+        # the table reads each run's end alone: no history (the plot reruns with its path)
+        options = {"max_steps": args.steps, "tol": tol, "record_path": False,
+                   "record_every": args.steps}  # fmt: skip
         n, seed = args.restarts, args.seed
         try:
             if n:
