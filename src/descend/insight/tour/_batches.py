@@ -337,7 +337,7 @@ def claim_20(ctx: Context) -> Measured:
         m["tiny_parameters"] = ravel_pytree(tiny.init(jax.random.key(0)))[0].size
     s = ds.surfaces.get("rastrigin")
     starts = ctx.budget(64, 32)
-    rs = ds.restarts(s, ds.gd(s.lr), starts, seed=0, max_steps=500)
+    rs = ds.restarts(s, ds.gd(s.lr), starts, seed=0, max_steps=500, record_every=500)
     ends["surface"] = np.asarray(rs.results.loss, dtype=float)
     m["starts"] = starts
     for tag, e in ends.items():
