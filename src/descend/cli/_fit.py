@@ -90,12 +90,13 @@ def evaluate(
     out: the splits share compiled programs."""
     X, y, n = np.asarray(X), np.asarray(y), len(X)
     apply, scores = _scorers(model, loss, task)
-    outputs = np.asarray(apply(params, jnp.asarray(padded_rows(X))))[:n]
-    if scaler is not None:
-        back = scaler.inverse_transform(np.asarray(outputs, np.float64).reshape(n, -1))
+    # the padded rows stay (masked out below), so y is padded as the outputs are
+    outputs = np.asarray(apply(params, jnp.asarray(padded_rows(X))))
+    if scaler is not None:  # row by row: the padding rows are undone as the others
+        back = scaler.inverse_transform(outputs.astype(np.float64).reshape(len(outputs), -1))
         outputs = back.reshape(outputs.shape).astype(X.dtype)
     mask = np.arange(row_bucket(n)) < n
-    value, score = scores(jnp.asarray(padded_rows(outputs)), jnp.asarray(padded_rows(y)), mask)
+    value, score = scores(jnp.asarray(outputs), jnp.asarray(padded_rows(y)), mask)
     return {"loss": float(value), "accuracy" if task == "classification" else "r2": float(score)}
 
 
