@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sys
@@ -69,6 +70,36 @@ def test_race_equals_minimize(api_client, steps):
         assert len(common) > 10 and run["step"][0] == 0 and run["step"][-1] == run["steps"]
         for i in common:
             np.testing.assert_allclose(mine[int(h["step"][i])], h["path"][i], rtol=1e-6)
+
+
+def test_omitted_hyperparameters_are_the_races_defaults_on_the_surface(api_client, capsys):
+    """A request that names only the rules runs each as ``descend race`` runs it on that
+    surface, and the catalogue lists those values for the page: gd at the surface's measured
+    rate (the registry's 0.01 diverges on Rosenbrock), momentum at 0.3 of it, the adaptive
+    rules at the surface's adaptive rate (rmsprop with decay 0.9)."""
+    s = surfaces.get("rosenbrock")
+    expected = {
+        "gd": ds.gd(s.lr),
+        "momentum": ds.momentum(0.3 * s.lr, 0.9),
+        "rmsprop": ds.rmsprop(s.adaptive_lr, 0.9),
+        "adam": ds.adam(s.adaptive_lr),
+    }
+    out = race(api_client, **ROSEN, steps=3000, optimizers=[{"name": n} for n in expected])
+    for run, opt in zip(out["runs"], expected.values(), strict=True):
+        direct = ds.minimize(s, jnp.asarray(ROSEN["start"]), opt, max_steps=3000, tol=1e-6)
+        assert run["short"] != "diverged" and run["steps"] == int(direct.steps)
+        np.testing.assert_allclose(run["final_loss"], float(direct.loss), rtol=1e-6)
+    cat = api_client.get("/api/catalog").json()
+    listed = next(c for c in cat["surfaces"] if c["name"] == "rosenbrock")["defaults"]
+    assert sorted(listed) == sorted(registry.names())
+    assert main(["race", "-s", "rosenbrock", "--json", "--steps", "10", *(
+        a for n in expected for a in ("-o", n))]) == 0  # fmt: skip
+    said = json.loads(capsys.readouterr().out)["results"]
+    for row in said:  # the command line ran each rule with the values the catalogue lists
+        assert row["hyperparameters"] == pytest.approx(listed[row["optimizer"]], rel=1e-12)
+    basins = post_ok(api_client, "basins", {"surface": "rosenbrock", "optimizer": {"name": "gd"},
+                                           "resolution": 10, "steps": 50})  # fmt: skip
+    assert "lr=0.0015" in basins["python"]
 
 
 def test_converged_and_diverged_runs_report_the_engine_reason(api_client):

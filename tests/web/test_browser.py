@@ -7,8 +7,12 @@ Screenshots go to pytest's ``tmp_path`` and are copied to ``/tmp/playground-shot
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from _web_helpers import BrowserPage, needs_browser
+
+from descend.problems import surfaces
 
 pytestmark = needs_browser
 
@@ -226,7 +230,9 @@ def test_the_url_round_trips(browser, live_server, page, tmp_path):
         "location.hash.includes('k=123') && location.hash.includes('x0=-1.5,1')"
     )
     url = page.page.url
-    assert "momentum:lr=" in url
+    # the added momentum starts at the race's default there: 0.3 x the surface's gd rate
+    added = float(re.search(r"momentum:lr=([^;&]+)", url).group(1))
+    assert added == pytest.approx(0.3 * surfaces.get("rosenbrock").lr, rel=1e-3)
     rows = page.rows()
     with RacePage(browser, live_server) as other:
         other.open(url[url.index("#") :])

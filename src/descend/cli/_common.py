@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
 from descend.engine import annealing, lookahead_nesterov
+from descend.insight._race_defaults import RACE_DEFAULTS, race_defaults
 from descend.optim import registry
 from descend.problems import data as data_lib
 from descend.problems import losses, models, surfaces
@@ -283,45 +283,6 @@ def finite_or_none(value: Any) -> float | None:
 
 # -- optimizers --------------------------------------------------------------------------------
 
-# Momentum methods get 0.3x the surface's gradient-descent rate. A GD rate may be as high as
-# 2/L; Nesterov with beta = 0.9 is stable only for lr*L < 2(1 + beta)/(1 + 2 beta) = 1.36, so
-# 0.3 * 2/L = 0.6/L keeps every surface stable. Measured over the catalogue (5,000 steps):
-# no divergence at 0.3 (Beale diverges at 0.5), and momentum still beats GD on Rosenbrock,
-# the plateau and the ill-conditioned quadratic.
-MOMENTUM_LR_FACTOR = 0.3
-
-
-def _loss_scale(s: Any) -> float:
-    """The loss gap between the surface's start and its minimum (1 when unknown or less)."""
-    start = float(s(jnp.asarray(s.start)))
-    return max(1.0, abs(start - s.min_value) if s.min_value is not None else abs(start))
-
-
-def _width(s: Any) -> float:
-    return float(np.mean([hi - lo for lo, hi in s.domain]))
-
-
-def _momentum(s: Any) -> dict[str, float]:
-    return {"lr": MOMENTUM_LR_FACTOR * s.lr, "beta": 0.9}
-
-
-#: The face's policy: each rule's hyperparameters for a race on the surface ``s`` (rates in
-#: the surface's units); the rules' own defaults apply everywhere else.
-SURFACE_DEFAULTS: dict[str, Callable[[Any], dict[str, float]]] = {
-    "gd": lambda s: {"lr": s.lr},
-    "momentum": _momentum,
-    "nesterov": _momentum,
-    "lookahead-nesterov": _momentum,
-    "adagrad": lambda s: {"lr": 10 * s.adaptive_lr},
-    "rmsprop": lambda s: {"lr": s.adaptive_lr, "decay": 0.9},
-    "adam": lambda s: {"lr": s.adaptive_lr, "b1": 0.9, "b2": 0.999},
-    "amsgrad": lambda s: {"lr": s.adaptive_lr},
-    "nadam": lambda s: {"lr": s.adaptive_lr},
-    "adamw": lambda s: {"lr": s.adaptive_lr, "weight_decay": 0.0},
-    # the settings of benchmarks/global_search.py, in the surface's units
-    "annealing": lambda s: {"lr": s.lr, "temperature": _loss_scale(s) * 0.3,
-                            "cooling": 0.998, "noise": 0.02 * _width(s)},
-}  # fmt: skip
 
 #: Engine strategies the race offers beside the registry's update rules.
 STRATEGIES: dict[str, Callable[..., Any]] = {
@@ -335,7 +296,7 @@ def _table() -> dict[str, tuple[Callable[..., Any], Callable[[Any], dict[str, fl
     names.insert(names.index("nesterov") + 1, "lookahead-nesterov")
     names.append("annealing")
     build = {**{n: registry.get(n).constructor for n in registry.names()}, **STRATEGIES}
-    return {n: (build[n], SURFACE_DEFAULTS[n]) for n in names}
+    return {n: (build[n], RACE_DEFAULTS[n]) for n in names}
 
 
 #: name -> (constructor, its hyperparameters for a surface): the registry's update rules and
@@ -484,7 +445,7 @@ def optimizer_from_spec(spec: str, surface: Any = None) -> tuple[str, dict[str, 
     """``"adam:lr=0.01"`` -> ("adam", {"lr": 0.01}, descend.adam(lr=0.01)); with a
     ``surface``, the given values over the face's defaults for that surface."""
     name, given = parse_optimizer(spec)
-    hyper = {**(SURFACE_DEFAULTS[name](surface) if surface is not None else {}), **given}
+    hyper = {**(race_defaults(name, surface) if surface is not None else {}), **given}
     return name, hyper, build_optimizer(name, hyper)
 
 

@@ -25,17 +25,15 @@ import numpy as np
 from descend.cli._common import (
     DEFAULT_RACE,
     OPTIMIZERS,
-    SURFACE_DEFAULTS,
     UsageError,
-    build_optimizer,
     command_parser,
     format_hyper,
     integer,
     need_matplotlib,
     number,
+    optimizer_from_spec,
     optimizer_option,
     output_path,
-    parse_optimizer,
     print_table,
     real,
     surface_of,
@@ -86,11 +84,7 @@ def race_rows(args: argparse.Namespace) -> tuple[Any, jax.Array, list[dict[str, 
     surface = surface_of(args)
     x0 = _start(args.start, surface)
     specs = list(args.optimizer or DEFAULT_RACE) + (["annealing"] if args.anneal else [])
-    plan = []
-    for spec in specs:
-        name, given = parse_optimizer(spec)
-        hyper = {**SURFACE_DEFAULTS[name](surface), **given}
-        plan.append((name, hyper, build_optimizer(name, hyper)))
+    plan = [optimizer_from_spec(spec, surface) for spec in specs]
     _check_outputs(args, surface)
     rows = []
     for name, hyper, opt in plan:

@@ -199,7 +199,7 @@ def create_app(freeze_gc: bool = True) -> FastAPI:
                 raise ApiError(422, "step", f"step must be at most steps = {body.steps}; got "
                                f"{body.step}", body.steps)  # fmt: skip
             surface = _build.problem(body)
-            builts = _build.optimizers(body.optimizers)
+            builts = _build.optimizers(body.optimizers, surface)
             x0 = _runs.start_of(body, surface)
             return {"runs": [_probe.inside(surface, x0, b, body.step) for b in builts]}
 

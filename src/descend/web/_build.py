@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from descend.insight._race_defaults import race_defaults
 from descend.optim import registry, schedules
 from descend.problems import surfaces
 from descend.problems.surfaces._expression_parser import FUNCTIONS
@@ -90,6 +91,7 @@ def catalog() -> dict[str, Any]:
                 "saddles": pairs(s.saddles),
                 "min_value": s.min_value,
                 "lr": s.lr,
+                "defaults": {n: race_defaults(n, s) for n in registry.names()},
             }
         )
     optimizers = []
@@ -284,12 +286,16 @@ def check_value(
         )  # fmt: skip
 
 
-def optimizer(spec: OptimizerSpec, where: str) -> Built:
+def optimizer(spec: OptimizerSpec, where: str, surface: surfaces.Surface | None = None) -> Built:
     """Build the optimizer at the request's field ``where`` (``optimizers[0]``,
     ``optimizer``...) with its registry entry; every name and value checked, errors naming
-    fields under ``where``."""
+    fields under ``where``. A hyperparameter the request omits takes the registry's default,
+    or on a ``surface`` the race's default there (:mod:`descend.insight._race_defaults`,
+    the command line's and the page's too)."""
     entry = rule(spec.name, f"{where}.name")
     hyper = entry.defaults()
+    if surface is not None:
+        hyper.update(race_defaults(entry.name, surface))
     for key, value in spec.hyper.items():
         field = f"{where}.hyper.{key}"
         check_value(entry, hyperparameter(entry, key, field), value, field)
@@ -323,6 +329,7 @@ def optimizer(spec: OptimizerSpec, where: str) -> Built:
     return Built(entry.name, transform, repr(transform), hyper, options, schedule)
 
 
-def optimizers(specs: list[OptimizerSpec]) -> list[Built]:
-    """A race's optimizers, each built by :func:`optimizer` at ``optimizers[i]``."""
-    return [optimizer(spec, f"optimizers[{i}]") for i, spec in enumerate(specs)]
+def optimizers(specs: list[OptimizerSpec], surface: surfaces.Surface) -> list[Built]:
+    """A race's optimizers on ``surface``, each built by :func:`optimizer` at
+    ``optimizers[i]``."""
+    return [optimizer(spec, f"optimizers[{i}]", surface) for i, spec in enumerate(specs)]

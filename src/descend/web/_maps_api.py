@@ -182,7 +182,7 @@ def basins(body: BasinRequest) -> dict[str, Any]:
     """``POST /api/basins``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    built = _build.optimizer(body.optimizer, "optimizer")
+    built = _build.optimizer(body.optimizer, "optimizer", surface)
     bounds = _bounds(body.bounds)
     PROGRAMS_SEEN.note(
         ("basins", surface.f, split(built.transform)[0], body.steps, body.resolution)
@@ -431,7 +431,7 @@ def fan(body: FanRequest) -> dict[str, Any]:
     """``POST /api/fan``."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    built = _build.optimizer(body.optimizer, "optimizer")
+    built = _build.optimizer(body.optimizer, "optimizer", surface)
     start = _start(body.start)
     structure = split(built.transform)[0]
     _runs.RUNNERS.note(("fan", surface.f, structure, body.steps, body.seeds, body.tol > 0))

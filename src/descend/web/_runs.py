@@ -195,7 +195,7 @@ def race(body: RaceRequest) -> dict[str, Any]:
     """``POST /api/race``: every optimizer's run, the warnings and the time taken."""
     clock = time.perf_counter()
     surface = _build.problem(body)
-    builts = _build.optimizers(body.optimizers)
+    builts = _build.optimizers(body.optimizers, surface)
     x0 = start_of(body, surface)
     warned = warnings_for(surface, x0, builts)
     runs = [
@@ -236,7 +236,7 @@ def surface_code(body: Problem, surface: surfaces.Surface) -> str:
 def python(body: RaceRequest) -> dict[str, str]:
     """``POST /api/python``: a descend script that reproduces the race."""
     surface = _build.problem(body)
-    builts = _build.optimizers(body.optimizers)
+    builts = _build.optimizers(body.optimizers, surface)
     x0 = [float(v) for v in np.asarray(start_of(body, surface))]
     lines = [
         "import jax.numpy as jnp",

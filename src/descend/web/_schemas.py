@@ -81,7 +81,12 @@ class OptimizerSpec(_Strict):
     """One optimizer of a race: a registry name, hyperparameters, options and a schedule."""
 
     name: Name
-    hyper: dict[Name, Finite] = Field(default_factory=dict, max_length=16)
+    hyper: dict[Name, Finite] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="values by name; one omitted runs at the race's default on the surface "
+        "(the catalogue's surfaces[].defaults, as descend race), else the optimizer's own",
+    )
     options: dict[Name, Flag | Annotated[str, Strict(), Field(max_length=64)] | None] = Field(
         default_factory=dict, max_length=16
     )
@@ -182,6 +187,10 @@ class SurfaceInfo(BaseModel):
     saddles: list[Pair]
     min_value: float | None
     lr: float
+    defaults: dict[str, dict[str, float]] = Field(
+        description="the hyperparameters each optimizer runs with on this surface when a request "
+        "omits them (those not listed keep the optimizer's own defaults)"
+    )
 
 
 class ScheduleParameter(BaseModel):

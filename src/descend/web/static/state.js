@@ -43,28 +43,24 @@ export function numberList(text, count) {
   return values;
 }
 
-// The learning rate a fresh optimizer starts with on a surface (the catalogue's measured
-// rates; an adaptive rule gets the adaptive one when the server gives it).
+// The hyperparameters a fresh optimizer starts with: the rule's own defaults, overridden on a
+// catalogue surface by the server's race defaults there (`surface.defaults`, the same values
+// `descend race` and an API request that omits them run with).
+export function startingHyper(entry, surface) {
+  const hyper = {};
+  for (const h of entry.hyperparameters) hyper[h.name] = h.default;
+  const own = surface && surface.defaults ? surface.defaults[entry.name] : undefined;
+  for (const [k, v] of Object.entries(own || {})) if (k in hyper && Number.isFinite(v)) hyper[k] = v;
+  return hyper;
+}
+
+// The learning rate a fresh optimizer starts with on a surface (see startingHyper).
 export function startingLr(entry, surface) {
-  const adaptive = !["gd", "momentum", "nesterov"].includes(entry.name);
-  if (surface) {
-    if (!adaptive && Number.isFinite(surface.lr)) return surface.lr;
-    if (adaptive && Number.isFinite(surface.adaptive_lr)) {
-      return entry.name === "adagrad" ? 10 * surface.adaptive_lr : surface.adaptive_lr;
-    }
-    if (adaptive && Number.isFinite(surface.lr)) return Math.min(0.1, 10 * surface.lr);
-  }
-  const lr = entry.hyperparameters.find((h) => h.name === "lr");
-  return lr ? lr.default : undefined;
+  return startingHyper(entry, surface).lr;
 }
 
 export function newOptimizer(entry, surface) {
-  const hyper = {};
-  for (const h of entry.hyperparameters) hyper[h.name] = h.default;
-  if ("lr" in hyper) {
-    const lr = startingLr(entry, surface);
-    if (lr !== undefined) hyper.lr = lr;
-  }
+  const hyper = startingHyper(entry, surface);
   const options = {};
   for (const o of entry.options) options[o.name] = o.default;
   return { name: entry.name, hyper, options, schedule: null, color: null };
