@@ -100,6 +100,11 @@ def test_omitted_hyperparameters_are_the_races_defaults_on_the_surface(api_clien
     basins = post_ok(api_client, "basins", {"surface": "rosenbrock", "optimizer": {"name": "gd"},
                                            "resolution": 10, "steps": 50})  # fmt: skip
     assert "lr=0.0015" in basins["python"]
+    # a typed function: from_expression's rates (0.01 for gd, 0.05 adaptive), listed apart
+    typed = race(api_client, expression="(x-1)^2 + (y+2)^2", start=[2.0, 3.0], steps=20,
+                 optimizers=[{"name": "gd"}, {"name": "adam"}])  # fmt: skip
+    assert [run["lr"][0] for run in typed["runs"]] == pytest.approx([0.01, 0.05])
+    assert cat["function_defaults"]["adam"]["lr"] == pytest.approx(0.05)
 
 
 def test_converged_and_diverged_runs_report_the_engine_reason(api_client):

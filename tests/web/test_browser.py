@@ -144,6 +144,13 @@ def test_typed_function_races_to_its_minimum(page, tmp_path):
     assert row["steps"] == int(res.steps)
     assert page.page.inner_text("#fn-error") == ""
     page.shot(tmp_path, "typed-function.png")
+    # a rule added here starts at a typed function's rate (the catalogue's function_defaults,
+    # what the API runs when a request omits it), not a catalogue surface's or the registry's
+    page.page.select_option("#add-select", "adam")
+    page.page.click("#add-btn")
+    page.page.wait_for_function("location.hash.includes('adam:lr=')")
+    added = float(re.search(r"adam:lr=([^;&]+)", page.page.url).group(1))
+    assert added == pytest.approx(0.05)
 
 
 def test_invalid_expression_shows_its_error_inline(page, tmp_path):

@@ -127,8 +127,11 @@ def catalog() -> dict[str, Any]:
                 ],
             }
         )
+    # a typed function's rates are from_expression's defaults, the same for every formula
+    typed = surfaces.from_expression("x^2 + y^2")
     return {
         "surfaces": listed,
+        "function_defaults": {n: race_defaults(n, typed) for n in registry.names()},
         "optimizers": optimizers,
         "schedules": [
             {"name": n, "parameters": [{"name": k, "default": v} for k, v in params.items()]}

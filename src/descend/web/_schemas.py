@@ -205,6 +205,9 @@ class ScheduleInfo(BaseModel):
 
 class CatalogResponse(BaseModel):
     surfaces: list[SurfaceInfo]
+    function_defaults: dict[str, dict[str, float]] = Field(
+        description="as surfaces[].defaults, for a typed function (expression)"
+    )
     optimizers: list[OptimizerInfo]
     schedules: list[ScheduleInfo]
     functions: list[str]

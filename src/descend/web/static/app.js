@@ -602,7 +602,7 @@ function startChanged() {
 }
 
 function reseedRates() {
-  const s = surfaceEntry();
+  const s = S.defaultsSource(catalog, surfaceEntry());
   for (const o of state.opts) {
     const entry = catalog.optimizers.find((e) => e.name === o.name);
     const lr = S.startingLr(entry, s);
@@ -722,7 +722,7 @@ function addOptimizer() {
   if (state.opts.length >= catalog.limits.optimizers) return;
   const entry = catalog.optimizers.find((e) => e.name === $("add-select").value);
   if (!entry) return;
-  state.opts.push(S.newOptimizer(entry, surfaceEntry()));
+  state.opts.push(S.newOptimizer(entry, S.defaultsSource(catalog, surfaceEntry())));
   renderCards();
   scheduleRace();
   const cards = $("cards").querySelectorAll(".card");

@@ -12,7 +12,7 @@ import { isoLines, ticks } from "./contour.js";
 import {
   MapView, axes, blank, cellImage, clipTo, drawLossChart, fitToParent, fmt, innerRect, linearScales, lossOffset, star, strokeSegments,
 } from "./plots.js";
-import { changedOptions, domainView, encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
+import { changedOptions, defaultsSource, domainView, encodeOptimizer, newOptimizer, numberList, optionToken } from "./state.js";
 import { $, appendOptions, bump, copyText, describe, el } from "./ui.js";
 
 const KINDS = ["basins", "stability", "fair", "fan"];
@@ -62,7 +62,7 @@ function surfaceEntry() {
 }
 
 function newOpt(name) {
-  return newOptimizer(entryOf(name) || catalog.optimizers[0], surfaceEntry());
+  return newOptimizer(entryOf(name) || catalog.optimizers[0], defaultsSource(catalog, surfaceEntry()));
 }
 
 // "lr=0.01,form=ema": the hyperparameters and options of the entry it names, read

@@ -54,6 +54,12 @@ export function startingHyper(entry, surface) {
   return hyper;
 }
 
+// Where a fresh optimizer's defaults come from: the catalogue surface, or for a typed
+// function the catalogue's function_defaults (the data view passes no surface: the rules' own).
+export function defaultsSource(catalog, surface) {
+  return surface || { defaults: catalog.function_defaults };
+}
+
 // The learning rate a fresh optimizer starts with on a surface (see startingHyper).
 export function startingLr(entry, surface) {
   return startingHyper(entry, surface).lr;
@@ -168,7 +174,7 @@ export function decode(hash, catalog) {
     state.opts = fields.o
       .split(";")
       .filter(Boolean)
-      .map((t) => decodeOptimizer(decodeURIComponent(t), catalog, surface))
+      .map((t) => decodeOptimizer(decodeURIComponent(t), catalog, defaultsSource(catalog, surface)))
       .filter(Boolean)
       .slice(0, catalog.limits.optimizers);
   }
