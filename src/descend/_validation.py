@@ -111,17 +111,30 @@ SWEEP_HINT = (
 )
 
 
+try:  # whether a transformation (jax.jit, jax.vmap, jax.grad) is tracing the caller
+    from jax._src.core import trace_state_clean as untraced_here
+except ImportError:  # a JAX without it: only the values themselves are checked
+
+    def untraced_here() -> bool:
+        return True
+
+
 def untraced(
     where: str,
     *trees: Any,
     does: str = "runs its own vmapped program and returns NumPy arrays",
     hint: str = SWEEP_HINT,
+    anywhere: bool = False,
 ) -> None:
     """Refuse traced values in ``trees`` for ``where``, a function that works on the host
     (``does`` says how: by default it runs its own compiled program and returns NumPy
     arrays), so it cannot itself run under ``jit``, ``vmap`` or ``grad``; ``hint`` says what
-    to do instead."""
-    if any(not is_concrete(leaf) for leaf in jax.tree.leaves(trees)):
+    to do instead. With ``anywhere``, refuse any call made while a transformation traces the
+    caller: a function or rule passed in may close over a traced value that no argument
+    shows (``lambda x: c * f(x)`` under ``jax.vmap`` over ``c``)."""
+    if any(not is_concrete(leaf) for leaf in jax.tree.leaves(trees)) or (
+        anywhere and not untraced_here()
+    ):
         raise TypeError(
             f"{where} {does}, so it cannot run under jax.jit, jax.vmap or jax.grad; call it "
             f"with concrete values ({hint})"

@@ -27,10 +27,31 @@ CALLS = {
     "fit_fan": lambda lr: ds.insight.fit_fan(
         ds.models.logistic(2), "binary_cross_entropy", ds.data.moons(), ds.adam(lr), epochs=1
     ),
+    # an objective that closes over the traced value: no argument shows it
+    "basin_map: objective closing over it": lambda c: ds.insight.basin_map(
+        lambda x: c * HIMMELBLAU(x), ds.gd(0.01), resolution=4, bounds=(-1.0, 1.0, -1.0, 1.0)
+    ),
+    "stability_map: objective closing over it": lambda c: ds.insight.stability_map(
+        lambda x: c * HIMMELBLAU(x), "momentum", start=jnp.zeros(2), resolution=4
+    ),
 }
 # functions that read finished results or values on the host say how in their own words
 ON_THE_HOST = {
     "lr_find": lambda x: ds.insight.lr_find(HIMMELBLAU, jnp.stack([x, x])),
+    # a rule or a problem that closes over the traced value: the runs come back traced
+    "lr_find: rule closing over it": lambda b: ds.insight.lr_find(
+        HIMMELBLAU, None, lambda lr: ds.momentum(lr, b)
+    ),
+    "lr_find: problem closing over it, parallel": lambda c: ds.insight.lr_find(
+        lambda x: c * HIMMELBLAU(x), jnp.zeros(2), method="parallel", num_steps=8, steps_each=2
+    ),
+    "lr_find: model rule closing over it": lambda b: ds.insight.lr_find(
+        ds.models.logistic(2),
+        rule=lambda lr: ds.momentum(lr, b),
+        data=ds.data.moons(),
+        loss="binary_cross_entropy",
+        num_steps=8,
+    ),
     "diagnose": lambda lr: ds.insight.diagnose(ds.minimize(HIMMELBLAU, None, ds.gd(lr))),
     "validate": lambda lr: ds.validate(ds.adam, lr=lr),
     # the data generators draw with NumPy
@@ -101,6 +122,24 @@ def test_what_computes_runs_traced_where_it_did_not():
         alone = ds.restarts(HIMMELBLAU, ds.adam(lr), 4, max_steps=50).best
         assert np.allclose(best.x[i], alone.x, rtol=1e-5, atol=1e-6)
         assert int(best.steps[i]) == int(alone.steps)
+
+
+def test_restarts_of_an_objective_closing_over_a_traced_value_are_its_restarts_one_by_one():
+    """``restarts`` of ``lambda x: c * f(x)`` under ``jax.vmap`` over ``c`` runs as one
+    program (a ConcretizationTypeError in ``int(best)`` before): each scale's best is the one
+    it finds alone."""
+    scales = jnp.array([1.0, 3.0])
+
+    def best(c):
+        box = [(-5.0, 5.0), (-5.0, 5.0)]
+        return ds.restarts(lambda x: c * HIMMELBLAU(x), ds.adam(0.05), 4, domain=box,
+                           max_steps=60).best  # fmt: skip
+
+    batched = jax.vmap(best)(scales)
+    for i, c in enumerate([1.0, 3.0]):
+        alone = best(c)
+        assert np.allclose(batched.x[i], alone.x, rtol=1e-5, atol=1e-6)
+        assert float(batched.loss[i]) == pytest.approx(float(alone.loss), rel=1e-5, abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
-from descend.engine._cores import split_over_cores
+from descend.engine._cores import split_over_cores, untraced_here
 from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
 from descend.engine._reprs import read_on_the_host, readable, structure_repr, traced
 from descend.engine._result import Result
@@ -142,8 +142,9 @@ def restarts(
     fn, _ = _surface_parts(f, jnp.asarray(starts[0], jnp.result_type(float)))
     batch = jnp.asarray(starts, jnp.result_type(float))
     runs = jax.vmap(lambda s: minimize(fn, s, optimizer, **options))
-    if traced((numbers_of(optimizer), options)):
-        # inside jit or vmap (over a learning rate, say): one program, the best found in it
+    if traced((numbers_of(optimizer), options)) or not untraced_here():
+        # inside jit or vmap (over a learning rate, say, or a value f closes over): one
+        # program, the best found in it
         results = runs(batch)
         return Restarts(starts=starts, results=results, best_index=_best_index(results))
     results = split_over_cores(runs, batch)

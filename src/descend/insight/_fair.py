@@ -299,7 +299,7 @@ def fair_race(
         raise TypeError(
             f"surface must be a Surface (descend.surfaces.get(name)); got {type(surface).__name__}"
         )
-    check.untraced("fair_race", rules, tol)
+    check.untraced("fair_race", rules, tol, anywhere=True)
     tune = check.choice("tune", tune, TUNES)
     metric = check.choice("metric", metric, METRICS)
     budget = check.integer("budget", budget, 1, MAX_BUDGET)

@@ -198,7 +198,7 @@ def seed_fan(
             "optimizer must be a Transform such as descend.gd(0.05); "
             f"got {type(optimizer).__name__}"
         )
-    check.untraced("seed_fan", numbers_of(optimizer), start, noise)
+    check.untraced("seed_fan", numbers_of(optimizer), start, noise, anywhere=True)
     seeds = check.integer("seeds", seeds, 1, MAX_SEEDS)
     noise = check.real("noise", noise, 0.0, 1e150)  # its square, the variance, is a float
     decay = check.real("decay", decay, 0.0)

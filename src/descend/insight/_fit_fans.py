@@ -142,7 +142,7 @@ def fit_fan(
             ``task``.
     """
     check.in_order("fit_fan", model=model, loss=loss, data=data, optimizer=optimizer)
-    check.untraced("fit_fan", data, numbers_of(optimizer), params, validation)
+    check.untraced("fit_fan", data, numbers_of(optimizer), params, validation, anywhere=True)
     seeds = check.integer("fit_fan: seeds", seeds, 1, MAX_SEEDS)
     first = check.integer("fit_fan: seed", seed, 0, 2**31 - 1 - seeds)
     if isinstance(band, (str, bytes)) or not hasattr(band, "__len__") or len(band) != 2:

@@ -233,7 +233,7 @@ def lr_find(
     ``problem`` from ``x0``, or on a model (``problem`` a ``Model``) with ``data`` and
     ``loss``; other hyperparameters of the rule go in ``rule_kwargs``."""
     check.in_order("lr_find", problem=problem, x0=x0, rule=rule)
-    check.untraced("lr_find", x0, start, end, beta, stop_factor, rule_kwargs,
+    check.untraced("lr_find", x0, start, end, beta, stop_factor, rule_kwargs, anywhere=True,
                    does="reads its runs' losses on the host and returns NumPy arrays")  # fmt: skip
     check.rule(rule)
     start = check.real("start", start, 0.0, open_low=True)

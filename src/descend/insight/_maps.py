@@ -253,7 +253,7 @@ def basin_map(
     check.in_order("basin_map", surface=surface, optimizer=optimizer)
     opt = _optimizer(optimizer)
     key, leaves = split(opt)
-    check.untraced("basin_map", numbers_of(opt), bounds, tol, radius)
+    check.untraced("basin_map", numbers_of(opt), bounds, tol, radius, anywhere=True)
     resolution = check.integer("resolution", resolution, 2, MAX_RESOLUTION)
     max_steps = check.positive_int("max_steps", max_steps)
     tol = check.real("tol", tol, 0.0)

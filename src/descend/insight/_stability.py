@@ -222,7 +222,7 @@ def stability_map(
     there.
     """
     check.in_order("stability_map", surface=surface, rule=rule)
-    check.untraced("stability_map", x_range, y_range, tol, start, fixed)
+    check.untraced("stability_map", x_range, y_range, tol, start, fixed, anywhere=True)
     entry = registry.get(rule)
     rule = entry.name  # a constructor (descend.momentum) is named as its entry
     names = entry.hyperparameter_names()
