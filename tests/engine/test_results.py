@@ -43,6 +43,17 @@ def test_the_stop_reason_is_one_enum_exported_with_distinct_codes_and_words():
     assert StopReason.PRECISION.small_gradient and StopReason.MAX_STEPS.short == "max_steps"
 
 
+def test_a_stop_reason_prints_as_its_name_and_formats_as_text_or_code():
+    """``print(result.stop)`` said ``3`` (an IntEnum prints its code) and ``f"{r:12s}"``
+    raised ValueError; the name reads, the code is still there for who asks for a number."""
+    run = ds.minimize(quad, jnp.ones(2), ds.gd(1e-4), max_steps=5)
+    assert str(run.stop) == "max_steps" and f"{run.stop}" == "max_steps"
+    assert f"{run.stop:>10s}|{run.stop:<10}|" == " max_steps|max_steps |"
+    assert f"{run.stop:d} {run.stop:03d}" == "3 003" and int(run.stop) == 3
+    assert [str(r) for r in StopReason] == [r.name.lower() for r in StopReason]
+    assert repr(StopReason.DIVERGED) == "<StopReason.DIVERGED: 4>"
+
+
 def test_minimize_and_fit_give_the_same_code_for_the_same_reason(data):
     run = ds.minimize(quad, jnp.ones(2), ds.gd(5.0), max_steps=100)
     trained = train(data, 50.0)

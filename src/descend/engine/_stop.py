@@ -26,7 +26,9 @@ class StopReason(IntEnum):
 
     ``text`` is the reason in words (what ``Result.stop_reason`` says), ``short`` one word,
     ``converged`` whether a tolerance stopped the run, and ``small_gradient`` whether it was
-    the gradient norm's.
+    the gradient norm's. ``str(reason)`` and ``f"{reason}"`` are the member's name in lower
+    case (``max_steps``, as a study's results write it), not the bare code an ``IntEnum``
+    prints; ``int(reason)`` and a number's format (``f"{reason:d}"``) give the code.
     """
 
     RUNNING = 0
@@ -37,6 +39,14 @@ class StopReason(IntEnum):
     PRECISION = 5  # the gradient norm stopped falling at the dtype's precision
     MAX_EPOCHS = 6  # the epoch budget is spent
     STALLED = 7  # fit: no improvement > tol for n_iter_no_change epochs
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    def __format__(self, spec: str) -> str:
+        if spec and spec[-1] in "bdnoxX":  # a number's format: the code
+            return format(int(self), spec)
+        return format(str(self), spec)
 
     @property
     def text(self) -> str:

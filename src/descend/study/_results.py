@@ -67,7 +67,7 @@ def rows(store: Store, spec: Spec, best: str | None = None) -> list[list[Any]]:
                 final,
                 best_loss,
                 steps,
-                StopReason(reason).name.lower(),
+                str(StopReason(reason)),
                 metric,
             ]
         )
