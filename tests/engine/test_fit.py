@@ -3,6 +3,7 @@ closed-form optima, scikit-learn, and hand-computed steps."""
 
 import dataclasses
 import io
+import re
 
 import jax
 import jax.numpy as jnp
@@ -392,6 +393,46 @@ def test_the_shuffles_drawn_before_the_run_are_those_drawn_each_epoch(monkeypatc
     monkeypatch.setattr(fit_module, "_BITS_AT_ONCE", 8)
     drawn = ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.05), batch_size=4, epochs=6)
     np.testing.assert_array_equal(drawn.history.step_loss, runs[500].history.step_loss)
+
+
+@pytest.mark.parametrize(
+    ("loss", "outputs", "targets", "problem"),
+    [
+        ("binary_cross_entropy", (1,), [0.0, 1.0, 2.5], r"\[0, 1\] .*got values from 0.0 to 2.5"),
+        ("softmax_cross_entropy", (3,), [0, 1, 3], r"whole numbers in \[0, 3\); got .* 0 to 3"),
+        ("softmax_cross_entropy", (3,), [0.0, 0.5], r"whole numbers in \[0, 3\)"),
+        ("hinge", (1,), [-1, 0, 1], r"\{-1, \+1\} or in \{0, 1\}; got values \[-1, 0, 1\]"),
+        ("softmax_cross_entropy", (), [0, 1], r"gives shape \(\) for 2 targets"),
+        ("mse", (1,), [0.5, 1e30], None),
+        ("softmax_cross_entropy", (4,), [0, 3], None),
+    ],
+)
+def test_the_check_of_the_targets_reads_them_without_compiling(loss, outputs, targets, problem):
+    """A fit checks its targets by tracing the loss (jax.eval_shape) with the targets as NumPy
+    values, which the loss's checks read: the same verdicts as running it, and no program
+    compiled (the eager run compiled each of the loss's operations: 0.4 s of a process's
+    first fit)."""
+    import importlib
+
+    fit_module = importlib.import_module("descend.engine._fit")
+    compiles = []
+
+    def count(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(count)
+    try:
+        said = fit_module._target_problem(
+            ds.losses.get(loss), (outputs, jnp.float32), len(targets), np.asarray(targets)
+        )
+    finally:
+        jax.monitoring.unregister_event_duration_listener(count)
+    assert compiles == []
+    if problem is None:
+        assert said is None
+    else:
+        assert said is not None and re.search(problem, said), said
 
 
 def test_what_a_fit_keeps_for_the_next_is_keyed_by_what_it_depends_on():

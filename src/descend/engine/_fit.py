@@ -519,22 +519,17 @@ def check_model_fits(model: Any, key: Any, runs: int = 1) -> int:
 
 
 def _check_targets(model: Any, loss: Any, params: Any, X: Any, y: Any, name: str) -> None:
-    """Run the loss once, on every distinct concrete target and zero predictions of the
-    model's output shape, so that its checks of the targets (labels whole and in range,
-    the shape) run before compiling: inside the compiled run the targets are traced, and a
-    label of 0.5 would be truncated to 0 without a word."""
+    """Trace the loss once (``jax.eval_shape``) on every distinct concrete target and
+    predictions of the model's output shape, so that its checks of the targets (labels
+    whole and in range, the shape) run before compiling: inside the compiled run the targets
+    are traced, and a label of 0.5 would be truncated to 0 without a word."""
     if not (check.is_concrete(y) and check.is_concrete(X)):
         return  # traced data (vmap over data sets): the caller's
     out = _shapes(model.apply, params, X)  # shapes only: its message names X's
     targets = np.unique(np.asarray(y), axis=0)
-    # repeated up to a power of two (at least 16): the same checks, and the loss's eager
-    # operations compile once for a few sizes, not for every count of distinct targets (a
-    # regression's targets are all distinct: 0.15 s of compilation a new data size)
     distinct = len(targets)
-    size = max(16, 1 << (distinct - 1).bit_length())
-    targets = np.concatenate([targets, np.repeat(targets[-1:], size - distinct, axis=0)])
     outputs = (out.shape[1:], out.dtype)
-    if targets.nbytes <= _TARGETS_KEPT:  # kept: 0.3 ms of eager operations
+    if targets.nbytes <= _TARGETS_KEPT:  # kept: a trace of the loss
         problem = check.cached_call(_kept_target_problem, loss, outputs, distinct,
                                     targets.tobytes(), targets.shape, targets.dtype)  # fmt: skip
     else:
@@ -556,12 +551,14 @@ def _kept_target_problem(
 
 
 def _target_problem(loss: Any, outputs: tuple, distinct: int, targets: np.ndarray) -> str | None:
-    """What is wrong with ``targets`` (every distinct one, repeated up to a power of two)
-    for ``loss`` on model outputs of ``outputs = (shape of a sample's output, dtype)``, in
-    words; None when nothing is."""
+    """What is wrong with ``targets`` (every distinct one) for ``loss`` on model outputs of
+    ``outputs = (shape of a sample's output, dtype)``, in words; None when nothing is."""
     tail, dtype = outputs
+    # traced, not run: the loss's own checks read the NumPy targets (losses.given_values)
+    # and nothing is compiled (its eager operations took 0.4 s of a process's first fit)
+    outputs_spec = jax.ShapeDtypeStruct((len(targets), *tail), dtype)
     try:
-        values = loss(jnp.zeros((len(targets), *tail), dtype), targets)
+        values = jax.eval_shape(lambda out: loss(out, targets), outputs_spec)
     except (ValueError, TypeError) as err:
         return str(err)
     if jnp.shape(values) != (len(targets),):

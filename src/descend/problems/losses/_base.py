@@ -52,7 +52,10 @@ class Loss:
         real numbers: anything else is a ``TypeError`` naming the loss and the argument)."""
         pred = check.real_array(f"{self.name}: pred", pred)
         if target is not None:
-            target = check.real_array(f"{self.name}: target", target, floating=False)
+            checked = check.real_array(f"{self.name}: target", target, floating=False)
+            # a NumPy target goes on as it is: its values can be read even while the loss is
+            # traced (given_values), where the converted array is a tracer
+            target = target if isinstance(target, np.ndarray) else checked
         return self.fn(pred, target)
 
 
@@ -166,15 +169,28 @@ def pair(where: str, pred: Any, target: Any) -> tuple[jax.Array, jax.Array]:
     return p, jnp.broadcast_to(t.astype(p.dtype), p.shape)
 
 
-def check_unit_interval(where: str, target: jax.Array) -> None:
-    """Raise ``ValueError`` when concrete targets leave ``[0, 1]`` (labels or probabilities)."""
-    if is_concrete(target):
-        t = np.asarray(target)
-        if t.size and not (np.all(t >= 0) and np.all(t <= 1)):
-            raise ValueError(
-                f"{where}: targets must lie in [0, 1] (labels 0/1 or probabilities); got values "
-                f"from {t.min()} to {t.max()}"
-            )
+def given_values(target: Any) -> np.ndarray | None:
+    """``target`` as a NumPy array when its values can be read now, None when any part of it
+    is traced. Read from the target as given, not from ``jnp.asarray(target)``: a NumPy
+    target can be read even while the loss itself is traced (``jax.eval_shape`` of a loss, as
+    ``fit`` checks its targets without compiling anything), where ``jnp.asarray`` of it is a
+    tracer."""
+    if any(not is_concrete(leaf) for leaf in jax.tree.leaves(target)):
+        return None
+    return np.asarray(target)
+
+
+def check_unit_interval(where: str, target: Any) -> None:
+    """Raise ``ValueError`` when concrete targets leave ``[0, 1]`` (labels or probabilities).
+
+    The losses pass the target as they were given it, not as :func:`pair` made it (see
+    :func:`given_values`)."""
+    t = given_values(target)
+    if t is not None and t.size and not (np.all(t >= 0) and np.all(t <= 1)):
+        raise ValueError(
+            f"{where}: targets must lie in [0, 1] (labels 0/1 or probabilities); got values "
+            f"from {t.min()} to {t.max()}"
+        )
 
 
 def prob_eps(dtype: Any) -> float:

@@ -15,11 +15,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from descend import _validation as check
-from descend._validation import as_float, is_concrete
+from descend._validation import as_float
 from descend.problems.losses._base import (
     Loss,
     check_unit_interval,
     factory,
+    given_values,
     pair,
     per_sample,
     prob_eps,
@@ -61,7 +62,7 @@ def binary_cross_entropy(from_logits: bool = True) -> Loss:
 
     def fn(pred: Any, target: Any) -> jax.Array:
         z, y = pair("binary_cross_entropy", pred, target)
-        check_unit_interval("binary_cross_entropy", y)
+        check_unit_interval("binary_cross_entropy", target)
         return per_sample(_bce_logits(z, y) if from_logits else _bce_probs(z, y)[0])
 
     return Loss("binary_cross_entropy", fn, "binary")
@@ -104,13 +105,12 @@ def softmax_cross_entropy() -> Loss:
                 f"probabilities of shape {z.shape}; got {tuple(np.shape(target))}"
             )
         k = z.shape[-1]
-        if is_concrete(t):
-            c = np.asarray(t)
-            if c.size and (np.any(c != np.round(c)) or c.min() < 0 or c.max() >= k):
-                raise ValueError(
-                    f"{where}: labels must be whole numbers in [0, {k}); got values from "
-                    f"{c.min()} to {c.max()}"
-                )
+        c = given_values(target)
+        if c is not None and c.size and (np.any(c != np.round(c)) or c.min() < 0 or c.max() >= k):
+            raise ValueError(
+                f"{where}: labels must be whole numbers in [0, {k}); got values from "
+                f"{c.min()} to {c.max()}"
+            )
         labels = t.astype(jnp.int32)
         picked = jnp.take_along_axis(logp, jnp.clip(labels, 0, k - 1)[..., None], axis=-1)
         valid = (labels >= 0) & (labels < k)
@@ -121,8 +121,9 @@ def softmax_cross_entropy() -> Loss:
 
 def _signs(where: str, pred: Any, target: Any) -> tuple[jax.Array, jax.Array]:
     s, y = pair(where, pred, target)
-    if is_concrete(y):
-        u = set(np.unique(np.asarray(y)).tolist())
+    given = given_values(target)
+    if given is not None:
+        u = set(np.unique(given).tolist())
         if not (u <= {-1, 1} or u <= {0, 1}):
             raise ValueError(
                 f"{where}: targets must be labels in {{-1, +1}} or in {{0, 1}}; got values "
@@ -190,7 +191,7 @@ def focal(gamma: Any = 2.0, alpha: Any = 0.25, from_logits: bool = True) -> Loss
 
     def fn(pred: Any, target: Any) -> jax.Array:
         z, y = pair("focal", pred, target)
-        check_unit_interval("focal", y)
+        check_unit_interval("focal", target)
         if from_logits:
             ce = _bce_logits(z, y)
             q = jax.nn.sigmoid(z) * (1 - y) + jax.nn.sigmoid(-z) * y

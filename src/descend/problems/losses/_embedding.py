@@ -55,7 +55,7 @@ def contrastive(margin: Any = 1.0) -> Loss:
         x = _tuples("contrastive", pred, 2, "two")
         diff = x[..., 0, :] - x[..., 1, :]
         _, y = pair("contrastive", diff[..., 0], target)
-        check_unit_interval("contrastive", y)
+        check_unit_interval("contrastive", target)
         sq = jnp.sum(jnp.square(diff), axis=-1)
         push = jnp.square(jnp.maximum(0, margin - safe_norm(diff)))
         return per_sample(y * sq + (1 - y) * push)
