@@ -128,6 +128,12 @@ _CACHE_VARIABLE = "DESCEND_TEST_JAX_CACHE"
 
 
 def pytest_configure(config):
+    # the data sets that descend.problems.data.load keeps go to the session's own folder,
+    # not the user's cache (the suite reads them from scikit-learn once, then from there)
+    if not hasattr(config, "workerinput") and "DESCEND_DATA_CACHE" not in os.environ:
+        data = tempfile.mkdtemp(prefix="descend-data-cache-")
+        os.environ["DESCEND_DATA_CACHE"] = data
+        config.add_cleanup(lambda: shutil.rmtree(data, ignore_errors=True))
     if not hasattr(config, "workerinput") and _CACHE_VARIABLE not in os.environ:
         folder = tempfile.mkdtemp(prefix="descend-jax-cache-")
         os.environ[_CACHE_VARIABLE] = folder  # the workers, started later, inherit it

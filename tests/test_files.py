@@ -25,6 +25,18 @@ def test_the_file_appears_whole_and_the_temporary_name_keeps_the_suffix(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
 
 
+def test_writers_of_one_shared_file_each_write_their_own_partial_one(tmp_path):
+    """Two writers of one path at once (processes sharing a cache): with ``per_process``
+    neither truncates the other's temporary file, and the path ends whole."""
+    out = tmp_path / "set.npz"
+    with written_whole(out, per_process=True) as mine:
+        assert mine.name == f".set.partial-{os.getpid()}.npz"
+        other = tmp_path / ".set.partial-1.npz"  # another process's, half written
+        other.write_bytes(b"hal")
+        mine.write_bytes(b"whole")
+    assert out.read_bytes() == b"whole" and other.read_bytes() == b"hal"
+
+
 def test_an_error_keeps_the_old_file_and_removes_the_partial_one(tmp_path):
     out = tmp_path / "results.csv"
     out.write_text("old")

@@ -16,22 +16,32 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def written_whole(path: str | os.PathLike) -> Iterator[Path]:
+def written_whole(path: str | os.PathLike, *, per_process: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` to write to; when the block ends without an
     error, move it onto ``path`` with :func:`os.replace` (atomic within a file system).
 
     A reader never sees half a file under ``path``, and a run killed while writing (``kill
     -9``) leaves at most the hidden ``.NAME.partial.SUFFIX`` beside it, never a truncated
-    ``path``. The temporary name keeps the suffix, so a writer that picks its format by the
-    suffix (matplotlib's ``savefig``, Pillow, pyarrow) picks the same one. On an error the
-    temporary file is removed and ``path`` keeps what it held."""
+    ``path``. With ``per_process`` the temporary file is ``.NAME.partial-PID.SUFFIX``, so
+    that processes writing one ``path`` at once (a shared cache) each write their own (the
+    last rename wins, whole). The temporary name keeps the suffix, so a writer that picks its
+    format by the suffix (matplotlib's ``savefig``, Pillow, pyarrow) picks the same one. On
+    an error the temporary file is removed and ``path`` keeps what it held."""
     path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    mark = f"partial-{os.getpid()}" if per_process else "partial"
+    partial = path.with_name(f".{path.stem}.{mark}{path.suffix}")
     try:
         yield partial
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def user_cache(kind: str) -> Path:
+    """descend's folder ``kind`` in the user's cache: ``$XDG_CACHE_HOME/descend/KIND``, else
+    ``~/.cache/descend/KIND`` (compiled programs of studies, data sets read once)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "descend" / kind
 
 
 def input_kind(path: str | os.PathLike) -> str:

@@ -101,8 +101,41 @@ def test_load_errors(monkeypatch):
         data.load(3)
     assert data.load("Breast-Cancer").name == "breast_cancer"
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
+    # (and nothing kept from an earlier read, as for a scikit-learn that was never installed:
+    # a kept set is named by the version it came from)
+    monkeypatch.setenv("DESCEND_DATA_CACHE", "off")
     with pytest.raises(ImportError, match=r"pip install descend\[sklearn\]"):
         data.load("iris")
+
+
+@pytest.mark.parametrize("name", ["iris", "diabetes", "digits"])
+def test_a_bundled_set_read_once_is_read_again_without_scikit_learn(name, tmp_path, monkeypatch):
+    """The first load reads scikit-learn and keeps the set in DESCEND_DATA_CACHE; the next
+    loads it from there, equal in every field, with scikit-learn's import made impossible
+    (it costs a process about a second). A kept file cut short is read from scikit-learn
+    again and rewritten; "off" keeps nothing."""
+    monkeypatch.setenv("DESCEND_DATA_CACHE", str(tmp_path))
+    first = data.load(name)
+    (kept,) = tmp_path.glob(f"{name}-sklearn-*.npz")
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "sklearn", None)
+        again = data.load(name)
+    for field in ("task", "name", "feature_names", "target_names"):
+        assert getattr(again, field) == getattr(first, field)
+    for field in ("X", "y"):
+        a, b = getattr(again, field), getattr(first, field)
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    kept.write_bytes(kept.read_bytes()[:100])  # cut short
+    assert np.array_equal(data.load(name).X, first.X)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "sklearn", None)
+        assert np.array_equal(data.load(name).y, first.y)  # rewritten whole
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]  # no partial file left
+    off = tmp_path / "off"
+    monkeypatch.setenv("DESCEND_DATA_CACHE", "off")
+    monkeypatch.chdir(tmp_path)
+    data.load(name)
+    assert not off.exists() and [p.name for p in tmp_path.iterdir()] == [kept.name]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from descend._files import user_cache
 from descend.engine import fit, minimize
 from descend.engine._restarts import draw_starts
 from descend.study import _spec
@@ -116,8 +117,7 @@ def cache_dir() -> Path:
     every study of this user, so that equal shapes compile once)."""
     if os.environ.get("DESCEND_CACHE_DIR"):
         return Path(os.environ["DESCEND_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "descend" / "jax"
+    return user_cache("jax")
 
 
 def enable_compilation_cache() -> str | None:

@@ -7,12 +7,20 @@ import io
 import math
 import os
 import stat
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from descend import _validation as check
-from descend._files import decode_text, input_kind, point_decimal, read_bytes
+from descend._files import (
+    decode_text,
+    input_kind,
+    point_decimal,
+    read_bytes,
+    user_cache,
+    written_whole,
+)
 from descend.problems.data._dataset import TASKS, Dataset
 
 #: A target column of integers with at most this many distinct values is read as class labels.
@@ -56,9 +64,18 @@ def load(name: str) -> Dataset:
 
     scikit-learn is an optional dependency, imported here: without it this raises
     ``ImportError`` (``pip install descend[sklearn]``). An unknown ``name`` raises
-    ``ValueError`` listing the valid ones.
+    ``ValueError`` listing the valid ones. A set read once is kept in a file for the next
+    process (``$DESCEND_DATA_CACHE``, else ``~/.cache/descend/data``;
+    ``DESCEND_DATA_CACHE=off`` keeps nothing), named by scikit-learn's version, so that
+    loading it again does not import scikit-learn (about a second).
     """
     key = check.registry_key("data set", name, _BUNDLED, where="load: ")
+    kept = _kept_path(key)
+    if kept is not None:
+        try:
+            return _read_kept(kept, key)
+        except Exception:  # not kept yet, or unreadable (a file cut short, another version's)
+            pass  # read from scikit-learn, and kept again
     try:
         from sklearn import datasets
     except ImportError as err:
@@ -73,7 +90,7 @@ def load(name: str) -> Dataset:
     if task == "classification":
         target_names = tuple(str(t) for t in bunch.target_names)
         y = np.asarray(bunch.target, dtype=np.int32)
-    return Dataset(
+    data = Dataset(
         X=np.asarray(bunch.data, dtype=np.float32),
         y=y,
         task=task,
@@ -81,6 +98,58 @@ def load(name: str) -> Dataset:
         feature_names=tuple(str(f) for f in bunch.feature_names),
         target_names=target_names,
     )
+    if kept is not None:
+        _keep(kept, data)
+    return data
+
+
+#: Where :func:`load` keeps the sets it has read, so that the next process skips importing
+#: scikit-learn (about a second): a folder, or "off" (default: the user's cache).
+CACHE_VARIABLE = "DESCEND_DATA_CACHE"
+
+
+def _kept_path(key: str) -> Path | None:
+    """The file that keeps the set ``key`` as this scikit-learn gives it (its version in the
+    name), in ``$DESCEND_DATA_CACHE``, else the user's cache; None when keeping is off or
+    scikit-learn's version is unknown."""
+    folder = os.environ.get(CACHE_VARIABLE) or str(user_cache("data"))
+    if folder == "off":
+        return None
+    try:
+        sklearn_version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+    return Path(folder) / f"{key}-sklearn-{sklearn_version}.npz"
+
+
+def _read_kept(path: Path, key: str) -> Dataset:
+    with np.load(path, allow_pickle=False) as kept:
+        return Dataset(
+            X=kept["X"],
+            y=kept["y"],
+            task=str(kept["task"]),
+            name=key,
+            feature_names=tuple(str(f) for f in kept["feature_names"]),
+            target_names=tuple(str(t) for t in kept["target_names"]),
+        )
+
+
+def _keep(path: Path, data: Dataset) -> None:
+    """Write ``data`` to ``path`` whole or not at all; a folder that cannot be written only
+    means that the next process reads scikit-learn again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with written_whole(path, per_process=True) as partial:
+            np.savez_compressed(
+                partial,
+                X=data.X,
+                y=data.y,
+                task=np.array(data.task),
+                feature_names=np.array(data.feature_names, dtype=str),
+                target_names=np.array(data.target_names, dtype=str),
+            )
+    except OSError:
+        pass
 
 
 def _parse(cell: str) -> float | None:
