@@ -250,6 +250,41 @@ def _multilabel():
     return _standard(X.astype(float)), Y
 
 
+def _friedman1_keras():
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(600, noise=1.0, random_state=21)
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _moons_keras():
+    from sklearn.datasets import make_moons
+
+    return make_moons(400, noise=0.25, random_state=22)
+
+
+def _regression_keras():
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(800, 15, n_informative=10, noise=5.0, random_state=23)
+    y = np.tanh(y / y.std()) + 0.05 * y / y.std()
+    return _standard(X), (y - y.mean()) / y.std()
+
+
+def _classification_keras():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(1000, 12, n_informative=6, n_classes=4, random_state=24)
+    return _standard(X), y
+
+
+def _blobs_keras():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(500, n_features=6, centers=4, cluster_std=3.0, random_state=25)
+    return _standard(X), y
+
+
 def _linear():
     from sklearn.datasets import make_regression
 
@@ -313,6 +348,27 @@ TASKS = [
          0.004, 80, _xor, (16,)),
     Task("sk_multilabel_adam", "sklearn", "Adam", 64, "class", "epoch", "held_out", 0.004,
          40, _multilabel, (100,)),
+    # Keras 3 (JAX backend), per-epoch logs (its History, what CSVLogger writes): four tuning
+    # tasks and the fourth held-out part (fixed before either was recorded; every centre is
+    # 4x Keras's default rate: 0.01 for SGD, 0.001 for Adam, RMSprop and Nadam)
+    Task("k_digits_adam", "keras", "Adam", 32, "class", "epoch", "tuning", 0.004, 30,
+         _digits, (64,)),
+    Task("k_cancer_rmsprop", "keras", "RMSprop", 16, "class", "epoch", "tuning", 0.004, 40,
+         _cancer, (16,)),
+    Task("k_friedman1_momentum", "keras", "SGD momentum 0.9", 64, "reg", "epoch", "tuning",
+         0.04, 50, _friedman1_keras, (32,)),
+    Task("k_moons_sgd_full", "keras", "SGD", None, "class", "epoch", "tuning", 0.04, 300,
+         _moons_keras, (16, 16)),
+    Task("k_wine_adam", "keras", "Adam", 8, "class", "epoch", "held_out_4", 0.004, 40,
+         _wine, (24,)),
+    Task("k_regression_rmsprop", "keras", "RMSprop", 32, "reg", "epoch", "held_out_4", 0.004,
+         30, _regression_keras, (32, 32)),
+    Task("k_classification_sgd", "keras", "SGD", 32, "class", "epoch", "held_out_4", 0.04, 40,
+         _classification_keras, (32,)),
+    Task("k_blobs_nadam", "keras", "Nadam", 16, "class", "epoch", "held_out_4", 0.004, 30,
+         _blobs_keras, (16,)),
+    Task("k_diabetes_adam_full", "keras", "Adam", None, "reg", "epoch", "held_out_4", 0.004,
+         400, _diabetes, (16,)),
 ]  # fmt: skip
 FIRST_HELD_OUT = ("moons_mlp_adam", "diabetes_mlp_rmsprop", "wine_mlp_momentum", "sk_friedman_adam")
 SECOND_HELD_OUT = (
@@ -391,6 +447,48 @@ def _torch_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[lis
     return logged, per_epoch
 
 
+def _keras_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[list[float], int]:
+    """One Keras 3 run (JAX backend): its History's losses, one per epoch (the mean of the
+    epoch's batch losses, what ``CSVLogger`` writes); a full-batch run's epoch is one step.
+    ``TerminateOnNaN`` stops a run that blows up, as a Keras user's callbacks would."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    n_out = int(y.max()) + 1 if task.kind == "class" else 1
+    binary = task.kind == "class" and n_out == 2
+    act = "tanh" if task.kind == "reg" else "relu"
+    layers = [keras.Input((X.shape[1],))] + [keras.layers.Dense(h, activation=act) for h in task.hidden]
+    model = keras.Sequential([*layers, keras.layers.Dense(1 if binary else n_out)])
+    if task.kind == "reg":
+        loss: Any = keras.losses.MeanSquaredError()
+    elif binary:
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizers = {
+        "SGD": lambda: keras.optimizers.SGD(lr),
+        "SGD momentum 0.9": lambda: keras.optimizers.SGD(lr, momentum=0.9),
+        "RMSprop": lambda: keras.optimizers.RMSprop(lr),
+        "Adam": lambda: keras.optimizers.Adam(lr),
+        "Nadam": lambda: keras.optimizers.Nadam(lr),
+    }
+    model.compile(optimizer=optimizers[task.optimizer](), loss=loss)
+    target = y.astype("float32") if task.kind == "reg" or binary else y
+    history = model.fit(
+        X.astype("float32"),
+        target,
+        batch_size=task.batch or len(X),
+        epochs=task.budget,
+        verbose=0,
+        shuffle=True,
+        callbacks=[keras.callbacks.TerminateOnNaN()],
+    )
+    return [float(v) for v in history.history["loss"]], 1
+
+
 def _sklearn_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[list[float], int]:
     """One scikit-learn run: its ``loss_curve_`` (one loss per epoch), cut at the first
     non-finite loss (the estimator raises on one; the loss is then logged as NaN)."""
@@ -422,6 +520,15 @@ def _sklearn_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[l
     return curve, 1
 
 
+def _keras_version() -> str:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return f"{keras.__version__} (backend {keras.backend.backend()})"
+
+
 def record(only: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the grid of every task (of the tasks named in ``only``), label it and return the
     corpus (see the module docstring)."""
@@ -441,7 +548,7 @@ def record(only: Sequence[str] | None = None) -> dict[str, Any]:
         curves = []
         started = time.perf_counter()
         for lr in lrs:
-            run = _sklearn_run if task.framework == "sklearn" else _torch_run
+            run = {"sklearn": _sklearn_run, "keras": _keras_run}.get(task.framework, _torch_run)
             curves.append(run(task, float(lr), X, y))
         # the curves as stored (5 significant digits) are what the labels describe
         curves = [([float(f"{v:.5g}") for v in c], k) for c, k in curves]
@@ -467,7 +574,11 @@ def record(only: Sequence[str] | None = None) -> dict[str, Any]:
             + " ".join("." if t is None else t[4] if t != "ok" else "o" for t in truth)
         )
     meta = {
-        "frameworks": {"pytorch": torch.__version__, "scikit-learn": sklearn.__version__},
+        "frameworks": {
+            "pytorch": torch.__version__,
+            "scikit-learn": sklearn.__version__,
+            "keras": _keras_version(),
+        },
         "numpy": np.__version__,
         "python": platform.python_version(),
         "recorded_by": "benchmarks/foreign_curves.py",
@@ -475,7 +586,7 @@ def record(only: Sequence[str] | None = None) -> dict[str, Any]:
         "grid": "center * 2**k, k = -9..6",
         "splits": {
             "tuning": [t.name for t in TASKS if t.split == "tuning"],
-            "held_out": [t.name for t in TASKS if t.split == "held_out"],
+            **{s: [t.name for t in TASKS if t.split == s] for s in ("held_out", "held_out_4")},
         },
         "held_out_history": (
             "round 1: " + ", ".join(FIRST_HELD_OUT) + " were the held-out part, scored once "
@@ -484,7 +595,9 @@ def record(only: Sequence[str] | None = None) -> dict[str, Any]:
             + " were the second held-out part, scored once "
             "(balanced accuracy 0.741) and then folded into the tuning part; round 3: the "
             "held_out tasks now listed are fresh, recorded after their split was fixed, "
-            "each grid the optimizer's default rate times 2**k, k = -7..8"
+            "each grid the optimizer's default rate times 2**k, k = -7..8; round 4: the "
+            "held_out_4 tasks (Keras, per-epoch logs), fixed with the Keras tuning tasks "
+            "before either was recorded, grids the same way"
         ),
     }
     return {"meta": meta, "runs": runs}
