@@ -60,7 +60,7 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "insight" / "data" / "foreign_curves.json.gz"
 TRUTHS = ("too_high", "too_low", "ok")
-SPLITS = ("tuning", "held_out")
+SPLITS = ("tuning", "held_out", "held_out_4")
 # how many times each held-out part was scored (each use with the rules frozen, at the end)
 HELD_OUT_USES = {
     "round 1 (moons, diabetes, wine, sk_friedman_adam; now tuning)": 1,
@@ -183,10 +183,14 @@ def _said(loss: Sequence[float], unit: str) -> str:
         return "unreadable"
 
 
-def evaluate(split: str = "tuning", path: str | Path = DATA) -> dict[str, Any]:
-    """Diagnose every labelled run of ``split`` ("all" for both) and score it, as logged and,
-    for mini-batch runs, from per-epoch means."""
+def evaluate(
+    split: str = "tuning", path: str | Path = DATA, framework: str | None = None
+) -> dict[str, Any]:
+    """Diagnose every labelled run of ``split`` ("all" for every split) and score it, as
+    logged and, for mini-batch runs, from per-epoch means; only ``framework``'s runs when
+    one is named."""
     corpus = load(path)
+    corpus["runs"] = [r for r in corpus["runs"] if framework in (None, r["framework"])]
     rows = []
     for run in corpus["runs"]:
         if run["truth"] is None or split not in ("all", run["split"]):
@@ -377,12 +381,13 @@ def _table(name: str, s: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="tuning", choices=("all", *SPLITS))
+    parser.add_argument("--framework", help="score only this framework's runs (keras, ...)")
     parser.add_argument("--misses", action="store_true", help="list the runs labelled wrong")
     parser.add_argument("--fit", action="store_true", help="fit the rate model (tuning parts)")
     args = parser.parse_args(argv)
     if args.fit:
         return fit_model()
-    result = evaluate(args.split)
+    result = evaluate(args.split, framework=args.framework)
     print(f"{args.split}: {len(result['rows'])} labelled runs, {result['left_out']} left out")
     _table("as logged", result["score"])
     if "per_epoch" in result:
