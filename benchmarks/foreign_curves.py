@@ -460,7 +460,8 @@ def _keras_run(task: Task, lr: float, X: np.ndarray, y: np.ndarray) -> tuple[lis
     n_out = int(y.max()) + 1 if task.kind == "class" else 1
     binary = task.kind == "class" and n_out == 2
     act = "tanh" if task.kind == "reg" else "relu"
-    layers = [keras.Input((X.shape[1],))] + [keras.layers.Dense(h, activation=act) for h in task.hidden]
+    hidden = [keras.layers.Dense(h, activation=act) for h in task.hidden]
+    layers = [keras.Input((X.shape[1],)), *hidden]
     model = keras.Sequential([*layers, keras.layers.Dense(1 if binary else n_out)])
     if task.kind == "reg":
         loss: Any = keras.losses.MeanSquaredError()

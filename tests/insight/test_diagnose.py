@@ -413,6 +413,23 @@ def test_noise_around_a_falling_trend_is_not_too_high(seed, level):
     assert d.label not in ("too_high", "diverged"), d.evidence
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 4])
+def test_epoch_noise_around_a_loss_that_keeps_falling_is_not_too_high(seed):
+    """A per-epoch log of a mini-batch run near its floor (Keras's History on a small set):
+    the epochs' losses rise half the time, by a large share of a level that still falls
+    tenfold over the run. Noise on a falling trend, not an oscillation."""
+    t = np.arange(40)
+    loss = 0.15 * np.exp(-t / 8) * np.exp(np.random.default_rng(seed).normal(0, 0.5, t.size))
+    d = diagnose({"loss": loss, "epoch": t + 1})
+    assert d.label not in ("too_high", "diverged"), d.evidence
+    # the same rises around a level that no longer falls still oscillate
+    flat = 0.02 * np.exp(np.random.default_rng(seed).normal(0, 0.5, t.size))
+    assert (
+        diagnose({"loss": np.r_[0.15, 0.08, 0.04, flat], "epoch": np.arange(1, 44)}).label
+        == "too_high"
+    )
+
+
 def test_skewed_batch_noise_of_a_small_classifier_is_not_too_high():
     # a batch of 32 per-sample losses, lognormal (a few hard points): heavy-tailed batch means
     rng = np.random.default_rng(3)

@@ -31,8 +31,11 @@ its block means. The rules are tried in this order; the first that fires decides
     of one move); or
     it oscillates: at least ``CYCLE_FRACTION`` of the second half's steps rise, by a median
     ``CYCLE_AMPLITUDE`` (``NOISY_CYCLE_AMPLITUDE`` when smoothed) of the loss's level, while
-    that level is above ``LEVEL_DONE``; or, in a smoothed noisy curve, the batch noise grows
-    ``NOISE_GROWTH`` times while the loss no longer falls steadily. Each sign must stand out
+    that level is above ``LEVEL_DONE`` and no longer falls fast (``half_change`` below
+    ``CYCLE_TREND``: rises around a level that fell by a third or more over the last 60% are
+    noise on a falling trend, as in a per-epoch log of a mini-batch run near its floor); or,
+    in a smoothed noisy curve, the batch noise grows ``NOISE_GROWTH`` times while the loss no
+    longer falls steadily. Each sign must stand out
     of the noise (see :func:`_unstable`). An overshoot to ``PEAK_FACTOR`` times the start after
     which the run settled is only noted. Last, a curve whose last 60% averages
     ``HELD_ABOVE`` times its start (a rise so noisy that the gates above let it pass: the
@@ -83,6 +86,7 @@ CYCLE_SIGMAS = 3.0  # an oscillation's median rise: 3 standard errors (noise giv
 SPIKE_SIGMAS = 3.0  # in a curve read as it is, a spike: 3 robust standard errors of a move
 RISE_SIGMAS = 3.0  # ending above the start: by 3 standard errors of start and end together
 FLOOR_RISE = 0.5  # a curve that starts at its lowest point and ends in the upper half of its range
+CYCLE_TREND = 0.5  # ... unless its level fell by a third over the last 60% (noise on a fall)
 NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
 RELATIVE_REBOUND = 0.5  # ending 50% above the lowest level the run reached (from its floor)
 STALL = 0.01  # the loss fell by less than 1% of its level over the second half: stalled
@@ -248,6 +252,7 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         and s["level"] > LEVEL_DONE
         and s["typical_rise"] >= cycle * s["level"]
         and s["typical_rise"] >= CYCLE_SIGMAS * sem
+        and s["half_change"] < CYCLE_TREND
     )
     if cycling and "the loss spikes" not in hows:
         ev.append(
