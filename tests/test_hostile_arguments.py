@@ -174,3 +174,33 @@ def test_a_loss_names_itself_and_the_argument_that_is_not_numbers(name):
         loss(np.array(["a", "b"]), jnp.zeros(2))
     with pytest.raises(TypeError, match=rf"^{name}: target must be real numbers"):
         loss(jnp.zeros(2), ["x", "y"])
+
+
+@pytest.mark.parametrize(
+    ("call", "name", "closest"),
+    [
+        (lambda: ds.restarts(ds.surfaces.get("rosenbrock"), ds.adam(), 4, domian=[(0, 1)] * 2),
+         "restarts", "domain"),
+        (lambda: ds.restarts(ds.surfaces.get("rosenbrock"), ds.adam(), 4, max_step=10),
+         "restarts", "max_steps"),
+        (lambda: ds.restarts(ds.surfaces.get("rosenbrock"), ds.adam(), 4, bounds=(0, 1)),
+         "restarts", None),
+        (lambda: ds.compare(ds.surfaces.get("booth"), None, [ds.gd(0.01)], tolerance=1e-3),
+         "compare", "tol"),
+    ],
+)  # fmt: skip
+def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_caller(
+    call, name, closest
+):
+    """restarts and compare pass their options on to minimize; a name minimize does not take
+    was refused in minimize's words (``minimize() got an unexpected keyword argument``), a
+    function the user never called."""
+    with pytest.raises(TypeError) as err:
+        call()
+    text = str(err.value)
+    assert text.startswith(f"{name}: unknown option"), text
+    assert "max_steps, maximize, patience" in text and "minimize()" not in text
+    if closest is None:
+        assert "did you mean" not in text
+    else:
+        assert f"(did you mean {closest}?)" in text

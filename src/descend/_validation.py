@@ -22,11 +22,12 @@ normalised form (a Python ``float``, ``int``, ``bool``, a registry key, ...).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import numbers
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -524,6 +525,32 @@ def _constructors() -> frozenset[Any]:
     from descend.optim import registry  # optim imports this module
 
     return frozenset(registry.get(name).constructor for name in registry.names())
+
+
+def options(
+    function: str,
+    given: Mapping[str, Any],
+    allowed: Iterable[str],
+    to: str,
+    own: Sequence[str] = (),
+) -> None:
+    """A ``TypeError`` naming ``function`` when ``given`` (the keyword arguments it passes on
+    to ``to``) holds a name that neither ``to`` nor ``function`` (its ``own`` keywords) takes:
+    the name, the closest allowed one and both lists. Without it the message names ``to``, a
+    function the user never called (``minimize() got an unexpected keyword argument
+    'bounds'`` from ``restarts``)."""
+    allowed = sorted(allowed)
+    for name in given:
+        if name not in allowed:
+            names = [*own, *allowed]
+            close = [a for a in names if name.startswith(a) or a.startswith(name)]
+            close = close or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            mine = f"it takes {', '.join(own)}, and " if own else ""
+            raise TypeError(
+                f"{function}: unknown option {shown(name)}{hint}; {mine}the options it passes "
+                f"to {to} are {', '.join(allowed)}"
+            )
 
 
 def in_order(function: str, **arguments: Any) -> None:

@@ -583,3 +583,10 @@ def minimize(
         if progress:  # keep the bar until the (asynchronously dispatched) run has finished
             result = jax.block_until_ready(result)
     return result
+
+
+@functools.cache
+def minimize_options() -> frozenset[str]:
+    """The keyword options of :func:`minimize` (``max_steps``, ``tol``, ...): what
+    ``restarts``, ``compare`` and ``sweep`` pass on to it."""
+    return frozenset(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}

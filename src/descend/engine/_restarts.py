@@ -17,7 +17,7 @@ import numpy as np
 
 from descend import _validation as check
 from descend.engine._cores import split_over_cores, untraced_here
-from descend.engine._minimize import _surface_parts, check_runs_fit, minimize
+from descend.engine._minimize import _surface_parts, check_runs_fit, minimize, minimize_options
 from descend.engine._reprs import read_on_the_host, readable, structure_repr, traced
 from descend.engine._result import Result
 from descend.engine._stop import StopReason
@@ -121,6 +121,8 @@ def restarts(
     :class:`Restarts` gains the batch axis. The starts themselves are drawn on the host:
     ``domain``, ``around``, ``radius`` and ``seed`` must be concrete."""
     check.in_order("restarts", f=f, optimizer=optimizer, n=n)
+    own = ("domain", "around", "radius", "seed")
+    check.options("restarts", options, minimize_options(), "minimize", own)
     check.untraced("restarts", n, around, radius, domain, seed, does="draws its starts on the host")
     n = check.positive_int("n", n)
     seed = check.seed("seed", seed)

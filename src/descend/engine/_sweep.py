@@ -21,6 +21,7 @@ from descend.engine._minimize import (
     _surface_parts,
     check_runs_fit,
     minimize,
+    minimize_options,
 )
 from descend.engine._reprs import read_on_the_host, readable, span, structure_repr
 from descend.engine._result import Result
@@ -96,9 +97,8 @@ def sweep(
     """
     check.in_order("sweep", f=f, x0=x0, rule=rule)
     check.rule(rule)
-    minimize_options = set(inspect.signature(minimize).parameters) - {"f", "x0", "optimizer"}
-    options = {k: v for k, v in options_and_grid.items() if k in minimize_options}
-    grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options}
+    options = {k: v for k, v in options_and_grid.items() if k in minimize_options()}
+    grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options()}
     if not grid:
         raise ValueError("sweep needs at least one hyperparameter with a list of values")
     fixed = check.mapping("fixed", fixed)
@@ -184,4 +184,5 @@ def compare(
             items.append((name, opt))
     if not items:
         raise ValueError("compare needs at least one optimizer; got none")
+    check.options("compare", options, minimize_options(), "minimize")
     return {name: minimize(f, x0, opt, **options) for name, opt in items}
