@@ -187,6 +187,8 @@ def test_a_loss_names_itself_and_the_argument_that_is_not_numbers(name):
          "restarts", None),
         (lambda: ds.compare(ds.surfaces.get("booth"), None, [ds.gd(0.01)], tolerance=1e-3),
          "compare", "tol"),
+        (lambda: ds.insight.fit_fan(ds.models.linear(2), "mse", (np.ones((4, 2)), np.ones(4)),
+                                    ds.gd(0.1), epoch=3), "fit_fan", "epochs"),
     ],
 )  # fmt: skip
 def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_caller(
@@ -199,7 +201,8 @@ def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_c
         call()
     text = str(err.value)
     assert text.startswith(f"{name}: unknown option"), text
-    assert "max_steps, maximize, patience" in text and "minimize()" not in text
+    assert "minimize()" not in text and "allowed:" not in text
+    assert ("max_steps, maximize, patience" if name != "fit_fan" else "l1, l2, n_iter") in text
     if closest is None:
         assert "did you mean" not in text
     else:

@@ -151,12 +151,8 @@ def fit_fan(
     high = check.real("fit_fan: band[1]", band[1], 0.0, 1.0)
     if low > high:
         raise ValueError(f"fit_fan: band must have low <= high; got {band!r}")
-    unknown = sorted(set(fit_options) - set(FIT_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"fit_fan: unknown option(s) {', '.join(map(repr, unknown))}; allowed: "
-            + ", ".join(FIT_OPTIONS)
-        )
+    own = ("seeds", "batch_size", "epochs", "validation", "seed", "params", "band")
+    check.options("fit_fan", fit_options, FIT_OPTIONS, "descend.fit", own)
     check_model(model)
     if params is not None:
         params = check_like("params", params, jax.eval_shape(model.init, jax.random.key(0)),
