@@ -189,6 +189,10 @@ def test_a_loss_names_itself_and_the_argument_that_is_not_numbers(name):
          "compare", "tol"),
         (lambda: ds.insight.fit_fan(ds.models.linear(2), "mse", (np.ones((4, 2)), np.ones(4)),
                                     ds.gd(0.1), epoch=3), "fit_fan", "epochs"),
+        (lambda: ds.sweep(ds.surfaces.get("booth"), None, ds.adam, lr=[0.1], max_step=10),
+         "sweep", "max_steps"),
+        (lambda: ds.sweep(ds.surfaces.get("booth"), None, ds.adam, lrs=[0.1, 0.2]),
+         "sweep", "lr"),
     ],
 )  # fmt: skip
 def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_caller(
@@ -203,6 +207,8 @@ def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_c
     assert text.startswith(f"{name}: unknown option"), text
     assert "minimize()" not in text and "allowed:" not in text
     assert ("max_steps, maximize, patience" if name != "fit_fan" else "l1, l2, n_iter") in text
+    if name == "sweep":  # what the grid may name: the rule's hyperparameters
+        assert "the hyperparameters of adam are lr, b1, b2, eps" in text
     if closest is None:
         assert "did you mean" not in text
     else:

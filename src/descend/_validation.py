@@ -533,20 +533,21 @@ def options(
     allowed: Iterable[str],
     to: str,
     own: Sequence[str] = (),
+    own_are: str = "it takes",
 ) -> None:
     """A ``TypeError`` naming ``function`` when ``given`` (the keyword arguments it passes on
-    to ``to``) holds a name that neither ``to`` nor ``function`` (its ``own`` keywords) takes:
-    the name, the closest allowed one and both lists. Without it the message names ``to``, a
-    function the user never called (``minimize() got an unexpected keyword argument
-    'bounds'`` from ``restarts``)."""
+    to ``to``) holds a name that neither ``to`` nor ``function`` (its ``own`` names, said as
+    ``own_are``) takes: the name, the closest allowed one and both lists. Without it the
+    message names ``to``, a function the user never called (``minimize() got an unexpected
+    keyword argument 'bounds'`` from ``restarts``)."""
     allowed = sorted(allowed)
     for name in given:
-        if name not in allowed:
+        if name not in allowed and name not in own:
             names = [*own, *allowed]
             close = [a for a in names if name.startswith(a) or a.startswith(name)]
             close = close or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            mine = f"it takes {', '.join(own)}, and " if own else ""
+            mine = f"{own_are} {', '.join(own)}, and " if own else ""
             raise TypeError(
                 f"{function}: unknown option {shown(name)}{hint}; {mine}the options it passes "
                 f"to {to} are {', '.join(allowed)}"

@@ -101,6 +101,14 @@ def sweep(
     grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options()}
     if not grid:
         raise ValueError("sweep needs at least one hyperparameter with a list of values")
+    try:
+        taken = inspect.signature(rule).parameters
+    except (TypeError, ValueError):  # no signature to read: the rule's own call says it
+        taken = {"": inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)}
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in taken.values()):
+        rule_name = getattr(rule, "__name__", "the rule")
+        check.options("sweep", grid, minimize_options(), "minimize", list(taken),
+                      f"the hyperparameters of {rule_name} are")  # fmt: skip
     fixed = check.mapping("fixed", fixed)
     axes = {}
     for name, values in grid.items():
