@@ -213,3 +213,18 @@ def test_an_option_passed_on_to_minimize_that_it_does_not_take_is_named_by_its_c
         assert "did you mean" not in text
     else:
         assert f"(did you mean {closest}?)" in text
+
+
+def test_a_misspelt_parameter_of_a_loss_a_surface_or_a_study_key_names_the_closest():
+    """The registries and the study's spec list what is allowed; a misspelt name now also
+    gets the closest allowed one (the same hint as the options of restarts and sweep)."""
+    with pytest.raises(TypeError, match=r"'deltaa' \(did you mean delta\?\); allowed: delta$"):
+        ds.losses.get("huber", deltaa=1.0)
+    with pytest.raises(TypeError, match=r"'kapa' \(did you mean kappa\?\); allowed: kappa"):
+        ds.surfaces.get("quadratic", kapa=3.0)
+    with pytest.raises(TypeError, match=r"'zzz'; allowed: kappa"):  # nothing close: no guess
+        ds.surfaces.get("quadratic", zzz=3.0)
+    from descend.study._fields import _keys
+
+    with pytest.raises(ValueError, match=r"^stepz: unknown key \(did you mean steps\?\); allowed"):
+        _keys("", {"stepz": 3}, ["name", "steps", "seeds"])

@@ -527,6 +527,22 @@ def _constructors() -> frozenset[Any]:
     return frozenset(registry.get(name).constructor for name in registry.names())
 
 
+def did_you_mean(name: Any, names: Iterable[str]) -> str:
+    """`` (did you mean steps?)`` for the allowed name closest to a misspelt ``name`` (one that
+    starts or ends the other, ``max_step`` or ``max_steps`` for ``steps``; else difflib's
+    closest at 0.75 similarity); empty when none is close."""
+    names = [str(n) for n in names]
+    text = str(name)
+
+    def within(a: str, b: str) -> bool:  # a starts or ends b, and is no single letter
+        return len(a) >= 2 and (b.startswith(a) or b.endswith(a))
+
+    close = [n for n in names if within(n, text) or within(text, n)]
+    close.sort(key=lambda n: -difflib.SequenceMatcher(None, text, n).ratio())
+    close = close or difflib.get_close_matches(text, names, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]}?)" if text and close else ""
+
+
 def options(
     function: str,
     given: Mapping[str, Any],
@@ -543,10 +559,7 @@ def options(
     allowed = sorted(allowed)
     for name in given:
         if name not in allowed and name not in own:
-            names = [*own, *allowed]
-            close = [a for a in names if name.startswith(a) or a.startswith(name)]
-            close = close or difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            hint = did_you_mean(name, [*own, *allowed])
             mine = f"{own_are} {', '.join(own)}, and " if own else ""
             raise TypeError(
                 f"{function}: unknown option {shown(name)}{hint}; {mine}the options it passes "

@@ -184,3 +184,21 @@ def test_a_start_beyond_float32_is_refused_as_the_start(api_client, endpoint):
     assert r.status_code == 422
     error = r.json()["error"]
     assert error["field"] == "start[0]" and error["limit"] == 1e15
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "hint"),
+    [
+        (with_(max_steps=10), "max_steps", "steps"),
+        (with_(tolerance=1e-3), "tolerance", "tol"),
+        (opt(hyperr={"lr": 0.1}), "optimizers[0].hyperr", "hyper"),
+        (with_(colour="red"), "colour", None),
+    ],
+)
+def test_a_misspelt_field_is_named_with_the_closest_allowed_one(api_client, body, field, hint):
+    r = send(api_client, "race", body)
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["field"] == field
+    said = f" (did you mean {hint}?)" if hint else ""
+    assert error["message"].startswith(f"{field}: unknown field{said}; allowed: "), error

@@ -25,7 +25,10 @@ def _keys(field: str, table: Any, allowed: Sequence[str]) -> dict[str, Any]:
     unknown = [k for k in table if k not in allowed]
     if unknown:
         where = f"{field}." if field else ""
-        raise ValueError(f"{where}{unknown[0]}: unknown key; allowed keys: {', '.join(allowed)}")
+        hint = check.did_you_mean(unknown[0], allowed)
+        raise ValueError(
+            f"{where}{unknown[0]}: unknown key{hint}; allowed keys: {', '.join(allowed)}"
+        )
     return dict(table)
 
 

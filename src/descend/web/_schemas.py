@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
+from descend import _validation as check
 from descend.web._limits import (
     EXPRESSION_CHARS,
     GRID_DEFAULT,
@@ -55,8 +56,12 @@ class _Strict(BaseModel):
                 if key not in cls.model_fields:
                     raise PydanticCustomError(
                         "unknown_field",
-                        "unknown field; allowed: {allowed}",
-                        {"name": str(key)[:64], "allowed": ", ".join(cls.model_fields)},
+                        "unknown field{hint}; allowed: {allowed}",
+                        {
+                            "name": str(key)[:64],
+                            "hint": check.did_you_mean(str(key)[:64], cls.model_fields),
+                            "allowed": ", ".join(cls.model_fields),
+                        },
                     )
         return data
 

@@ -74,7 +74,8 @@ def get(name_or_loss: str | Loss | Callable[[Any, Any], Any], **params: Any) -> 
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise TypeError(
-                f"loss {key!r} got unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"loss {key!r} got unknown parameter(s) {', '.join(map(repr, unknown))}"
+                f"{check.did_you_mean(unknown[0], allowed)}; "
                 f"allowed: {', '.join(allowed) if allowed else 'none (it takes no parameters)'}"
             )
         return factory(**params)

@@ -214,7 +214,8 @@ def get(name: str, **params: Any) -> Surface:
     if unknown:
         allowed = ", ".join(spec) if spec else "none (it takes no parameters)"
         raise TypeError(
-            f"surface {key!r} got unknown parameter(s) {', '.join(map(repr, unknown))}; "
+            f"surface {key!r} got unknown parameter(s) {', '.join(map(repr, unknown))}"
+            f"{check.did_you_mean(unknown[0], spec)}; "
             f"allowed: {allowed}"
         )
     values = {p: spec[p].check(f"{key}: {p}", params.get(p, spec[p].default)) for p in sorted(spec)}
