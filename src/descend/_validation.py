@@ -768,5 +768,6 @@ def registry_key(
     key = normalise(name)
     key = (aliases or {}).get(key, key)
     if key not in valid:
-        raise ValueError(f"{where}unknown {kind} {shown(name)}; valid names: {listed}")
+        hint = did_you_mean(key, [*valid, *(aliases or {})])
+        raise ValueError(f"{where}unknown {kind} {shown(name)}{hint}; valid names: {listed}")
     return key

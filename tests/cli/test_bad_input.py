@@ -33,6 +33,11 @@ BAD_INPUTS = [
     (["race", "--bogus"], "unrecognized arguments: --bogus"),
     (["race", "--surface", "everest"], "unknown surface 'everest'; valid names: "),
     (["race", "-o", "lbfgs"], "unknown optimizer 'lbfgs'; valid optimizers: gd, momentum"),
+    # a misspelt name gets the closest valid one
+    (["race", "--surface", "rosenbrok"], "unknown surface 'rosenbrok' (did you mean rosenbrock?)"),
+    (["race", "-o", "adamm"], "unknown optimizer 'adamm' (did you mean adam?); valid optimizers"),
+    (["race", "-o", "adam:lrr=0.1"], "unknown hyperparameter(s) lrr (did you mean lr?); valid: lr"),
+    (["fit", "--data", "iriss"], "unknown data set 'iriss' (did you mean iris?); valid names: "),
     (["race", "-o", "adam:alpha=0.1"], "unknown hyperparameter(s) alpha; valid: lr, b1"),
     (["race", "-o", "adam:lr=-1"], "optimizer adam: lr must be a finite number >= 0"),
     (["race", "-o", "adam:lr"], "write hyperparameters as key=value"),

@@ -357,7 +357,10 @@ def parse_optimizer(spec: str) -> tuple[str, dict[str, Any]]:
     name, _, rest = spec.partition(":")
     name = name.strip().lower().replace("_", "-")
     if name not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer {name!r}; valid optimizers: {', '.join(OPTIMIZERS)}")
+        hint = check.did_you_mean(name, OPTIMIZERS)
+        raise UsageError(
+            f"unknown optimizer {name!r}{hint}; valid optimizers: {', '.join(OPTIMIZERS)}"
+        )
     allowed = hyperparameter_names(name)
     options = option_choices(name)
     items: list[tuple[str, str]] = []
@@ -372,7 +375,8 @@ def parse_optimizer(spec: str) -> tuple[str, dict[str, Any]]:
     unknown = sorted({k for k, _ in items} - set(allowed) - set(options))
     if unknown:
         raise UsageError(
-            f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}; "
+            f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}"
+            f"{check.did_you_mean(unknown[0], [*allowed, *options])}; "
             f"valid: {', '.join(allowed)}" + (f"; options: {', '.join(options)}" if options else "")
         )
     values: dict[str, Any] = {}
@@ -546,7 +550,8 @@ def load_data(name: str, target: str | None) -> Any:
     else:
         valid = sorted([*data_lib.names(), *GENERATED])
         raise UsageError(
-            f"unknown data set {name!r}; valid names: {', '.join(valid)}, or a path to a CSV file"
+            f"unknown data set {name!r}{check.did_you_mean(name, valid)}; valid names: "
+            f"{', '.join(valid)}, or a path to a CSV file"
         )
     if dataset.task == "classification" and dataset.n_classes < 2:
         raise UsageError(

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from descend import _validation as check
 from descend.cli._common import (
     OPTIMIZERS,
     UsageError,
@@ -168,8 +169,10 @@ def _stability(args: argparse.Namespace, out: str | None) -> dict[str, Any]:
     names = registry.get(name).hyperparameter_names()
     for option, value in (("--x", args.x), ("--y", args.y)):
         if value is not None and value not in names:
-            raise UsageError(f"{option}: {name} has no hyperparameter {value!r}; "
-                             f"valid: {', '.join(names)}")  # fmt: skip
+            hint = check.did_you_mean(value, names)
+            raise UsageError(
+                f"{option}: {name} has no hyperparameter {value!r}{hint}; valid: {', '.join(names)}"
+            )
     axes = sorted({args.x or "lr", args.y} & set(fixed))
     if axes:
         raise UsageError(f"-o {name}: {', '.join(axes)} is an axis of the map (--x/--y); "

@@ -232,8 +232,10 @@ def stability_map(
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{what} must be a hyperparameter's name; got {name!r}")
         if name is not None and name not in names:
-            raise ValueError(f"{rule} has no hyperparameter {name!r} ({what}); "
-                             f"valid: {', '.join(names)}")  # fmt: skip
+            hint = check.did_you_mean(name, names)
+            raise ValueError(
+                f"{rule} has no hyperparameter {name!r} ({what}){hint}; valid: {', '.join(names)}"
+            )
     if x == y:
         raise ValueError(f"x and y must be two different hyperparameters; both are {x!r}")
     fixed = check.mapping("fixed", fixed)

@@ -126,7 +126,8 @@ class OptimizerEntry:
             if h.name == name:
                 return h
         raise ValueError(
-            f"optimizer {self.name} has no hyperparameter {name!r}; "
+            f"optimizer {self.name} has no hyperparameter {name!r}"
+            f"{check.did_you_mean(name, self.hyperparameter_names())}; "
             f"valid: {', '.join(self.hyperparameter_names())}"
         )
 
@@ -146,7 +147,8 @@ class OptimizerEntry:
         unknown = sorted(set(values) - known)
         if unknown:
             raise TypeError(
-                f"optimizer {self.name}: unknown hyperparameter(s) {', '.join(unknown)}; "
+                f"optimizer {self.name}: unknown hyperparameter(s) {', '.join(unknown)}"
+                f"{check.did_you_mean(unknown[0], sorted(known))}; "
                 f"valid: {', '.join(self.hyperparameter_names())}"
                 + (f"; options: {', '.join(o.name for o in self.options)}" if self.options else "")
             )

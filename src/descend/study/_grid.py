@@ -144,7 +144,8 @@ def _optimizer(i: int, raw: Any, grid: bool) -> OptimizerSpec:
     for key, value in grid_raw.items():
         if key not in entry.hyperparameter_names():
             raise ValueError(
-                f"{field}.grid.{key}: {entry.name} has no hyperparameter {key!r}; "
+                f"{field}.grid.{key}: {entry.name} has no hyperparameter {key!r}"
+                f"{check.did_you_mean(key, entry.hyperparameter_names())}; "
                 f"valid: {', '.join(entry.hyperparameter_names())}"
             )
         axes.append(

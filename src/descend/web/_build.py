@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from descend import _validation as check
 from descend.insight._race_defaults import race_defaults
 from descend.optim import registry, schedules
 from descend.problems import surfaces
@@ -270,8 +271,8 @@ def hyperparameter(
     names = [h.name for h in entry.hyperparameters]
     if name not in names:
         raise ApiError(
-            404, field, f"optimizer {entry.name} has no hyperparameter {shown(name)}; allowed: "
-            f"{', '.join(names)}",
+            404, field, f"optimizer {entry.name} has no hyperparameter {shown(name)}"
+            f"{check.did_you_mean(name, names)}; allowed: {', '.join(names)}",
         )  # fmt: skip
     return entry.hyperparameter(name)
 
