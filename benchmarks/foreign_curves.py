@@ -126,113 +126,113 @@ def _standard(X: np.ndarray) -> np.ndarray:
     return (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
 
 
-def _digits():
-    from sklearn.datasets import load_digits
+def _sklearn(
+    maker: str,
+    *args: Any,
+    scale: str = "",
+    target: Callable[[np.ndarray], np.ndarray] | None = None,
+    **kwargs: Any,
+) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """A task's data: scikit-learn's ``datasets.MAKER(*args, **kwargs)`` (a generator, or a
+    ``load_*`` with ``return_X_y=True``), ``target`` applied to y, then the features
+    standardized when ``scale`` holds ``"X"`` and the target when it holds ``"y"``."""
 
-    X, y = load_digits(return_X_y=True)
-    return _standard(X), y
+    def data() -> tuple[np.ndarray, np.ndarray]:
+        from sklearn import datasets
 
+        X, y = getattr(datasets, maker)(*args, **kwargs)
+        y = y if target is None else target(y)
+        X = _standard(X) if "X" in scale else X
+        y = (y - y.mean()) / y.std() if "y" in scale else y
+        return X, y
 
-def _wine():
-    from sklearn.datasets import load_wine
-
-    X, y = load_wine(return_X_y=True)
-    return _standard(X), y
-
-
-def _cancer():
-    from sklearn.datasets import load_breast_cancer
-
-    X, y = load_breast_cancer(return_X_y=True)
-    return _standard(X), y
-
-
-def _moons():
-    from sklearn.datasets import make_moons
-
-    return make_moons(512, noise=0.2, random_state=0)
+    return data
 
 
-def _classes():
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(1000, 20, n_informative=8, n_classes=3, random_state=1)
-    return _standard(X), y
+def _positive(y: np.ndarray) -> np.ndarray:
+    return (y > 0).astype(int)
 
 
-def _friedman():
-    from sklearn.datasets import make_friedman1
-
-    X, y = make_friedman1(1000, noise=0.5, random_state=0)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _friedman2():
-    from sklearn.datasets import make_friedman2
-
-    X, y = make_friedman2(800, noise=0.1, random_state=0)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _diabetes():
-    from sklearn.datasets import load_diabetes
-
-    X, y = load_diabetes(return_X_y=True)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _circles():
-    from sklearn.datasets import make_circles
-
-    return make_circles(1000, noise=0.1, factor=0.5, random_state=2)
-
-
-def _quantiles():
-    from sklearn.datasets import make_gaussian_quantiles
-
-    return make_gaussian_quantiles(n_samples=400, n_features=3, n_classes=3, random_state=3)
-
-
-def _friedman3():
-    from sklearn.datasets import make_friedman3
-
-    X, y = make_friedman3(500, noise=0.02, random_state=0)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _sparse():
-    from sklearn.datasets import make_sparse_uncorrelated
-
-    X, y = make_sparse_uncorrelated(2000, 12, random_state=4)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _hastie():
-    from sklearn.datasets import make_hastie_10_2
-
-    X, y = make_hastie_10_2(1200, random_state=5)
-    return _standard(X), (y > 0).astype(int)
-
-
-def _iris():
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True)
-    return _standard(X), y
-
-
-def _blobs():
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(600, n_features=10, centers=5, cluster_std=4.0, random_state=6)
-    return _standard(X), y
-
-
-def _swissroll():
-    from sklearn.datasets import make_swiss_roll
-
-    X, t = make_swiss_roll(600, noise=0.3, random_state=7)
-    return _standard(X), (t - t.mean()) / t.std()
+_digits = _sklearn("load_digits", return_X_y=True, scale="X")
+_wine = _sklearn("load_wine", return_X_y=True, scale="X")
+_cancer = _sklearn("load_breast_cancer", return_X_y=True, scale="X")
+_iris = _sklearn("load_iris", return_X_y=True, scale="X")
+_diabetes = _sklearn("load_diabetes", return_X_y=True, scale="Xy")
+_moons = _sklearn("make_moons", 512, noise=0.2, random_state=0)
+_classes = _sklearn(
+    "make_classification", 1000, 20, n_informative=8, n_classes=3, random_state=1, scale="X"
+)
+_friedman = _sklearn("make_friedman1", 1000, noise=0.5, random_state=0, scale="Xy")
+_friedman2 = _sklearn("make_friedman2", 800, noise=0.1, random_state=0, scale="Xy")
+_circles = _sklearn("make_circles", 1000, noise=0.1, factor=0.5, random_state=2)
+_quantiles = _sklearn(
+    "make_gaussian_quantiles", n_samples=400, n_features=3, n_classes=3, random_state=3
+)
+_friedman3 = _sklearn("make_friedman3", 500, noise=0.02, random_state=0, scale="Xy")
+_sparse = _sklearn("make_sparse_uncorrelated", 2000, 12, random_state=4, scale="Xy")
+_hastie = _sklearn("make_hastie_10_2", 1200, random_state=5, target=_positive, scale="X")
+_blobs = _sklearn(
+    "make_blobs", 600, n_features=10, centers=5, cluster_std=4.0, random_state=6, scale="X"
+)
+_swissroll = _sklearn("make_swiss_roll", 600, noise=0.3, random_state=7, scale="Xy")
+_scurve = _sklearn("make_s_curve", 800, noise=0.1, random_state=9, scale="Xy")
+_linear = _sklearn(
+    "make_regression",
+    400,
+    20,
+    n_informative=20,
+    effective_rank=6,
+    noise=1.0,
+    random_state=0,
+    scale="Xy",
+)
+# the Keras tasks, and the fifth and sixth held-out parts: data sets no earlier task uses
+_friedman1_keras = _sklearn("make_friedman1", 600, noise=1.0, random_state=21, scale="Xy")
+_moons_keras = _sklearn("make_moons", 400, noise=0.25, random_state=22)
+_regression_keras = _sklearn(
+    "make_regression",
+    800,
+    15,
+    n_informative=10,
+    noise=5.0,
+    random_state=23,
+    scale="Xy",
+    target=lambda y: np.tanh(y / y.std()) + 0.05 * y / y.std(),
+)
+_classification_keras = _sklearn(
+    "make_classification", 1000, 12, n_informative=6, n_classes=4, random_state=24, scale="X"
+)
+_blobs_keras = _sklearn(
+    "make_blobs", 500, n_features=6, centers=4, cluster_std=3.0, random_state=25, scale="X"
+)
+_friedman3_round5 = _sklearn("make_friedman3", 700, noise=0.05, random_state=31, scale="Xy")
+_quantiles_round5 = _sklearn(
+    "make_gaussian_quantiles", n_samples=600, n_features=4, n_classes=3, random_state=32
+)
+_hastie_round5 = _sklearn("make_hastie_10_2", 1000, random_state=33, target=_positive, scale="X")
+_regression_round5 = _sklearn(
+    "make_regression",
+    1000,
+    10,
+    n_informative=6,
+    noise=10.0,
+    random_state=34,
+    scale="Xy",
+    target=lambda y: np.tanh(y / y.std()),
+)
+_classes_round6 = _sklearn(
+    "make_classification", 800, 8, n_informative=5, n_classes=3, random_state=41, scale="X"
+)
+_friedman2_round6 = _sklearn("make_friedman2", 600, noise=0.2, random_state=42, scale="Xy")
+_circles_round6 = _sklearn("make_circles", 600, noise=0.15, factor=0.4, random_state=43)
+_moons_round6 = _sklearn("make_moons", 700, noise=0.3, random_state=44)
+_blobs_round6 = _sklearn(
+    "make_blobs", 800, n_features=8, centers=6, cluster_std=3.5, random_state=45, scale="X"
+)
+_friedman1_round6 = _sklearn("make_friedman1", 800, noise=1.0, random_state=46, scale="Xy")
+_binary_round6 = _sklearn(
+    "make_classification", 900, 10, n_informative=4, random_state=47, scale="X"
+)
 
 
 def _spirals():
@@ -242,13 +242,6 @@ def _spirals():
     r = rng.uniform(0.1, 1.0, n)
     angle = 2 * np.pi * y / arms + 3.0 * r + 0.15 * rng.standard_normal(n)
     return np.c_[r * np.cos(angle), r * np.sin(angle)] * 2.0, y
-
-
-def _scurve():
-    from sklearn.datasets import make_s_curve
-
-    X, t = make_s_curve(800, noise=0.1, random_state=9)
-    return _standard(X), (t - t.mean()) / t.std()
 
 
 def _lowrank():
@@ -272,123 +265,6 @@ def _multilabel():
 
     X, Y = make_multilabel_classification(800, n_features=20, n_classes=5, random_state=11)
     return _standard(X.astype(float)), Y
-
-
-def _friedman1_keras():
-    from sklearn.datasets import make_friedman1
-
-    X, y = make_friedman1(600, noise=1.0, random_state=21)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _moons_keras():
-    from sklearn.datasets import make_moons
-
-    return make_moons(400, noise=0.25, random_state=22)
-
-
-def _regression_keras():
-    from sklearn.datasets import make_regression
-
-    X, y = make_regression(800, 15, n_informative=10, noise=5.0, random_state=23)
-    y = np.tanh(y / y.std()) + 0.05 * y / y.std()
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _classification_keras():
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(1000, 12, n_informative=6, n_classes=4, random_state=24)
-    return _standard(X), y
-
-
-def _blobs_keras():
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(500, n_features=6, centers=4, cluster_std=3.0, random_state=25)
-    return _standard(X), y
-
-
-def _friedman3_round5():
-    from sklearn.datasets import make_friedman3
-
-    X, y = make_friedman3(700, noise=0.05, random_state=31)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _quantiles_round5():
-    from sklearn.datasets import make_gaussian_quantiles
-
-    return make_gaussian_quantiles(n_samples=600, n_features=4, n_classes=3, random_state=32)
-
-
-def _hastie_round5():
-    from sklearn.datasets import make_hastie_10_2
-
-    X, y = make_hastie_10_2(1000, random_state=33)
-    return _standard(X), (y > 0).astype(int)
-
-
-def _regression_round5():
-    from sklearn.datasets import make_regression
-
-    X, y = make_regression(1000, 10, n_informative=6, noise=10.0, random_state=34)
-    y = np.tanh(y / y.std())
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _classes_round6():
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(800, 8, n_informative=5, n_classes=3, random_state=41)
-    return _standard(X), y
-
-
-def _friedman2_round6():
-    from sklearn.datasets import make_friedman2
-
-    X, y = make_friedman2(600, noise=0.2, random_state=42)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _circles_round6():
-    from sklearn.datasets import make_circles
-
-    return make_circles(600, noise=0.15, factor=0.4, random_state=43)
-
-
-def _moons_round6():
-    from sklearn.datasets import make_moons
-
-    return make_moons(700, noise=0.3, random_state=44)
-
-
-def _blobs_round6():
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(800, n_features=8, centers=6, cluster_std=3.5, random_state=45)
-    return _standard(X), y
-
-
-def _friedman1_round6():
-    from sklearn.datasets import make_friedman1
-
-    X, y = make_friedman1(800, noise=1.0, random_state=46)
-    return _standard(X), (y - y.mean()) / y.std()
-
-
-def _binary_round6():
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(900, 10, n_informative=4, random_state=47)
-    return _standard(X), y
-
-
-def _linear():
-    from sklearn.datasets import make_regression
-
-    X, y = make_regression(400, 20, n_informative=20, effective_rank=6, noise=1.0, random_state=0)
-    return _standard(X), (y - y.mean()) / y.std()
 
 
 def _sine():
