@@ -97,17 +97,16 @@ def sweep(
     """
     check.in_order("sweep", f=f, x0=x0, rule=rule)
     check.rule(rule)
-    options = {k: v for k, v in options_and_grid.items() if k in minimize_options()}
-    grid = {k: v for k, v in options_and_grid.items() if k not in minimize_options()}
+    passed_on = minimize_options()
+    options = {k: v for k, v in options_and_grid.items() if k in passed_on}
+    grid = {k: v for k, v in options_and_grid.items() if k not in passed_on}
     if not grid:
         raise ValueError("sweep needs at least one hyperparameter with a list of values")
-    try:
-        taken = inspect.signature(rule).parameters
-    except (TypeError, ValueError):  # no signature to read: the rule's own call says it
-        taken = {"": inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)}
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in taken.values()):
+    taken = _parameters(rule)
+    if taken and all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in taken):
+        # (a rule taking any name, or one whose signature cannot be read, says it itself)
         rule_name = getattr(rule, "__name__", "the rule")
-        check.options("sweep", grid, minimize_options(), "minimize", list(taken),
+        check.options("sweep", grid, passed_on, "minimize", [p.name for p in taken],
                       f"the hyperparameters of {rule_name} are")  # fmt: skip
     fixed = check.mapping("fixed", fixed)
     axes = {}
@@ -119,7 +118,8 @@ def sweep(
     for name, values in axes.items():
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name}: give a non-empty list of values; got shape {values.shape}")
-    seeds = {name: _seeds(name, grid[name]) for name in axes if name in _seed_parameters(rule)}
+    seed_names = _seed_parameters(rule)
+    seeds = {name: _seeds(name, grid[name]) for name in axes if name in seed_names}
     axes.update(seeds)
     first_seeds = {name: int(values[0]) for name, values in seeds.items()}
     numbers = {k: v for k, v in axes.items() if k not in seeds}
@@ -146,14 +146,21 @@ def sweep(
     return Sweep(grid=flat, results=results)
 
 
+def _parameters(rule: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The parameters of ``rule``; none when its signature cannot be read."""
+    try:
+        return list(inspect.signature(rule).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
 def _seed_parameters(rule: Callable[..., Any]) -> set[str]:
     """The parameters of ``rule`` that are random seeds: annotated :class:`Seed` (those of
     ``annealing`` and ``add_noise``), or named ``seed`` (a rule written as a lambda)."""
-    try:
-        named = {"seed"} & set(inspect.signature(rule).parameters)
-    except (TypeError, ValueError):  # no signature to read
+    parameters = _parameters(rule)
+    if not parameters:  # no signature to read
         return set()
-    return named | set(seed_parameters(rule))
+    return ({"seed"} & {p.name for p in parameters}) | set(seed_parameters(rule))
 
 
 def _seeds(name: str, values: Any) -> np.ndarray:
