@@ -528,22 +528,23 @@ def _constructors() -> frozenset[Any]:
 
 
 def did_you_mean(name: Any, names: Iterable[str]) -> str:
-    """`` (did you mean steps?)`` for the allowed name closest to a misspelt ``name`` (one that
-    starts or ends the other, ``max_step`` or ``max_steps`` for ``steps``; else difflib's
-    closest at 0.75 similarity); empty when none is close, or ``name`` is no name's typo (empty,
-    or longer than :data:`SHOWN` characters: a pasted text is not compared, whatever its size)."""
-    text = str(name)
+    """`` (did you mean steps?)`` for the allowed name closest to a misspelt ``name``, case
+    aside (one that starts or ends the other, ``max_step`` or ``max_steps`` for ``steps``;
+    else difflib's closest at 0.75 similarity); empty when none is close, or ``name`` is no
+    name's typo (empty, or longer than :data:`SHOWN` characters: a pasted text is not
+    compared, whatever its size)."""
+    text = str(name).lower()
     if not 0 < len(text) <= SHOWN:
         return ""
-    names = [str(n) for n in names]
+    by_lower = {str(n).lower(): str(n) for n in names}
 
     def within(a: str, b: str) -> bool:  # a starts or ends b, and is no single letter
         return len(a) >= 2 and (b.startswith(a) or b.endswith(a))
 
-    close = [n for n in names if within(n, text) or within(text, n)]
+    close = [n for n in by_lower if within(n, text) or within(text, n)]
     close.sort(key=lambda n: -difflib.SequenceMatcher(None, text, n).ratio())
-    close = close or difflib.get_close_matches(text, names, n=1, cutoff=0.75)
-    return f" (did you mean {close[0]}?)" if close else ""
+    close = close or difflib.get_close_matches(text, list(by_lower), n=1, cutoff=0.75)
+    return f" (did you mean {by_lower[close[0]]}?)" if close else ""
 
 
 def options(

@@ -37,6 +37,7 @@ BAD_INPUTS = [
     (["race", "--surface", "rosenbrok"], "unknown surface 'rosenbrok' (did you mean rosenbrock?)"),
     (["race", "-o", "adamm"], "unknown optimizer 'adamm' (did you mean adam?); valid optimizers"),
     (["race", "-o", "adam:lrr=0.1"], "unknown hyperparameter(s) lrr (did you mean lr?); valid: lr"),
+    (["race", "-o", "ADAM:LR=0.1"], "unknown hyperparameter(s) LR (did you mean lr?); valid: lr"),
     (["fit", "--data", "iriss"], "unknown data set 'iriss' (did you mean iris?); valid names: "),
     (["race", "-o", "adam:alpha=0.1"], "unknown hyperparameter(s) alpha; valid: lr, b1"),
     (["race", "-o", "adam:lr=-1"], "optimizer adam: lr must be a finite number >= 0"),
