@@ -119,6 +119,10 @@ REPLACED = {
         ('expression = "x^^2"', "problem.expression: "),
         ("expression = \"__import__('os')\"", "problem.expression: "),
         ('data = "nope"', "problem.data: unknown data set"),
+        # a misspelt name gets the closest valid one
+        ('surface = "rosenbrok"', "problem.surface: unknown surface 'rosenbrok' (did you mean "
+                                  "rosenbrock?)"),
+        ('data = "iriss"', "problem.data: unknown data set 'iriss' (did you mean iris?)"),
         ('data = "moons"\nmodel = "linear"', "problem.model: linear is for regression"),
         ('data = "moons"\nloss = "mse"', "problem.loss: mse is a"),
         ('data = "moons"\nhidden = [4]', "problem.hidden: only an mlp"),
@@ -126,6 +130,7 @@ REPLACED = {
     ],
     'rule = "momentum"': [
         ('rule = "adamax"', "optimizers[0].rule: unknown optimizer"),
+        ('rule = "adamm"', "unknown optimizer 'adamm' (did you mean adam?)"),
         ('rule = "momentum"\ncolour = 1', "optimizers[0].colour: unknown key"),
     ],
     "lr = [0.01]": [
@@ -154,6 +159,8 @@ OTHER = [
     ("foo = 1\n" + BASE, "foo: unknown key"),
     (BASE + '[[optimizers]]\nrule = "momentum"\n', "optimizers[1].name: 'momentum' is taken"),
     (BASE + '[search]\nkind = "bayes"', "search.kind: unknown kind 'bayes'"),
+    (BASE + '[search]\nkind = "grd"', "search.kind: unknown kind 'grd' (did you mean grid?)"),
+    ("stepz = 3\n" + BASE, "stepz: unknown key (did you mean steps?)"),
     (BASE + '[search]\nkind = "random"', "search.n: kind = 'random' needs n"),
     (BASE + '[search]\nkind = "grid"\nn = 4', "search.n: not used by kind = 'grid'"),
     (BASE + '[search]\nkind = "sobol"\nn = 0', "search.n: must be"),

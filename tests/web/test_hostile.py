@@ -202,3 +202,27 @@ def test_a_misspelt_field_is_named_with_the_closest_allowed_one(api_client, body
     assert error["field"] == field
     said = f" (did you mean {hint}?)" if hint else ""
     assert error["message"].startswith(f"{field}: unknown field{said}; allowed: "), error
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "start"),
+    [
+        ({**RACE, "surface": "rosenbrok"}, "surface",
+         "unknown surface 'rosenbrok' (did you mean rosenbrock?); allowed: ackley"),
+        (with_(optimizers=[{"name": "adamm"}]), "optimizers[0].name",
+         "unknown optimizer 'adamm' (did you mean adam?); allowed: gd"),
+        (opt(options={"amsgradd": "raw"}), "optimizers[0].options.amsgradd",
+         "optimizer adam has no option 'amsgradd' (did you mean amsgrad?); allowed: eps_hat"),
+        (opt(schedule={"name": "cosin"}), "optimizers[0].schedule.name",
+         "unknown schedule 'cosin' (did you mean cosine?); allowed: cosine"),
+        (opt(hyper={"LR": 0.1}), "optimizers[0].hyper.LR",
+         "optimizer adam has no hyperparameter 'LR' (did you mean lr?); allowed: lr"),
+        (with_(optimizers=[{"name": "lbfgs"}]), "optimizers[0].name",
+         "unknown optimizer 'lbfgs'; allowed: gd"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_name_is_a_404_with_the_closest_allowed_one(api_client, body, field, start):
+    r = send(api_client, "race", body)
+    assert r.status_code == 404
+    error = r.json()["error"]
+    assert error["field"] == field and error["message"].startswith(start), error

@@ -317,7 +317,8 @@ def get(name: str | Callable[..., Transform]) -> OptimizerEntry:
     key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     if key not in _REGISTRY:
         raise ValueError(
-            f"unknown optimizer {check.shown(name)}; valid names: {', '.join(names())}"
+            f"unknown optimizer {check.shown(name)}{check.did_you_mean(name, names())}; "
+            f"valid names: {', '.join(names())}"
         )
     return _REGISTRY[key]
 

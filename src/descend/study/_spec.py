@@ -52,6 +52,7 @@ except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
 from descend._files import read_bytes
+from descend._validation import did_you_mean
 from descend.study._fields import _int, _keys, _text, _type
 from descend.study._grid import OptimizerSpec, _optimizer
 
@@ -129,7 +130,10 @@ def _search(raw: Any) -> Search:
     if not isinstance(kind, str):
         raise _type("search.kind", f"one of {', '.join(SEARCH_KINDS)}", kind)
     if kind not in SEARCH_KINDS:
-        raise ValueError(f"search.kind: unknown kind {kind!r}; valid: {', '.join(SEARCH_KINDS)}")
+        hint = did_you_mean(kind, SEARCH_KINDS)
+        raise ValueError(
+            f"search.kind: unknown kind {kind!r}{hint}; valid: {', '.join(SEARCH_KINDS)}"
+        )
     seed = _int("search.seed", table.get("seed", 0), 0)
     own = {"grid": (), "random": ("n",), "sobol": ("n",), "optuna": ("sampler", "trials")}[kind]
     for key in ("n", "sampler", "trials"):

@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from descend import _validation as check
 from descend.insight._race_defaults import race_defaults
 from descend.optim import registry, schedules
 from descend.problems import surfaces
 from descend.problems.surfaces._expression_parser import FUNCTIONS
-from descend.web._errors import ApiError, shown
+from descend.web._errors import ApiError, not_found, shown
 from descend.web._limits import EXPRESSIONS, MAX_STEPS, PROGRAMS, published
 from descend.web._schemas import OptimizerSpec, Problem
 
@@ -198,9 +197,7 @@ def problem(body: Problem) -> surfaces.Surface:
     allowed = two_d_surfaces()
     key = body.surface.strip().lower().replace("-", "_").replace(" ", "_")
     if key not in allowed:
-        raise ApiError(
-            404, "surface", f"unknown surface {shown(body.surface)}; allowed: {', '.join(allowed)}"
-        )
+        raise not_found("surface", "unknown surface", body.surface, allowed)
     return surfaces.get(key)
 
 
@@ -226,29 +223,20 @@ def rule(name: str, field: str) -> registry.OptimizerEntry:
     try:
         return registry.get(name)
     except (TypeError, ValueError):
-        raise ApiError(
-            404, field, f"unknown optimizer {shown(name)}; allowed: {', '.join(registry.names())}"
-        ) from None
+        raise not_found(field, "unknown optimizer", name, registry.names()) from None
 
 
 def _schedule(spec: OptimizerSpec, where: str, lr: float) -> tuple[Any, dict[str, float]]:
     assert spec.schedule is not None
     name = spec.schedule.name
     if name not in SCHEDULES:
-        raise ApiError(
-            404,
-            f"{where}.schedule.name",
-            f"unknown schedule {shown(name)}; allowed: {', '.join(SCHEDULES)}",
-        )
+        raise not_found(f"{where}.schedule.name", "unknown schedule", name, SCHEDULES)
     build, defaults, integers = SCHEDULES[name]
     values = dict(defaults)
     for key, value in spec.schedule.params.items():
         field = f"{where}.schedule.params.{key}"
         if key not in defaults:
-            raise ApiError(
-                404, field, f"schedule {name} has no parameter {shown(key)}; allowed: "
-                + ", ".join(defaults),
-            )  # fmt: skip
+            raise not_found(field, f"schedule {name} has no parameter", key, defaults)
         if key in integers and not (value == int(value) and 1 <= value <= MAX_STEPS):
             raise ApiError(
                 422, field, f"{key} must be an integer in [1, {MAX_STEPS}]; got {value!r}",
@@ -270,10 +258,7 @@ def hyperparameter(
     hyperparameters when it has none of that name."""
     names = [h.name for h in entry.hyperparameters]
     if name not in names:
-        raise ApiError(
-            404, field, f"optimizer {entry.name} has no hyperparameter {shown(name)}"
-            f"{check.did_you_mean(name, names)}; allowed: {', '.join(names)}",
-        )  # fmt: skip
+        raise not_found(field, f"optimizer {entry.name} has no hyperparameter", name, names)
     return entry.hyperparameter(name)
 
 
@@ -309,10 +294,7 @@ def optimizer(spec: OptimizerSpec, where: str, surface: surfaces.Surface | None 
     for key, value in spec.options.items():
         field = f"{where}.options.{key}"
         if key not in known:
-            allowed = ", ".join(known) if known else "none"
-            raise ApiError(
-                404, field, f"optimizer {entry.name} has no option {shown(key)}; allowed: {allowed}"
-            )
+            raise not_found(field, f"optimizer {entry.name} has no option", key, known)
         choices = known[key].choices
         if not any(value == c and type(value) is type(c) for c in choices):
             raise ApiError(

@@ -30,6 +30,7 @@ import numpy as np
 from fastapi import FastAPI
 
 import descend as ds
+from descend import _validation as check
 from descend.engine._fit import _named_loss
 from descend.engine._stop import StopReason
 from descend.problems import losses as loss_lib
@@ -55,7 +56,7 @@ from descend.web._data_schemas import (
     TrainResponse,
     published,
 )
-from descend.web._errors import ApiError, shown
+from descend.web._errors import ApiError, not_found, shown
 from descend.web._runs import _call, keywords, nums
 from descend.web._schemas import ERRORS
 
@@ -80,7 +81,7 @@ def _choose(field: str, value: str, allowed: Any, what: str) -> str:
     for name in allowed:
         if _key(name) == _key(value):
             return name
-    raise ApiError(404, field, f"unknown {what} {shown(value)}; allowed: {', '.join(allowed)}")
+    raise not_found(field, f"unknown {what}", value, allowed)
 
 
 # -- the set-up of a training run --------------------------------------------------------------
@@ -148,7 +149,8 @@ def _loss(body: TrainingSpec, kind: str, data_name: str) -> tuple[Any, str]:
     try:
         canonical = loss_lib.get(body.loss).name
     except (TypeError, ValueError):
-        raise ApiError(404, "loss", f"unknown loss {shown(body.loss)}; allowed for "
+        hint = check.did_you_mean(body.loss, allowed)
+        raise ApiError(404, "loss", f"unknown loss {shown(body.loss)}{hint}; allowed for "
                        f"{data_name}: {', '.join(allowed)}") from None  # fmt: skip
     if canonical not in allowed:
         task = {"regression": "a regression", "binary": "a two-class", "multiclass":

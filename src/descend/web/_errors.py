@@ -9,13 +9,15 @@ handler that logs a truly unexpected exception and still answers in that shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from descend import _validation as check
 
 log = logging.getLogger("descend.web")
 
@@ -57,6 +59,16 @@ def shown(value: Any, width: int = 60) -> str:
     """``repr(value)``, cut to ``width`` characters, for echoing user input in a message."""
     text = repr(value)
     return text if len(text) <= width else text[:width] + "..."
+
+
+def not_found(field: str, what: str, value: Any, allowed: Iterable[Any]) -> ApiError:
+    """The 404 of a name the playground does not know: ``{what} {value!r} (did you mean
+    ...?); allowed: ...`` (the closest allowed name, when one is close)."""
+    names = [str(a) for a in allowed]
+    hint = check.did_you_mean(value, names)
+    return ApiError(
+        404, field, f"{what} {shown(value)}{hint}; allowed: {', '.join(names) or 'none'}"
+    )
 
 
 def json_path(loc: Sequence[Any]) -> str:
