@@ -439,6 +439,25 @@ def test_skewed_batch_noise_of_a_small_classifier_is_not_too_high():
     assert d.ok, d.evidence
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_fall_held_back_by_its_own_noise_is_not_too_low(seed):
+    """A per-epoch log still falling at the end, its epochs' noise three times the fall of an
+    epoch (so that they rise 40% of the time): the noise, not the size of the steps, limits
+    it, and a higher rate would add noise (a grid's best rate on a small set, as Keras logs
+    it). The same trend logged smoothly is too low; per-step batch noise around it (which
+    does not shrink with the rate) does not make it right."""
+    t = np.arange(40.0)
+    trend = 0.3 + 0.7 * np.exp(-t / 30)
+    fall = 0.7 / 30 * np.exp(-t[-1] / 30)  # the fall of the last epoch
+    noisy = trend + 3 * fall * np.random.default_rng(seed).standard_normal(t.size)
+    d = diagnose({"loss": noisy, "epoch": t + 1})
+    assert d.label == "healthy", d.evidence
+    assert "down to the size of its noise" in d.evidence[-1]
+    assert diagnose({"loss": trend, "epoch": t + 1}).label == "too_low"
+    per_step = 0.3 + 0.7 * np.exp(-RNG_T / 1125)
+    assert diagnose(_noisy(per_step, 0.2, seed)).label == "too_low"
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_flat_noisy_start_is_too_low(seed):
     d = diagnose(_noisy(np.full(RNG_T.size, 0.69), 0.1, seed))

@@ -51,9 +51,11 @@ its block means. The rules are tried in this order; the first that fires decides
     ``converged`` when the loss is already ``CONVERGED_LEVEL`` of its start, or the engine
     met its gradient tolerance; ``too_low`` when running as long again would lower the loss by
     at least ``GAIN_LOW`` of its start (``gain``: still falling steadily, far from
-    converged), or when the fall slows down while the gradient norm stays above
-    ``GRAD_SMALL`` of its largest (crawling, not converging); ``healthy`` otherwise (falling
-    and levelling off).
+    converged), unless the curve, read as it is, rises at ``NOISY_FALL`` or more of its
+    second half's points (its fall per point is down to the size of its noise: the noise of
+    the steps, not their size, limits it, see :func:`_falling`), or when the fall slows down
+    while the gradient norm stays above ``GRAD_SMALL`` of its largest (crawling, not
+    converging); ``healthy`` otherwise (falling and levelling off).
 
 The thresholds were chosen on the TUNING problems of ``benchmarks/diagnosis_corpus.py`` and
 checked on its VALIDATION and HELD-OUT problems; the noise gates and the rules of issue 9 on
@@ -98,6 +100,7 @@ PLATEAU_PROGRESS = 0.1  # less than 10% of the starting loss removed: it never g
 NEVER_LEFT_PEAK = 1.5  # ... and never went 50% above its start: the rate is too low to move it
 HELD_ABOVE = 2.0  # the last 60% of the run at twice its start on average: thrown up, not back
 GAIN_LOW = 0.01  # running as long again would still remove 1% of the starting loss
+NOISY_FALL = 0.25  # ... unless a quarter of the second half's points rise: noise-limited
 
 ADVICE = {
     "diverged": (
@@ -132,6 +135,12 @@ ADVICE = {
         "little longer to finish converging."
     ),
 }
+# healthy, read from a fall limited by its own noise (see _falling)
+NOISE_LIMITED_ADVICE = (
+    "The loss still falls, as fast as its noise allows: the learning rate looks right (a "
+    "higher one would add noise, not speed). Run longer to go lower, and decay the rate (or "
+    "grow the batch) towards the end to lower the level the noise holds it at."
+)
 
 
 def _pct(x: float) -> str:
@@ -341,6 +350,20 @@ def _falling(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
         f"at its current pace, running as long again would lower the loss by a further "
         f"{_pct(s['gain'])} of its starting value (threshold {_pct(GAIN_LOW)})"
     )
+    # a curve read as it is (a per-epoch log, whose points average the batches, or a full-
+    # batch run) that still falls but rises at a quarter of its points: its fall per point
+    # is within one noise of a point (a fall d under noise sigma rises with probability
+    # Phi(-d / (sqrt(2) sigma)), 0.25 at d = 0.95 sigma). That noise is the steps' own: a
+    # whole-data mean has no batch sampling noise, and the iterate's jitter grows with the
+    # rate, so a higher rate adds noise faster than it speeds the fall. A smoothed per-step
+    # log is not read this way: its block means keep the batches' noise whatever the rate.
+    if s["gain"] >= GAIN_LOW and s.get("block", 1) == 1 and s["rise_fraction"] >= NOISY_FALL:
+        ev.append(
+            f"but its loss rises at {_pct(s['rise_fraction'])} of the {curve.unit}s of the "
+            f"second half (threshold {_pct(NOISY_FALL)}): the fall per {curve.unit} is down "
+            "to the size of its noise, which a higher rate would raise, not speed"
+        )
+        return "healthy", NOISE_LIMITED_ADVICE
     if s["gain"] >= GAIN_LOW:
         return "too_low", ADVICE["too_low"]
     if grad is not None and grad > GRAD_SMALL and s["level"] > LEVEL_DONE:
