@@ -248,7 +248,16 @@ def number(name: str, value: Any, *, schedule: bool = True) -> Any:
     """
     if type(value) is float:  # the common case first
         return value
-    if not is_concrete(value) or (schedule and callable(value)):
+    if schedule and callable(value):
+        what = _not_a_schedule(value)
+        if what:
+            raise TypeError(
+                f"{name}: expected a number, array or schedule; got {what}, which is not a "
+                "schedule: a schedule takes the step count and returns a number, such as "
+                "descend.schedules.cosine(0.1, 1000) or lambda t: 0.1 / (1 + t)"
+            )
+        return value
+    if not is_concrete(value):
         return value
     if _is_bool(value) or value is None or callable(value):
         raise _reject(name, value)
@@ -267,6 +276,24 @@ def number(name: str, value: Any, *, schedule: bool = True) -> Any:
         raise _reject(name, value)
     arr = np.asarray(value, dtype=np.float64)
     return float(arr) if arr.ndim == 0 else arr
+
+
+def _not_a_schedule(value: Any) -> str | None:
+    """What a callable that cannot be a schedule is (descend's own objects that take other
+    arguments than a step, and classes), or None for any other callable."""
+    from descend.problems.losses._base import Loss  # problems import this module
+    from descend.problems.surfaces._base import Surface
+
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    if isinstance(value, Surface):
+        return f"the surface {value.name!r} (a function of a point)"
+    if isinstance(value, Loss):
+        return f"the loss {value.name!r} (a function of predictions and targets)"
+    kind = _looks_like(value)
+    if kind == "rule":
+        return f"the update rule's constructor descend.{value.__name__}"
+    return f"{_KINDS[kind]} ({type(value).__name__})" if kind else None
 
 
 def _check(name: str, value: Any, ok: Callable[[np.ndarray], np.ndarray], allowed: str) -> Any:

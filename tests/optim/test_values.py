@@ -347,6 +347,34 @@ def test_values_that_are_not_allowed_fail_at_construction(name, param):
             fn(**base, **{param: bad})
 
 
+NOT_SCHEDULES = [ds.surfaces.get("rosenbrock"), ds.losses.get("mse"), ds.gd, float, np.float32]
+
+
+@pytest.mark.parametrize(("name", "param"), CASES, ids=lambda p: p)
+def test_callables_that_are_not_schedules_fail_at_construction(name, param):
+    """A surface, a loss, an update rule's constructor or a class is callable, but calling
+    it with the step count is no schedule: each failed only inside the run."""
+    fn = RECORDED[name]
+    base = required(fn, skip=(param,))
+    for bad in NOT_SCHEDULES:
+        with pytest.raises(TypeError, match=rf"^{param}: expected a number, array or schedule"):
+            fn(**base, **{param: bad})
+
+
+def test_a_callable_that_is_no_schedule_is_named_with_what_a_schedule_is():
+    with pytest.raises(TypeError) as err:
+        ds.adam(ds.surfaces.get("rosenbrock"))
+    assert str(err.value) == (
+        "lr: expected a number, array or schedule; got the surface 'rosenbrock' (a function "
+        "of a point), which is not a schedule: a schedule takes the step count and returns a "
+        "number, such as descend.schedules.cosine(0.1, 1000) or lambda t: 0.1 / (1 + t)"
+    )
+    with pytest.raises(TypeError, match=r"got the update rule's constructor descend\.gd, which"):
+        ds.momentum(0.1, ds.gd)
+    for schedule in (ds.schedules.cosine(0.1, 100), lambda t: 0.1, jnp.cos):  # still schedules
+        ds.adam(schedule)
+
+
 @pytest.mark.parametrize(("name", "param"), SCHEDULE_CASES, ids=lambda p: p)
 def test_schedules_reject_values_that_are_not_allowed(name, param):
     fn = SCHEDULES[name]
