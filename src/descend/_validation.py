@@ -42,10 +42,15 @@ import numpy as np
 SHOWN = 80
 
 
+def cut(text: str, limit: int = SHOWN) -> str:
+    """``text`` cut to ``limit`` characters (``...`` at the cut): a user's text in a
+    message, which must stay one readable line however long the text."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def shown(value: Any) -> str:
     """``repr(value)``, cut to :data:`SHOWN` characters (``...`` at the cut)."""
-    text = repr(value)
-    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+    return cut(repr(value))
 
 
 def shape_text(array: Any) -> str:

@@ -262,3 +262,70 @@ def test_a_writable_output_is_not_left_behind_by_the_check(files, cli):
     # the check creates the folders (as the writer would) but leaves no empty file
     code, _, _ = cli("plot", "field", "-o", "adam", "--out", "figs/f.png")
     assert code == 2 and not (files / "figs" / "f.png").exists()
+
+
+def _value_options():
+    """(command words, option) for every option of every command that takes a value."""
+    import argparse
+
+    from descend.cli import build_parser
+
+    def walk(words, parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk([*words, name], sub)
+            elif words and action.option_strings and action.nargs != 0:
+                yield words, action.option_strings[-1]
+
+    return list(walk([], build_parser()))
+
+
+LONG = "x" * 5000
+#: what a command needs besides the option, so that the option's value is read
+POSITIONALS = {
+    "diagnose": ["reg.csv"],
+    "plot": ["basins"],
+    "study run": ["spec.toml", "--dir", "runs"],
+    "study resume": ["runs"],
+    "study results": ["runs"],
+    "study report": ["runs"],
+}
+VALUE_OPTIONS = _value_options()
+
+
+def test_every_value_option_is_listed():
+    assert len(VALUE_OPTIONS) >= 60
+    assert {"race", "fit", "lr-find", "plot", "tour", "play", "study"} <= {
+        w[0] for w, _ in VALUE_OPTIONS
+    }
+
+
+@pytest.mark.parametrize(
+    ("words", "option"), VALUE_OPTIONS, ids=[" ".join([*w, o]) for w, o in VALUE_OPTIONS]
+)
+def test_a_long_text_is_one_short_line_and_exit_2(files, cli, words, option):
+    """5,000 letters given to any option (a name, a number, a path, a host) are bad input:
+    one line that cuts the text where it echoes it (at 240 letters, longer than a real
+    path needs), never the text in full (an output path that long failed with the system's
+    'File name too long' traceback; a data set name, an optimizer's hyperparameter, a batch
+    size, --start and --host were echoed whole)."""
+    code, out, err = cli(*words, *POSITIONALS.get(" ".join(words), []), option, LONG)
+    assert code == 2, err
+    assert out == ""
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert len(err) < 800 and "x" * 240 not in err, err
+    assert "the following arguments are required" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["diagnose", LONG], ["diagnose", f"/tmp/{LONG}"], ["fit", "--data", f"{LONG}.csv"],
+     ["race", "-o", f"adam:{LONG}=0.1"], ["race", "-o", f"adam:{LONG}"],
+     ["race", "-s", "quadratic", "--lr", LONG]],
+    ids=["diagnose", "diagnose-path", "csv", "hyperparameter", "key=value", "unrecognized"],
+)  # fmt: skip
+def test_a_long_name_inside_a_value_is_cut_too(files, cli, argv):
+    code, out, err = cli(*argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert len(err) < 800 and "x" * 240 not in err, err

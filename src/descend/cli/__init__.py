@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import descend
+from descend import _validation as check
 from descend._public import listing
 from descend.cli import _diagnose as diagnose
 from descend.cli import _fit as fit
@@ -46,6 +47,8 @@ EXIT_USAGE = 2
 #: The exit status when standard output cannot be written (closed, a full disk).
 EXIT_OUTPUT = 1
 COMMANDS = (race, fit, lr_find, diagnose, plot, tour, play, study)
+
+WORD_SHOWN = 240  # the longest word of a one-line error (a path of a few folders fits)
 
 __all__ = ["DEFAULT_RACE", "OPTIMIZERS", "UsageError", "build_parser", "main"]
 __dir__ = listing(__all__)
@@ -154,7 +157,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return status
     except UsageError as err:
         prog = err.prog or " ".join(p for p in ("descend", command, action) if p)
-        message = " ".join(str(err).split())  # one line, whatever the message held
+        # one line, whatever the message held; a word longer than any real path needs (a
+        # 5,000-letter name or path, echoed back) is cut
+        message = " ".join(check.cut(word, WORD_SHOWN) for word in str(err).split())
         print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

@@ -206,27 +206,39 @@ def output_path(option: str, path: str, suffixes: Sequence[str] = ()) -> str:
     """Check, before any work, that ``path`` can be written: its suffix is one of
     ``suffixes`` (when given), it is not a folder, and a file can be created there (missing
     parent folders are created, as the writers would). Returns ``path``."""
+    shown = repr(path)  # whole: main cuts a word too long to be a real path
+    try:
+        return _writable(option, path, shown, suffixes)
+    except OSError as err:  # a name too long for the file system, or no right to look
+        reason = err.strerror or type(err).__name__
+        raise UsageError(f"{option}: cannot write {shown}: {reason.lower()}") from None
+
+
+def _writable(option: str, path: str, shown: str, suffixes: Sequence[str]) -> str:
     p = Path(path)
     if p.is_dir():
-        raise UsageError(f"{option}: {path!r} is a folder; give a file name")
+        raise UsageError(f"{option}: {shown} is a folder; give a file name")
     if suffixes and p.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
+        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {shown}")
     above = p.parent
     while not above.exists() and above != above.parent:
         above = above.parent
     if not above.is_dir():
-        raise UsageError(f"{option}: cannot write {path!r}: {str(above)!r} is a file, not a folder")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        existed = p.exists()
-        with open(p, "ab"):
-            pass
-        if not existed:
-            p.unlink()
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        raise UsageError(f"{option}: cannot write {path!r}: {reason.lower()}") from None
+        raise UsageError(f"{option}: cannot write {shown}: {str(above)!r} is a file, not a folder")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    existed = p.exists()
+    with open(p, "ab"):
+        pass
+    if not existed:
+        p.unlink()
     return path
+
+
+def cannot_read(path: str, err: Exception) -> UsageError:
+    """The usage error for a file that exists but cannot be read: the path and the reason
+    (the system's words without its copy of the path)."""
+    reason = (getattr(err, "strerror", None) or str(err)).lower()
+    return UsageError(f"cannot read {path}: {reason}")
 
 
 def need_matplotlib() -> None:
@@ -359,7 +371,8 @@ def parse_optimizer(spec: str) -> tuple[str, dict[str, Any]]:
     if name not in OPTIMIZERS:
         hint = check.did_you_mean(name, OPTIMIZERS)
         raise UsageError(
-            f"unknown optimizer {name!r}{hint}; valid optimizers: {', '.join(OPTIMIZERS)}"
+            f"unknown optimizer {check.shown(name)}{hint}; valid optimizers: "
+            f"{', '.join(OPTIMIZERS)}"
         )
     allowed = hyperparameter_names(name)
     options = option_choices(name)
@@ -367,15 +380,20 @@ def parse_optimizer(spec: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq:
-            raise UsageError(f"optimizer {name}: write hyperparameters as key=value; got {item!r}")
+            raise UsageError(
+                f"optimizer {name}: write hyperparameters as key=value; got {check.shown(item)}"
+            )
         key = key.strip()
         if any(key == k for k, _ in items):
-            raise UsageError(f"optimizer {name}: {key} is given twice; give each key once")
+            raise UsageError(
+                f"optimizer {name}: {check.cut(key)} is given twice; give each key once"
+            )
         items.append((key, value))
     unknown = sorted({k for k, _ in items} - set(allowed) - set(options))
     if unknown:
         raise UsageError(
-            f"optimizer {name}: unknown hyperparameter(s) {', '.join(unknown)}"
+            f"optimizer {name}: unknown hyperparameter(s) "
+            f"{', '.join(check.cut(k) for k in unknown)}"
             f"{check.did_you_mean(unknown[0], [*allowed, *options])}; "
             f"valid: {', '.join(allowed)}" + (f"; options: {', '.join(options)}" if options else "")
         )
@@ -471,7 +489,9 @@ def surface_by_name(name: str, params: Sequence[str] = ()) -> Any:
     for item in params:
         key, eq, value = item.partition("=")
         if not eq:
-            raise UsageError(f"--param: write surface parameters as key=value; got {item!r}")
+            raise UsageError(
+                f"--param: write surface parameters as key=value; got {check.shown(item)}"
+            )
         text = value.strip()
         lowered = text.lower()
         if lowered in ("true", "false"):
@@ -516,7 +536,12 @@ ACTIVATIONS = tuple(models.ACTIVATIONS)
 def is_csv(name: str) -> bool:
     """Whether ``--data`` names a file (a .csv name, a path, or an existing file) rather
     than a bundled or generated set."""
-    return name.lower().endswith(".csv") or "/" in name or Path(name).exists()
+    if name.lower().endswith(".csv") or "/" in name:
+        return True
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):  # a name too long for a file, or with a NUL in it
+        return False
 
 
 def load_data(name: str, target: str | None) -> Any:
@@ -537,7 +562,7 @@ def load_data(name: str, target: str | None) -> Any:
         except (ValueError, FileNotFoundError, IsADirectoryError) as err:
             raise UsageError(str(err)) from None
         except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"cannot read {name}: {err}") from None
+            raise cannot_read(name, err) from None
     elif target:
         raise UsageError(f"--target names a column of a CSV file; {name!r} is a bundled set")
     elif name in GENERATED:
@@ -550,7 +575,7 @@ def load_data(name: str, target: str | None) -> Any:
     else:
         valid = sorted([*data_lib.names(), *GENERATED])
         raise UsageError(
-            f"unknown data set {name!r}{check.did_you_mean(name, valid)}; valid names: "
+            f"unknown data set {check.shown(name)}{check.did_you_mean(name, valid)}; valid names: "
             f"{', '.join(valid)}, or a path to a CSV file"
         )
     if dataset.task == "classification" and dataset.n_classes < 2:

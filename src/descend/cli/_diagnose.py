@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from descend.cli._common import UsageError, command_parser, reporting
+from descend.cli._common import UsageError, cannot_read, command_parser, reporting
 from descend.insight.diagnose import diagnose, read_log
 
 EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT = 0, 1, 2
@@ -32,7 +32,7 @@ def run_diagnose(args: argparse.Namespace) -> dict[str, Any]:
             f"{path} is a folder without TensorBoard event files; give a log file"
         ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read {path}: {err}") from None
+        raise cannot_read(path, err) from None
     except (ValueError, TypeError) as err:
         raise UsageError(str(err)) from None
     return {

@@ -147,7 +147,8 @@ class OptimizerEntry:
         unknown = sorted(set(values) - known)
         if unknown:
             raise TypeError(
-                f"optimizer {self.name}: unknown hyperparameter(s) {', '.join(unknown)}"
+                f"optimizer {self.name}: unknown hyperparameter(s) "
+                f"{', '.join(check.cut(k) for k in unknown)}"
                 f"{check.did_you_mean(unknown[0], sorted(known))}; "
                 f"valid: {', '.join(self.hyperparameter_names())}"
                 + (f"; options: {', '.join(o.name for o in self.options)}" if self.options else "")

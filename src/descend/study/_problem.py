@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from descend._validation import did_you_mean, normalise
+from descend._validation import did_you_mean, normalise, shown
 from descend.problems import data as data_lib
 from descend.problems import losses, models, surfaces
 from descend.study._fields import _int, _keys, _real, _text, _type
@@ -175,7 +175,9 @@ def _data(table: dict[str, Any], steps: int | None) -> dict[str, Any]:
     valid = sorted([*data_lib.names(), *GENERATED])
     if not isinstance(raw, str) or normalise(raw) not in valid:
         hint = did_you_mean(raw, valid) if isinstance(raw, str) else ""
-        raise ValueError(f"problem.data: unknown data set {raw!r}{hint}; valid: {', '.join(valid)}")
+        raise ValueError(
+            f"problem.data: unknown data set {shown(raw)}{hint}; valid: {', '.join(valid)}"
+        )
     name = normalise(raw)
     dataset = _load(name)
     model = table.get("model", "auto")
