@@ -651,7 +651,9 @@ def _named_rule(text: str) -> str:
     try:
         return f" {text!r}: build it, descend.{registry.get(text).constructor.__name__}(...)"
     except ValueError:
-        return f" {text!r}, which names no update rule; valid names: {', '.join(registry.names())}"
+        names = registry.names()
+        hint = did_you_mean(text, names)  # last: the message's start is the same for all
+        return f" {shown(text)}, which names no update rule; valid names: {', '.join(names)}{hint}"
 
 
 def rule(value: Any, where: str = "rule") -> Any:

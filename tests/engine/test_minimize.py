@@ -419,6 +419,9 @@ def test_surface_like_objects_supply_start_and_shape_check():
         ({"optimizer": "adam"}, TypeError, r"optimizer must be a Transform .* got str"),
         ({"optimizer": "AdamW"}, TypeError, r"got str 'AdamW': build it, descend\.adamw\(\.\.\.\)"),
         ({"optimizer": "sgd"}, TypeError, r"'sgd', which names no update rule; valid names: gd, "),
+        ({"optimizer": "sgd"}, TypeError, r"valid names: gd, .*, nadam \(did you mean gd\?\)$"),
+        ({"optimizer": "adamm"}, TypeError, r"'adamm', which .*, nadam \(did you mean adam\?\)$"),
+        ({"optimizer": "lbfgs"}, TypeError, r"'lbfgs', which names no update rule; .*, nadam$"),
         ({"x0": None}, ValueError, r"x0 is required unless f is a surface"),
         ({"x0": ds.adam(0.1)}, TypeError, r"^minimize: the x0 given is an optimizer; the "
                                           r"arguments go minimize\(f, x0, optimizer\), or "
