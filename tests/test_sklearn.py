@@ -51,8 +51,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 CHECKED = [DescendRegressor(), DescendClassifier()]
 # A tuned configuration (a larger rate, fewer epochs) and the MLPs' defaults: the checks whose
 # outcome depends on how well the estimator learns. check_estimator(DescendRegressor("mlp"))
-# and check_estimator(DescendClassifier("mlp")) pass in full too (scikit-learn's own MLPs skip
-# no check), in about three minutes more than the suite can spend.
+# and check_estimator(DescendClassifier("mlp")) pass too, but for WEIGHTS_NOT_REPEATS below,
+# in about three minutes more than the suite can spend.
 TUNED = [
     DescendRegressor(learning_rate=0.05, epochs=50),
     DescendClassifier(learning_rate=0.05, epochs=50),
@@ -70,12 +70,68 @@ MLPS = [
 ]
 
 
-@parametrize_with_checks(CHECKED)
+# Integer weights are repeated samples only to rounding: the estimators train in float32 (the
+# check compares to 1e-7) and, by default, by mini-batches, which repeated samples change (the
+# reason scikit-learn's own SGDRegressor fails it too). test_sample_weights_are_repeated_samples
+# checks the equivalence with full batches, to float32's precision.
+WEIGHTS_NOT_REPEATS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "float32 training by mini-batches: equal to repeated samples to float32 precision "
+        "with batch_size=None (test_sample_weights_are_repeated_samples)"
+    )
+}
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=lambda e: WEIGHTS_NOT_REPEATS)
 def test_sklearn_estimator_contract(estimator, check, monkeypatch):
     # check_array_api_input (NumPy inputs with array-API dispatch on) skips itself unless
     # SCIPY_ARRAY_API is set; set it so that the check runs instead of skipping.
     monkeypatch.setenv("SCIPY_ARRAY_API", "1")
     check(estimator)
+
+
+@pytest.mark.parametrize("model", ["linear", "mlp"])
+@pytest.mark.parametrize("Estimator", [DescendRegressor, DescendClassifier])
+def test_sample_weights_are_repeated_samples(Estimator, model):
+    """With full batches, integer weights train the model that repeating each sample that
+    many times trains (zero: the sample left out), to float32's precision; the weights are
+    read (the same weights on other samples train another model). Plain gradient descent:
+    Adam turns a gradient of rounding noise (a standardized target's bias) into steps of the
+    learning rate, which would hide the weighting's math behind that noise."""
+    model = "logistic" if model == "linear" and Estimator is DescendClassifier else model
+    rng = np.random.default_rng(42)
+    X = rng.random((15, 6))
+    y = rng.integers(0, 3, 15)
+    w = rng.integers(0, 5, 15)
+    make = lambda: Estimator(  # noqa: E731
+        model, optimizer="gd", learning_rate=0.1, batch_size=None, tol=None, epochs=60,
+        random_state=0,
+    )  # fmt: skip
+    out = "decision_function" if Estimator is DescendClassifier else "predict"
+    repeated = getattr(make().fit(X.repeat(w, axis=0), y.repeat(w)), out)(X)
+    weighted = getattr(make().fit(X, y, sample_weight=w), out)(X)
+    other = getattr(make().fit(X, y, sample_weight=w[::-1]), out)(X)
+    scale = np.max(np.abs(repeated))
+    assert np.max(np.abs(weighted - repeated)) <= 1e-4 * scale
+    assert np.max(np.abs(other - repeated)) > 1e-2 * scale
+    # weights of one are no weights, bit for bit
+    ones = getattr(make().fit(X, y, sample_weight=np.ones(15)), out)(X)
+    np.testing.assert_array_equal(ones, getattr(make().fit(X, y), out)(X))
+
+
+@pytest.mark.parametrize("Estimator", [DescendRegressor, DescendClassifier])
+def test_sample_weights_reach_partial_fit_and_early_stopping(Estimator):
+    X, y = load_iris(return_X_y=True)
+    w = np.where(y == 0, 3.0, 1.0)
+    est = Estimator(early_stopping=True, epochs=20, random_state=0).fit(X, y, sample_weight=w)
+    assert len(est.validation_scores_) >= 1
+    kw = {"classes": np.unique(y)} if Estimator is DescendClassifier else {}
+    part = Estimator(random_state=0).partial_fit(X, y, sample_weight=w, **kw)
+    assert part.n_iter_ == 1
+    for bad, message in [(-w, "Negative values"), (np.zeros(150), "non-zero"),
+                         (np.ones(3), r"shape")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            Estimator().fit(X, y, sample_weight=bad)
 
 
 @pytest.mark.parametrize(

@@ -227,6 +227,57 @@ def test_bad_arguments(kwargs, message):
         ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), **kwargs)
 
 
+def test_sample_weights_are_repeated_samples_and_take_a_closed_form():
+    """Full-batch GD on weighted least squares reaches the weighted normal equations'
+    solution ``(X^T W X)^-1 X^T W y``, and integer weights train what repeated samples train;
+    weights of one are no weights (the same result, bit for bit)."""
+    X, y = centered_regression(n=24)
+    w = np.random.default_rng(1).integers(0, 4, 24).astype(np.float32)
+    run = lambda data, **kw: ds.fit(models.linear(3), "mse", data, ds.gd(0.3), epochs=400,  # noqa: E731
+                                    tol=None, **kw)  # fmt: skip
+    weighted = run((X, y), sample_weight=w)
+    Xb = np.c_[X, np.ones(24)].astype(np.float64)
+    exact = np.linalg.solve(Xb.T @ (w[:, None] * Xb), Xb.T @ (w * y))
+    got = np.r_[np.ravel(weighted.params["w"]), np.ravel(weighted.params["b"])]
+    np.testing.assert_allclose(got, exact, atol=1e-4)
+    unweighted = np.linalg.lstsq(Xb, y, rcond=None)[0]
+    assert np.max(np.abs(exact - unweighted)) > 1e-2  # the weights matter here
+    keep = w.astype(int)
+    repeated = run((X.repeat(keep, axis=0), y.repeat(keep)))
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), weighted.params,
+                 repeated.params)  # fmt: skip
+    np.testing.assert_allclose(weighted.curves()["loss"], repeated.curves()["loss"], rtol=1e-4)
+    ones = run((X, y), sample_weight=np.ones(24))
+    jax.tree.map(np.testing.assert_array_equal, ones.params, run((X, y)).params)
+
+
+def test_sample_weights_vmap_and_mini_batches():
+    """Weights under vmap (each run its own weights) and with mini-batches match the runs
+    made one at a time."""
+    X, y = centered_regression(n=20)
+    ws = np.random.default_rng(2).random((3, 20)).astype(np.float32)
+    run = lambda w: ds.fit(models.linear(3), "mse", (X, y), ds.adam(0.05), batch_size=6,  # noqa: E731
+                           epochs=5, sample_weight=w).params["w"]  # fmt: skip
+    batched = jax.vmap(run)(jnp.asarray(ws))
+    for i, w in enumerate(ws):
+        np.testing.assert_allclose(np.asarray(batched[i]), np.asarray(run(w)), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [(np.ones(3), ValueError, r"sample_weight must hold one weight a sample, shape \(10,\); got "
+                              r"shape \(3,\)"),
+     (-np.ones(10), ValueError, r"sample_weight must be finite and >= 0; got \[-1\.0"),
+     (np.r_[np.nan, np.ones(9)], ValueError, r"must be finite and >= 0; got \[nan\]"),
+     (np.zeros(10), ValueError, r"sample_weight must not be all 0"),
+     ("heavy", TypeError, r"sample_weight must be real numbers")],
+)  # fmt: skip
+def test_bad_sample_weights(weights, error, message):
+    X, y = centered_regression(n=10)
+    with pytest.raises(error, match=message):
+        ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), sample_weight=weights)
+
+
 @pytest.mark.parametrize(
     ("name", "values"),
     [("epochs", [3, 4]), ("batch_size", [2, 5]), ("n_iter_no_change", [2, 3]),

@@ -556,6 +556,27 @@ def test_standardizer_gives_mean_zero_std_one_and_inverts():
     assert s.transform(X.astype(np.float64)).dtype == np.float64
 
 
+def test_a_weighted_standardizer_is_scikit_learns_and_repeated_rows():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3)) * [1.0, 10.0, 0.1] + [2.0, -5.0, 0.0]
+    X[:, 2] = np.where(np.arange(40) < 5, 9.0, 3.0)  # constant once the first five weigh 0
+    w = rng.integers(0, 4, 40).astype(float)
+    w[:5] = 0.0
+    s = Standardizer().fit(X, sample_weight=w)
+    sk = StandardScaler().fit(X, sample_weight=w)
+    np.testing.assert_allclose(s.mean, sk.mean_, rtol=1e-12)
+    np.testing.assert_allclose(s.std[:2], sk.scale_[:2], rtol=1e-12)
+    repeated = Standardizer().fit(X.repeat(w.astype(int), axis=0))
+    np.testing.assert_allclose(s.mean, repeated.mean, rtol=1e-12)
+    np.testing.assert_allclose(s.std, repeated.std, rtol=1e-12)
+    assert s.std[2] == 1.0  # constant over the rows that count
+    for bad in (np.zeros(40), -np.ones(40), np.ones(3), np.full(40, np.nan)):
+        with pytest.raises(ValueError, match="sample_weight must be 40 finite weights >= 0"):
+            Standardizer().fit(X, sample_weight=bad)
+
+
 def test_standardizer_errors():
     with pytest.raises(ValueError, match=r"Standardizer.transform: call fit\(X\) first"):
         Standardizer().transform(np.zeros((2, 2)))

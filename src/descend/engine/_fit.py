@@ -7,8 +7,10 @@ steps (``floor`` with ``drop_last``); the step on batch ``B`` minimises
     L_B(theta) = sum_{i in B} w_i loss(model(theta, x_i), y_i) / sum_{i in B} w_i
                  + l2/2 ||W||^2 + l1 |W|_1
 
-where ``W`` are the weights (leaves named ``"w"``; biases are not penalised) and ``w_i`` is 1,
-or 0 for the padding of a last partial batch. ``batch_size=None`` is batch gradient descent
+where ``W`` are the weights (leaves named ``"w"``; biases are not penalised) and ``w_i`` is the
+sample's weight (``sample_weight``, 1 without it), or 0 for the padding of a last partial
+batch: with full batches the weighted empirical risk, where a weight of 2 counts a sample
+twice (as scikit-learn's ``sample_weight``). ``batch_size=None`` is batch gradient descent
 (one step per epoch on all samples), ``1`` stochastic, ``k`` mini-batch.
 
 Stop rules, checked after every epoch (scikit-learn's ``tol``/``n_iter_no_change``):
@@ -163,6 +165,7 @@ class Plan(NamedTuple):
     progress: bool
     penalised: bool = True
     evaluate: bool = True
+    weighted: bool = False
 
 
 class _Loop(NamedTuple):
@@ -291,15 +294,17 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
 
     def batch_loss(params, X, y, w, l1, l2):
         values = loss(model.apply(params, X), y)
-        return jnp.sum(w * values) / jnp.maximum(jnp.sum(w), 1) + penalty(params, l1, l2)
+        total = jnp.sum(w)  # 0 only for a batch of padding (or of zero weights): its loss is 0
+        return jnp.sum(w * values) / jnp.where(total > 0, total, 1) + penalty(params, l1, l2)
 
-    def full_loss(params, X, y, l1, l2):
-        return batch_loss(params, X, y, jnp.ones(X.shape[0], X.dtype), l1, l2)
+    def full_loss(params, X, y, l1, l2, w=None):
+        w = jnp.ones(X.shape[0], X.dtype) if w is None else w
+        return batch_loss(params, X, y, w, l1, l2)
 
     grad_fn = jax.value_and_grad(batch_loss)
 
     def fit_run(
-        params, opt_state, seed, all_bits, X, y, Xv, yv, leaves, l1, l2, tol, divergence,
+        params, opt_state, seed, all_bits, X, y, sw, Xv, yv, leaves, l1, l2, tol, divergence,
         start_step,
     ):  # fmt: skip
         optimizer = rebuild(key, leaves)
@@ -330,6 +335,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             else:
                 order = jnp.arange(plan.n)
             index = jnp.resize(order, (total,)).reshape(plan.steps, plan.batch)
+            weights = mask if sw is None else mask * sw[index]
 
             def step(carry, batch):
                 params, state = carry
@@ -338,8 +344,8 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 updates, state = update_with_loss(optimizer, g, state, params, value)
                 return (apply_updates(params, updates), state), value
 
-            (params, state), values = jax.lax.scan(step, (params, state), (index, mask))
-            sizes = mask.sum(axis=1)
+            (params, state), values = jax.lax.scan(step, (params, state), (index, weights))
+            sizes = weights.sum(axis=1)
             mean_loss = jnp.sum(values * sizes) / jnp.sum(sizes)
             if plan.has_val:
                 val_loss = full_loss(params, Xv, yv, l1, l2)
@@ -351,7 +357,9 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
                 train_metric = _metric(plan, outputs, y)
                 # the training loss of the parameters this epoch ends with (the mean batch
                 # loss above is taken along the way, before the last steps)
-                end_loss = jnp.mean(loss(outputs, y)) + penalty(params, l1, l2)
+                each = loss(outputs, y)
+                mean = jnp.mean(each) if sw is None else jnp.sum(sw * each) / jnp.sum(sw)
+                end_loss = mean + penalty(params, l1, l2)
             else:  # no pass over all samples: the mean batch loss stands in
                 train_metric, end_loss = jnp.asarray(jnp.nan, vt), mean_loss
             finite = jnp.isfinite(jnp.sum(values) + end_loss) & jnp.isfinite(
@@ -410,7 +418,7 @@ def _trainer(model: Any, loss: Any, key: Any, plan: Plan) -> Callable[..., FitRe
             best_score=jnp.asarray(
                 full_loss(params, Xv, yv, l1, l2)
                 if plan.early_stopping
-                else full_loss(params, X, y, l1, l2),
+                else full_loss(params, X, y, l1, l2, sw),
                 vt,
             ),
             best_epoch=jnp.zeros([], jnp.int32),
@@ -601,6 +609,26 @@ def _arrays(data: Any, name: str) -> tuple[jax.Array, jax.Array, str | None]:
     return X, y, task
 
 
+def _sample_weights(weights: Any, n: int, dtype: Any) -> jax.Array:
+    """``sample_weight`` as an ``(n,)`` array of the data's type: real, finite, >= 0 and not
+    all 0 (checked when concrete; a traced array, under ``vmap``, is taken as it is)."""
+    w = check.real_array("sample_weight", weights)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.shape != (n,):
+        raise ValueError(
+            f"sample_weight must hold one weight a sample, shape ({n},); got shape {w.shape}"
+        )
+    if check.is_concrete(w):
+        values = np.asarray(w)
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            bad = values[~(np.isfinite(values) & (values >= 0))][:3].tolist()
+            raise ValueError(f"sample_weight must be finite and >= 0; got {check.shown(bad)}")
+        if not np.any(values > 0):
+            raise ValueError("sample_weight must not be all 0: no sample would count")
+    return w.astype(dtype)
+
+
 def fit(
     model: Any,
     loss: Any,
@@ -612,6 +640,7 @@ def fit(
     seed: Any = 0,
     shuffle: bool = True,
     drop_last: bool = False,
+    sample_weight: Any = None,
     l1: float = 0.0,
     l2: float = 0.0,
     tol: float | None = None,
@@ -637,6 +666,10 @@ def fit(
         epochs: the most passes over the data. seed: shuffling and initialisation (an int
             or a traced integer, so ``jax.vmap`` over seeds works).
         drop_last: drop the last partial batch instead of keeping it (masked).
+        sample_weight: one weight >= 0 a training sample (not all 0), or None for 1 each:
+            each batch's loss is its samples' weighted mean, and the epoch's loss and the
+            stop rules weigh the samples alike (with full batches, a weight of 2 counts a
+            sample twice). The validation set and the metrics are not weighted.
         l1, l2: penalties on the weights. tol, n_iter_no_change: stop when the monitored loss
             has not fallen by ``tol`` for that many epochs (``tol=None`` disables it).
         validation: a Dataset or (X, y) to evaluate after each epoch.
@@ -667,6 +700,7 @@ def fit(
     early_stopping = check.boolean("early_stopping", early_stopping)
     progress = check.progress(progress)
     n = int(X.shape[0])
+    sw = None if sample_weight is None else _sample_weights(sample_weight, n, X.dtype)
     if batch_size is None:
         batch = n
     else:
@@ -710,6 +744,7 @@ def fit(
         progress=bool(progress),
         penalised=not (_is_zero(l1) and _is_zero(l2)),
         evaluate=check.boolean("evaluate", evaluate),
+        weighted=sw is not None,
     )
     opt_key, leaves = split(optimizer)
     # a model or loss that cannot be hashed (a dataclass with eq) is compiled for each call
@@ -731,8 +766,8 @@ def fit(
     bits = _shuffle_bits(seed, epochs, n) if plan.shuffle else None
     with progress_bar.active(epochs, enabled=bool(progress), stream=stream, unit="epoch"):
         result = run(
-            params, opt_state, seed, bits, X, y, Xv, yv, leaves, l1, l2, tol_value, divergence,
-            start_step,
+            params, opt_state, seed, bits, X, y, sw, Xv, yv, leaves, l1, l2, tol_value,
+            divergence, start_step,
         )  # fmt: skip
         if progress:
             result = jax.block_until_ready(result)

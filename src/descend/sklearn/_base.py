@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from descend import _validation as check
 from descend.engine import StopReason
@@ -234,11 +234,20 @@ class DescendEstimator(BaseEstimator):
 
     # -- training --------------------------------------------------------------------------------
 
-    def _scales(self, X: np.ndarray, y: np.ndarray, continuing: bool) -> dict[str, np.ndarray]:
+    def _weights(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+        """``sample_weight`` checked (one weight >= 0 a sample), or None without weights."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+
+    def _scales(
+        self, X: np.ndarray, y: np.ndarray, continuing: bool, weights: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """The statistics that map the data to the training scale: ``z = (x - mean) / scale``
         per feature and, for a regressor, ``t = (y - mean_y) / scale_y`` per target (a
-        constant column gets scale 1). Kept from the previous fit when training continues;
-        mean 0 and scale 1 (the identity) with ``standardize=False``."""
+        constant column gets scale 1), weighted by the sample weights when given. Kept from
+        the previous fit when training continues; mean 0 and scale 1 (the identity) with
+        ``standardize=False``."""
         if continuing:
             return {k: getattr(self, k) for k in SCALE_ATTRIBUTES if hasattr(self, k)}
         d = X.shape[1]
@@ -247,17 +256,27 @@ class DescendEstimator(BaseEstimator):
             k = 1 if y.ndim == 1 else y.shape[1]
             out |= {"target_mean_": np.zeros(k), "target_scale_": np.ones(k)}
         if self.standardize:
-            features = Standardizer().fit(X)
+            features = Standardizer().fit(X, weights)
             out |= {"feature_mean_": features.mean, "feature_scale_": features.std}
             if self._task == "regression":
-                targets = Standardizer().fit(y.reshape(len(y), -1))
+                targets = Standardizer().fit(y.reshape(len(y), -1), weights)
                 out |= {"target_mean_": targets.mean, "target_scale_": targets.std}
         return out
 
-    def _train(self, X: np.ndarray, y: np.ndarray, spec: tuple, loss: str, incremental: bool):
+    def _train(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        spec: tuple,
+        loss: str,
+        incremental: bool,
+        weights: np.ndarray | None = None,
+    ):
         """Fit (or, with ``incremental``, one epoch of ``partial_fit``) on float64 ``X`` and
         the encoded targets ``y`` (float64 for a regressor, class codes for a classifier),
-        standardized first (see :meth:`_scales`); ``spec`` is the ``cached_model`` key."""
+        standardized first (see :meth:`_scales`); ``spec`` is the ``cached_model`` key;
+        ``weights`` the checked sample weights (:meth:`_weights`) or None. With early
+        stopping the weights split with the samples; the validation score is unweighted."""
         model = cached_model(*spec)
         continuing = hasattr(self, "params_") and (incremental or self.warm_start)
         if continuing and self._spec != spec:
@@ -266,7 +285,7 @@ class DescendEstimator(BaseEstimator):
                 f"n_features, n_outputs) but the estimator was fitted with {self._spec[:3]!r}; "
                 "call fit with warm_start=False to start again"
             )
-        scales = self._scales(X, y, continuing)
+        scales = self._scales(X, y, continuing, weights)
         X = ((X - scales["feature_mean_"]) / scales["feature_scale_"]).astype(np.float32)
         if self._task == "regression":
             centred = y.reshape(len(y), -1) - scales["target_mean_"]
@@ -278,9 +297,12 @@ class DescendEstimator(BaseEstimator):
         early = self.early_stopping and not incremental
         if early:
             stratify = y if self._task == "classification" else None
-            X, Xv, y, yv = train_test_split(
-                X, y, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            arrays = (X, y) if weights is None else (X, y, weights)
+            parts = train_test_split(
+                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
             )
+            X, Xv, y, yv = parts[:4]
+            weights = None if weights is None else parts[4]
             validation = (Xv, yv)
         n = X.shape[0]
         batch = self._batch(n)
@@ -304,6 +326,7 @@ class DescendEstimator(BaseEstimator):
             epochs=epochs,
             seed=seed,
             shuffle=self.shuffle,
+            sample_weight=None if weights is None else weights.astype(np.float32),
             l1=float(self.l1),
             l2=float(self.alpha),
             tol=None if self.tol is None else float(self.tol),

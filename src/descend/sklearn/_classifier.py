@@ -84,9 +84,11 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
 
     __init__ = estimator_init("logistic")
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (n_samples, n_features) and labels ``y`` (n_samples,) for up to
-        ``epochs`` epochs; returns ``self``."""
+        ``epochs`` epochs; returns ``self``. ``sample_weight`` (n_samples,), weights >= 0,
+        weighs each sample's loss (and the standardization's statistics); None weighs them
+        alike."""
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         y = column_or_1d(y, warn=True)
@@ -97,9 +99,9 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
                 "warm_start needs y to have the same classes as the previous fit "
                 f"({self.classes_.tolist()}); got {classes.tolist()}"
             )
-        return self._fit(X, y, classes, incremental=False)
+        return self._fit(X, y, classes, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch on ``(X, y)``, continuing from the previous parameters and optimizer
         state; returns ``self``. The first call needs ``classes``, all the labels that will
         ever appear (as ``MLPClassifier.partial_fit``); ``early_stopping`` and ``tol`` do
@@ -126,9 +128,9 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
             raise ValueError(
                 f"y holds labels {unseen.tolist()} that are not in classes {classes.tolist()}"
             )
-        return self._fit(X, y, classes, incremental=True)
+        return self._fit(X, y, classes, incremental=True, sample_weight=sample_weight)
 
-    def _fit(self, X, y, classes, incremental: bool):
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None):
         if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes to train; got 1 "
@@ -150,7 +152,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         hidden = self._hidden() if self.model == "mlp" else ()
         activation = self.activation if self.model == "mlp" else ""
         spec = (self.model, X.shape[1], 1 if k == 2 else k, hidden, activation)
-        self._train(X, target, spec, loss, incremental)
+        self._train(X, target, spec, loss, incremental, self._weights(sample_weight, X))
         self.classes_ = classes
         return self
 

@@ -65,21 +65,23 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (n_samples, n_features) and targets ``y`` (n_samples,) or
-        (n_samples, n_targets) for up to ``epochs`` epochs; returns ``self``."""
+        (n_samples, n_targets) for up to ``epochs`` epochs; returns ``self``.
+        ``sample_weight`` (n_samples,), weights >= 0, weighs each sample's loss (and the
+        standardization's statistics); None weighs them alike."""
         self._validate_params()
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch on ``(X, y)``, continuing from the previous parameters and optimizer
         state (the first call starts from a new initialisation); returns ``self``. Mirrors
         ``MLPRegressor.partial_fit``; ``early_stopping`` and ``tol`` do not apply, and a
         ``schedule`` goes on from the update count reached, over ``epochs`` planned epochs."""
         self._validate_params()
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _fit(self, X, y, incremental: bool):
+    def _fit(self, X, y, incremental: bool, sample_weight=None):
         first = not (incremental and hasattr(self, "params_"))
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=first
@@ -87,11 +89,12 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         if y.ndim == 2 and y.shape[1] == 1:  # as MLPRegressor: warn, and predict shape (n,)
             y = column_or_1d(y, warn=True)
         y = np.asarray(y, dtype=np.float64)
+        weights = self._weights(sample_weight, X)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         hidden = self._hidden() if self.model == "mlp" else ()
         activation = self.activation if self.model == "mlp" else ""
         spec = (self.model, X.shape[1], n_outputs, hidden, activation)
-        return self._train(X, y, spec, self.loss or "mse", incremental)
+        return self._train(X, y, spec, self.loss or "mse", incremental, weights)
 
     def predict(self, X):
         """The predicted targets, float64, shape (n_samples,) or (n_samples, n_targets): the

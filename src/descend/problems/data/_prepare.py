@@ -170,17 +170,31 @@ class Standardizer:
             )
         return X
 
-    def fit(self, X: Any) -> Standardizer:
-        """Compute the column means and standard deviations of ``X`` (n, d); returns self."""
+    def fit(self, X: Any, sample_weight: Any = None) -> Standardizer:
+        """Compute the column means and standard deviations of ``X`` (n, d); returns self.
+        With ``sample_weight`` (one weight >= 0 a row, not all 0) they are weighted, as
+        ``StandardScaler.fit(X, sample_weight=w)``: ``mean = sum(w x) / sum(w)``,
+        ``std^2 = sum(w (x - mean)^2) / sum(w)``, and a column is constant over the rows of
+        positive weight."""
         X = self._matrix("fit", X)
         if len(X) == 0:
             raise ValueError("Standardizer.fit: X has no rows")
         X64 = X.astype(np.float64)
         if not np.all(np.isfinite(X64)):
             raise ValueError("Standardizer.fit: X holds NaN or infinite values")
-        std = X64.std(axis=0)
-        constant = X64.max(axis=0) == X64.min(axis=0)
-        self.mean = X64.mean(axis=0)
+        if sample_weight is None:
+            self.mean, std, counted = X64.mean(axis=0), X64.std(axis=0), X64
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if w.shape != (len(X),) or not np.all(np.isfinite(w) & (w >= 0)) or not w.any():
+                raise ValueError(
+                    f"Standardizer.fit: sample_weight must be {len(X)} finite weights >= 0, "
+                    f"not all 0; got shape {w.shape}"
+                )
+            self.mean = np.average(X64, axis=0, weights=w)
+            std = np.sqrt(np.average((X64 - self.mean) ** 2, axis=0, weights=w))
+            counted = X64[w > 0]
+        constant = counted.max(axis=0) == counted.min(axis=0)
         self.std = np.where(constant, 1.0, std)
         return self
 
