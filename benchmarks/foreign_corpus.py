@@ -60,7 +60,7 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "insight" / "data" / "foreign_curves.json.gz"
 TRUTHS = ("too_high", "too_low", "ok")
-SPLITS = ("tuning", "held_out", "held_out_6")
+SPLITS = ("tuning", "held_out", "held_out_6", "held_out_7")
 # how many times each held-out part was scored (each use with the rules frozen, at the end)
 HELD_OUT_USES = {
     "round 1 (moons, diabetes, wine, sk_friedman_adam; now tuning)": 1,
@@ -74,6 +74,8 @@ HELD_OUT_USES = {
     # round 6: scored with the doctor of 000b9eb (0.769) and, to measure that change, with the
     # doctor before it (0.703), nothing changed after; spent (not folded into tuning)
     "round 6 (k6_classes, k6_friedman2, k6_circles, k6_moons, t6_blobs, t6_friedman1, t6_bin.)": 2,
+    "round 7 (k7_classes, k7_regression, k7_blobs, k7_friedman1, t7_quantiles, t7_friedman3, "
+    "t7_circles, t7_moons)": 0,
 }
 HIGH = 4.0  # a rate at least 4x the best ...
 LOW = 10.0  # ... or at most a tenth of it ...
