@@ -459,6 +459,28 @@ def test_a_fall_held_back_by_its_own_noise_is_not_too_low(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_per_epoch_log_whose_first_epoch_blew_up_is_too_high(seed):
+    """A per-epoch log whose first epoch's mean holds a blow-up (600, then 75: PyTorch's
+    RMSprop on blobs at 1.28 logs 593 then 76) and whose loss later quadruples in one epoch:
+    measured against that first value every later loss looks like progress, and it read
+    healthy. The same numbers with a first epoch of 100 (no blow-up to recede from), or
+    logged per step (the first loss is then the loss at the start, never a blow-up), are
+    not read this way."""
+    t = np.arange(30)
+    noise = np.exp(np.random.default_rng(seed).normal(0, 0.6, 30))
+    loss = np.r_[600.0, 75.0, (8 * np.exp(-t / 12) * noise)[2:]]
+    loss[22] = 4 * loss[21]
+    d = diagnose({"loss": loss, "epoch": t + 1})
+    assert d.label == "too_high", d.evidence
+    assert "the first epoch's loss is 8x the second's" in d.evidence[0]
+    assert "multiplies by 4 in one epoch" in d.evidence[0]
+    assert diagnose({"loss": np.r_[100.0, loss[1:]], "epoch": t + 1}).label == "healthy"
+    assert diagnose({"loss": loss, "step": t + 1}).label == "healthy"
+    fast = np.r_[1.0, 0.15, 0.1 * np.exp(-t[2:] / 10)]  # a fast first epoch, then smooth
+    assert diagnose({"loss": fast, "epoch": t + 1}).label == "healthy"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_flat_noisy_start_is_too_low(seed):
     d = diagnose(_noisy(np.full(RNG_T.size, 0.69), 0.1, seed))
     assert d.label == "too_low", d.evidence

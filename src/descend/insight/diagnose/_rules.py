@@ -35,7 +35,10 @@ its block means. The rules are tried in this order; the first that fires decides
     ``CYCLE_TREND``: rises around a level that fell by a third or more over the last 60% are
     noise on a falling trend, as in a per-epoch log of a mini-batch run near its floor); or,
     in a smoothed noisy curve, the batch noise grows ``NOISE_GROWTH`` times while the loss no
-    longer falls steadily. Each sign must stand out
+    longer falls steadily; or, in a per-epoch log read as it is, the first epoch's loss is
+    ``FIRST_EPOCH_DROP`` times the second's and in the second half the loss still multiplies
+    by ``EPOCH_JUMP`` from one epoch to the next (the first epoch's mean holds a blow-up,
+    which makes every ratio to the start look like progress). Each sign must stand out
     of the noise (see :func:`_unstable`). An overshoot to ``PEAK_FACTOR`` times the start after
     which the run settled is only noted. Last, a curve whose last 60% averages
     ``HELD_ABOVE`` times its start (a rise so noisy that the gates above let it pass: the
@@ -99,6 +102,8 @@ GRAD_BOUNCE = 0.5  # stalled with the gradient at half its largest: overshooting
 PLATEAU_PROGRESS = 0.1  # less than 10% of the starting loss removed: it never got going
 NEVER_LEFT_PEAK = 1.5  # ... and never went 50% above its start: the rate is too low to move it
 HELD_ABOVE = 2.0  # the last 60% of the run at twice its start on average: thrown up, not back
+FIRST_EPOCH_DROP = 5.0  # a per-epoch log whose second loss is a fifth of its first ...
+EPOCH_JUMP = 3.0  # ... and whose loss later triples from one epoch to the next: unstable
 GAIN_LOW = 0.01  # running as long again would still remove 1% of the starting loss
 NOISY_FALL = 0.25  # ... unless a quarter of the second half's points rise: noise-limited
 
@@ -279,6 +284,16 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
             f"{NOISE_GROWTH:g}x): the oscillation grows"
         )
         hows.append("the oscillation grows")
+    blown_first = curve.unit == "epoch" and not smoothed and s["first_drop"] >= FIRST_EPOCH_DROP
+    if blown_first and s["max_jump"] >= EPOCH_JUMP and not hows:
+        ev.append(
+            f"the first epoch's loss is {s['first_drop']:.3g}x the second's (threshold "
+            f"{FIRST_EPOCH_DROP:g}x: the first epoch's mean holds a blow-up) and at "
+            f"{_at(curve, s['max_jump_index'])} the loss still multiplies by "
+            f"{s['max_jump']:.3g} in one epoch (threshold {EPOCH_JUMP:g}x): the steps are "
+            "unstable, and the fall from the first epoch is the blow-up receding"
+        )
+        hows.append("the loss jumps")
     if not hows and s["peak"] >= PEAK_FACTOR:
         ev.append(
             f"note: the loss overshot to {s['peak']:.3g}x its start at "

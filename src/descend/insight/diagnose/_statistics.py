@@ -20,6 +20,10 @@ loss ``L_min`` and at least ``L_min``. With ``e_t = (L_t - b) / S``:
   ``d_t`` above the float noise ``NOISE * |L_t|``; ``rise_fraction`` is the share of steps
   that rise, ``max_rise`` the largest rise and ``typical_rise`` the median rise (both in units
   of ``S``), ``max_rise_index`` where the largest one happened.
+- ``first_drop = e_0 / e_1``: how many times lower the second value is than the first;
+  ``max_jump`` the largest ``e_t / e_{t-1}`` over the second half (values above the
+  baseline), at ``max_jump_index``: the most the loss multiplied by from one point to the
+  next.
 - The last 60% of the curve in three consecutive windows with means ``w1, w2, w3``:
   ``level = (w3 - b) / S``; ``half_change = (w1 - w3) / (w3 - b)``, the relative fall of the
   loss over the second half (the stall statistic); ``decay = (w2 - w3) / (w1 - w2)``, the
@@ -162,6 +166,11 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
         half + 1 + int(np.argmax(np.where(rises, d, -np.inf))) if rises.any() else -1
     )
     stats["second_half_from"] = half
+    stats["first_drop"] = float(e[0] / e[1]) if e[1] > 0 else 0.0
+    before, after = e[half:-1], e[half + 1 :]
+    jumps = np.where(before > 0, after / np.where(before > 0, before, 1.0), 0.0)
+    stats["max_jump_index"] = half + 1 + int(np.argmax(jumps)) if jumps.size else -1
+    stats["max_jump"] = float(np.max(jumps)) if jumps.size else 0.0
 
     stats["window_from"] = n - sum(tail_falls["sizes"])
     level = w3 - baseline
