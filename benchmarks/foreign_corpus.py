@@ -60,7 +60,7 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "insight" / "data" / "foreign_curves.json.gz"
 TRUTHS = ("too_high", "too_low", "ok")
-SPLITS = ("tuning", "held_out", "held_out_6", "held_out_7")
+SPLITS = ("tuning", "held_out", "held_out_6", "held_out_7", "held_out_8")
 # how many times each held-out part was scored (each use with the rules frozen, at the end)
 HELD_OUT_USES = {
     "round 1 (moons, diabetes, wine, sk_friedman_adam; now tuning)": 1,
@@ -81,6 +81,8 @@ HELD_OUT_USES = {
     # two rules, with the doctor before them (fad60af: 0.777); nothing changed after
     "round 7 (k7_classes, k7_regression, k7_blobs, k7_friedman1, t7_quantiles, t7_friedman3, "
     "t7_circles, t7_moons)": 2,
+    "round 8 (k8_classes, k8_regression, k8_blobs, t8_friedman2, t8_circles, t8_quantiles, "
+    "sk8_friedman1, sk8_moons)": 0,
 }
 HIGH = 4.0  # a rate at least 4x the best ...
 LOW = 10.0  # ... or at most a tenth of it ...
