@@ -472,15 +472,6 @@ FIFTH_HELD_OUT = (
     "t5_digits_momentum",
     "t5_regression_adam",
 )
-SIXTH_HELD_OUT = (
-    "k6_classes_rmsprop",
-    "k6_friedman2_momentum",
-    "k6_circles_adam",
-    "k6_moons_adagrad",
-    "t6_blobs_rmsprop",
-    "t6_friedman1_sgd",
-    "t6_binary_adam",
-)
 SECOND_HELD_OUT = (
     "circles_mlp_sgd",
     "quantiles_mlp_adam",
@@ -681,7 +672,7 @@ def meta() -> dict[str, Any]:
             + " (Keras and PyTorch per-epoch logs), fixed before they were recorded, grids "
             "the same way, scored once (balanced accuracy 0.823) and then folded into the "
             "tuning part; round 6: "
-            + ", ".join(SIXTH_HELD_OUT)
+            + ", ".join(t.name for t in TASKS if t.split == "held_out_6")
             + " (Keras and PyTorch), fixed before they were recorded, grids the same way, "
             "scored with the doctor of one rule change (balanced accuracy 0.769) and with the "
             "doctor before it (0.703): spent, and kept as its own split; round 7: the "

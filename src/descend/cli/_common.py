@@ -206,25 +206,24 @@ def output_path(option: str, path: str, suffixes: Sequence[str] = ()) -> str:
     """Check, before any work, that ``path`` can be written: its suffix is one of
     ``suffixes`` (when given), it is not a folder, and a file can be created there (missing
     parent folders are created, as the writers would). Returns ``path``."""
-    shown = repr(path)  # whole: main cuts a word too long to be a real path
-    try:
-        return _writable(option, path, shown, suffixes)
+    try:  # the path shown whole: main cuts a word too long to be a real path
+        return _writable(option, path, suffixes)
     except OSError as err:  # a name too long for the file system, or no right to look
         reason = err.strerror or type(err).__name__
-        raise UsageError(f"{option}: cannot write {shown}: {reason.lower()}") from None
+        raise UsageError(f"{option}: cannot write {path!r}: {reason.lower()}") from None
 
 
-def _writable(option: str, path: str, shown: str, suffixes: Sequence[str]) -> str:
+def _writable(option: str, path: str, suffixes: Sequence[str]) -> str:
     p = Path(path)
     if p.is_dir():
-        raise UsageError(f"{option}: {shown} is a folder; give a file name")
+        raise UsageError(f"{option}: {path!r} is a folder; give a file name")
     if suffixes and p.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {shown}")
+        raise UsageError(f"{option} must end in {' or '.join(suffixes)}; got {path!r}")
     above = p.parent
     while not above.exists() and above != above.parent:
         above = above.parent
     if not above.is_dir():
-        raise UsageError(f"{option}: cannot write {shown}: {str(above)!r} is a file, not a folder")
+        raise UsageError(f"{option}: cannot write {path!r}: {str(above)!r} is a file, not a folder")
     p.parent.mkdir(parents=True, exist_ok=True)
     existed = p.exists()
     with open(p, "ab"):

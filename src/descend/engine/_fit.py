@@ -165,7 +165,6 @@ class Plan(NamedTuple):
     progress: bool
     penalised: bool = True
     evaluate: bool = True
-    weighted: bool = False
 
 
 class _Loop(NamedTuple):
@@ -744,7 +743,6 @@ def fit(
         progress=bool(progress),
         penalised=not (_is_zero(l1) and _is_zero(l2)),
         evaluate=check.boolean("evaluate", evaluate),
-        weighted=sw is not None,
     )
     opt_key, leaves = split(optimizer)
     # a model or loss that cannot be hashed (a dataclass with eq) is compiled for each call

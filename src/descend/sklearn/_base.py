@@ -270,13 +270,14 @@ class DescendEstimator(BaseEstimator):
         spec: tuple,
         loss: str,
         incremental: bool,
-        weights: np.ndarray | None = None,
+        sample_weight: Any = None,
     ):
         """Fit (or, with ``incremental``, one epoch of ``partial_fit``) on float64 ``X`` and
         the encoded targets ``y`` (float64 for a regressor, class codes for a classifier),
         standardized first (see :meth:`_scales`); ``spec`` is the ``cached_model`` key;
-        ``weights`` the checked sample weights (:meth:`_weights`) or None. With early
+        ``sample_weight`` the user's weights (checked by :meth:`_weights`) or None. With early
         stopping the weights split with the samples; the validation score is unweighted."""
+        weights = self._weights(sample_weight, X)
         model = cached_model(*spec)
         continuing = hasattr(self, "params_") and (incremental or self.warm_start)
         if continuing and self._spec != spec:

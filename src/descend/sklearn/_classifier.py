@@ -152,7 +152,7 @@ class DescendClassifier(ClassifierMixin, DescendEstimator):
         hidden = self._hidden() if self.model == "mlp" else ()
         activation = self.activation if self.model == "mlp" else ""
         spec = (self.model, X.shape[1], 1 if k == 2 else k, hidden, activation)
-        self._train(X, target, spec, loss, incremental, self._weights(sample_weight, X))
+        self._train(X, target, spec, loss, incremental, sample_weight)
         self.classes_ = classes
         return self
 

@@ -89,12 +89,11 @@ class DescendRegressor(RegressorMixin, DescendEstimator):
         if y.ndim == 2 and y.shape[1] == 1:  # as MLPRegressor: warn, and predict shape (n,)
             y = column_or_1d(y, warn=True)
         y = np.asarray(y, dtype=np.float64)
-        weights = self._weights(sample_weight, X)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         hidden = self._hidden() if self.model == "mlp" else ()
         activation = self.activation if self.model == "mlp" else ""
         spec = (self.model, X.shape[1], n_outputs, hidden, activation)
-        return self._train(X, y, spec, self.loss or "mse", incremental, weights)
+        return self._train(X, y, spec, self.loss or "mse", incremental, sample_weight)
 
     def predict(self, X):
         """The predicted targets, float64, shape (n_samples,) or (n_samples, n_targets): the
