@@ -103,6 +103,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.foreign_corpus import DATA, label_grid, load
+from descend._files import written_whole
 
 GRID = 2.0 ** np.arange(-9, 7)
 
@@ -754,7 +755,8 @@ def main() -> int:
     corpus = {"meta": meta(), "runs": []} if args.resplit else record(args.only)
     if (args.only or args.resplit) and Path(args.out).exists():
         corpus = merge(load(args.out), corpus)
-    with gzip.open(args.out, "wt", encoding="utf-8") as fh:
+    # whole or not at all: a run killed while writing leaves the corpus the tests read intact
+    with written_whole(args.out) as partial, gzip.open(partial, "wt", encoding="utf-8") as fh:
         json.dump(corpus, fh, separators=(",", ":"))
     counts: dict[str, int] = {}
     for r in corpus["runs"]:
