@@ -128,6 +128,9 @@ def test_sample_weights_reach_partial_fit_and_early_stopping(Estimator):
     kw = {"classes": np.unique(y)} if Estimator is DescendClassifier else {}
     part = Estimator(random_state=0).partial_fit(X, y, sample_weight=w, **kw)
     assert part.n_iter_ == 1
+    huge = Estimator(random_state=0, epochs=5).fit(X, y, sample_weight=w * 1e300)
+    same = Estimator(random_state=0, epochs=5).fit(X, y, sample_weight=w)  # ratios only
+    np.testing.assert_allclose(huge.predict(X), same.predict(X), rtol=1e-5, atol=1e-6)
     for bad, message in [(-w, "Negative values"), (np.zeros(150), "non-zero"),
                          (np.ones(3), r"shape")]:  # fmt: skip
         with pytest.raises(ValueError, match=message):

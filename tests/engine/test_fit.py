@@ -251,6 +251,16 @@ def test_sample_weights_are_repeated_samples_and_take_a_closed_form():
     jax.tree.map(np.testing.assert_array_equal, ones.params, run((X, y)).params)
 
 
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e-40])
+def test_weights_beyond_float32_count_by_their_ratios(scale):
+    """Weights of 1e300 or 1e-300 are valid (only their ratios count); cast to float32 they
+    became inf ("must be finite") or 0 ("must not be all 0")."""
+    X, y = centered_regression(n=12)
+    run = lambda w: ds.fit(models.linear(3), "mse", (X, y), ds.gd(0.1), epochs=20,  # noqa: E731
+                           sample_weight=w).params  # fmt: skip
+    jax.tree.map(np.testing.assert_array_equal, run(np.full(12, scale)), run(np.ones(12)))
+
+
 def test_sample_weights_vmap_and_mini_batches():
     """Weights under vmap (each run its own weights) and with mini-batches match the runs
     made one at a time."""

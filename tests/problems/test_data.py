@@ -572,6 +572,9 @@ def test_a_weighted_standardizer_is_scikit_learns_and_repeated_rows():
     np.testing.assert_allclose(s.mean, repeated.mean, rtol=1e-12)
     np.testing.assert_allclose(s.std, repeated.std, rtol=1e-12)
     assert s.std[2] == 1.0  # constant over the rows that count
+    huge = Standardizer().fit(X, sample_weight=w * 1e306)  # the sums would overflow
+    np.testing.assert_allclose(huge.mean, s.mean, rtol=1e-12)
+    np.testing.assert_allclose(huge.std, s.std, rtol=1e-12)
     for bad in (np.zeros(40), -np.ones(40), np.ones(3), np.full(40, np.nan)):
         with pytest.raises(ValueError, match="sample_weight must be 40 finite weights >= 0"):
             Standardizer().fit(X, sample_weight=bad)

@@ -610,22 +610,28 @@ def _arrays(data: Any, name: str) -> tuple[jax.Array, jax.Array, str | None]:
 
 def _sample_weights(weights: Any, n: int, dtype: Any) -> jax.Array:
     """``sample_weight`` as an ``(n,)`` array of the data's type: real, finite, >= 0 and not
-    all 0 (checked when concrete; a traced array, under ``vmap``, is taken as it is)."""
+    all 0, checked in float64 when concrete (a traced array, under ``vmap``, is taken as it
+    is). Only their ratios count (every loss is a weighted mean), so weights that the data's
+    type cannot hold (``1e300``, ``1e-300`` in float32) are divided by the largest."""
     w = check.real_array("sample_weight", weights)
+    if check.is_concrete(w):  # read again in float64: the float32 copy holds 1e300 as inf
+        w = np.asarray(weights, dtype=np.float64)
     if w.ndim == 2 and w.shape[1] == 1:
         w = w[:, 0]
     if w.shape != (n,):
         raise ValueError(
             f"sample_weight must hold one weight a sample, shape ({n},); got shape {w.shape}"
         )
-    if check.is_concrete(w):
-        values = np.asarray(w)
-        if not np.all(np.isfinite(values)) or np.any(values < 0):
-            bad = values[~(np.isfinite(values) & (values >= 0))][:3].tolist()
+    if isinstance(w, np.ndarray):
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            bad = w[~(np.isfinite(w) & (w >= 0))][:3].tolist()
             raise ValueError(f"sample_weight must be finite and >= 0; got {check.shown(bad)}")
-        if not np.any(values > 0):
+        top = float(np.max(w))
+        if top == 0:
             raise ValueError("sample_weight must not be all 0: no sample would count")
-    return w.astype(dtype)
+        if not 1e-30 <= top <= 1e30:
+            w = w / top
+    return jnp.asarray(w, dtype)
 
 
 def fit(

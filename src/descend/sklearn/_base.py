@@ -327,7 +327,7 @@ class DescendEstimator(BaseEstimator):
             epochs=epochs,
             seed=seed,
             shuffle=self.shuffle,
-            sample_weight=None if weights is None else weights.astype(np.float32),
+            sample_weight=weights,
             l1=float(self.l1),
             l2=float(self.alpha),
             tol=None if self.tol is None else float(self.tol),

@@ -191,6 +191,7 @@ class Standardizer:
                     f"Standardizer.fit: sample_weight must be {len(X)} finite weights >= 0, "
                     f"not all 0; got shape {w.shape}"
                 )
+            w = w / w.max()  # only the ratios count: 1e300 weights must not overflow the sums
             self.mean = np.average(X64, axis=0, weights=w)
             std = np.sqrt(np.average((X64 - self.mean) ** 2, axis=0, weights=w))
             counted = X64[w > 0]
