@@ -226,3 +226,21 @@ def test_a_misspelt_name_is_a_404_with_the_closest_allowed_one(api_client, body,
     assert r.status_code == 404
     error = r.json()["error"]
     assert error["field"] == field and error["message"].startswith(start), error
+
+
+LONG_KEY = "k" * 5000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [opt(options={LONG_KEY: True}), opt(hyper={LONG_KEY: 0.1}),
+     opt(schedule={"name": "cosine", "params": {LONG_KEY: 10}}), with_(**{LONG_KEY: 1})],
+    ids=["option", "hyper", "schedule-param", "field"],
+)  # fmt: skip
+def test_a_5000_letter_key_is_a_short_answer(api_client, api_app, body):
+    """A key is echoed in the error's field (a JSON path) and message: an option key of
+    5,000 letters came back twice in full (10 KB); now cut to a shown length."""
+    r = send(api_client, "race", body)
+    assert r.status_code == 422 and len(r.content) < 600, r.text[:300]
+    assert "k" * 100 not in r.text
+    assert api_app.state.unexpected == 0

@@ -72,7 +72,8 @@ def not_found(field: str, what: str, value: Any, allowed: Iterable[Any]) -> ApiE
 
 
 def json_path(loc: Sequence[Any]) -> str:
-    """``("body", "optimizers", 1, "hyper", "lr")`` -> ``"optimizers[1].hyper.lr"``."""
+    """``("body", "optimizers", 1, "hyper", "lr")`` -> ``"optimizers[1].hyper.lr"``; a key
+    is the user's text, cut to a shown length (a 5,000-letter key is no readable path)."""
     parts = list(loc)
     if parts and parts[0] == "body":
         parts = parts[1:]
@@ -81,7 +82,7 @@ def json_path(loc: Sequence[Any]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            text += ("." if text else "") + check.cut(str(part))
     return text or "body"
 
 
