@@ -68,19 +68,21 @@ HELD_OUT_USES = {
     # round 3: scored with model v1 (0.934) by a test run, then with v2 (0.934), see BENCHMARKS;
     # session 17 read its per-epoch curves (low-rank RMSprop) while designing the first-epoch
     # rule (_rules.FIRST_EPOCH_DROP) and scored that rule on it twice: no longer clean
-    "round 3 (blobs, swissroll, spirals, scurve, lowrank, sk_xor, sk_multilabel)": 4,
+    "round 3 (blobs, swissroll, spirals, scurve, lowrank, sk_xor, sk_multilabel)": 39,
     # round 4: Keras per-epoch logs, scored once (0.811, BENCHMARKS), then folded into tuning
     "round 4 (k_wine, k_regression, k_classification, k_blobs, k_diabetes; now tuning)": 1,
     # round 5: Keras and PyTorch per-epoch logs, scored once (0.823), then folded into tuning
     "round 5 (k5_iris, k5_friedman3, k5_quantiles, k5_hastie, t5_digits, t5_regression)": 1,
     # round 6: scored with the doctor of 000b9eb (0.769) and, to measure that change, with the
     # doctor before it (0.703); spent (not folded into tuning), then read while designing the
-    # first-epoch rule and scored with it twice (0.811)
-    "round 6 (k6_classes, k6_friedman2, k6_circles, k6_moons, t6_blobs, t6_friedman1, t6_bin.)": 4,
+    # first-epoch rule and scored with it twice (0.811); development data in session 18 (below)
+    "round 6 (k6_classes, k6_friedman2, k6_circles, k6_moons, t6_blobs, t6_friedman1, t6_bin.)": 39,
     # round 7: scored once with the doctor of 558c007 (0.882) and, to measure the session's
-    # two rules, with the doctor before them (fad60af: 0.777); nothing changed after
+    # two rules, with the doctor before them (fad60af: 0.777); session 18 then read its misses
+    # and scored it about 35 times, with rounds 3 and 6, as development data while choosing
+    # the trend gate of the bounce rule (_rules.EPOCH_TREND, TREND_SIGMAS): spent
     "round 7 (k7_classes, k7_regression, k7_blobs, k7_friedman1, t7_quantiles, t7_friedman3, "
-    "t7_circles, t7_moons)": 2,
+    "t7_circles, t7_moons)": 37,
     "round 8 (k8_classes, k8_regression, k8_blobs, t8_friedman2, t8_circles, t8_quantiles, "
     "sk8_friedman1, sk8_moons)": 0,
 }

@@ -33,7 +33,12 @@ its block means. The rules are tried in this order; the first that fires decides
     ``CYCLE_AMPLITUDE`` (``NOISY_CYCLE_AMPLITUDE`` when smoothed) of the loss's level, while
     that level is above ``LEVEL_DONE`` and no longer falls fast (``half_change`` below
     ``CYCLE_TREND``: rises around a level that fell by a third or more over the last 60% are
-    noise on a falling trend, as in a per-epoch log of a mini-batch run near its floor); or,
+    noise on a falling trend, as in a per-epoch log of a mini-batch run near its floor). In a
+    per-epoch log read as it is whose first epoch did not blow up (``first_drop`` below
+    ``FIRST_EPOCH_DROP``), spikes and oscillation around a level that still fell by
+    ``EPOCH_TREND`` of itself over the last 60%, and by ``TREND_SIGMAS`` times the noise of
+    one epoch, are that noise too (only noted): epoch means of a
+    mini-batch run at its best rate bounce and now and then jump, and keep falling; or,
     in a smoothed noisy curve, the batch noise grows ``NOISE_GROWTH`` times while the loss no
     longer falls steadily; or, in a per-epoch log read as it is, the first epoch's loss is
     ``FIRST_EPOCH_DROP`` times the second's and in the second half the loss still multiplies
@@ -92,6 +97,8 @@ SPIKE_SIGMAS = 3.0  # in a curve read as it is, a spike: 3 robust standard error
 RISE_SIGMAS = 3.0  # ending above the start: by 3 standard errors of start and end together
 FLOOR_RISE = 0.5  # a curve that starts at its lowest point and ends in the upper half of its range
 CYCLE_TREND = 0.5  # ... unless its level fell by a third over the last 60% (noise on a fall)
+EPOCH_TREND = 0.15  # a per-epoch log whose level fell by 13% over the last 60% ...
+TREND_SIGMAS = 2.0  # ... and by twice the noise of one epoch: noise on a falling trend
 NOISE_GROWTH = 2.0  # the swings of the steps over the last 30% twice those of the 30% before
 RELATIVE_REBOUND = 0.5  # ending 50% above the lowest level the run reached (from its floor)
 STALL = 0.01  # the loss fell by less than 1% of its level over the second half: stalled
@@ -255,7 +262,25 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         )
     )
     settled = s["end_level"] <= LEVEL_DONE and s["rebound"] < REBOUND
-    if spike and (not settled or s["max_rise"] >= BIG_SPIKE):
+    # a per-epoch log (each point the mean of an epoch's batches, at moving weights) of a run
+    # whose first epoch did not blow up, with a level that still falls: at the best rate of a
+    # mini-batch run such means bounce and now and then jump (a batch order that throws the
+    # weights), and the run goes on falling; a rate too high stops the fall or reverses it
+    falling_epochs = (
+        curve.unit == "epoch"
+        and not smoothed
+        and s["first_drop"] < FIRST_EPOCH_DROP
+        and s["half_change"] >= EPOCH_TREND
+        and s["half_change"] * s["level"] >= TREND_SIGMAS * s["robust_noise"]
+    )
+    trend_text = (
+        f"its level still fell by {_pct(1 - 1 / (1 + s['half_change']))} over the last 60% "
+        f"(threshold {_pct(1 - 1 / (1 + EPOCH_TREND))}): the noise of epoch means on a "
+        "falling trend"
+    )
+    if spike and falling_epochs:
+        ev.append(f"note: {spike_text}, but {trend_text}")
+    elif spike and (not settled or s["max_rise"] >= BIG_SPIKE):
         ev.append(spike_text)
         hows.append("the loss spikes")
     elif spike:
@@ -268,7 +293,12 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         and s["typical_rise"] >= CYCLE_SIGMAS * sem
         and s["half_change"] < CYCLE_TREND
     )
-    if cycling and "the loss spikes" not in hows:
+    if cycling and falling_epochs:
+        ev.append(
+            f"note: in the second half ({late}) the loss rises at "
+            f"{_pct(s['rise_fraction'])} of the epochs, but {trend_text}"
+        )
+    elif cycling and "the loss spikes" not in hows:
         ev.append(
             f"in the second half ({late}) the loss rises at {_pct(s['rise_fraction'])} "
             f"of the {curve.unit}s (threshold {_pct(CYCLE_FRACTION)}), by a median "
