@@ -60,7 +60,7 @@ import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "insight" / "data" / "foreign_curves.json.gz"
 TRUTHS = ("too_high", "too_low", "ok")
-SPLITS = ("tuning", "held_out", "held_out_6", "held_out_7", "held_out_8")
+SPLITS = ("tuning", "held_out", "held_out_6", "held_out_7", "held_out_8", "held_out_9")
 # how many times each held-out part was scored (each use with the rules frozen, at the end)
 HELD_OUT_USES = {
     "round 1 (moons, diabetes, wine, sk_friedman_adam; now tuning)": 1,
@@ -83,8 +83,12 @@ HELD_OUT_USES = {
     # the trend gate of the bounce rule (_rules.EPOCH_TREND, TREND_SIGMAS): spent
     "round 7 (k7_classes, k7_regression, k7_blobs, k7_friedman1, t7_quantiles, t7_friedman3, "
     "t7_circles, t7_moons)": 37,
+    # round 8: scored once with the doctor of 57788b8 (0.683) and, to measure that change,
+    # with the doctor before it (fd3e4be: 0.652); spent: development data after
     "round 8 (k8_classes, k8_regression, k8_blobs, t8_friedman2, t8_circles, t8_quantiles, "
-    "sk8_friedman1, sk8_moons)": 0,
+    "sk8_friedman1, sk8_moons)": 2,
+    "round 9 (k9_classes, k9_friedman3, k9_moons, t9_regression, t9_blobs, t9_circles (per "
+    "step), sk9_quantiles, sk9_friedman2)": 0,
 }
 HIGH = 4.0  # a rate at least 4x the best ...
 LOW = 10.0  # ... or at most a tenth of it ...
