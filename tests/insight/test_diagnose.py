@@ -955,3 +955,28 @@ def test_a_column_of_losses_and_a_data_frame_read_as_the_curve():
     assert by_epoch.label == plain.label and "over epochs " in " ".join(by_epoch.evidence)
     with pytest.raises(ValueError, match=r"must be 1-D .* got shape \(60, 2\)"):
         diagnose(np.c_[losses, losses])
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("power", [-990, -500, 500, 990])
+def test_a_curve_reads_the_same_at_any_scale_a_float_holds(power):
+    """The statistics are ratios, so a curve times 2**k (exact in floating point) has the same
+    statistics and label, from a loss of 1e-298 to one of 1e298 (a blown-up run's log): the
+    noise of the tail was a standard deviation whose squares overflowed (a RuntimeWarning,
+    and noise read as infinite), and the stall statistic divided by at least 1e-300, which
+    read a curve at 1e-298 as stalled."""
+    t = np.arange(60.0)
+    rng = np.random.default_rng(0)
+    curves = [
+        1 + t,
+        np.exp(-t / 10) + 0.1 + 0.01 * rng.random(60),
+        1 + 0.3 * rng.random(60),
+        np.exp(-t / 20) + 0.05 + 0.5 * np.isin(t, [40, 45]),
+        -1 - 0.5 * (1 - np.exp(-t / 10)),
+    ]
+    keys = ("half_change", "gain", "level", "rise_fraction", "robust_noise", "noise", "peak")
+    for x in curves:
+        base, scaled = diagnose(x), diagnose(x * 2.0**power)
+        assert scaled.label == base.label
+        for key in keys:
+            assert scaled.statistics[key] == pytest.approx(base.statistics[key], rel=1e-9), key

@@ -221,6 +221,14 @@ START_SIGMAS = 3.0  # ... when the next 4 stay within 3 noise units of the first
 CYCLE_ALTERNATION = 0.9  # ... but not at almost every step, like a clean two-step cycle
 
 
+def spread(x: np.ndarray) -> float:
+    """``std(x)``, computed as ``m * std(x / m)`` with ``m = max |x|`` so that losses near the
+    largest float (a blown-up run's 1e300) do not overflow its squares (0 for no values)."""
+    x = np.asarray(x, dtype=float)
+    m = float(np.max(np.abs(x))) if x.size else 0.0
+    return m * float(np.std(x / m)) if 0 < m < np.inf else 0.0
+
+
 def _robust_sd(x: np.ndarray) -> float:
     """The standard deviation of ``x`` read from its median absolute deviation (1.4826 MAD),
     so that a few spikes do not inflate it."""
@@ -247,7 +255,7 @@ def batch_noise(loss: np.ndarray, blocks: int = SMOOTH_BLOCKS) -> dict[str, floa
     step = _robust_sd(np.diff(tail)) / np.sqrt(2.0)
     parts = np.array_split(L[1:], blocks)
     half = parts[len(parts) // 2 :]
-    block = float(np.median([np.std(b) / np.sqrt(len(b)) for b in half if len(b) > 1] or [0.0]))
+    block = float(np.median([spread(b) / np.sqrt(len(b)) for b in half if len(b) > 1] or [0.0]))
     late, middle = L[n - n * 3 // 10 :], L[n - n * 6 // 10 : n - n * 3 // 10]
     before = _robust_sd(np.diff(middle))
     growth = _robust_sd(np.diff(late)) / before if before > 0 else 1.0

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from descend.insight.diagnose._curve import vector
+from descend.insight.diagnose._curve import spread, vector
 
 NOISE = 1e-6  # a rise smaller than this share of the loss is float32 rounding, not a rise
 TINY = 1e-300
@@ -94,7 +94,7 @@ def _falls(L: np.ndarray) -> dict[str, Any]:
     fall1, fall2 = w1 - w2, w2 - w3
     # a fall smaller than NOISE_FALLS standard errors of the difference of two window means
     # is noise (the noise of one value from successive differences: std(d) / sqrt(2))
-    sigma = float(np.std(np.diff(np.concatenate([a, b, c])))) / np.sqrt(2.0)
+    sigma = spread(np.diff(np.concatenate([a, b, c]))) / np.sqrt(2.0)
     if fall1 <= NOISE_FALLS * sigma * np.sqrt(1 / len(a) + 1 / len(b)):
         fall1 = 0.0
     if fall2 <= NOISE_FALLS * sigma * np.sqrt(1 / len(b) + 1 / len(c)):
@@ -175,7 +175,8 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
     stats["window_from"] = n - sum(tail_falls["sizes"])
     level = w3 - baseline
     stats["level"] = level / scale
-    stats["half_change"] = (w1 - w3) / max(level, TINY * scale, TINY)
+    floor = max(level, TINY * scale)  # relative to the curve's own scale, whatever it is
+    stats["half_change"] = (w1 - w3) / floor if floor > 0 else 0.0
     stats["noise"] = tail_falls["sigma"] / scale
     d_tail = np.diff(L[stats["window_from"] :])
     mad = float(np.median(np.abs(d_tail - np.median(d_tail)))) if d_tail.size else 0.0
