@@ -35,7 +35,8 @@ its block means. The rules are tried in this order; the first that fires decides
     ``CYCLE_TREND``: rises around a level that fell by a third or more over the last 60% are
     noise on a falling trend, as in a per-epoch log of a mini-batch run near its floor). In a
     per-epoch log read as it is whose first epoch did not blow up (``first_drop`` below
-    ``FIRST_EPOCH_DROP``), spikes and oscillation around a level that still fell by
+    ``FIRST_EPOCH_DROP``) and that does not go to and fro every epoch (a clean two-step
+    cycle, ``CYCLE_ALTERNATION``), spikes and oscillation around a level that still fell by
     ``EPOCH_TREND`` of itself over the last 60%, and by ``TREND_SIGMAS`` times the noise of
     one epoch, are that noise too (only noted): epoch means of a
     mini-batch run at its best rate bounce and now and then jump, and keep falling; or,
@@ -63,7 +64,10 @@ its block means. The rules are tried in this order; the first that fires decides
     second half's points (its fall per point is down to the size of its noise: the noise of
     the steps, not their size, limits it, see :func:`_falling`), or when the fall slows down
     while the gradient norm stays above ``GRAD_SMALL`` of its largest (crawling, not
-    converging); ``healthy`` otherwise (falling and levelling off).
+    converging), or, with no gradient norm, when it slows down at ``SMOOTH_LEVEL`` of its
+    start or more, read as it is, rising at fewer than ``SMOOTH_RISES`` of the (at least
+    ``SMOOTH_MOVES``) moves of its second half (a smooth crawl: a right rate's steps leave
+    their noise in the loss); ``healthy`` otherwise (falling and levelling off).
 
 The thresholds were chosen on the TUNING problems of ``benchmarks/diagnosis_corpus.py`` and
 checked on its VALIDATION and HELD-OUT problems; the noise gates and the rules of issue 9 on
@@ -77,7 +81,7 @@ from typing import Any
 
 import numpy as np
 
-from descend.insight.diagnose._curve import Curve
+from descend.insight.diagnose._curve import CYCLE_ALTERNATION, Curve
 
 BLOWUP_FACTOR = 1e4  # peak/start that counts as blown up (descend.minimize's default rule)
 RUNAWAY_FACTOR = 100.0  # ending this many times above the start: diverging, if not yet blown up
@@ -113,6 +117,10 @@ FIRST_EPOCH_DROP = 5.0  # a per-epoch log whose second loss is a fifth of its fi
 EPOCH_JUMP = 3.0  # ... and whose loss later triples from one epoch to the next: unstable
 GAIN_LOW = 0.01  # running as long again would still remove 1% of the starting loss
 NOISY_FALL = 0.25  # ... unless a quarter of the second half's points rise: noise-limited
+SMOOTH_LEVEL = 0.2  # a fall that slows at a fifth of its start or more ...
+SMOOTH_RISES = 0.1  # ... and rises at fewer than 10% of its second half's points ...
+SMOOTH_MOVES = 13  # ... out of 13 or more (a right rate rising at a quarter of its points
+# shows at most one rise in 13 with probability 0.75^13 + 13 * 0.25 * 0.75^12 = 13%): crawling
 
 ADVICE = {
     "diverged": (
@@ -270,6 +278,7 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         curve.unit == "epoch"
         and not smoothed
         and s["first_drop"] < FIRST_EPOCH_DROP
+        and s["alternation"] < CYCLE_ALTERNATION  # a to-and-fro every epoch overshoots
         and s["half_change"] >= EPOCH_TREND
         and s["half_change"] * s["level"] >= TREND_SIGMAS * s["robust_noise"]
     )
@@ -410,6 +419,21 @@ def _falling(curve: Curve, s: dict[str, Any], ev: list[str]) -> tuple[str, str]:
         )
         return "healthy", NOISE_LIMITED_ADVICE
     if s["gain"] >= GAIN_LOW:
+        return "too_low", ADVICE["too_low"]
+    # a fall that slowed far above zero without the noise of a right rate: at a right rate
+    # the steps' own noise shows in a curve read as it is (the epoch means of a mini-batch
+    # run bounce); a rate too low crawls, smooth, down a slope it is slow to leave, and its
+    # fall slows long before its floor. Development data (the foreign corpus's tuning and
+    # spent parts, descend's own): 31 runs this rule reads were too low, 6 right.
+    moves = s["n"] - s["second_half_from"] - 1
+    smooth = s.get("block", 1) == 1 and s["rise_fraction"] < SMOOTH_RISES
+    if grad is None and smooth and moves >= SMOOTH_MOVES and s["level"] >= SMOOTH_LEVEL:
+        ev.append(
+            f"it slows down at {_pct(s['level'])} of its starting loss (threshold "
+            f"{_pct(SMOOTH_LEVEL)}) and rises at {_pct(s['rise_fraction'])} of the "
+            f"{moves} {curve.unit}s of its second half (threshold {_pct(SMOOTH_RISES)}): a "
+            "smooth crawl, without the noise a right rate's steps leave in the loss"
+        )
         return "too_low", ADVICE["too_low"]
     if grad is not None and grad > GRAD_SMALL and s["level"] > LEVEL_DONE:
         ev.append(

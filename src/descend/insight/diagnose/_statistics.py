@@ -20,6 +20,8 @@ loss ``L_min`` and at least ``L_min``. With ``e_t = (L_t - b) / S``:
   ``d_t`` above the float noise ``NOISE * |L_t|``; ``rise_fraction`` is the share of steps
   that rise, ``max_rise`` the largest rise and ``typical_rise`` the median rise (both in units
   of ``S``), ``max_rise_index`` where the largest one happened.
+- ``alternation``: the share of consecutive moves of the second half that reverse direction
+  (1 for a clean two-step cycle, about 2/3 for random noise on a trend; see :func:`noise`).
 - ``first_drop = e_0 / e_1``: how many times lower the second value is than the first;
   ``max_jump`` the largest ``e_t / e_{t-1}`` over the second half (values above the
   baseline), at ``max_jump_index``: the most the loss multiplied by from one point to the
@@ -157,9 +159,10 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
 
     half = n // 2
     d = np.diff(L[half:])
-    noise = NOISE * np.maximum(np.abs(L[half + 1 :]), np.abs(L[half:-1])) + 1e-12 * scale
-    rises = d > noise
+    gate = NOISE * np.maximum(np.abs(L[half + 1 :]), np.abs(L[half:-1])) + 1e-12 * scale
+    rises = d > gate
     stats["rise_fraction"] = float(np.mean(rises)) if d.size else 0.0
+    stats["alternation"] = noise(L)[1]
     stats["max_rise"] = float(np.max(d[rises]) / scale) if rises.any() else 0.0
     stats["typical_rise"] = float(np.median(d[rises]) / scale) if rises.any() else 0.0
     stats["max_rise_index"] = (
