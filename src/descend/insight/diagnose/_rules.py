@@ -282,10 +282,12 @@ def _unstable(curve: Curve, s: dict[str, Any], ev: list[str]) -> list[str]:
         and s["half_change"] >= EPOCH_TREND
         and s["half_change"] * s["level"] >= TREND_SIGMAS * s["robust_noise"]
     )
-    trend_text = (
-        f"its level still fell by {_pct(1 - 1 / (1 + s['half_change']))} over the last 60% "
-        f"(threshold {_pct(1 - 1 / (1 + EPOCH_TREND))}): the noise of epoch means on a "
-        "falling trend"
+    trend_text = (  # half_change >= EPOCH_TREND > 0 when it is shown
+        f"its level still fell by {_pct(s['half_change'] / (1 + s['half_change']))} over the "
+        f"last 60% (threshold {_pct(EPOCH_TREND / (1 + EPOCH_TREND))}): the noise of epoch "
+        "means on a falling trend"
+        if falling_epochs
+        else ""
     )
     if spike and falling_epochs:
         ev.append(f"note: {spike_text}, but {trend_text}")

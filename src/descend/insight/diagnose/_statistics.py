@@ -53,6 +53,7 @@ from descend.insight.diagnose._curve import spread, vector
 
 NOISE = 1e-6  # a rise smaller than this share of the loss is float32 rounding, not a rise
 TINY = 1e-300
+FLOOR_RATIO = 1e-250  # a start this small a share of the curve's largest excess is its floor
 HORIZON_WINDOWS = 5  # "as long again": the last 60% is three windows, a whole run is five
 NOISE_FALLS = 2.0  # a fall between windows must exceed 2 standard errors to count
 
@@ -113,7 +114,13 @@ def _falls(L: np.ndarray) -> dict[str, Any]:
 
 
 def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> dict[str, Any]:
-    """The statistics of a finite loss curve of at least 3 points (see the module docstring)."""
+    """The statistics of a finite loss curve of at least 3 points (see the module docstring).
+    A ratio too large for a float (a start of 1e-310, then 1.0) is infinite, as it is."""
+    with np.errstate(over="ignore"):
+        return _curve_statistics(loss, grad_norm)
+
+
+def _curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None) -> dict[str, Any]:
     L = vector("the losses", loss)
     if L.size < 3 or not np.all(np.isfinite(L)):
         raise ValueError(
@@ -131,9 +138,11 @@ def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> d
         whole = max(float(L[0]) - lowest, 0.0)
         baseline = min(lowest, w3 - min(tail_falls["remaining"], whole))
     scale = float(L[0]) - baseline
-    from_floor = not scale > 0
-    if from_floor:  # the curve starts at its lowest point and that point is 0 or below
-        scale = float(np.max(L)) - baseline
+    top = float(np.max(L)) - baseline
+    # a start of 0 or below, or one so close to it that ratios to it overflow a float
+    from_floor = not (scale > 0 and scale >= FLOOR_RATIO * top)
+    if from_floor:  # the curve starts at its lowest point (or next to it, on its scale)
+        scale = top
     scale = scale if scale > 0 else 1.0
     e = (L - baseline) / scale
     stats: dict[str, Any] = {
