@@ -45,6 +45,24 @@ def test_race_reports_divergence(cli):
     assert code == 0 and row["stop"] == "diverged" and row["diverged_at"] == row["steps"]
 
 
+def _strict(text: str):
+    """JSON as any reader takes it: NaN and Infinity are not JSON."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_race_json_of_a_run_that_overflowed_is_strict_json(cli):
+    """A rate of 1e9 overflows in one step: its final loss was printed as `Infinity`, which
+    Python reads but JSON does not (jq, JavaScript's JSON.parse refuse it); it is null."""
+    code, out, _ = cli("race", "-o", "gd:lr=1e9", "--steps", "200", "--json")
+    (row,) = _strict(out)["results"]
+    assert code == 0 and row["stop"] == "diverged" and row["final_loss"] is None
+    assert row["best_loss"] == pytest.approx(24.2, rel=1e-6)  # the start's loss, finite
+
+
 def test_race_surface_parameters(cli):
     code, out, _ = cli("race", "-s", "quadratic", "-p", "kappa=50", "-p", "dim=4",
                        "-o", "gd", "--json")  # fmt: skip

@@ -248,12 +248,36 @@ def need_matplotlib() -> None:
         raise UsageError("figures need matplotlib: pip install 'descend[plots]'") from None
 
 
+def json_ready(value: Any) -> Any:
+    """``value`` with every float that JSON cannot hold (NaN, infinite) as None, NumPy scalars
+    and arrays as Python numbers and lists, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return finite_or_none(value)
+    return value
+
+
+def print_json(payload: Any) -> None:
+    """Print ``payload`` as indented, strict JSON: NaN and infinities as null (see
+    :func:`json_ready`), so that any JSON reader takes a command's ``--json`` output."""
+    print(json.dumps(json_ready(payload), indent=2, allow_nan=False, default=str))
+
+
 def print_report_or_json(
     report: dict[str, Any], as_json: bool, print_report: Callable[[dict[str, Any]], None]
 ) -> None:
     """Print a command's report as indented JSON (``--json``) or with its ``print_report``."""
     if as_json:
-        print(json.dumps(report, indent=2, default=float))
+        print_json(report)
     else:
         print_report(report)
 

@@ -19,6 +19,7 @@ from descend.cli._common import (
     build_model,
     command_parser,
     data_options,
+    finite_or_none,
     integer,
     load_data,
     optimizer_option,
@@ -91,17 +92,12 @@ def run_lr_find(args: argparse.Namespace) -> dict[str, Any]:
         "fixed_hyperparameters": given,
         "method": res.method,
         "suggestions": res.suggestions,
-        "fall_start": _finite(res.fall_start),
-        "blow_up": _finite(res.blow_up),
+        "fall_start": finite_or_none(res.fall_start),
+        "blow_up": finite_or_none(res.blow_up),
         "stopped_early": res.stopped_early,
         "curve": [{"lr": a, "loss": b, "smoothed": c} for a, b, c in res.table(args.rows)],
         "points": len(res.lrs),
     }
-
-
-def _finite(value: float) -> float | None:
-    """A finite float, or None (JSON has no NaN)."""
-    return float(value) if np.isfinite(value) else None
 
 
 def print_report(report: dict[str, Any]) -> None:

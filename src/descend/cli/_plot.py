@@ -16,7 +16,6 @@ steps and stop reasons), and the figure only when --out is given.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -38,6 +37,7 @@ from descend.cli._common import (
     out_option,
     output_path,
     parse_optimizer,
+    print_json,
     real,
     surface_by_name,
     surface_of,
@@ -255,7 +255,7 @@ def _run_map(args: argparse.Namespace) -> int:
         need_matplotlib()
     payload = (_basins if args.kind == "basins" else _stability)(args, out)
     if args.json:
-        print(json.dumps(payload, indent=2))
+        print_json(payload)
     if out:
         print(f"wrote {out}", file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -12,7 +12,6 @@ tolerance; ``--metric loss``: median final loss above the minimum); see
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -34,6 +33,7 @@ from descend.cli._common import (
     optimizer_from_spec,
     optimizer_option,
     output_path,
+    print_json,
     print_table,
     real,
     surface_of,
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
             "tol": args.tol,
             "results": rows,
         }
-        print(json.dumps(payload, indent=2))
+        print_json(payload)
     else:
         _print_table(surface, x0, rows, args)
     if args.plot or args.animate:

@@ -21,7 +21,6 @@ written (a read-only folder, a full disk, another driver at work).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from descend.cli._common import (
     integer,
     out_option,
     output_path,
+    print_json,
     text,
 )
 
@@ -175,7 +175,7 @@ def run_status(args: argparse.Namespace) -> int:
     except StudyError as err:
         return _fail(err, "descend study status")
     if args.json:
-        print(json.dumps(status, indent=2))
+        print_json(status)
     else:
         _print_status(status, study.spec.hyperparameter_names())
     return 0
