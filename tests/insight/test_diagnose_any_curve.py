@@ -1,6 +1,8 @@
 """The doctor reads any finite curve: whatever the numbers (zeros, steps, repeats, negative
-losses, 1e-300 or 1e300), it answers one of its labels with evidence, and never raises or
-warns from inside NumPy."""
+losses, subnormal ones or the largest floats), it answers one of its labels with evidence,
+and never raises or warns from inside NumPy."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -9,9 +11,9 @@ from hypothesis import strategies as st
 
 from descend.insight.diagnose import LABELS, diagnose
 
-FINITE = st.floats(min_value=-1e300, max_value=1e300, allow_nan=False, allow_infinity=False)
+FINITE = st.floats(allow_nan=False, allow_infinity=False)  # up to 1.8e308 and down to 5e-324
 # values that make ties, zeros and exact repeats: the shapes random floats never draw
-LEVELS = st.sampled_from([0.0, 0.5, 1.0, -1.0, 2.0, 1e-300, 1e300])
+LEVELS = st.sampled_from([0.0, 0.5, 1.0, -1.0, 2.0, 1e-300, 1e300, 1.7e308, -1.7e308])
 CURVES = st.one_of(
     st.lists(FINITE, min_size=3, max_size=150),
     st.lists(LEVELS, min_size=3, max_size=150),
@@ -35,3 +37,17 @@ def test_a_curve_that_falls_to_zero_and_comes_back_up_is_too_high(unit):
     the bounce rule divided by 1 + half_change whether it applied or not (ZeroDivisionError)."""
     x = np.array([1.0] + [0.0] * 20 + [0.5] * 10)
     assert diagnose({"loss": x, unit: np.arange(x.size)}).label == "too_high"
+
+
+def test_losses_next_to_the_largest_float_are_read_in_units_that_do_not_overflow():
+    """A log of losses about 1e308 (a run blowing up in float64): their sums and differences
+    overflowed to inf (numpy's warnings, a noise read as infinite). Read in units of a power
+    of two, the curve gets the label of the same curve at 1: a ratio does not change."""
+    t = np.arange(60.0)
+    curve = 0.1 + np.exp(-t / 10) + 0.05 * (t % 3 == 0)
+    big = curve * 1.5e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = diagnose(big)
+    assert d.label == diagnose(curve).label
+    assert "read in units of 2^" in d.evidence[0]

@@ -139,6 +139,10 @@ def diagnose(source: Any, *, grad_norm: Any = None, steps: Any = None) -> Diagno
     return Diagnosis(label, notes + evidence, advice, stats)
 
 
+#: Losses beyond this size (about 1e289) are read in units of a power of two that brings them
+#: under it: their sums and differences would overflow a float (every statistic is a ratio).
+LARGEST = 2.0**960
+
 #: A log's NaN or infinite losses are steps the run skipped, not a divergence, when they are
 #: at most this share of its losses and its last tenth (at least 3 losses) is finite: a loop
 #: that skips a bad batch (``if not torch.isfinite(loss): continue``) or a mixed-precision
@@ -191,6 +195,14 @@ def _read(source: Any, grad_norm: Any, steps: Any) -> Diagnosis | tuple[Curve, d
                 f"a curve; got {len(curve.loss)}"
             )
         return Diagnosis(*verdict, {"n": len(curve.loss)})
+    top = float(np.max(np.abs(curve.loss)))
+    if top > LARGEST:
+        k = int(np.ceil(np.log2(top / LARGEST)))
+        curve = replace(curve, loss=np.ldexp(curve.loss, -k))
+        notes.append(
+            f"its losses reach {top:.3g}, next to the largest float: read in units of 2^{k} "
+            f"({2.0**k:.3g}) so that their sums and differences do not overflow"
+        )
     curve, note = smooth_if_noisy(curve)
     stats = curve_statistics(curve.loss, curve.grad_norm)
     stats["block"] = note["block"] if note else 1
