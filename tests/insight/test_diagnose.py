@@ -528,6 +528,23 @@ def test_a_smooth_fall_that_slows_far_above_zero_is_too_low(seed):
     assert diagnose({"loss": smooth[:24:2], "epoch": t[:24:2] + 1}).label == "healthy"
 
 
+@pytest.mark.parametrize("seed", [0, 2, 3, 4])
+def test_a_loss_thrown_about_its_start_is_too_high_not_too_low(seed):
+    """A per-epoch log whose loss is thrown 15% about its start (PyTorch's momentum on blobs
+    at 0.32, 8x the grid's best rate): it removed under a tenth of its start, so it read as
+    never having left it (too low) before the instability rules looked. A loss that jumps by
+    a tenth of its start in one epoch has left it; the same run with 1% noise still never
+    left it."""
+    t = np.arange(30)
+    rng = np.random.default_rng(seed)
+    thrown = np.r_[1.0, 0.97 + 0.15 * rng.standard_normal(29)]
+    d = diagnose({"loss": thrown, "epoch": t + 1})
+    assert d.statistics["progress"] < rules.PLATEAU_PROGRESS
+    assert d.label == "too_high", d.evidence
+    calm = np.r_[1.0, 0.97 + 0.01 * rng.standard_normal(29)]
+    assert diagnose({"loss": calm, "epoch": t + 1}).label in ("too_low", "plateau")
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_flat_noisy_start_is_too_low(seed):
     d = diagnose(_noisy(np.full(RNG_T.size, 0.69), 0.1, seed))

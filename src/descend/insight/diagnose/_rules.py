@@ -18,8 +18,11 @@ its block means. The rules are tried in this order; the first that fires decides
 ``too_low`` or ``plateau`` (never left its start)
     without gradient norms or an engine that judged it converged, the run removed less than
     ``PLATEAU_PROGRESS`` of its starting loss and never went ``NEVER_LEFT_PEAK`` times above
-    it: its ups and downs are noise, not instability. ``plateau`` when the curve is smooth
-    enough to see that it stopped moving, ``too_low`` otherwise (see :func:`_never_left`).
+    it (unless, measured from its start, it jumps by ``NEVER_LEFT_JUMP`` of it in one move of
+    its second half with a noise of one value of ``NEVER_LEFT_NOISE`` of it: thrown about,
+    which the instability rules read first): its ups and downs are noise, not instability.
+    ``plateau`` when the curve is smooth enough to see that it stopped moving, ``too_low``
+    otherwise (see :func:`_never_left`).
 ``too_high`` (the steps overshoot)
     the curve ends above its start (``end_level >= RISE_END``); or it gave back a share of its
     best progress (``rebound >= REBOUND``) or ends ``RELATIVE_REBOUND`` above the lowest level
@@ -112,6 +115,8 @@ GRAD_SMALL = 1e-3  # a gradient norm 0.1% of its largest is small (a stationary 
 GRAD_BOUNCE = 0.5  # stalled with the gradient at half its largest: overshooting to and fro
 PLATEAU_PROGRESS = 0.1  # less than 10% of the starting loss removed: it never got going
 NEVER_LEFT_PEAK = 1.5  # ... and never went 50% above its start: the rate is too low to move it
+NEVER_LEFT_JUMP = 0.1  # ... unless it jumped by a tenth of its start in one move ...
+NEVER_LEFT_NOISE = 0.05  # ... with the noise of one value at 5% of its start: thrown about
 HELD_ABOVE = 2.0  # the last 60% of the run at twice its start on average: thrown up, not back
 FIRST_EPOCH_DROP = 5.0  # a per-epoch log whose second loss is a fifth of its first ...
 EPOCH_JUMP = 3.0  # ... and whose loss later triples from one epoch to the next: unstable
@@ -488,7 +493,16 @@ def decide(curve: Curve, s: dict[str, Any]) -> tuple[str, list[str], str]:
                 "the run made it worse"
             )
             return "too_high", ev, ADVICE["too_high"].format(how="the loss rises")
-    never_left = s["progress"] < PLATEAU_PROGRESS and s["peak"] < NEVER_LEFT_PEAK
+    # a loss that jumps by NEVER_LEFT_JUMP of its start in one move of the second half, and
+    # whose every move is NEVER_LEFT_NOISE of it, is thrown about by its steps, not creeping
+    # near its start: the instability rules read it first (a run they do not find unstable
+    # still ends as one that never left its start, in _stalled or _falling)
+    thrown = (
+        not s["from_floor"]  # (measured on its range, any rise is large)
+        and s["max_rise"] >= NEVER_LEFT_JUMP
+        and s["robust_noise"] >= NEVER_LEFT_NOISE
+    )
+    never_left = s["progress"] < PLATEAU_PROGRESS and s["peak"] < NEVER_LEFT_PEAK and not thrown
     # a gradient norm or the engine's own stop rule (gradient tolerance, float precision)
     # tells a minimum next to the start from a run that cannot leave it: the rules below
     if never_left and "grad_ratio" not in s and not curve.engine_converged:
