@@ -53,6 +53,12 @@ def shown(value: Any) -> str:
     return cut(repr(value))
 
 
+def finite_or_none(value: Any) -> float | None:
+    """A float for JSON: None where it is NaN or infinite (JSON has neither)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def shape_text(array: Any) -> str:
     """``float32[3,2]``: the dtype and shape of an array, a tracer or a ``ShapeDtypeStruct``."""
     return f"{array.dtype}[{','.join(map(str, array.shape))}]"

@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from descend import _validation as check
+from descend._validation import finite_or_none
 from descend.engine import annealing, lookahead_nesterov
 from descend.insight._race_defaults import RACE_DEFAULTS, race_defaults
 from descend.optim import registry
@@ -308,12 +309,6 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: se
             for i, (c, w) in enumerate(zip(line, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A float for JSON: None where it is NaN or infinite (JSON has neither)."""
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 # -- optimizers --------------------------------------------------------------------------------

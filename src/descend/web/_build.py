@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from descend._validation import finite_or_none
 from descend.insight._race_defaults import race_defaults
 from descend.optim import registry, schedules
 from descend.problems import surfaces
@@ -62,10 +63,6 @@ SCHEDULES: dict[str, tuple[Callable[..., Any], dict[str, float], frozenset[str]]
 }
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 @functools.cache
 def two_d_surfaces() -> tuple[str, ...]:
     """The catalogue's surfaces that are 2-D with their default parameters."""
@@ -106,8 +103,8 @@ def catalog() -> dict[str, Any]:
                     {
                         "name": h.name,
                         "default": h.default,
-                        "low": _finite(h.low),
-                        "high": _finite(h.high),
+                        "low": finite_or_none(h.low),
+                        "high": finite_or_none(h.high),
                         "low_closed": h.low_closed,
                         "high_closed": h.high_closed,
                         "scale": h.scale,
