@@ -250,14 +250,14 @@ def need_matplotlib() -> None:
 
 
 def json_ready(value: Any) -> Any:
-    """``value`` with every float that JSON cannot hold (NaN, infinite) as None, NumPy scalars
-    and arrays as Python numbers and lists, tuples as lists."""
+    """``value`` with every float that JSON cannot hold (NaN, infinite) as None, NumPy and JAX
+    scalars and arrays as Python numbers and lists, tuples as lists."""
     if isinstance(value, dict):
         return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_ready(value.tolist())
+    if isinstance(value, (np.ndarray, jax.Array)):
+        return json_ready(np.asarray(value).tolist())
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):

@@ -115,7 +115,8 @@ def _falls(L: np.ndarray) -> dict[str, Any]:
 
 def curve_statistics(loss: np.ndarray, grad_norm: np.ndarray | None = None) -> dict[str, Any]:
     """The statistics of a finite loss curve of at least 3 points (see the module docstring).
-    A ratio too large for a float (a start of 1e-310, then 1.0) is infinite, as it is."""
+    Called on losses near the largest float (which ``diagnose`` first reads in smaller units,
+    ``LARGEST``), a sum that overflows is infinite, without numpy's warning."""
     with np.errstate(over="ignore"):
         return _curve_statistics(loss, grad_norm)
 
